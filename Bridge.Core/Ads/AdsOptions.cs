@@ -1,0 +1,22 @@
+namespace Bridge.Core.Ads;
+
+/// <summary>The ADS server's behaviour towards proxies. Bound from the <c>Ads</c> section.</summary>
+public sealed record AdsOptions
+{
+    public const string SectionName = "Ads";
+
+    /// <summary>Address and port the ADS gRPC server listens on (plaintext HTTP/2).</summary>
+    public string Listen { get; init; } = "127.0.0.1:18000";
+
+    /// <summary>Node-metadata key a client may set to <c>envoy</c> or <c>grpc</c> to choose the resources it gets.</summary>
+    public string ClientKindMetadataKey { get; init; } = "bridge.client_kind";
+
+    /// <summary>Node ids whose kind is fixed by configuration, overriding metadata and user agent.</summary>
+    public IReadOnlyDictionary<string, string> ClientKindOverrides { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Largest number of resource names one request may list; more is refused as abuse.</summary>
+    public int MaxResourceNamesPerRequest { get; init; } = 100_000;
+
+    /// <summary>Requests a stream may queue before reading from it pauses; bounds per-stream memory.</summary>
+    public int RequestQueueLength { get; init; } = 32;
+}

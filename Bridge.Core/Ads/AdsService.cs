@@ -1,0 +1,30 @@
+using Bridge.Core.Ads.Sotw;
+using Bridge.Core.Xds;
+using Envoy.Service.Discovery.V3;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Bridge.Core.Ads;
+
+/// <summary>The Aggregated Discovery Service: every stream reads the same cache and keeps only its own state.</summary>
+internal sealed class AdsService : AggregatedDiscoveryService.AggregatedDiscoveryServiceBase
+{
+    private readonly XdsCache _cache;
+    private readonly StreamRegistry _registry;
+    private readonly AdsOptions _options;
+    private readonly ILogger _logger;
+
+    public AdsService(XdsCache cache, StreamRegistry registry, AdsOptions options, ILogger<AdsService> logger)
+    {
+        _cache = cache;
+        _registry = registry;
+        _options = options;
+        _logger = logger;
+    }
+
+    public override Task StreamAggregatedResources(
+        IAsyncStreamReader<DiscoveryRequest> requestStream,
+        IServerStreamWriter<DiscoveryResponse> responseStream,
+        ServerCallContext context) =>
+        new SotwStream(requestStream, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, context.CancellationToken);
+}

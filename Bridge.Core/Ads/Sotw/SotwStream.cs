@@ -1,0 +1,337 @@
+using System.Collections.Immutable;
+using System.IO.Hashing;
+using System.Text;
+using Bridge.Core.Xds;
+using Envoy.Service.Discovery.V3;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Bridge.Core.Ads.Sotw;
+
+/// <summary>
+/// One state-of-the-world ADS stream. A single loop applies the client's requests and the cache's snapshots
+/// and is the only writer, so per-type state needs no locks beyond what diagnostics read.
+/// </summary>
+internal sealed class SotwStream
+{
+    private readonly IAsyncStreamReader<DiscoveryRequest> _requests;
+    private readonly IServerStreamWriter<DiscoveryResponse> _responses;
+    private readonly XdsCache _cache;
+    private readonly AdsOptions _options;
+    private readonly ILogger _logger;
+    private readonly Dictionary<string, SotwTypeState> _types = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _unknownTypesLogged = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, XdsResource> _emptyAssignments = new(StringComparer.Ordinal);
+    private ClientIdentity? _client;
+    private StreamHandle? _handle;
+    private long _nonce;
+
+    public SotwStream(
+        IAsyncStreamReader<DiscoveryRequest> requests,
+        IServerStreamWriter<DiscoveryResponse> responses,
+        XdsCache cache,
+        AdsOptions options,
+        ILogger logger)
+    {
+        _requests = requests;
+        _responses = responses;
+        _cache = cache;
+        _options = options;
+        _logger = logger;
+    }
+
+    private string NodeId => _client?.NodeId ?? "(unknown)";
+
+    public async Task RunAsync(StreamRegistry registry, string peer, CancellationToken ct)
+    {
+        _handle = registry.Open(XdsProtocol.StateOfTheWorld, peer, Describe);
+        var reason = "client closed the stream";
+        try
+        {
+            await using var pump = new RequestPump<DiscoveryRequest>(_requests, _options.RequestQueueLength, ct);
+            long generation = -1;
+            while (await pump.WaitAsync(_cache, generation, ct).ConfigureAwait(false))
+            {
+                while (pump.TryRead(out var request))
+                {
+                    Handle(request, peer);
+                }
+
+                var snapshot = _cache.Current;
+                generation = snapshot.Generation;
+                if (_client is null || !snapshot.Ready)
+                {
+                    continue;
+                }
+
+                foreach (var typeUrl in TypeUrls.All)
+                {
+                    if (_types.TryGetValue(typeUrl, out var state) && Build(state, snapshot) is { } response)
+                    {
+                        await _responses.WriteAsync(response, ct).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.ResourceExhausted)
+        {
+            reason = e.Status.Detail;
+            AdsLog.RequestRejected(_logger, NodeId, peer, reason);
+            throw;
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException || e is RpcException { StatusCode: StatusCode.Cancelled })
+        {
+            reason = ct.IsCancellationRequested ? "cancelled" : e.Message;
+        }
+        finally
+        {
+            registry.Close(_handle);
+            AdsLog.StreamClosed(_logger, _handle.Id, NodeId, reason);
+        }
+    }
+
+    private void Handle(DiscoveryRequest request, string peer)
+    {
+        if (_client is null)
+        {
+            _client = ClientIdentity.From(request.Node, _options);
+            _handle!.Client = _client;
+            AdsLog.StreamOpened(_logger, _handle.Id, _client.NodeId, _client.Kind.ToString(), "sotw", peer);
+        }
+
+        var typeUrl = request.TypeUrl;
+        if (string.IsNullOrEmpty(typeUrl))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "DiscoveryRequest.type_url is required on an aggregated stream"));
+        }
+
+        if (!TypeUrls.IsKnown(typeUrl))
+        {
+            if (_unknownTypesLogged.Count < 16 && _unknownTypesLogged.Add(typeUrl))
+            {
+                AdsLog.UnknownTypeUrl(_logger, NodeId, typeUrl);
+            }
+
+            return;
+        }
+
+        if (request.ResourceNames.Count > _options.MaxResourceNamesPerRequest)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                $"request lists {request.ResourceNames.Count} {TypeUrls.Short(typeUrl)} names, more than the limit of {_options.MaxResourceNamesPerRequest} (Ads:MaxResourceNamesPerRequest)"));
+        }
+
+        SotwTypeState state;
+        lock (_types)
+        {
+            if (!_types.TryGetValue(typeUrl, out state!))
+            {
+                _types[typeUrl] = state = new SotwTypeState(typeUrl) { Owed = true };
+            }
+        }
+
+        if (state.Nonce is not null)
+        {
+            if (request.ResponseNonce != state.Nonce)
+            {
+                // A newer response is on its way; the client will restate its whole subscription after it.
+                AdsLog.StaleNonce(_logger, NodeId, typeUrl, request.ResponseNonce);
+                return;
+            }
+
+            if (request.ErrorDetail is { } error)
+            {
+                state.RejectedVersion = state.SentVersion;
+                state.RejectError = error.Message;
+                AdsLog.Nack(_logger, NodeId, TypeUrls.Short(typeUrl), state.SentVersion ?? "", error.Message);
+            }
+            else
+            {
+                state.AckedVersion = request.VersionInfo;
+                AdsLog.Ack(_logger, NodeId, TypeUrls.Short(typeUrl), request.VersionInfo);
+            }
+        }
+
+        UpdateSubscription(state, request);
+    }
+
+    private static void UpdateSubscription(SotwTypeState state, DiscoveryRequest request)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var star = false;
+        foreach (var name in request.ResourceNames)
+        {
+            if (name == "*")
+            {
+                star = true;
+            }
+            else
+            {
+                names.Add(name);
+            }
+        }
+
+        bool wildcard;
+        if (TypeUrls.RequiresFullState(state.TypeUrl))
+        {
+            // Legacy rule: until a name has been listed, an empty list means "everything".
+            wildcard = star || (!state.SawNames && request.ResourceNames.Count == 0);
+            state.SawNames |= request.ResourceNames.Count > 0;
+        }
+        else
+        {
+            wildcard = star;
+        }
+
+        var changed = wildcard != state.Wildcard || !names.SetEquals(state.Names);
+        if (changed)
+        {
+            // Newly listed names must be sent again even if they were sent before; forgotten ones too on resubscribe.
+            foreach (var name in names)
+            {
+                if (!state.Names.Contains(name))
+                {
+                    state.Sent.Remove(name);
+                }
+            }
+
+            foreach (var name in state.Names)
+            {
+                if (!names.Contains(name))
+                {
+                    state.Sent.Remove(name);
+                }
+            }
+
+            lock (state)
+            {
+                state.Names = names;
+                state.Wildcard = wildcard;
+            }
+
+            state.Owed = true;
+        }
+    }
+
+    private DiscoveryResponse? Build(SotwTypeState state, XdsSnapshot snapshot)
+    {
+        var set = snapshot.Get(_client!.Kind, state.TypeUrl);
+        var selected = new List<XdsResource>();
+        IEnumerable<string> scope = state.Wildcard ? state.Names.Union(set.Wildcard).Order(StringComparer.Ordinal) : state.Names.Order(StringComparer.Ordinal);
+        foreach (var name in scope)
+        {
+            if (set.ByName.TryGetValue(name, out var resource))
+            {
+                selected.Add(resource);
+            }
+            else if (state.TypeUrl == TypeUrls.ClusterLoadAssignment)
+            {
+                // gRPC clients wait forever for a missing assignment; an empty one says "no endpoints".
+                selected.Add(EmptyAssignment(name));
+            }
+        }
+
+        List<XdsResource> toSend;
+        if (TypeUrls.RequiresFullState(state.TypeUrl))
+        {
+            var same = !state.Owed && selected.Count == state.Sent.Count
+                && selected.TrueForAll(r => state.Sent.TryGetValue(r.Name, out var v) && v == r.Version);
+            if (same)
+            {
+                return null;
+            }
+
+            toSend = selected;
+        }
+        else
+        {
+            toSend = selected.FindAll(r => !state.Sent.TryGetValue(r.Name, out var v) || v != r.Version);
+            if (toSend.Count == 0)
+            {
+                state.Owed = false;
+                return null;
+            }
+        }
+
+        var version = VersionOf(toSend);
+        state.Owed = false;
+        if (version == state.RejectedVersion)
+        {
+            return null;
+        }
+
+        var response = new DiscoveryResponse
+        {
+            TypeUrl = state.TypeUrl,
+            VersionInfo = version,
+            Nonce = (++_nonce).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ControlPlane = ControlPlaneIdentity.Value,
+        };
+        lock (state)
+        {
+            if (TypeUrls.RequiresFullState(state.TypeUrl))
+            {
+                state.Sent.Clear();
+            }
+
+            foreach (var resource in toSend)
+            {
+                response.Resources.Add(resource.Packed);
+                state.Sent[resource.Name] = resource.Version;
+            }
+
+            state.Nonce = response.Nonce;
+            state.SentVersion = version;
+        }
+
+        AdsLog.Response(_logger, NodeId, TypeUrls.Short(state.TypeUrl), version, toSend.Count, response.Nonce);
+        return response;
+    }
+
+    private XdsResource EmptyAssignment(string name)
+    {
+        if (!_emptyAssignments.TryGetValue(name, out var resource))
+        {
+            resource = XdsCache.EmptyAssignment(name);
+            if (_emptyAssignments.Count < 1024)
+            {
+                _emptyAssignments[name] = resource;
+            }
+        }
+
+        return resource;
+    }
+
+    /// <summary>A response's version is a hash of the names and versions it carries: equal content, equal version.</summary>
+    internal static string VersionOf(IReadOnlyList<XdsResource> resources)
+    {
+        var hash = new XxHash128();
+        foreach (var resource in resources)
+        {
+            hash.Append(Encoding.UTF8.GetBytes(resource.Name));
+            hash.Append([0]);
+            hash.Append(Encoding.UTF8.GetBytes(resource.Version));
+            hash.Append([0]);
+        }
+
+        return XdsResource.HashVersion(hash.GetCurrentHash());
+    }
+
+    private IReadOnlyList<TypeStatus> Describe()
+    {
+        List<SotwTypeState> states;
+        lock (_types)
+        {
+            states = [.. _types.Values];
+        }
+
+        return [.. states.Select(s =>
+        {
+            lock (s)
+            {
+                return new TypeStatus(s.TypeUrl, s.Wildcard, [.. s.Names.Order(StringComparer.Ordinal)], s.SentVersion, s.AckedVersion,
+                    s.RejectedVersion, s.RejectError, s.Sent.ToImmutableSortedDictionary(StringComparer.Ordinal));
+            }
+        })];
+    }
+}

@@ -1,0 +1,53 @@
+using System.Collections.Immutable;
+
+namespace Bridge.Core.Catalog;
+
+/// <summary>Identity of an instance: service IDs are unique per agent, not cluster-wide, so the node is part of it.</summary>
+public readonly record struct InstanceKey(string Node, string ServiceId) : IComparable<InstanceKey>
+{
+    public int CompareTo(InstanceKey other)
+    {
+        var byNode = string.CompareOrdinal(Node, other.Node);
+        return byNode != 0 ? byNode : string.CompareOrdinal(ServiceId, other.ServiceId);
+    }
+
+    public override string ToString() => $"{Node}/{ServiceId}";
+}
+
+/// <summary>One instance of a service as Consul reported it, normalised so that equal content compares equal.</summary>
+public sealed record ServiceInstance
+{
+    public required string Service { get; init; }
+    public required InstanceKey Key { get; init; }
+
+    /// <summary><c>Service.Address</c>, else <c>Node.Address</c>; not validated here (translation does that).</summary>
+    public required string Address { get; init; }
+
+    public required int Port { get; init; }
+    public required HealthState Health { get; init; }
+    public int PassingWeight { get; init; } = 1;
+    public int WarningWeight { get; init; } = 1;
+
+    /// <summary>De-duplicated and sorted: Consul's health endpoint keeps duplicates and order varies.</summary>
+    public ImmutableArray<string> Tags { get; init; } = [];
+
+    public ImmutableSortedDictionary<string, string> Meta { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    public ImmutableSortedDictionary<string, string> NodeMeta { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    public required string Datacenter { get; init; }
+
+    public bool Equals(ServiceInstance? other) =>
+        other is not null
+        && Service == other.Service
+        && Key == other.Key
+        && Address == other.Address
+        && Port == other.Port
+        && Health == other.Health
+        && PassingWeight == other.PassingWeight
+        && WarningWeight == other.WarningWeight
+        && Datacenter == other.Datacenter
+        && Tags.SequenceEqual(other.Tags)
+        && Meta.SequenceEqual(other.Meta)
+        && NodeMeta.SequenceEqual(other.NodeMeta);
+
+    public override int GetHashCode() => HashCode.Combine(Service, Key, Address, Port, Health, PassingWeight, WarningWeight, Tags.Length);
+}

@@ -1,0 +1,218 @@
+using System.Collections.Immutable;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
+
+namespace Bridge.Core.Consul;
+
+/// <summary>
+/// Watches Consul with blocking queries: one on <c>/v1/catalog/services</c> for the service list and one on
+/// <c>/v1/health/service/:name</c> per watched service. Every change is written to a channel as a
+/// <see cref="ConsulEvent"/>; failures are retried with jittered exponential backoff and never emit anything,
+/// so whatever consumes the channel keeps its last good state.
+/// </summary>
+internal sealed class CatalogWatcher
+{
+    private readonly ConsulClient _client;
+    private readonly ConsulOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _inFlight;
+    private readonly Dictionary<string, (CancellationTokenSource Cts, Task Loop)> _serviceWatches = new(StringComparer.Ordinal);
+    private int _failingWatches;
+
+    public CatalogWatcher(ConsulClient client, ConsulOptions options, ILogger<CatalogWatcher> logger, TimeProvider? time = null)
+    {
+        _client = client;
+        _options = options;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+        _inFlight = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentQueries));
+    }
+
+    /// <summary>Services currently watched, for diagnostics.</summary>
+    public int WatchedServices
+    {
+        get
+        {
+            lock (_serviceWatches)
+            {
+                return _serviceWatches.Count;
+            }
+        }
+    }
+
+    public async Task RunAsync(ChannelWriter<ConsulEvent> events, CancellationToken ct)
+    {
+        try
+        {
+            await WatchAsync(
+                ConsulClient.ServicesEndpoint,
+                _client.GetServicesAsync,
+                result => OnServicesAsync(result, events, ct),
+                events,
+                isServiceWatch: false,
+                ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            List<Task> loops;
+            lock (_serviceWatches)
+            {
+                foreach (var (cts, _) in _serviceWatches.Values)
+                {
+                    cts.Cancel();
+                }
+
+                loops = _serviceWatches.Values.Select(w => w.Loop).ToList();
+                _serviceWatches.Clear();
+            }
+
+            await Task.WhenAll(loops).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask OnServicesAsync(QueryResult<Dictionary<string, string[]?>> result, ChannelWriter<ConsulEvent> events, CancellationToken ct)
+    {
+        var wanted = ServiceFilter.Apply(result.Value, _options);
+        await events.WriteAsync(new ServiceSetObserved(wanted, result.Index), ct).ConfigureAwait(false);
+
+        lock (_serviceWatches)
+        {
+            foreach (var name in _serviceWatches.Keys.Where(n => !wanted.Contains(n)).ToList())
+            {
+                _serviceWatches[name].Cts.Cancel();
+                _serviceWatches.Remove(name);
+                ConsulLog.WatchStopped(_logger, name);
+            }
+
+            foreach (var name in wanted.Where(n => !_serviceWatches.ContainsKey(n)))
+            {
+                var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                var loop = WatchServiceAsync(name, events, cts.Token);
+                _serviceWatches[name] = (cts, loop);
+                ConsulLog.WatchStarted(_logger, name);
+            }
+        }
+    }
+
+    private async Task WatchServiceAsync(string service, ChannelWriter<ConsulEvent> events, CancellationToken ct)
+    {
+        await Task.Yield();
+        try
+        {
+            await WatchAsync(
+                $"{ConsulClient.HealthServiceEndpoint}/{service}",
+                (query, token) => _client.GetHealthServiceAsync(service, query, token),
+                async result =>
+                {
+                    if (result.Value.Length == 0 && result.FilteredByAcls)
+                    {
+                        // An ACL-filtered empty answer is not a deregistration.
+                        ConsulLog.AclFilteredEmpty(_logger, service);
+                        return;
+                    }
+
+                    await events.WriteAsync(new ServiceEntriesObserved(service, result.Index, result.Value), ct).ConfigureAwait(false);
+                },
+                events,
+                isServiceWatch: true,
+                ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task WatchAsync<T>(
+        string endpoint,
+        Func<QueryOptions, CancellationToken, Task<QueryResult<T>>> fetch,
+        Func<QueryResult<T>, ValueTask> onChange,
+        ChannelWriter<ConsulEvent> events,
+        bool isServiceWatch,
+        CancellationToken ct)
+        where T : class
+    {
+        var tracker = new IndexTracker();
+        var pacer = new QueryPacer(_options.QueryBurst, _options.MinQueryInterval, _time);
+        var failures = 0;
+        string? lastReason = null;
+
+        var retry = new ResiliencePipelineBuilder { TimeProvider = _time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<ConsulException>(),
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = _options.RetryBaseDelay,
+                MaxDelay = _options.RetryMaxDelay,
+                DelayGenerator = args => new ValueTask<TimeSpan?>(args.Outcome.Exception switch
+                {
+                    ConsulException { RetryAfter: TimeSpan after } when after > TimeSpan.Zero => after,
+                    // Not transient: a wrong datacenter or token will not fix itself in a second.
+                    ConsulException { Kind: ConsulErrorKind.Configuration or ConsulErrorKind.Forbidden } => _options.RetryMaxDelay,
+                    _ => null,
+                }),
+                OnRetry = async args =>
+                {
+                    var error = (ConsulException)args.Outcome.Exception!;
+                    tracker.Reset();
+                    failures++;
+                    if (failures == 1 && Interlocked.Increment(ref _failingWatches) == 1)
+                    {
+                        ConsulLog.Unavailable(_logger, error.Message);
+                        await events.WriteAsync(new ConsulAvailabilityChanged(false, error.Message), ct).ConfigureAwait(false);
+                    }
+
+                    var reason = $"{error.Kind}:{error.Status}";
+                    if (reason != lastReason)
+                    {
+                        lastReason = reason;
+                        if (!isServiceWatch || _logger.IsEnabled(LogLevel.Debug) || failures == 1 && Volatile.Read(ref _failingWatches) == 1)
+                        {
+                            ConsulLog.QueryFailed(_logger, endpoint, error.Kind, error.Reason, (long)args.RetryDelay.TotalMilliseconds);
+                        }
+                    }
+                },
+            })
+            .Build();
+
+        while (!ct.IsCancellationRequested)
+        {
+            await pacer.WaitAsync(ct).ConfigureAwait(false);
+            var result = await retry.ExecuteAsync(
+                async token =>
+                {
+                    await _inFlight.WaitAsync(token).ConfigureAwait(false);
+                    try
+                    {
+                        return await fetch(new QueryOptions(tracker.NextIndex, _options.Wait), token).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        _inFlight.Release();
+                    }
+                },
+                ct).ConfigureAwait(false);
+
+            if (failures > 0)
+            {
+                ConsulLog.QueryRecovered(_logger, endpoint, failures);
+                failures = 0;
+                lastReason = null;
+                if (Interlocked.Decrement(ref _failingWatches) == 0)
+                {
+                    ConsulLog.Available(_logger);
+                    await events.WriteAsync(new ConsulAvailabilityChanged(true, null), ct).ConfigureAwait(false);
+                }
+            }
+
+            if (tracker.Observe(result.Index, result.ContentHash))
+            {
+                await onChange(result).ConfigureAwait(false);
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+using System.Buffers;
+using System.Globalization;
+using System.IO.Hashing;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Bridge.Core.Consul;
+
+/// <summary>
+/// The two reads the bridge needs from Consul's HTTP API, typed. Each call either returns a fully
+/// decoded answer or throws <see cref="ConsulException"/>; nothing half-read ever escapes.
+/// </summary>
+internal sealed class ConsulClient
+{
+    internal const string ServicesEndpoint = "/v1/catalog/services";
+    internal const string HealthServiceEndpoint = "/v1/health/service";
+
+    private readonly HttpClient _http;
+    private readonly ConsulOptions _options;
+
+    public ConsulClient(HttpClient http, ConsulOptions options)
+    {
+        _http = http;
+        _options = options;
+    }
+
+    public Task<QueryResult<Dictionary<string, string[]?>>> GetServicesAsync(QueryOptions query, CancellationToken ct) =>
+        GetAsync(ServicesEndpoint, ServicesEndpoint, query, ConsulJsonContext.Default.DictionaryStringStringArray, ct);
+
+    public Task<QueryResult<HealthServiceEntry[]>> GetHealthServiceAsync(string service, QueryOptions query, CancellationToken ct) =>
+        GetAsync($"{HealthServiceEndpoint}/{Uri.EscapeDataString(service)}", HealthServiceEndpoint, query, ConsulJsonContext.Default.HealthServiceEntryArray, ct);
+
+    private async Task<QueryResult<T>> GetAsync<T>(string path, string endpoint, QueryOptions query, JsonTypeInfo<T> typeInfo, CancellationToken ct)
+        where T : class
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_options.RequestTimeout);
+        using var request = new HttpRequestMessage(HttpMethod.Get, BuildQuery(path, query));
+        if (!string.IsNullOrEmpty(_options.Token))
+        {
+            request.Headers.TryAddWithoutValidation("X-Consul-Token", _options.Token);
+        }
+
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw await StatusErrorAsync(endpoint, response, timeout.Token).ConfigureAwait(false);
+            }
+
+            var body = await ReadBodyAsync(endpoint, response, timeout.Token).ConfigureAwait(false);
+            try
+            {
+                var value = JsonSerializer.Deserialize(body.Span, typeInfo)
+                    ?? throw new ConsulException(endpoint, ConsulErrorKind.BadResponse, "response body is JSON null");
+                return new QueryResult<T>(
+                    value,
+                    ReadIndex(response),
+                    !string.Equals(Header(response, "X-Consul-KnownLeader"), "false", StringComparison.OrdinalIgnoreCase),
+                    TimeSpan.FromMilliseconds(ulong.TryParse(Header(response, "X-Consul-LastContact"), CultureInfo.InvariantCulture, out var lc) ? lc : 0),
+                    string.Equals(Header(response, "X-Consul-Results-Filtered-By-ACLs"), "true", StringComparison.OrdinalIgnoreCase),
+                    XxHash128.HashToUInt128(body.Span));
+            }
+            catch (JsonException e)
+            {
+                throw new ConsulException(endpoint, ConsulErrorKind.BadResponse, $"invalid JSON ({e.Message})", inner: e);
+            }
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw new ConsulException(endpoint, ConsulErrorKind.Unreachable, $"no answer within {_options.RequestTimeout.TotalSeconds:0.#} s", inner: e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ConsulException(endpoint, ConsulErrorKind.Unreachable, e.InnerException?.Message ?? e.Message, inner: e);
+        }
+        catch (IOException e)
+        {
+            throw new ConsulException(endpoint, ConsulErrorKind.Unreachable, $"connection lost while reading the response ({e.Message})", inner: e);
+        }
+    }
+
+    private string BuildQuery(string path, QueryOptions query)
+    {
+        var sb = new StringBuilder(path);
+        char sep = '?';
+        void Add(string key, string? value)
+        {
+            sb.Append(sep).Append(key);
+            if (value is not null)
+            {
+                sb.Append('=').Append(Uri.EscapeDataString(value));
+            }
+
+            sep = '&';
+        }
+
+        if (!string.IsNullOrEmpty(_options.Datacenter))
+        {
+            Add("dc", _options.Datacenter);
+        }
+
+        if (_options.Consistency == ConsulConsistency.Stale)
+        {
+            Add("stale", null);
+        }
+
+        if (query.Index > 0)
+        {
+            Add("index", query.Index.ToString(CultureInfo.InvariantCulture));
+            // Milliseconds, rounded up: a 0 would make Consul apply its own long default.
+            Add("wait", Math.Max(1, (long)Math.Ceiling(query.Wait.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture) + "ms");
+        }
+
+        return sb.ToString();
+    }
+
+    private async Task<ReadOnlyMemory<byte>> ReadBodyAsync(string endpoint, HttpResponseMessage response, CancellationToken ct)
+    {
+        var limit = _options.MaxResponseBytes;
+        if (response.Content.Headers.ContentLength is long declared && declared > limit)
+        {
+            throw new ConsulException(endpoint, ConsulErrorKind.BadResponse, $"response of {declared} bytes exceeds the {limit}-byte limit (Consul:MaxResponseBytes)");
+        }
+
+        await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
+        while (true)
+        {
+            var memory = buffer.GetMemory(16 * 1024);
+            var read = await stream.ReadAsync(memory, ct).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            buffer.Advance(read);
+            if (buffer.WrittenCount > limit)
+            {
+                throw new ConsulException(endpoint, ConsulErrorKind.BadResponse, $"response exceeds the {limit}-byte limit (Consul:MaxResponseBytes)");
+            }
+        }
+
+        return buffer.WrittenMemory;
+    }
+
+    private static async Task<ConsulException> StatusErrorAsync(string endpoint, HttpResponseMessage response, CancellationToken ct)
+    {
+        string body;
+        try
+        {
+            body = (await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false)).Trim();
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
+            body = "";
+        }
+
+        if (body.Length > 200)
+        {
+            body = body[..200] + "...";
+        }
+
+        var status = response.StatusCode;
+        var reason = $"HTTP {(int)status}" + (body.Length > 0 ? $": {body}" : "");
+        var kind = status switch
+        {
+            HttpStatusCode.Forbidden => ConsulErrorKind.Forbidden,
+            HttpStatusCode.TooManyRequests => ConsulErrorKind.RateLimited,
+            HttpStatusCode.InternalServerError when body.Contains("No path to datacenter", StringComparison.OrdinalIgnoreCase) => ConsulErrorKind.Configuration,
+            >= HttpStatusCode.InternalServerError => ConsulErrorKind.ServerError,
+            _ => ConsulErrorKind.UnexpectedStatus,
+        };
+        return new ConsulException(endpoint, kind, reason, status, RetryAfter(response));
+    }
+
+    private static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is TimeSpan delta)
+        {
+            return delta;
+        }
+
+        return header?.Date is DateTimeOffset date ? date - DateTimeOffset.UtcNow : null;
+    }
+
+    private static ulong ReadIndex(HttpResponseMessage response) =>
+        ulong.TryParse(Header(response, "X-Consul-Index"), NumberStyles.None, CultureInfo.InvariantCulture, out var index) ? Math.Max(index, 1) : 1;
+
+    private static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+}

@@ -1,0 +1,15 @@
+using System.Collections.Immutable;
+
+namespace Bridge.Core.Consul;
+
+/// <summary>What the watcher learned from Consul, in the order it learned it.</summary>
+internal abstract record ConsulEvent;
+
+/// <summary>The set of watched services (after include/exclude filters) changed.</summary>
+internal sealed record ServiceSetObserved(ImmutableSortedSet<string> Services, ulong Index) : ConsulEvent;
+
+/// <summary>A service's instance list as Consul reported it; an empty list means Consul says it has none.</summary>
+internal sealed record ServiceEntriesObserved(string Service, ulong Index, IReadOnlyList<HealthServiceEntry> Entries) : ConsulEvent;
+
+/// <summary>Consul became unreachable or erroring, or answered again after failing.</summary>
+internal sealed record ConsulAvailabilityChanged(bool Available, string? Error) : ConsulEvent;

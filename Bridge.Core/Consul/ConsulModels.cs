@@ -1,0 +1,60 @@
+using System.Text.Json.Serialization;
+
+namespace Bridge.Core.Consul;
+
+/// <summary>One element of <c>GET /v1/health/service/:service</c>: an instance with its node and checks.</summary>
+public sealed record HealthServiceEntry
+{
+    public ConsulNode? Node { get; init; }
+    public AgentService? Service { get; init; }
+    public IReadOnlyList<HealthCheck>? Checks { get; init; }
+}
+
+/// <summary>The node part of a health entry.</summary>
+public sealed record ConsulNode
+{
+    public string? ID { get; init; }
+    public string? Node { get; init; }
+    public string? Address { get; init; }
+    public string? Datacenter { get; init; }
+    public IReadOnlyDictionary<string, string>? TaggedAddresses { get; init; }
+    public IReadOnlyDictionary<string, string>? Meta { get; init; }
+}
+
+/// <summary>The service part of a health entry.</summary>
+public sealed record AgentService
+{
+    public string? ID { get; init; }
+    public string? Service { get; init; }
+    public IReadOnlyList<string>? Tags { get; init; }
+    public string? Address { get; init; }
+    public IReadOnlyDictionary<string, string>? Meta { get; init; }
+    public int Port { get; init; }
+    public ServiceWeights? Weights { get; init; }
+    public string? Kind { get; init; }
+    public string? Namespace { get; init; }
+}
+
+/// <summary>Consul's per-instance weights; Consul's default is 1 for both.</summary>
+public sealed record ServiceWeights
+{
+    public int Passing { get; init; } = 1;
+    public int Warning { get; init; } = 1;
+}
+
+/// <summary>One check of a health entry; node-level checks have an empty <see cref="ServiceID"/>.</summary>
+public sealed record HealthCheck
+{
+    public string? Node { get; init; }
+    public string? CheckID { get; init; }
+    public string? Name { get; init; }
+    public string? Status { get; init; }
+    public string? Notes { get; init; }
+    public string? ServiceID { get; init; }
+    public string? ServiceName { get; init; }
+}
+
+[JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true, NumberHandling = JsonNumberHandling.Strict)]
+[JsonSerializable(typeof(HealthServiceEntry[]))]
+[JsonSerializable(typeof(Dictionary<string, string[]?>))]
+internal sealed partial class ConsulJsonContext : JsonSerializerContext;

@@ -1,0 +1,10 @@
+namespace Bridge.Core.Consul;
+
+/// <summary>Parameters of one catalog or health read.</summary>
+/// <param name="Index">The index to block on; 0 asks for an immediate answer.</param>
+internal readonly record struct QueryOptions(ulong Index, TimeSpan Wait);
+
+/// <summary>A decoded Consul answer with the metadata its headers carried.</summary>
+/// <param name="Index"><c>X-Consul-Index</c>, clamped to at least 1.</param>
+/// <param name="ContentHash">Hash of the raw body, so an unchanged answer under a new index is recognised cheaply.</param>
+internal sealed record QueryResult<T>(T Value, ulong Index, bool KnownLeader, TimeSpan LastContact, bool FilteredByAcls, UInt128 ContentHash);

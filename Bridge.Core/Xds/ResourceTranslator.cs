@@ -1,0 +1,192 @@
+using System.Collections.Immutable;
+using System.Net;
+using System.Net.Sockets;
+using Bridge.Core.Catalog;
+using Envoy.Config.Cluster.V3;
+using Envoy.Config.Core.V3;
+using Envoy.Config.Endpoint.V3;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.Logging;
+using SocketAddress = Envoy.Config.Core.V3.SocketAddress;
+
+namespace Bridge.Core.Xds;
+
+/// <summary>
+/// The one place where Consul's vocabulary becomes Envoy's: a service becomes an EDS Cluster and a
+/// ClusterLoadAssignment named after it, its instances become endpoints grouped by locality.
+/// </summary>
+internal sealed class ResourceTranslator
+{
+    private readonly XdsOptions _options;
+    private readonly ILogger _logger;
+
+    public ResourceTranslator(XdsOptions options, ILogger logger)
+    {
+        _options = options;
+        _logger = logger;
+    }
+
+    public Cluster Cluster(CatalogService service) => new()
+    {
+        Name = service.Name,
+        Type = Envoy.Config.Cluster.V3.Cluster.Types.DiscoveryType.Eds,
+        EdsClusterConfig = new Envoy.Config.Cluster.V3.Cluster.Types.EdsClusterConfig
+        {
+            EdsConfig = AdsConfigSource(),
+            ServiceName = service.Name,
+        },
+        ConnectTimeout = Duration.FromTimeSpan(_options.ConnectTimeout),
+        LbPolicy = Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.RoundRobin,
+    };
+
+    /// <summary>An assignment with no endpoints, for a name that is requested but has no service.</summary>
+    public static ClusterLoadAssignment EmptyAssignment(string name) => new() { ClusterName = name };
+
+    /// <summary>
+    /// Endpoints are grouped by locality (region = datacenter, zone from node meta). Within a zone, endpoints
+    /// of different weights go to separate sub-zones whose weight is the sum of theirs: clients that balance
+    /// by locality first and round-robin inside one (gRPC's default) then honour Consul's weights too.
+    /// </summary>
+    public ClusterLoadAssignment Assignment(CatalogService service)
+    {
+        var cla = new ClusterLoadAssignment { ClusterName = service.Name };
+        var seen = new HashSet<(string, int)>();
+        var groups = new SortedDictionary<(string Dc, string Zone), List<(ServiceInstance Instance, IPAddress Ip, uint Weight, HealthStatus Health)>>();
+        foreach (var instance in service.Instances)
+        {
+            if (!TryEndpoint(instance, out var ip, out var weight, out var health))
+            {
+                continue;
+            }
+
+            if (!seen.Add((ip.ToString(), instance.Port)))
+            {
+                XdsLog.DuplicateAddress(_logger, service.Name, instance.Key.Node, $"{FormatHost(ip)}:{instance.Port}");
+                continue;
+            }
+
+            var zone = instance.NodeMeta.GetValueOrDefault(_options.ZoneNodeMetaKey, "");
+            var key = (instance.Datacenter, zone);
+            if (!groups.TryGetValue(key, out var list))
+            {
+                groups[key] = list = [];
+            }
+
+            list.Add((instance, ip, weight, health));
+        }
+
+        foreach (var ((dc, zone), members) in groups)
+        {
+            var byWeight = members.GroupBy(m => m.Weight).OrderBy(g => g.Key).ToList();
+            foreach (var weightClass in byWeight)
+            {
+                var locality = new LocalityLbEndpoints
+                {
+                    Locality = new Locality { Region = dc, Zone = zone, SubZone = byWeight.Count > 1 ? $"weight-{weightClass.Key}" : "" },
+                    Priority = 0,
+                };
+                uint total = 0;
+                foreach (var (instance, ip, weight, health) in weightClass)
+                {
+                    locality.LbEndpoints.Add(new LbEndpoint
+                    {
+                        Endpoint = new Endpoint
+                        {
+                            Address = new Address { SocketAddress = new SocketAddress { Address = ip.ToString(), PortValue = (uint)instance.Port } },
+                        },
+                        HealthStatus = health,
+                        LoadBalancingWeight = weight,
+                    });
+                    if (health == HealthStatus.Healthy)
+                    {
+                        total = (uint)Math.Min(uint.MaxValue / 2, (ulong)total + weight);
+                    }
+                }
+
+                // A locality weight must be at least 1, and one without weight is dropped by gRPC clients.
+                locality.LoadBalancingWeight = Math.Max(1, total);
+                cla.Endpoints.Add(locality);
+            }
+        }
+
+        return cla;
+    }
+
+    private bool TryEndpoint(ServiceInstance instance, out IPAddress ip, out uint weight, out HealthStatus health)
+    {
+        ip = IPAddress.None;
+        weight = 0;
+        health = HealthStatus.Unknown;
+        if (instance.Port is < 1 or > 65535)
+        {
+            XdsLog.InvalidInstance(_logger, instance.Service, instance.Key.Node, instance.Key.ServiceId, "port", instance.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return false;
+        }
+
+        if (!TryParseIpLiteral(instance.Address, out ip))
+        {
+            XdsLog.InvalidInstance(_logger, instance.Service, instance.Key.Node, instance.Key.ServiceId, "address", instance.Address);
+            return false;
+        }
+
+        int consulWeight;
+        switch (instance.Health)
+        {
+            case HealthState.Passing:
+                health = HealthStatus.Healthy;
+                consulWeight = instance.PassingWeight;
+                break;
+            case HealthState.Warning when _options.Warning == WarningMapping.Healthy:
+                health = HealthStatus.Healthy;
+                consulWeight = instance.WarningWeight;
+                break;
+            case HealthState.Warning:
+                return false;
+            default:
+                if (_options.Unhealthy == UnhealthyMapping.Exclude)
+                {
+                    return false;
+                }
+
+                health = HealthStatus.Unhealthy;
+                consulWeight = Math.Max(1, instance.PassingWeight);
+                break;
+        }
+
+        if (consulWeight < 1)
+        {
+            // Consul allows a weight of 0 for warning instances: they should receive nothing.
+            return false;
+        }
+
+        weight = (uint)consulWeight;
+        return true;
+    }
+
+    /// <summary>Only IPv4 dotted quads and IPv6 literals: proxies reject host names in EDS, and .NET would read "1" as 0.0.0.1.</summary>
+    internal static bool TryParseIpLiteral(string address, out IPAddress ip)
+    {
+        ip = IPAddress.None;
+        if (string.IsNullOrEmpty(address) || !IPAddress.TryParse(address, out var parsed))
+        {
+            return false;
+        }
+
+        if (parsed.AddressFamily == AddressFamily.InterNetwork && address.Count(c => c == '.') != 3)
+        {
+            return false;
+        }
+
+        if (parsed.AddressFamily == AddressFamily.InterNetworkV6 && (!address.Contains(':') || parsed.ScopeId != 0))
+        {
+            return false;
+        }
+
+        ip = parsed;
+        return true;
+    }
+
+    private static string FormatHost(IPAddress ip) => ip.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{ip}]" : ip.ToString();
+
+    internal static ConfigSource AdsConfigSource() => new() { Ads = new AggregatedConfigSource(), ResourceApiVersion = ApiVersion.V3 };
+}

@@ -1,0 +1,134 @@
+using System.Collections.Immutable;
+using Bridge.Core.Catalog;
+using Envoy.Config.Endpoint.V3;
+using Microsoft.Extensions.Logging;
+
+namespace Bridge.Core.Xds;
+
+/// <summary>
+/// The versioned cache between the catalog and the streams. On each catalog change it translates only the
+/// services that changed, serialises each new resource once, and publishes a new <see cref="XdsSnapshot"/>;
+/// a resource whose bytes did not change keeps its object and version, so no stream sees it as changed.
+/// </summary>
+internal sealed class XdsCache
+{
+    private readonly ResourceTranslator _translator;
+    private readonly ILogger _logger;
+    private readonly object _gate = new();
+    private XdsSnapshot _current = XdsSnapshot.Empty;
+    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public XdsCache(XdsOptions options, ILogger<XdsCache> logger)
+    {
+        _logger = logger;
+        _translator = new ResourceTranslator(options, logger);
+    }
+
+    public XdsSnapshot Current => Volatile.Read(ref _current);
+
+    /// <summary>Completes when a snapshot newer than <paramref name="generation"/> is published.</summary>
+    public Task WaitForNewerAsync(long generation, CancellationToken ct)
+    {
+        Task next;
+        lock (_gate)
+        {
+            if (_current.Generation > generation)
+            {
+                return Task.CompletedTask;
+            }
+
+            next = _next.Task;
+        }
+
+        return next.WaitAsync(ct);
+    }
+
+    /// <summary>An empty assignment for a requested name the catalog does not have: gRPC clients block on a missing one.</summary>
+    public static XdsResource EmptyAssignment(string name) => XdsResource.Create(name, ResourceTranslator.EmptyAssignment(name));
+
+    /// <summary>Catalog subscriber: applies one catalog change.</summary>
+    public void Apply(CatalogSnapshot catalog, CatalogDiff diff)
+    {
+        var before = Current;
+        var sets = before.Sets.ToBuilder();
+        var changed = new Dictionary<string, HashSet<string>>();
+        var removedCount = 0;
+
+        void Put(ClientKind kind, string typeUrl, XdsResource resource, bool wildcard)
+        {
+            var set = sets.GetValueOrDefault((kind, typeUrl)) ?? ResourceSet.Empty;
+            if (set.ByName.TryGetValue(resource.Name, out var existing) && existing.Version == resource.Version)
+            {
+                return;
+            }
+
+            sets[(kind, typeUrl)] = new ResourceSet(
+                set.ByName.SetItem(resource.Name, resource),
+                wildcard ? set.Wildcard.Add(resource.Name) : set.Wildcard);
+            Changed(typeUrl).Add(resource.Name);
+        }
+
+        void Remove(ClientKind kind, string typeUrl, string name)
+        {
+            var set = sets.GetValueOrDefault((kind, typeUrl));
+            if (set is null || !set.ByName.ContainsKey(name))
+            {
+                return;
+            }
+
+            sets[(kind, typeUrl)] = new ResourceSet(set.ByName.Remove(name), set.Wildcard.Remove(name));
+            Changed(typeUrl).Add(name);
+            removedCount++;
+        }
+
+        HashSet<string> Changed(string typeUrl) =>
+            changed.TryGetValue(typeUrl, out var names) ? names : changed[typeUrl] = new HashSet<string>(StringComparer.Ordinal);
+
+        foreach (var change in diff.Changes)
+        {
+            if (change.Kind == ServiceChangeKind.Removed)
+            {
+                foreach (var kind in Kinds)
+                {
+                    Remove(kind, TypeUrls.Cluster, change.Service);
+                    Remove(kind, TypeUrls.ClusterLoadAssignment, change.Service);
+                }
+
+                continue;
+            }
+
+            var service = catalog.Services[change.Service];
+            var cluster = XdsResource.Create(service.Name, _translator.Cluster(service));
+            var assignment = XdsResource.Create(service.Name, _translator.Assignment(service));
+            foreach (var kind in Kinds)
+            {
+                Put(kind, TypeUrls.Cluster, cluster, wildcard: true);
+                Put(kind, TypeUrls.ClusterLoadAssignment, assignment, wildcard: true);
+            }
+        }
+
+        var ready = before.Ready || catalog.Synced;
+        if (changed.Count == 0 && ready == before.Ready)
+        {
+            return;
+        }
+
+        var next = new XdsSnapshot(
+            before.Generation + 1,
+            ready,
+            sets.ToImmutable(),
+            changed.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableHashSet(StringComparer.Ordinal)));
+        TaskCompletionSource released;
+        lock (_gate)
+        {
+            Volatile.Write(ref _current, next);
+            released = _next;
+            _next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        released.SetResult();
+        XdsLog.SnapshotPublished(_logger, next.Generation, changed.Values.Sum(c => c.Count), removedCount);
+    }
+
+    private static readonly ClientKind[] Kinds = [ClientKind.Envoy, ClientKind.Grpc];
+}

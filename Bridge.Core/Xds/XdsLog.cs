@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace Bridge.Core.Xds;
+
+/// <summary>Translation and cache events. Event ids are part of the operator interface: never renumber or reuse one.</summary>
+internal static partial class XdsLog
+{
+    [LoggerMessage(EventId = 3001, EventName = "InvalidInstanceSkipped", Level = LogLevel.Warning,
+        Message = "Instance {ServiceId} of service {Service} on node {Node} is left out: invalid {Field} {Value}")]
+    public static partial void InvalidInstance(ILogger logger, string service, string node, string serviceId, string field, string value);
+
+    [LoggerMessage(EventId = 3002, EventName = "DuplicateEndpointSkipped", Level = LogLevel.Warning,
+        Message = "Service {Service} lists {Endpoint} more than once (again on node {Node}); the duplicate is left out")]
+    public static partial void DuplicateAddress(ILogger logger, string service, string node, string endpoint);
+
+    [LoggerMessage(EventId = 3003, EventName = "SnapshotPublished", Level = LogLevel.Debug,
+        Message = "xDS snapshot {Generation} published: {Changed} resources changed, {Removed} removed")]
+    public static partial void SnapshotPublished(ILogger logger, long generation, int changed, int removed);
+}

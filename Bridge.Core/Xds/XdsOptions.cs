@@ -1,0 +1,37 @@
+namespace Bridge.Core.Xds;
+
+/// <summary>How Consul's instances become xDS resources. Bound from the <c>Xds</c> section.</summary>
+public sealed record XdsOptions
+{
+    public const string SectionName = "Xds";
+
+    /// <summary>What an instance whose checks are at <c>warning</c> becomes.</summary>
+    public WarningMapping Warning { get; init; } = WarningMapping.Healthy;
+
+    /// <summary>What an instance that is critical, in maintenance or of unknown status becomes.</summary>
+    public UnhealthyMapping Unhealthy { get; init; } = UnhealthyMapping.Exclude;
+
+    /// <summary>Node-meta key whose value is the instance's zone in its locality (the region is the datacenter).</summary>
+    public string ZoneNodeMetaKey { get; init; } = "zone";
+
+    /// <summary>Connect timeout of every cluster unless the service's meta overrides it.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+public enum WarningMapping
+{
+    /// <summary>Served as HEALTHY, weighted by <c>Weights.Warning</c>.</summary>
+    Healthy,
+
+    /// <summary>Left out of the ClusterLoadAssignment.</summary>
+    Exclude,
+}
+
+public enum UnhealthyMapping
+{
+    /// <summary>Left out of the ClusterLoadAssignment.</summary>
+    Exclude,
+
+    /// <summary>Served with health status UNHEALTHY, so proxies know it exists but send it no traffic.</summary>
+    Unhealthy,
+}

@@ -1,0 +1,41 @@
+using System.IO.Hashing;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace Bridge.Core.Xds;
+
+/// <summary>
+/// One xDS resource, serialised once: <see cref="Packed"/> holds its bytes inside an <see cref="Any"/> that every
+/// stream reuses, and <see cref="Version"/> is a hash of those bytes, so equal content always has equal versions.
+/// </summary>
+public sealed class XdsResource
+{
+    private static long s_serialisations;
+
+    private XdsResource(string typeUrl, string name, IMessage message, Any packed, string version)
+    {
+        TypeUrl = typeUrl;
+        Name = name;
+        Message = message;
+        Packed = packed;
+        Version = version;
+    }
+
+    public string TypeUrl { get; }
+    public string Name { get; }
+    public IMessage Message { get; }
+    public Any Packed { get; }
+    public string Version { get; }
+
+    /// <summary>How many resources were serialised in this process: pushes must never add to it.</summary>
+    public static long Serialisations => Interlocked.Read(ref s_serialisations);
+
+    public static XdsResource Create(string name, IMessage message)
+    {
+        var packed = Any.Pack(message);
+        Interlocked.Increment(ref s_serialisations);
+        return new XdsResource(packed.TypeUrl, name, message, packed, HashVersion(packed.Value.Span));
+    }
+
+    internal static string HashVersion(ReadOnlySpan<byte> bytes) => XxHash128.HashToUInt128(bytes).ToString("x32")[..20];
+}

@@ -1,0 +1,33 @@
+using System.Collections.Immutable;
+
+namespace Bridge.Core.Xds;
+
+/// <summary>The resources of one type as one client kind sees them.</summary>
+public sealed record ResourceSet(
+    ImmutableSortedDictionary<string, XdsResource> ByName,
+    ImmutableSortedSet<string> Wildcard)
+{
+    public static ResourceSet Empty { get; } = new(
+        ImmutableSortedDictionary.Create<string, XdsResource>(StringComparer.Ordinal),
+        ImmutableSortedSet.Create<string>(StringComparer.Ordinal));
+}
+
+/// <summary>
+/// Everything the bridge serves at one moment, per client kind and type URL. Immutable: the cache builds a
+/// new one from the previous one and swaps it in; streams only read it.
+/// </summary>
+public sealed record XdsSnapshot(
+    long Generation,
+    bool Ready,
+    ImmutableDictionary<(ClientKind Kind, string TypeUrl), ResourceSet> Sets,
+    ImmutableDictionary<string, ImmutableHashSet<string>> ChangedNames)
+{
+    public static XdsSnapshot Empty { get; } = new(
+        0, false, ImmutableDictionary<(ClientKind, string), ResourceSet>.Empty, ImmutableDictionary<string, ImmutableHashSet<string>>.Empty);
+
+    public ResourceSet Get(ClientKind kind, string typeUrl) => Sets.GetValueOrDefault((kind, typeUrl)) ?? ResourceSet.Empty;
+
+    /// <summary>Whether a resource of this name and type may differ from the previous generation.</summary>
+    public bool MayHaveChanged(string typeUrl, string name) =>
+        ChangedNames.TryGetValue(typeUrl, out var names) && names.Contains(name);
+}

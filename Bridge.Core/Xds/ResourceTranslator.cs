@@ -5,6 +5,11 @@ using Bridge.Core.Catalog;
 using Envoy.Config.Cluster.V3;
 using Envoy.Config.Core.V3;
 using Envoy.Config.Endpoint.V3;
+using Envoy.Config.Listener.V3;
+using Envoy.Config.Route.V3;
+using Envoy.Extensions.Filters.Http.Router.V3;
+using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
+using UpstreamHttpProtocolOptions = Envoy.Extensions.Upstreams.Http.V3.HttpProtocolOptions;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging;
 using SocketAddress = Envoy.Config.Core.V3.SocketAddress;
@@ -26,17 +31,154 @@ internal sealed class ResourceTranslator
         _logger = logger;
     }
 
-    public Cluster Cluster(CatalogService service) => new()
+    /// <summary>
+    /// One EDS cluster per service, shaped by the service's meta. A policy a client kind cannot use is not sent
+    /// to it: gRPC clients NACK LEAST_REQUEST, RANDOM and MAGLEV, so they get ROUND_ROBIN instead.
+    /// </summary>
+    public Cluster Cluster(CatalogService service, ServicePolicy policy, ClientKind kind)
     {
-        Name = service.Name,
-        Type = Envoy.Config.Cluster.V3.Cluster.Types.DiscoveryType.Eds,
-        EdsClusterConfig = new Envoy.Config.Cluster.V3.Cluster.Types.EdsClusterConfig
+        var cluster = new Cluster
         {
-            EdsConfig = AdsConfigSource(),
-            ServiceName = service.Name,
+            Name = service.Name,
+            Type = Envoy.Config.Cluster.V3.Cluster.Types.DiscoveryType.Eds,
+            EdsClusterConfig = new Envoy.Config.Cluster.V3.Cluster.Types.EdsClusterConfig
+            {
+                EdsConfig = AdsConfigSource(),
+                ServiceName = service.Name,
+            },
+            ConnectTimeout = Duration.FromTimeSpan(policy.ConnectTimeout ?? _options.ConnectTimeout),
+        };
+
+        switch (policy.LoadBalancing)
+        {
+            case LoadBalancing.RoundRobin:
+                cluster.LbPolicy = Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.RoundRobin;
+                break;
+            case LoadBalancing.RingHash:
+                cluster.LbPolicy = Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.RingHash;
+                cluster.RingHashLbConfig = new Envoy.Config.Cluster.V3.Cluster.Types.RingHashLbConfig
+                {
+                    HashFunction = Envoy.Config.Cluster.V3.Cluster.Types.RingHashLbConfig.Types.HashFunction.XxHash,
+                };
+                break;
+            case var other when kind == ClientKind.Grpc:
+                XdsLog.PolicyNotSupported(_logger, service.Name, other.ToString());
+                cluster.LbPolicy = Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.RoundRobin;
+                break;
+            case LoadBalancing.LeastRequest:
+                cluster.LbPolicy = Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.LeastRequest;
+                break;
+            case LoadBalancing.Random:
+                cluster.LbPolicy = Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.Random;
+                break;
+            case LoadBalancing.Maglev:
+                cluster.LbPolicy = Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.Maglev;
+                break;
+        }
+
+        if (policy.HasOutlierDetection)
+        {
+            cluster.OutlierDetection = new OutlierDetection
+            {
+                Consecutive5Xx = policy.OutlierConsecutive5xx,
+                Interval = policy.OutlierInterval is { } interval ? Duration.FromTimeSpan(interval) : null,
+                BaseEjectionTime = policy.OutlierBaseEjectionTime is { } ejection ? Duration.FromTimeSpan(ejection) : null,
+                MaxEjectionPercent = policy.OutlierMaxEjectionPercent,
+            };
+        }
+
+        // gRPC clients always speak HTTP/2; Envoy must be told, through the upstream protocol options extension.
+        if (kind == ClientKind.Envoy && policy.Protocol is UpstreamProtocol.Http2 or UpstreamProtocol.Grpc)
+        {
+            cluster.TypedExtensionProtocolOptions[UpstreamHttpProtocolOptionsKey] = Any.Pack(new UpstreamHttpProtocolOptions
+            {
+                ExplicitHttpConfig = new UpstreamHttpProtocolOptions.Types.ExplicitHttpConfig { Http2ProtocolOptions = new Http2ProtocolOptions() },
+            });
+        }
+
+        return cluster;
+    }
+
+    internal const string UpstreamHttpProtocolOptionsKey = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+    internal const string HttpConnectionManagerFilterName = "envoy.filters.network.http_connection_manager";
+    internal const string RouterFilterName = "envoy.filters.http.router";
+
+    /// <summary>
+    /// A proxyless gRPC client resolves <c>xds:///service</c> by asking for a Listener named after the service:
+    /// an API listener whose connection manager fetches a RouteConfiguration of the same name over ADS.
+    /// </summary>
+    public static Listener GrpcListener(string service) => new()
+    {
+        Name = service,
+        ApiListener = new ApiListener { ApiListener_ = Any.Pack(ConnectionManager(service, service)) },
+    };
+
+    /// <summary>The route of a gRPC listener: every call to the service (with or without a port) goes to its cluster.</summary>
+    public static RouteConfiguration GrpcRoute(string service) => new()
+    {
+        Name = service,
+        VirtualHosts = { VirtualHost(service, [service, $"{service}:*"]) },
+    };
+
+    /// <summary>Envoy's outbound HTTP listener: one connection manager whose routes name every service.</summary>
+    public Listener EnvoyListener() => new()
+    {
+        Name = _options.EnvoyListenerName,
+        Address = new Address
+        {
+            SocketAddress = new SocketAddress { Address = _options.EnvoyListenerAddress, PortValue = (uint)_options.EnvoyListenerPort },
         },
-        ConnectTimeout = Duration.FromTimeSpan(_options.ConnectTimeout),
-        LbPolicy = Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.RoundRobin,
+        FilterChains =
+        {
+            new FilterChain
+            {
+                Filters =
+                {
+                    new Filter
+                    {
+                        Name = HttpConnectionManagerFilterName,
+                        TypedConfig = Any.Pack(ConnectionManager(_options.EnvoyListenerName, _options.EnvoyListenerName)),
+                    },
+                },
+            },
+        },
+    };
+
+    /// <summary>One virtual host per service, answering its name and its Consul DNS name, with and without a port.</summary>
+    public RouteConfiguration EnvoyRoute(IEnumerable<string> services)
+    {
+        var route = new RouteConfiguration { Name = _options.EnvoyListenerName };
+        foreach (var service in services)
+        {
+            var dns = $"{service}.service.consul";
+            route.VirtualHosts.Add(VirtualHost(service, [service, $"{service}:*", dns, $"{dns}:*"]));
+        }
+
+        return route;
+    }
+
+    private static VirtualHost VirtualHost(string service, string[] domains) => new()
+    {
+        Name = service,
+        Domains = { domains },
+        Routes =
+        {
+            new Route
+            {
+                Match = new RouteMatch { Prefix = "" },
+                Route_ = new RouteAction { Cluster = service },
+            },
+        },
+    };
+
+    private static HttpConnectionManager ConnectionManager(string statPrefix, string routeName) => new()
+    {
+        StatPrefix = statPrefix,
+        Rds = new Rds { ConfigSource = AdsConfigSource(), RouteConfigName = routeName },
+        HttpFilters =
+        {
+            new HttpFilter { Name = RouterFilterName, TypedConfig = Any.Pack(new Router()) },
+        },
     };
 
     /// <summary>An assignment with no endpoints, for a name that is requested but has no service.</summary>

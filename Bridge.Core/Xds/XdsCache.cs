@@ -22,7 +22,10 @@ internal sealed class XdsCache
     {
         _logger = logger;
         _translator = new ResourceTranslator(options, logger);
+        _envoyListenerName = options.EnvoyListenerName;
     }
+
+    private readonly string _envoyListenerName;
 
     public XdsSnapshot Current => Volatile.Read(ref _current);
 
@@ -84,27 +87,54 @@ internal sealed class XdsCache
         HashSet<string> Changed(string typeUrl) =>
             changed.TryGetValue(typeUrl, out var names) ? names : changed[typeUrl] = new HashSet<string>(StringComparer.Ordinal);
 
+        var membershipChanged = false;
         foreach (var change in diff.Changes)
         {
             if (change.Kind == ServiceChangeKind.Removed)
             {
+                membershipChanged = true;
                 foreach (var kind in Kinds)
                 {
                     Remove(kind, TypeUrls.Cluster, change.Service);
                     Remove(kind, TypeUrls.ClusterLoadAssignment, change.Service);
                 }
 
+                Remove(ClientKind.Grpc, TypeUrls.Listener, change.Service);
+                Remove(ClientKind.Grpc, TypeUrls.RouteConfiguration, change.Service);
                 continue;
             }
 
             var service = catalog.Services[change.Service];
-            var cluster = XdsResource.Create(service.Name, _translator.Cluster(service));
+            var policy = ServicePolicy.From(service, _logger);
+            var envoyCluster = _translator.Cluster(service, policy, ClientKind.Envoy);
+            var grpcCluster = _translator.Cluster(service, policy, ClientKind.Grpc);
+            var envoyResource = XdsResource.Create(service.Name, envoyCluster);
+            Put(ClientKind.Envoy, TypeUrls.Cluster, envoyResource, wildcard: true);
+            Put(ClientKind.Grpc, TypeUrls.Cluster, grpcCluster.Equals(envoyCluster) ? envoyResource : XdsResource.Create(service.Name, grpcCluster), wildcard: true);
+
             var assignment = XdsResource.Create(service.Name, _translator.Assignment(service));
             foreach (var kind in Kinds)
             {
-                Put(kind, TypeUrls.Cluster, cluster, wildcard: true);
                 Put(kind, TypeUrls.ClusterLoadAssignment, assignment, wildcard: true);
             }
+
+            if (change.Kind == ServiceChangeKind.Added)
+            {
+                membershipChanged = true;
+                // Answered only when asked for by name: a gRPC client never wants every service's listener.
+                Put(ClientKind.Grpc, TypeUrls.Listener, XdsResource.Create(service.Name, ResourceTranslator.GrpcListener(service.Name)), wildcard: false);
+                Put(ClientKind.Grpc, TypeUrls.RouteConfiguration, XdsResource.Create(service.Name, ResourceTranslator.GrpcRoute(service.Name)), wildcard: false);
+            }
+        }
+
+        if (!sets.ContainsKey((ClientKind.Envoy, TypeUrls.Listener)))
+        {
+            Put(ClientKind.Envoy, TypeUrls.Listener, XdsResource.Create(_envoyListenerName, _translator.EnvoyListener()), wildcard: true);
+        }
+
+        if (membershipChanged || !sets.ContainsKey((ClientKind.Envoy, TypeUrls.RouteConfiguration)))
+        {
+            Put(ClientKind.Envoy, TypeUrls.RouteConfiguration, XdsResource.Create(_envoyListenerName, _translator.EnvoyRoute(catalog.Services.Keys)), wildcard: false);
         }
 
         var ready = before.Ready || catalog.Synced;

@@ -16,4 +16,12 @@ internal static partial class XdsLog
     [LoggerMessage(EventId = 3003, EventName = "SnapshotPublished", Level = LogLevel.Debug,
         Message = "xDS snapshot {Generation} published: {Changed} resources changed, {Removed} removed")]
     public static partial void SnapshotPublished(ILogger logger, long generation, int changed, int removed);
+
+    [LoggerMessage(EventId = 3004, EventName = "InvalidServiceMeta", Level = LogLevel.Warning,
+        Message = "Service {Service} has invalid meta {Key}={Value} (accepted: {Accepted}); serving it with the default for {Key}")]
+    public static partial void InvalidServiceMeta(ILogger logger, string service, string key, string value, string accepted);
+
+    [LoggerMessage(EventId = 3005, EventName = "PolicyNotSupportedByClient", Level = LogLevel.Debug,
+        Message = "Service {Service} asks for {Policy}, which gRPC clients reject; they get ROUND_ROBIN")]
+    public static partial void PolicyNotSupported(ILogger logger, string service, string policy);
 }

@@ -16,6 +16,15 @@ public sealed record XdsOptions
 
     /// <summary>Connect timeout of every cluster unless the service's meta overrides it.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Address of the outbound HTTP listener served to Envoy nodes.</summary>
+    public string EnvoyListenerAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>Port of the outbound HTTP listener served to Envoy nodes.</summary>
+    public int EnvoyListenerPort { get; init; } = 15001;
+
+    /// <summary>Name of that listener and of its RouteConfiguration.</summary>
+    public string EnvoyListenerName { get; init; } = "outbound_http";
 }
 
 public enum WarningMapping

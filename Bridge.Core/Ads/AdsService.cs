@@ -1,3 +1,4 @@
+using Bridge.Core.Ads.Delta;
 using Bridge.Core.Ads.Sotw;
 using Bridge.Core.Xds;
 using Envoy.Service.Discovery.V3;
@@ -27,4 +28,10 @@ internal sealed class AdsService : AggregatedDiscoveryService.AggregatedDiscover
         IServerStreamWriter<DiscoveryResponse> responseStream,
         ServerCallContext context) =>
         new SotwStream(requestStream, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, context.CancellationToken);
+
+    public override Task DeltaAggregatedResources(
+        IAsyncStreamReader<DeltaDiscoveryRequest> requestStream,
+        IServerStreamWriter<DeltaDiscoveryResponse> responseStream,
+        ServerCallContext context) =>
+        new DeltaStream(requestStream, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, context.CancellationToken);
 }

@@ -1,0 +1,281 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Bridge.Core.Xds;
+using Envoy.Service.Discovery.V3;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Bridge.Core.Ads.Delta;
+
+/// <summary>
+/// One incremental (delta) ADS stream over the same cache as state of the world: it sends only resources whose
+/// version differs from what the client holds and names the ones that are gone in <c>removed_resources</c>.
+/// </summary>
+internal sealed class DeltaStream
+{
+    private readonly IAsyncStreamReader<DeltaDiscoveryRequest> _requests;
+    private readonly IServerStreamWriter<DeltaDiscoveryResponse> _responses;
+    private readonly XdsCache _cache;
+    private readonly AdsOptions _options;
+    private readonly ILogger _logger;
+    private readonly Dictionary<string, DeltaTypeState> _types = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _unknownTypesLogged = new(StringComparer.Ordinal);
+    private ClientIdentity? _client;
+    private StreamHandle? _handle;
+    private long _nonce;
+
+    public DeltaStream(
+        IAsyncStreamReader<DeltaDiscoveryRequest> requests,
+        IServerStreamWriter<DeltaDiscoveryResponse> responses,
+        XdsCache cache,
+        AdsOptions options,
+        ILogger logger)
+    {
+        _requests = requests;
+        _responses = responses;
+        _cache = cache;
+        _options = options;
+        _logger = logger;
+    }
+
+    private string NodeId => _client?.NodeId ?? "(unknown)";
+
+    public async Task RunAsync(StreamRegistry registry, string peer, CancellationToken ct)
+    {
+        _handle = registry.Open(XdsProtocol.Delta, peer, Describe);
+        var reason = "client closed the stream";
+        try
+        {
+            await using var pump = new RequestPump<DeltaDiscoveryRequest>(_requests, _options.RequestQueueLength, ct);
+            long generation = -1;
+            while (await pump.WaitAsync(_cache, generation, ct).ConfigureAwait(false))
+            {
+                while (pump.TryRead(out var request))
+                {
+                    Handle(request, peer);
+                }
+
+                var snapshot = _cache.Current;
+                generation = snapshot.Generation;
+                if (_client is null || !snapshot.Ready)
+                {
+                    continue;
+                }
+
+                foreach (var typeUrl in TypeUrls.All)
+                {
+                    if (_types.TryGetValue(typeUrl, out var state) && Build(state, snapshot) is { } response)
+                    {
+                        await _responses.WriteAsync(response, ct).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.ResourceExhausted)
+        {
+            reason = e.Status.Detail;
+            AdsLog.RequestRejected(_logger, NodeId, peer, reason);
+            throw;
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException || e is RpcException { StatusCode: StatusCode.Cancelled })
+        {
+            reason = ct.IsCancellationRequested ? "cancelled" : e.Message;
+        }
+        finally
+        {
+            registry.Close(_handle);
+            AdsLog.StreamClosed(_logger, _handle.Id, NodeId, reason);
+        }
+    }
+
+    private void Handle(DeltaDiscoveryRequest request, string peer)
+    {
+        if (_client is null)
+        {
+            _client = ClientIdentity.From(request.Node, _options);
+            _handle!.Client = _client;
+            AdsLog.StreamOpened(_logger, _handle.Id, _client.NodeId, _client.Kind.ToString(), "delta", peer);
+        }
+
+        var typeUrl = request.TypeUrl;
+        if (string.IsNullOrEmpty(typeUrl))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "DeltaDiscoveryRequest.type_url is required on an aggregated stream"));
+        }
+
+        if (!TypeUrls.IsKnown(typeUrl))
+        {
+            if (_unknownTypesLogged.Count < 16 && _unknownTypesLogged.Add(typeUrl))
+            {
+                AdsLog.UnknownTypeUrl(_logger, NodeId, typeUrl);
+            }
+
+            return;
+        }
+
+        var listed = request.ResourceNamesSubscribe.Count + request.ResourceNamesUnsubscribe.Count + request.InitialResourceVersions.Count;
+        if (listed > _options.MaxResourceNamesPerRequest)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                $"request lists {listed} {TypeUrls.Short(typeUrl)} names, more than the limit of {_options.MaxResourceNamesPerRequest} (Ads:MaxResourceNamesPerRequest)"));
+        }
+
+        DeltaTypeState state;
+        lock (_types)
+        {
+            if (!_types.TryGetValue(typeUrl, out state!))
+            {
+                _types[typeUrl] = state = new DeltaTypeState(typeUrl);
+            }
+        }
+
+        lock (state)
+        {
+            Apply(state, request);
+        }
+    }
+
+    private void Apply(DeltaTypeState state, DeltaDiscoveryRequest request)
+    {
+        if (!string.IsNullOrEmpty(request.ResponseNonce))
+        {
+            // In delta the nonce only correlates an ACK or NACK; subscription changes apply whatever it is.
+            if (request.ErrorDetail is { } error)
+            {
+                state.NackedNonce = request.ResponseNonce;
+                state.NackError = error.Message;
+                AdsLog.Nack(_logger, NodeId, TypeUrls.Short(state.TypeUrl), request.ResponseNonce, error.Message);
+            }
+            else
+            {
+                state.LastAckedNonce = request.ResponseNonce;
+                AdsLog.Ack(_logger, NodeId, TypeUrls.Short(state.TypeUrl), request.ResponseNonce);
+            }
+        }
+
+        if (!state.Seen)
+        {
+            state.Seen = true;
+            foreach (var (name, version) in request.InitialResourceVersions)
+            {
+                state.Known[name] = version;
+            }
+
+            // Legacy wildcard: a first LDS/CDS request that subscribes to nothing asks for everything.
+            if (request.ResourceNamesSubscribe.Count == 0 && request.ResourceNamesUnsubscribe.Count == 0 && TypeUrls.RequiresFullState(state.TypeUrl))
+            {
+                state.Wildcard = true;
+            }
+        }
+
+        foreach (var name in request.ResourceNamesSubscribe)
+        {
+            if (name == "*")
+            {
+                state.Wildcard = true;
+                continue;
+            }
+
+            state.Names.Add(name);
+            if (!request.InitialResourceVersions.ContainsKey(name))
+            {
+                // A subscribed name must be provided even if the client seems to hold it.
+                state.Known.Remove(name);
+            }
+        }
+
+        foreach (var name in request.ResourceNamesUnsubscribe)
+        {
+            if (name == "*")
+            {
+                state.Wildcard = false;
+                continue;
+            }
+
+            if (state.Names.Remove(name))
+            {
+                // Outside a wildcard the client simply forgets it. Inside one it must be told again: as a
+                // resource if the wildcard covers it, as removed if not.
+                if (state.Wildcard)
+                {
+                    state.Known[name] = DeltaTypeState.Stale;
+                }
+                else
+                {
+                    state.Known.Remove(name);
+                }
+            }
+        }
+
+        if (!state.Wildcard)
+        {
+            // Leaving the wildcard: what it alone covered is no longer tracked, and needs no answer.
+            foreach (var name in state.Known.Keys.Where(n => !state.Names.Contains(n)).ToList())
+            {
+                state.Known.Remove(name);
+            }
+        }
+    }
+
+    private DeltaDiscoveryResponse? Build(DeltaTypeState state, XdsSnapshot snapshot)
+    {
+        var set = snapshot.Get(_client!.Kind, state.TypeUrl);
+        lock (state)
+        {
+            var response = new DeltaDiscoveryResponse { TypeUrl = state.TypeUrl, ControlPlane = ControlPlaneIdentity.Value };
+            var scope = state.Wildcard ? new SortedSet<string>(set.Wildcard.Concat(state.Names), StringComparer.Ordinal) : new SortedSet<string>(state.Names, StringComparer.Ordinal);
+            foreach (var name in scope)
+            {
+                if (set.ByName.TryGetValue(name, out var resource))
+                {
+                    if (!state.Known.TryGetValue(name, out var held) || held != resource.Version)
+                    {
+                        response.Resources.Add(new Resource { Name = name, Version = resource.Version, Resource_ = resource.Packed });
+                        state.Known[name] = resource.Version;
+                    }
+                }
+                else if (!state.Known.TryGetValue(name, out var held) || held != DeltaTypeState.Absent)
+                {
+                    response.RemovedResources.Add(name);
+                    state.Known[name] = DeltaTypeState.Absent;
+                }
+            }
+
+            // Resources the client holds that left the wildcard scope and exist no more.
+            foreach (var name in state.Known.Where(kv => kv.Value != DeltaTypeState.Absent && !scope.Contains(kv.Key)).Select(kv => kv.Key).ToList())
+            {
+                response.RemovedResources.Add(name);
+                state.Known[name] = DeltaTypeState.Absent;
+            }
+
+            if (response.Resources.Count == 0 && response.RemovedResources.Count == 0)
+            {
+                return null;
+            }
+
+            response.Nonce = (++_nonce).ToString(CultureInfo.InvariantCulture);
+            response.SystemVersionInfo = snapshot.Generation.ToString(CultureInfo.InvariantCulture);
+            state.Nonce = response.Nonce;
+            AdsLog.Response(_logger, NodeId, TypeUrls.Short(state.TypeUrl), response.SystemVersionInfo, response.Resources.Count, response.Nonce);
+            return response;
+        }
+    }
+
+    private IReadOnlyList<TypeStatus> Describe()
+    {
+        List<DeltaTypeState> states;
+        lock (_types)
+        {
+            states = [.. _types.Values];
+        }
+
+        return [.. states.Select(s =>
+        {
+            lock (s)
+            {
+                return new TypeStatus(s.TypeUrl, s.Wildcard, [.. s.Names.Order(StringComparer.Ordinal)], s.Nonce, s.LastAckedNonce,
+                    s.NackedNonce, s.NackError, s.Known.Where(kv => kv.Value != DeltaTypeState.Absent).ToImmutableSortedDictionary(StringComparer.Ordinal));
+            }
+        })];
+    }
+}

@@ -1,0 +1,34 @@
+namespace Bridge.Core.Ads.Delta;
+
+/// <summary>What one delta stream knows about one type URL.</summary>
+internal sealed class DeltaTypeState
+{
+    /// <summary>Version recorded for a name the client was told does not exist.</summary>
+    public const string Absent = "";
+
+    /// <summary>Version recorded for a name the client must be told about again; matches no real version.</summary>
+    public const string Stale = "\u0000stale";
+
+    public DeltaTypeState(string typeUrl) => TypeUrl = typeUrl;
+
+    public string TypeUrl { get; }
+
+    /// <summary>Names explicitly subscribed, without <c>*</c>.</summary>
+    public HashSet<string> Names { get; } = new(StringComparer.Ordinal);
+
+    public bool Wildcard { get; set; }
+
+    /// <summary>Whether a request of this type has arrived on this stream.</summary>
+    public bool Seen { get; set; }
+
+    /// <summary>
+    /// Name to the version the client holds: what we sent (recorded at send time, so a NACKed version is not sent
+    /// again) or what it declared in <c>initial_resource_versions</c>; <see cref="Absent"/> once told it is gone.
+    /// </summary>
+    public Dictionary<string, string> Known { get; } = new(StringComparer.Ordinal);
+
+    public string? Nonce { get; set; }
+    public string? LastAckedNonce { get; set; }
+    public string? NackedNonce { get; set; }
+    public string? NackError { get; set; }
+}

@@ -19,4 +19,13 @@ public sealed record AdsOptions
 
     /// <summary>Requests a stream may queue before reading from it pauses; bounds per-stream memory.</summary>
     public int RequestQueueLength { get; init; } = 32;
+
+    /// <summary>How long a stream opened before the first full sync waits before it is told UNAVAILABLE to retry later.</summary>
+    public TimeSpan InitialSyncTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Streams open at once, over all peers; one more is refused with RESOURCE_EXHAUSTED.</summary>
+    public int MaxStreams { get; init; } = 20_000;
+
+    /// <summary>Streams open at once from one peer IP address.</summary>
+    public int MaxStreamsPerPeer { get; init; } = 1_000;
 }

@@ -23,15 +23,44 @@ internal sealed class AdsService : AggregatedDiscoveryService.AggregatedDiscover
         _logger = logger;
     }
 
-    public override Task StreamAggregatedResources(
+    public override async Task StreamAggregatedResources(
         IAsyncStreamReader<DiscoveryRequest> requestStream,
         IServerStreamWriter<DiscoveryResponse> responseStream,
-        ServerCallContext context) =>
-        new SotwStream(requestStream, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, context.CancellationToken);
+        ServerCallContext context)
+    {
+        await WaitForFullCatalogAsync(context).ConfigureAwait(false);
+        await new SotwStream(requestStream, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, context.CancellationToken).ConfigureAwait(false);
+    }
 
-    public override Task DeltaAggregatedResources(
+    /// <summary>
+    /// No proxy is answered from an empty or partial catalog. A stream that arrives before the first full sync
+    /// waits for it, up to <see cref="AdsOptions.InitialSyncTimeout"/>; then it is told UNAVAILABLE, so the proxy
+    /// keeps its current configuration and retries.
+    /// </summary>
+    private async Task WaitForFullCatalogAsync(ServerCallContext context)
+    {
+        if (_cache.WhenReady.IsCompleted)
+        {
+            return;
+        }
+
+        try
+        {
+            await _cache.WhenReady.WaitAsync(_options.InitialSyncTimeout, context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            AdsLog.NotSyncedInTime(_logger, context.Peer, _options.InitialSyncTimeout.TotalSeconds);
+            throw new RpcException(new Status(StatusCode.Unavailable, "the bridge has not yet read the full catalog from Consul; retry later"));
+        }
+    }
+
+    public override async Task DeltaAggregatedResources(
         IAsyncStreamReader<DeltaDiscoveryRequest> requestStream,
         IServerStreamWriter<DeltaDiscoveryResponse> responseStream,
-        ServerCallContext context) =>
-        new DeltaStream(requestStream, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, context.CancellationToken);
+        ServerCallContext context)
+    {
+        await WaitForFullCatalogAsync(context).ConfigureAwait(false);
+        await new DeltaStream(requestStream, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, context.CancellationToken).ConfigureAwait(false);
+    }
 }

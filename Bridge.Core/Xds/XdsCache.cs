@@ -29,6 +29,11 @@ internal sealed class XdsCache
 
     public XdsSnapshot Current => Volatile.Read(ref _current);
 
+    /// <summary>Completes when the first snapshot built from a full catalog (from Consul or the state file) is published.</summary>
+    public Task WhenReady => _ready.Task;
+
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Completes when a snapshot newer than <paramref name="generation"/> is published.</summary>
     public Task WaitForNewerAsync(long generation, CancellationToken ct)
     {
@@ -157,6 +162,11 @@ internal sealed class XdsCache
         }
 
         released.SetResult();
+        if (next.Ready)
+        {
+            _ready.TrySetResult();
+        }
+
         XdsLog.SnapshotPublished(_logger, next.Generation, changed.Values.Sum(c => c.Count), removedCount);
     }
 

@@ -42,7 +42,16 @@ internal sealed class DeltaStream
 
     public async Task RunAsync(StreamRegistry registry, string peer, CancellationToken ct)
     {
-        _handle = registry.Open(XdsProtocol.Delta, peer, Describe);
+        try
+        {
+            _handle = registry.Open(XdsProtocol.Delta, peer, Describe, _options.MaxStreams, _options.MaxStreamsPerPeer);
+        }
+        catch (RpcException e)
+        {
+            AdsLog.StreamRefused(_logger, peer, e.Status.Detail);
+            throw;
+        }
+
         var reason = "client closed the stream";
         try
         {

@@ -44,7 +44,16 @@ internal sealed class SotwStream
 
     public async Task RunAsync(StreamRegistry registry, string peer, CancellationToken ct)
     {
-        _handle = registry.Open(XdsProtocol.StateOfTheWorld, peer, Describe);
+        try
+        {
+            _handle = registry.Open(XdsProtocol.StateOfTheWorld, peer, Describe, _options.MaxStreams, _options.MaxStreamsPerPeer);
+        }
+        catch (RpcException e)
+        {
+            AdsLog.StreamRefused(_logger, peer, e.Status.Detail);
+            throw;
+        }
+
         var reason = "client closed the stream";
         try
         {

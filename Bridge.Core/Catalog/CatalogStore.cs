@@ -159,7 +159,8 @@ internal sealed class CatalogStore
         var diff = Diff(before.Services, services);
         var nowSynced = before.Synced || consulSynced;
         var publish = !diff.IsEmpty || nowSynced != before.Synced || source != before.Source;
-        var next = new CatalogSnapshot(services.ToImmutable(), before.Generation + (publish ? 1 : 0), nowSynced, source);
+        var changedAt = batch.Where(e => e.ReceivedAt != 0).Select(e => e.ReceivedAt).DefaultIfEmpty(0).Min();
+        var next = new CatalogSnapshot(services.ToImmutable(), before.Generation + (publish ? 1 : 0), nowSynced, source) { ChangedAt = changedAt };
         if (!publish)
         {
             // Keep the new Consul indexes for diagnostics, without a new generation or a push.

@@ -76,7 +76,7 @@ internal sealed class CatalogWatcher
     private async ValueTask OnServicesAsync(QueryResult<Dictionary<string, string[]?>> result, ChannelWriter<ConsulEvent> events, CancellationToken ct)
     {
         var wanted = ServiceFilter.Apply(result.Value, _options);
-        await events.WriteAsync(new ServiceSetObserved(wanted, result.Index), ct).ConfigureAwait(false);
+        await events.WriteAsync(new ServiceSetObserved(wanted, result.Index) { ReceivedAt = result.ReceivedAt }, ct).ConfigureAwait(false);
 
         lock (_serviceWatches)
         {
@@ -114,7 +114,7 @@ internal sealed class CatalogWatcher
                         return;
                     }
 
-                    await events.WriteAsync(new ServiceEntriesObserved(service, result.Index, result.Value), ct).ConfigureAwait(false);
+                    await events.WriteAsync(new ServiceEntriesObserved(service, result.Index, result.Value) { ReceivedAt = result.ReceivedAt }, ct).ConfigureAwait(false);
                 },
                 events,
                 isServiceWatch: true,

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Diagnostics;
+using Bridge.Core.Observability;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Net;
@@ -33,6 +35,25 @@ internal sealed class ConsulClient
         GetAsync($"{HealthServiceEndpoint}/{Uri.EscapeDataString(service)}", HealthServiceEndpoint, query, ConsulJsonContext.Default.HealthServiceEntryArray, ct);
 
     private async Task<QueryResult<T>> GetAsync<T>(string path, string endpoint, QueryOptions query, JsonTypeInfo<T> typeInfo, CancellationToken ct)
+        where T : class
+    {
+        var started = Stopwatch.GetTimestamp();
+        var tag = new KeyValuePair<string, object?>("endpoint", endpoint);
+        try
+        {
+            var result = await SendAsync(path, endpoint, query, typeInfo, ct).ConfigureAwait(false);
+            BridgeMetrics.ConsulRequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tag);
+            return result;
+        }
+        catch (ConsulException e)
+        {
+            BridgeMetrics.ConsulRequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tag);
+            BridgeMetrics.ConsulErrors.Add(1, tag, new("kind", e.Kind.ToString()), new("status", e.Status is { } s ? ((int)s).ToString(CultureInfo.InvariantCulture) : "none"));
+            throw;
+        }
+    }
+
+    private async Task<QueryResult<T>> SendAsync<T>(string path, string endpoint, QueryOptions query, JsonTypeInfo<T> typeInfo, CancellationToken ct)
         where T : class
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);

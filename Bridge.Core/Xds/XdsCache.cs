@@ -152,7 +152,10 @@ internal sealed class XdsCache
             before.Generation + 1,
             ready,
             sets.ToImmutable(),
-            changed.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableHashSet(StringComparer.Ordinal)));
+            changed.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableHashSet(StringComparer.Ordinal)))
+        {
+            ChangedAt = catalog.ChangedAt,
+        };
         TaskCompletionSource released;
         lock (_gate)
         {

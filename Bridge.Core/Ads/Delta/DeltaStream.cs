@@ -76,6 +76,7 @@ internal sealed class DeltaStream
                     if (_types.TryGetValue(typeUrl, out var state) && Build(state, snapshot) is { } response)
                     {
                         await _responses.WriteAsync(response, ct).ConfigureAwait(false);
+                        StreamMetrics.Written(typeUrl, "delta", state.PendingChangedAt);
                     }
                 }
             }
@@ -153,11 +154,18 @@ internal sealed class DeltaStream
             {
                 state.NackedNonce = request.ResponseNonce;
                 state.NackError = error.Message;
+                StreamMetrics.Nacked(state.TypeUrl);
                 AdsLog.Nack(_logger, NodeId, TypeUrls.Short(state.TypeUrl), request.ResponseNonce, error.Message);
             }
             else
             {
                 state.LastAckedNonce = request.ResponseNonce;
+                if (request.ResponseNonce == state.Nonce)
+                {
+                    StreamMetrics.Acked(state.PendingChangedAt);
+                    state.PendingChangedAt = 0;
+                }
+
                 AdsLog.Ack(_logger, NodeId, TypeUrls.Short(state.TypeUrl), request.ResponseNonce);
             }
         }
@@ -265,6 +273,7 @@ internal sealed class DeltaStream
             response.Nonce = (++_nonce).ToString(CultureInfo.InvariantCulture);
             response.SystemVersionInfo = snapshot.Generation.ToString(CultureInfo.InvariantCulture);
             state.Nonce = response.Nonce;
+            state.PendingChangedAt = snapshot.ChangedAt;
             AdsLog.Response(_logger, NodeId, TypeUrls.Short(state.TypeUrl), response.SystemVersionInfo, response.Resources.Count, response.Nonce);
             return response;
         }

@@ -31,4 +31,7 @@ internal sealed class DeltaTypeState
     public string? LastAckedNonce { get; set; }
     public string? NackedNonce { get; set; }
     public string? NackError { get; set; }
+
+    /// <summary>When the Consul change behind our latest response arrived, for the ACK latency.</summary>
+    public long PendingChangedAt { get; set; }
 }

@@ -78,6 +78,7 @@ internal sealed class SotwStream
                     if (_types.TryGetValue(typeUrl, out var state) && Build(state, snapshot) is { } response)
                     {
                         await _responses.WriteAsync(response, ct).ConfigureAwait(false);
+                        StreamMetrics.Written(typeUrl, "sotw", state.PendingChangedAt);
                     }
                 }
             }
@@ -152,11 +153,15 @@ internal sealed class SotwStream
             {
                 state.RejectedVersion = state.SentVersion;
                 state.RejectError = error.Message;
+                state.PendingChangedAt = 0;
+                StreamMetrics.Nacked(typeUrl);
                 AdsLog.Nack(_logger, NodeId, TypeUrls.Short(typeUrl), state.SentVersion ?? "", error.Message);
             }
             else
             {
                 state.AckedVersion = request.VersionInfo;
+                StreamMetrics.Acked(state.PendingChangedAt);
+                state.PendingChangedAt = 0;
                 AdsLog.Ack(_logger, NodeId, TypeUrls.Short(typeUrl), request.VersionInfo);
             }
         }
@@ -263,6 +268,7 @@ internal sealed class SotwStream
         }
 
         var version = VersionOf(toSend);
+        state.PendingChangedAt = state.Owed ? 0 : snapshot.ChangedAt;
         state.Owed = false;
         if (version == state.RejectedVersion)
         {

@@ -29,7 +29,8 @@ internal sealed class AdsService : AggregatedDiscoveryService.AggregatedDiscover
         ServerCallContext context)
     {
         await WaitForFullCatalogAsync(context).ConfigureAwait(false);
-        await new SotwStream(requestStream, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, context.CancellationToken).ConfigureAwait(false);
+        using var stream = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _registry.Draining);
+        await new SotwStream(requestStream, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -39,6 +40,11 @@ internal sealed class AdsService : AggregatedDiscoveryService.AggregatedDiscover
     /// </summary>
     private async Task WaitForFullCatalogAsync(ServerCallContext context)
     {
+        if (_registry.Draining.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "the bridge is shutting down"));
+        }
+
         if (_cache.WhenReady.IsCompleted)
         {
             return;
@@ -61,6 +67,7 @@ internal sealed class AdsService : AggregatedDiscoveryService.AggregatedDiscover
         ServerCallContext context)
     {
         await WaitForFullCatalogAsync(context).ConfigureAwait(false);
-        await new DeltaStream(requestStream, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, context.CancellationToken).ConfigureAwait(false);
+        using var stream = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _registry.Draining);
+        await new DeltaStream(requestStream, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
     }
 }

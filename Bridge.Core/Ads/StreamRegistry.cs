@@ -50,7 +50,15 @@ public sealed class StreamRegistry
     private readonly ConcurrentDictionary<long, StreamHandle> _streams = new();
     private long _nextId;
 
+    private readonly CancellationTokenSource _draining = new();
+
     public int Count => _streams.Count;
+
+    /// <summary>Cancelled when the bridge shuts down: every stream ends cleanly so proxies reconnect elsewhere.</summary>
+    public CancellationToken Draining => _draining.Token;
+
+    /// <summary>Ends every open stream (and refuses new ones) for a graceful shutdown.</summary>
+    public void DrainAll() => _draining.Cancel();
 
     public IReadOnlyList<StreamHandle> Snapshot() => [.. _streams.Values.OrderBy(s => s.Id)];
 

@@ -37,6 +37,12 @@ internal sealed class CatalogStore
     /// <summary>Whether Consul answered the last query of every watch.</summary>
     public bool ConsulAvailable { get; private set; } = true;
 
+    /// <summary>
+    /// Since when what is served may be out of date: when the state file was saved, or when Consul stopped
+    /// answering; null while the catalog is current.
+    /// </summary>
+    public DateTimeOffset? StaleSince { get; private set; }
+
     /// <summary>Called on the store's loop after each published snapshot, in order.</summary>
     public void Subscribe(Action<CatalogSnapshot, CatalogDiff> subscriber)
     {
@@ -115,6 +121,7 @@ internal sealed class CatalogStore
     public void LoadPersisted(ImmutableSortedDictionary<string, CatalogService> services, DateTimeOffset savedAt)
     {
         var before = _current;
+        StaleSince = savedAt;
         var next = new CatalogSnapshot(services, before.Generation + 1, Synced: true, CatalogSource.Persisted);
         CatalogLog.PersistedLoaded(_logger, services.Count, next.InstanceCount, savedAt);
         Publish(next, Diff(before.Services, services));
@@ -148,6 +155,11 @@ internal sealed class CatalogStore
 
                 case ConsulAvailabilityChanged availability:
                     ConsulAvailable = availability.Available;
+                    if (!availability.Available)
+                    {
+                        StaleSince ??= _time.GetUtcNow();
+                    }
+
                     break;
             }
         }
@@ -159,6 +171,11 @@ internal sealed class CatalogStore
         var diff = Diff(before.Services, services);
         var nowSynced = before.Synced || consulSynced;
         var publish = !diff.IsEmpty || nowSynced != before.Synced || source != before.Source;
+        if (ConsulAvailable && source == CatalogSource.Consul)
+        {
+            StaleSince = null;
+        }
+
         var changedAt = batch.Where(e => e.ReceivedAt != 0).Select(e => e.ReceivedAt).DefaultIfEmpty(0).Min();
         var next = new CatalogSnapshot(services.ToImmutable(), before.Generation + (publish ? 1 : 0), nowSynced, source) { ChangedAt = changedAt };
         if (!publish)

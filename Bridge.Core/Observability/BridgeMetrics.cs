@@ -9,27 +9,27 @@ namespace Bridge.Core.Observability;
 /// </summary>
 public static class BridgeMetrics
 {
-    public const string MeterName = "ConsulXdsBridge";
+    public const string MeterName = "bridge";
 
     public static readonly Meter Meter = new(MeterName, "1.0");
 
     internal static readonly Counter<long> ResponsesPushed = Meter.CreateCounter<long>(
-        "bridge_xds_responses", description: "xDS responses written to streams, by type and protocol");
+        "xds_responses", description: "xDS responses written to streams, by type and protocol");
 
     internal static readonly Counter<long> Nacks = Meter.CreateCounter<long>(
-        "bridge_xds_nacks", description: "xDS responses rejected by proxies, by type");
+        "xds_nacks", description: "xDS responses rejected by proxies, by type");
 
     internal static readonly Histogram<double> PropagationToWrite = Meter.CreateHistogram<double>(
-        "bridge_propagation_write_seconds", unit: "s", description: "Consul answer received to xDS response written on a stream");
+        "propagation_write_seconds", unit: "s", description: "Consul answer received to xDS response written on a stream");
 
     internal static readonly Histogram<double> PropagationToAck = Meter.CreateHistogram<double>(
-        "bridge_propagation_ack_seconds", unit: "s", description: "Consul answer received to the proxy's ACK of the resulting response");
+        "propagation_ack_seconds", unit: "s", description: "Consul answer received to the proxy's ACK of the resulting response");
 
     internal static readonly Histogram<double> ConsulRequestDuration = Meter.CreateHistogram<double>(
-        "bridge_consul_request_seconds", unit: "s", description: "Consul HTTP request duration (blocking queries include their wait), by endpoint");
+        "consul_request_seconds", unit: "s", description: "Consul HTTP request duration (blocking queries include their wait), by endpoint");
 
     internal static readonly Counter<long> ConsulErrors = Meter.CreateCounter<long>(
-        "bridge_consul_errors", description: "Failed Consul requests, by endpoint, error kind and HTTP status");
+        "consul_errors", description: "Failed Consul requests, by endpoint, error kind and HTTP status");
 
     internal static double SecondsSince(long timestamp) =>
         timestamp == 0 ? double.NaN : Stopwatch.GetElapsedTime(timestamp).TotalSeconds;

@@ -1,0 +1,36 @@
+using Bridge.Core.Ads;
+using Bridge.Core.Catalog;
+using Bridge.Core.Consul;
+using Bridge.Core.Observability;
+using Bridge.Core.Xds;
+using Bridge.Daemon.Admin;
+
+namespace Bridge.Daemon.Hosting;
+
+/// <summary>Gauges read from the live pipeline at scrape time.</summary>
+internal static class BridgeGauges
+{
+    public static void Register(StreamRegistry streams, CatalogStore store, CatalogWatcher watcher, XdsCache cache, TimeProvider time)
+    {
+        var meter = BridgeMetrics.Meter;
+        meter.CreateObservableGauge("xds_streams", () =>
+            from kind in Enum.GetValues<ClientKind>()
+            from protocol in Enum.GetValues<XdsProtocol>()
+            select new System.Diagnostics.Metrics.Measurement<int>(
+                streams.CountByKind(kind, protocol),
+                new("kind", kind.ToString().ToLowerInvariant()),
+                new("protocol", protocol == XdsProtocol.Delta ? "delta" : "sotw")),
+            description: "Open xDS streams by client kind and protocol");
+        meter.CreateObservableGauge("consul_watched_services", () => watcher.WatchedServices, description: "Services with a blocking watch on Consul");
+        meter.CreateObservableGauge("catalog_services", () => store.Current.Services.Count, description: "Services in the served catalog");
+        meter.CreateObservableGauge("catalog_instances", () => store.Current.InstanceCount, description: "Instances in the served catalog");
+        meter.CreateObservableGauge("served_state_age_seconds", () =>
+            store.StaleSince is { } since ? (time.GetUtcNow() - since).TotalSeconds : 0.0,
+            unit: "s", description: "How long what is served may have been out of date (0 while current)");
+        meter.CreateObservableGauge("state", () =>
+            Enum.GetValues<ServingStatus>().Select(s => new System.Diagnostics.Metrics.Measurement<int>(
+                ServingState.Of(store, cache) == s ? 1 : 0, new KeyValuePair<string, object?>("state", s.ToString().ToLowerInvariant()))),
+            description: "1 for the bridge's current serving state: starting, ready, degraded or stale");
+        meter.CreateObservableGauge("xds_generation", () => cache.Current.Generation, description: "Generation of the served xDS snapshot");
+    }
+}

@@ -11,6 +11,12 @@ public sealed record AdsOptions
     /// <summary>Node-metadata key a client may set to <c>envoy</c> or <c>grpc</c> to choose the resources it gets.</summary>
     public string ClientKindMetadataKey { get; init; } = "bridge.client_kind";
 
+    /// <summary>
+    /// Node-metadata key listing the services a node calls (comma-separated, or a list); such a node receives only
+    /// their clusters, endpoints, listeners and virtual hosts. Absent or <c>*</c> means every service.
+    /// </summary>
+    public string ServicesMetadataKey { get; init; } = "bridge.services";
+
     /// <summary>Node ids whose kind is fixed by configuration, overriding metadata and user agent.</summary>
     public IReadOnlyDictionary<string, string> ClientKindOverrides { get; init; } = new Dictionary<string, string>();
 

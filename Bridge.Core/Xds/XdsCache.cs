@@ -54,6 +54,30 @@ internal sealed class XdsCache
     /// <summary>An empty assignment for a requested name the catalog does not have: gRPC clients block on a missing one.</summary>
     public static XdsResource EmptyAssignment(string name) => XdsResource.Create(name, ResourceTranslator.EmptyAssignment(name));
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Membership, XdsResource Route)> _scopedRoutes = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Envoy's outbound RouteConfiguration holding only the services of one scope. Built and serialised once per
+    /// scope and membership change, then shared by every node that declared the same services.
+    /// </summary>
+    public XdsResource ScopedEnvoyRoute(string scopeKey, IReadOnlySet<string> scope, XdsSnapshot snapshot)
+    {
+        if (_scopedRoutes.TryGetValue(scopeKey, out var cached) && cached.Membership == snapshot.MembershipGeneration)
+        {
+            return cached.Route;
+        }
+
+        var route = XdsResource.Create(_envoyListenerName, _translator.EnvoyRoute(snapshot.Services.Where(scope.Contains)));
+        if (_scopedRoutes.Count < MaxScopedRoutes || _scopedRoutes.ContainsKey(scopeKey))
+        {
+            _scopedRoutes[scopeKey] = (snapshot.MembershipGeneration, route);
+        }
+
+        return route;
+    }
+
+    private const int MaxScopedRoutes = 100_000;
+
     /// <summary>Catalog subscriber: applies one catalog change.</summary>
     public void Apply(CatalogSnapshot catalog, CatalogDiff diff)
     {
@@ -155,6 +179,8 @@ internal sealed class XdsCache
             changed.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableHashSet(StringComparer.Ordinal)))
         {
             ChangedAt = catalog.ChangedAt,
+            Services = membershipChanged ? catalog.Services.Keys.ToImmutableSortedSet(StringComparer.Ordinal) : before.Services,
+            MembershipGeneration = before.MembershipGeneration + (membershipChanged ? 1 : 0),
         };
         TaskCompletionSource released;
         lock (_gate)

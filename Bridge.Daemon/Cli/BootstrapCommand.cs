@@ -12,9 +12,6 @@ namespace Bridge.Daemon.Cli;
 /// </summary>
 internal static class BootstrapCommand
 {
-    /// <summary>Node-metadata key naming the services a node calls (comma-separated); absent means all.</summary>
-    public const string ServicesMetadataKey = "bridge.services";
-
     public static int Run(string[] args, BridgeSettings settings, TextWriter output, TextWriter error)
     {
         if (args.Length < 2 || args[1] is not ("envoy" or "grpc"))
@@ -47,16 +44,16 @@ internal static class BootstrapCommand
         var services = Option("--services");
         output.Write(args[1] == "envoy"
             ? Envoy(nodeId, cluster, services, endpoint.Address.ToString(), endpoint.Port, settings)
-            : Grpc(nodeId, cluster, services, endpoint.ToString()));
+            : Grpc(nodeId, cluster, services, endpoint.ToString(), settings));
         return 0;
     }
 
-    internal static string Grpc(string nodeId, string cluster, string? services, string server)
+    internal static string Grpc(string nodeId, string cluster, string? services, string server, BridgeSettings settings)
     {
-        var metadata = new JsonObject { ["bridge.client_kind"] = "grpc" };
+        var metadata = new JsonObject { [settings.Ads.ClientKindMetadataKey] = "grpc" };
         if (!string.IsNullOrWhiteSpace(services))
         {
-            metadata[ServicesMetadataKey] = services;
+            metadata[settings.Ads.ServicesMetadataKey] = services;
         }
 
         var bootstrap = new JsonObject
@@ -87,11 +84,11 @@ internal static class BootstrapCommand
         sb.AppendLine(CultureInfo.InvariantCulture, $"  id: {Quote(nodeId)}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"  cluster: {Quote(cluster)}");
         sb.AppendLine("  metadata:");
-        sb.AppendLine("    bridge.client_kind: envoy");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"    {settings.Ads.ClientKindMetadataKey}: envoy");
         if (!string.IsNullOrWhiteSpace(services))
         {
             sb.AppendLine("    # The services this proxy calls: it receives only their clusters, endpoints and routes.");
-            sb.AppendLine(CultureInfo.InvariantCulture, $"    {ServicesMetadataKey}: {Quote(services)}");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"    {settings.Ads.ServicesMetadataKey}: {Quote(services)}");
         }
 
         sb.AppendLine("dynamic_resources:");

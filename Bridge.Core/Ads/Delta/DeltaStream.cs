@@ -236,14 +236,17 @@ internal sealed class DeltaStream
 
     private DeltaDiscoveryResponse? Build(DeltaTypeState state, XdsSnapshot snapshot)
     {
-        var set = snapshot.Get(_client!.Kind, state.TypeUrl);
+        var client = _client!;
+        var set = snapshot.Get(client.Kind, state.TypeUrl);
         lock (state)
         {
             var response = new DeltaDiscoveryResponse { TypeUrl = state.TypeUrl, ControlPlane = ControlPlaneIdentity.Value };
-            var scope = state.Wildcard ? new SortedSet<string>(set.Wildcard.Concat(state.Names), StringComparer.Ordinal) : new SortedSet<string>(state.Names, StringComparer.Ordinal);
+            var scope = state.Wildcard
+                ? new SortedSet<string>(ScopedLookup.Wildcard(client, state.TypeUrl, set).Concat(state.Names), StringComparer.Ordinal)
+                : new SortedSet<string>(state.Names, StringComparer.Ordinal);
             foreach (var name in scope)
             {
-                if (set.ByName.TryGetValue(name, out var resource))
+                if (ScopedLookup.Find(client, state.TypeUrl, set, name, _cache, snapshot) is { } resource)
                 {
                     if (!state.Known.TryGetValue(name, out var held) || held != resource.Version)
                     {

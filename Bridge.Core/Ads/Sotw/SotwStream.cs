@@ -229,12 +229,15 @@ internal sealed class SotwStream
 
     private DiscoveryResponse? Build(SotwTypeState state, XdsSnapshot snapshot)
     {
-        var set = snapshot.Get(_client!.Kind, state.TypeUrl);
+        var client = _client!;
+        var set = snapshot.Get(client.Kind, state.TypeUrl);
         var selected = new List<XdsResource>();
-        IEnumerable<string> scope = state.Wildcard ? state.Names.Union(set.Wildcard).Order(StringComparer.Ordinal) : state.Names.Order(StringComparer.Ordinal);
+        IEnumerable<string> scope = state.Wildcard
+            ? state.Names.Union(ScopedLookup.Wildcard(client, state.TypeUrl, set)).Order(StringComparer.Ordinal)
+            : state.Names.Order(StringComparer.Ordinal);
         foreach (var name in scope)
         {
-            if (set.ByName.TryGetValue(name, out var resource))
+            if (ScopedLookup.Find(client, state.TypeUrl, set, name, _cache, snapshot) is { } resource)
             {
                 selected.Add(resource);
             }

@@ -1,1 +1,8 @@
-namespace Bridge.DevAgent; public static class Program { public static int Main(string[] args) => 0; }
+namespace Bridge.DevAgent;
+
+/// <summary>Standalone entry point (placeholder while the agent is assembled).</summary>
+public static class Program
+{
+    /// <summary>Runs the agent.</summary>
+    public static int Main(string[] args) => 0;
+}

@@ -44,6 +44,7 @@ internal sealed record CheckRecord
     [JsonIgnore]
     public TimeSpan? Ttl { get; init; }
 
+    [JsonIgnore]
     public bool IsNodeCheck => ServiceId.Length == 0;
 
     /// <summary>Same data, ignoring Raft indexes (Consul's <c>HealthCheck.IsSame</c>).</summary>

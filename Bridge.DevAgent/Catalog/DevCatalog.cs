@@ -380,6 +380,8 @@ public sealed partial class DevCatalog : IDisposable
         }
     }
 
+    private static readonly TimeSpan MaxTimerDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     // Caller holds _gate.
     private void ArmTtl(string checkId, TimeSpan? ttl)
     {
@@ -393,6 +395,17 @@ public sealed partial class DevCatalog : IDisposable
             if (_ttlTimers.Remove(checkId, out var stale))
             {
                 stale.Dispose();
+            }
+
+            return;
+        }
+
+        // Timers cannot wait longer than about 49 days; a TTL beyond that (Consul accepts 8760h) never expires here.
+        if (period > MaxTimerDelay)
+        {
+            if (_ttlTimers.Remove(checkId, out var unneeded))
+            {
+                unneeded.Dispose();
             }
 
             return;

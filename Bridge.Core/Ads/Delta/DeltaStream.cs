@@ -141,6 +141,8 @@ internal sealed class DeltaStream
 
         lock (state)
         {
+            // An ACK or NACK alone changes nothing to compare; a first request or a subscription change does.
+            state.Dirty |= !state.Seen || request.ResourceNamesSubscribe.Count > 0 || request.ResourceNamesUnsubscribe.Count > 0;
             Apply(state, request);
         }
     }
@@ -240,32 +242,55 @@ internal sealed class DeltaStream
         var set = snapshot.Get(client.Kind, state.TypeUrl);
         lock (state)
         {
-            var response = new DeltaDiscoveryResponse { TypeUrl = state.TypeUrl, ControlPlane = ControlPlaneIdentity.Value };
-            var scope = state.Wildcard
-                ? new SortedSet<string>(ScopedLookup.Wildcard(client, state.TypeUrl, set).Concat(state.Names), StringComparer.Ordinal)
-                : new SortedSet<string>(state.Names, StringComparer.Ordinal);
-            foreach (var name in scope)
+            var previous = state.ServedGeneration;
+            state.ServedGeneration = snapshot.Generation;
+            IEnumerable<string> names;
+            if (!state.Dirty && previous >= 0 && previous >= snapshot.Generation - 1)
             {
-                if (ScopedLookup.Find(client, state.TypeUrl, set, name, _cache, snapshot) is { } resource)
+                // Subscription unchanged: only names changed since the last snapshot this state saw can matter.
+                if (previous == snapshot.Generation
+                    || !snapshot.ChangedNames.TryGetValue(state.TypeUrl, out var changed)
+                    || !ScopedLookup.AnyRelevant(client, state.TypeUrl, changed, state.Names, state.Wildcard, state.Known.ContainsKey))
                 {
-                    if (!state.Known.TryGetValue(name, out var held) || held != resource.Version)
+                    return null;
+                }
+
+                names = changed.Order(StringComparer.Ordinal);
+            }
+            else
+            {
+                // Everything visible, and everything the client holds that may have left its view.
+                var all = new SortedSet<string>(state.Names, StringComparer.Ordinal);
+                if (state.Wildcard)
+                {
+                    all.UnionWith(ScopedLookup.Wildcard(client, state.TypeUrl, set));
+                }
+
+                all.UnionWith(state.Known.Keys);
+                names = all;
+            }
+
+            state.Dirty = false;
+            var response = new DeltaDiscoveryResponse { TypeUrl = state.TypeUrl, ControlPlane = ControlPlaneIdentity.Value };
+            foreach (var name in names)
+            {
+                var visible = state.Names.Contains(name) || (state.Wildcard && ScopedLookup.InWildcard(client, state.TypeUrl, set, name));
+                var resource = visible ? ScopedLookup.Find(client, state.TypeUrl, set, name, _cache, snapshot) : null;
+                var held = state.Known.TryGetValue(name, out var version) ? version : null;
+                if (resource is not null)
+                {
+                    if (held != resource.Version)
                     {
                         response.Resources.Add(new Resource { Name = name, Version = resource.Version, Resource_ = resource.Packed });
                         state.Known[name] = resource.Version;
                     }
                 }
-                else if (!state.Known.TryGetValue(name, out var held) || held != DeltaTypeState.Absent)
+                else if (visible ? held != DeltaTypeState.Absent : held is not null && held != DeltaTypeState.Absent)
                 {
+                    // Subscribed but missing, or held by the client and no longer in its view: say it is gone.
                     response.RemovedResources.Add(name);
                     state.Known[name] = DeltaTypeState.Absent;
                 }
-            }
-
-            // Resources the client holds that left the wildcard scope and exist no more.
-            foreach (var name in state.Known.Where(kv => kv.Value != DeltaTypeState.Absent && !scope.Contains(kv.Key)).Select(kv => kv.Key).ToList())
-            {
-                response.RemovedResources.Add(name);
-                state.Known[name] = DeltaTypeState.Absent;
             }
 
             if (response.Resources.Count == 0 && response.RemovedResources.Count == 0)

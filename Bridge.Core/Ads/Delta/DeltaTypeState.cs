@@ -28,6 +28,12 @@ internal sealed class DeltaTypeState
     public Dictionary<string, string> Known { get; } = new(StringComparer.Ordinal);
 
     public string? Nonce { get; set; }
+
+    /// <summary>The subscription changed since the last evaluation: compare everything, not only what changed.</summary>
+    public bool Dirty { get; set; }
+
+    /// <summary>The snapshot generation this state was last evaluated against; -1 before the first.</summary>
+    public long ServedGeneration { get; set; } = -1;
     public string? LastAckedNonce { get; set; }
     public string? NackedNonce { get; set; }
     public string? NackError { get; set; }

@@ -231,17 +231,43 @@ internal sealed class SotwStream
     {
         var client = _client!;
         var set = snapshot.Get(client.Kind, state.TypeUrl);
+        var previous = state.ServedGeneration;
+        state.ServedGeneration = snapshot.Generation;
+        IEnumerable<string>? candidates = null;
+        if (!state.Owed && previous >= 0)
+        {
+            // Nothing owed to the client: only what changed since the snapshot this state last saw can matter.
+            if (previous == snapshot.Generation)
+            {
+                return null;
+            }
+
+            if (previous == snapshot.Generation - 1)
+            {
+                if (!snapshot.ChangedNames.TryGetValue(state.TypeUrl, out var changed)
+                    || !ScopedLookup.AnyRelevant(client, state.TypeUrl, changed, state.Names, state.Wildcard, state.Sent.ContainsKey))
+                {
+                    return null;
+                }
+
+                if (!TypeUrls.RequiresFullState(state.TypeUrl))
+                {
+                    candidates = changed.Where(n => state.Names.Contains(n) || state.Sent.ContainsKey(n) || state.Wildcard).Order(StringComparer.Ordinal);
+                }
+            }
+        }
+
         var selected = new List<XdsResource>();
-        IEnumerable<string> scope = state.Wildcard
+        IEnumerable<string> scope = candidates ?? (state.Wildcard
             ? state.Names.Union(ScopedLookup.Wildcard(client, state.TypeUrl, set)).Order(StringComparer.Ordinal)
-            : state.Names.Order(StringComparer.Ordinal);
+            : state.Names.Order(StringComparer.Ordinal));
         foreach (var name in scope)
         {
             if (ScopedLookup.Find(client, state.TypeUrl, set, name, _cache, snapshot) is { } resource)
             {
                 selected.Add(resource);
             }
-            else if (state.TypeUrl == TypeUrls.ClusterLoadAssignment)
+            else if (state.TypeUrl == TypeUrls.ClusterLoadAssignment && state.Names.Contains(name))
             {
                 // gRPC clients wait forever for a missing assignment; an empty one says "no endpoints".
                 selected.Add(EmptyAssignment(name));

@@ -21,11 +21,17 @@ internal sealed class CatalogWatcher
     private readonly SemaphoreSlim _inFlight;
     private readonly Dictionary<string, (CancellationTokenSource Cts, Task Loop)> _serviceWatches = new(StringComparer.Ordinal);
     private int _failingWatches;
+    private readonly SemaphoreSlim _serviceSetGate = new(1, 1);
+    private ConsulOptions _filters;
+    private QueryResult<Dictionary<string, string[]?>>? _lastServices;
+    private ChannelWriter<ConsulEvent>? _events;
+    private CancellationToken _running;
 
     public CatalogWatcher(ConsulClient client, ConsulOptions options, ILogger<CatalogWatcher> logger, TimeProvider? time = null)
     {
         _client = client;
         _options = options;
+        _filters = options;
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _inFlight = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentQueries));
@@ -43,8 +49,23 @@ internal sealed class CatalogWatcher
         }
     }
 
+    /// <summary>
+    /// Applies new include/exclude filters at once: the last service list Consul sent is filtered again, watches
+    /// start or stop accordingly, and the catalog follows. Other Consul settings need a restart.
+    /// </summary>
+    public async Task UpdateFiltersAsync(ConsulOptions options)
+    {
+        Volatile.Write(ref _filters, options);
+        if (Volatile.Read(ref _lastServices) is { } last && _events is { } events)
+        {
+            await OnServicesAsync(last, events, _running).ConfigureAwait(false);
+        }
+    }
+
     public async Task RunAsync(ChannelWriter<ConsulEvent> events, CancellationToken ct)
     {
+        _events = events;
+        _running = ct;
         try
         {
             await WatchAsync(
@@ -75,9 +96,22 @@ internal sealed class CatalogWatcher
 
     private async ValueTask OnServicesAsync(QueryResult<Dictionary<string, string[]?>> result, ChannelWriter<ConsulEvent> events, CancellationToken ct)
     {
-        var wanted = ServiceFilter.Apply(result.Value, _options);
-        await events.WriteAsync(new ServiceSetObserved(wanted, result.Index) { ReceivedAt = result.ReceivedAt }, ct).ConfigureAwait(false);
+        await _serviceSetGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            Volatile.Write(ref _lastServices, result);
+            var wanted = ServiceFilter.Apply(result.Value, Volatile.Read(ref _filters));
+            await events.WriteAsync(new ServiceSetObserved(wanted, result.Index) { ReceivedAt = result.ReceivedAt }, ct).ConfigureAwait(false);
+            UpdateWatches(wanted, events, ct);
+        }
+        finally
+        {
+            _serviceSetGate.Release();
+        }
+    }
 
+    private void UpdateWatches(ImmutableSortedSet<string> wanted, ChannelWriter<ConsulEvent> events, CancellationToken ct)
+    {
         lock (_serviceWatches)
         {
             foreach (var name in _serviceWatches.Keys.Where(n => !wanted.Contains(n)).ToList())

@@ -12,7 +12,8 @@ namespace Bridge.Core.Xds;
 /// </summary>
 internal sealed class XdsCache
 {
-    private readonly ResourceTranslator _translator;
+    private ResourceTranslator _translator;
+    private readonly object _applyGate = new();
     private readonly ILogger _logger;
     private readonly object _gate = new();
     private XdsSnapshot _current = XdsSnapshot.Empty;
@@ -25,7 +26,7 @@ internal sealed class XdsCache
         _envoyListenerName = options.EnvoyListenerName;
     }
 
-    private readonly string _envoyListenerName;
+    private string _envoyListenerName;
 
     public XdsSnapshot Current => Volatile.Read(ref _current);
 
@@ -80,6 +81,29 @@ internal sealed class XdsCache
 
     /// <summary>Catalog subscriber: applies one catalog change.</summary>
     public void Apply(CatalogSnapshot catalog, CatalogDiff diff)
+    {
+        lock (_applyGate)
+        {
+            ApplyLocked(catalog, diff, rebuildAll: false);
+        }
+    }
+
+    /// <summary>
+    /// New translation settings (a reload): every service is translated again; only resources whose bytes
+    /// changed get new versions, so proxies see exactly what the new settings changed.
+    /// </summary>
+    public void UpdateOptions(XdsOptions options, CatalogSnapshot catalog)
+    {
+        lock (_applyGate)
+        {
+            _translator = new ResourceTranslator(options, _logger);
+            _envoyListenerName = options.EnvoyListenerName;
+            var all = catalog.Services.Keys.Select(name => new ServiceChange(name, ServiceChangeKind.Changed, [], [], [])).ToImmutableArray();
+            ApplyLocked(catalog, new CatalogDiff(all), rebuildAll: true);
+        }
+    }
+
+    private void ApplyLocked(CatalogSnapshot catalog, CatalogDiff diff, bool rebuildAll)
     {
         var before = Current;
         var sets = before.Sets.ToBuilder();
@@ -156,12 +180,12 @@ internal sealed class XdsCache
             }
         }
 
-        if (!sets.ContainsKey((ClientKind.Envoy, TypeUrls.Listener)))
+        if (rebuildAll || !sets.ContainsKey((ClientKind.Envoy, TypeUrls.Listener)))
         {
             Put(ClientKind.Envoy, TypeUrls.Listener, XdsResource.Create(_envoyListenerName, _translator.EnvoyListener()), wildcard: true);
         }
 
-        if (membershipChanged || !sets.ContainsKey((ClientKind.Envoy, TypeUrls.RouteConfiguration)))
+        if (rebuildAll || membershipChanged || !sets.ContainsKey((ClientKind.Envoy, TypeUrls.RouteConfiguration)))
         {
             Put(ClientKind.Envoy, TypeUrls.RouteConfiguration, XdsResource.Create(_envoyListenerName, _translator.EnvoyRoute(catalog.Services.Keys)), wildcard: false);
         }

@@ -19,6 +19,10 @@ internal sealed class CatalogWatcher
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _inFlight;
+    private readonly int _slots;
+
+    /// <summary>Shortest wait of a blocking query when there are more watches than query slots.</summary>
+    internal static readonly TimeSpan MinSharedWait = TimeSpan.FromSeconds(5);
     private readonly Dictionary<string, (CancellationTokenSource Cts, Task Loop)> _serviceWatches = new(StringComparer.Ordinal);
     private int _failingWatches;
     private readonly SemaphoreSlim _serviceSetGate = new(1, 1);
@@ -34,7 +38,8 @@ internal sealed class CatalogWatcher
         _filters = options;
         _logger = logger;
         _time = time ?? TimeProvider.System;
-        _inFlight = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentQueries));
+        _slots = Math.Max(1, options.MaxConcurrentQueries);
+        _inFlight = new SemaphoreSlim(_slots);
     }
 
     /// <summary>Services currently watched, for diagnostics.</summary>
@@ -159,6 +164,23 @@ internal sealed class CatalogWatcher
         }
     }
 
+    /// <summary>
+    /// Each blocking query holds a slot (a connection, over HTTP/1.1) for up to its wait. With more watches than
+    /// slots, waits shrink in proportion so every watch gets a turn: freshness then degrades gracefully to about
+    /// (watches / slots) x wait instead of some services never being read. Over HTTP/2 slots are plentiful.
+    /// </summary>
+    internal TimeSpan EffectiveWait()
+    {
+        var watches = Math.Max(1, WatchedServices + 1);
+        if (watches <= _slots)
+        {
+            return _options.Wait;
+        }
+
+        var shared = _options.Wait * _slots / watches;
+        return shared < MinSharedWait ? (MinSharedWait < _options.Wait ? MinSharedWait : _options.Wait) : shared;
+    }
+
     private async Task WatchAsync<T>(
         string endpoint,
         Func<QueryOptions, CancellationToken, Task<QueryResult<T>>> fetch,
@@ -222,7 +244,7 @@ internal sealed class CatalogWatcher
                     await _inFlight.WaitAsync(token).ConfigureAwait(false);
                     try
                     {
-                        return await fetch(new QueryOptions(tracker.NextIndex, _options.Wait), token).ConfigureAwait(false);
+                        return await fetch(new QueryOptions(tracker.NextIndex, EffectiveWait()), token).ConfigureAwait(false);
                     }
                     finally
                     {

@@ -538,6 +538,26 @@ public sealed class ConsulClientTests
         });
     }
 
+    [Test]
+    [Category("KnownBug")]
+    public void Error_body_is_not_read_beyond_the_size_limit()
+    {
+        // Only the first 200 characters of an error body are kept, yet a proxy's endless or huge error page
+        // is read whole into memory; MaxResponseBytes caps only successful answers.
+        var stream = new ScriptedBodyStream(Encoding.UTF8.GetBytes(new string('x', 2 * 1024 * 1024)));
+        var (client, _) = Client(
+            () => new HttpResponseMessage(HttpStatusCode.BadGateway) { Content = new StreamContent(stream) },
+            new ConsulOptions { MaxResponseBytes = 64 * 1024 });
+
+        var error = ReadHealthFails(client);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(error.Kind, Is.EqualTo(ConsulErrorKind.ServerError));
+            Assert.That(stream.BytesRead, Is.LessThanOrEqualTo(64 * 1024), "bytes of the error body read");
+        });
+    }
+
     // ---- Connection failures ------------------------------------------------------------------------
 
     [Test]

@@ -235,39 +235,51 @@ internal sealed class CatalogWatcher
             })
             .Build();
 
-        while (!ct.IsCancellationRequested)
+        try
         {
-            await pacer.WaitAsync(ct).ConfigureAwait(false);
-            var result = await retry.ExecuteAsync(
-                async token =>
-                {
-                    await _inFlight.WaitAsync(token).ConfigureAwait(false);
-                    try
-                    {
-                        return await fetch(new QueryOptions(tracker.NextIndex, EffectiveWait()), token).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        _inFlight.Release();
-                    }
-                },
-                ct).ConfigureAwait(false);
-
-            if (failures > 0)
+            while (!ct.IsCancellationRequested)
             {
-                ConsulLog.QueryRecovered(_logger, endpoint, failures);
-                failures = 0;
-                lastReason = null;
-                if (Interlocked.Decrement(ref _failingWatches) == 0)
+                await pacer.WaitAsync(ct).ConfigureAwait(false);
+                var result = await retry.ExecuteAsync(
+                    async token =>
+                    {
+                        await _inFlight.WaitAsync(token).ConfigureAwait(false);
+                        try
+                        {
+                            return await fetch(new QueryOptions(tracker.NextIndex, EffectiveWait()), token).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            _inFlight.Release();
+                        }
+                    },
+                    ct).ConfigureAwait(false);
+
+                if (failures > 0)
                 {
-                    ConsulLog.Available(_logger);
-                    await events.WriteAsync(new ConsulAvailabilityChanged(true, null), ct).ConfigureAwait(false);
+                    ConsulLog.QueryRecovered(_logger, endpoint, failures);
+                    failures = 0;
+                    lastReason = null;
+                    if (Interlocked.Decrement(ref _failingWatches) == 0)
+                    {
+                        ConsulLog.Available(_logger);
+                        await events.WriteAsync(new ConsulAvailabilityChanged(true, null), ct).ConfigureAwait(false);
+                    }
+                }
+
+                if (tracker.Observe(result.Index, result.ContentHash))
+                {
+                    await onChange(result).ConfigureAwait(false);
                 }
             }
-
-            if (tracker.Observe(result.Index, result.ContentHash))
+        }
+        finally
+        {
+            // A watch stopped while failing (its service left the catalog, or shutdown) no longer counts as failing.
+            if (failures > 0 && Interlocked.Decrement(ref _failingWatches) == 0)
             {
-                await onChange(result).ConfigureAwait(false);
+                ConsulLog.Available(_logger);
+                events.TryWrite(new ConsulAvailabilityChanged(true, null));
             }
         }
     }

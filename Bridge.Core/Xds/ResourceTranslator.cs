@@ -314,7 +314,9 @@ internal sealed class ResourceTranslator
             return false;
         }
 
-        if (parsed.AddressFamily == AddressFamily.InterNetwork && address.Count(c => c == '.') != 3)
+        // Only the canonical dotted quad: .NET also reads octal and hex parts ("010.1.2.3" as 8.1.2.3), which
+        // would send traffic to an address nobody registered.
+        if (parsed.AddressFamily == AddressFamily.InterNetwork && parsed.ToString() != address)
         {
             return false;
         }

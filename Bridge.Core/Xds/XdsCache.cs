@@ -137,6 +137,12 @@ internal sealed class XdsCache
             removedCount++;
         }
 
+        // A message equal to the one already served keeps its resource: nothing is serialised again.
+        XdsResource Packed(ClientKind kind, string typeUrl, string name, Google.Protobuf.IMessage message) =>
+            sets.GetValueOrDefault((kind, typeUrl))?.ByName.GetValueOrDefault(name) is { } existing && existing.Message.Equals(message)
+                ? existing
+                : XdsResource.Create(name, message);
+
         HashSet<string> Changed(string typeUrl) =>
             changed.TryGetValue(typeUrl, out var names) ? names : changed[typeUrl] = new HashSet<string>(StringComparer.Ordinal);
 
@@ -161,11 +167,11 @@ internal sealed class XdsCache
             var policy = ServicePolicy.From(service, _logger);
             var envoyCluster = _translator.Cluster(service, policy, ClientKind.Envoy);
             var grpcCluster = _translator.Cluster(service, policy, ClientKind.Grpc);
-            var envoyResource = XdsResource.Create(service.Name, envoyCluster);
+            var envoyResource = Packed(ClientKind.Envoy, TypeUrls.Cluster, service.Name, envoyCluster);
             Put(ClientKind.Envoy, TypeUrls.Cluster, envoyResource, wildcard: true);
-            Put(ClientKind.Grpc, TypeUrls.Cluster, grpcCluster.Equals(envoyCluster) ? envoyResource : XdsResource.Create(service.Name, grpcCluster), wildcard: true);
+            Put(ClientKind.Grpc, TypeUrls.Cluster, grpcCluster.Equals(envoyCluster) ? envoyResource : Packed(ClientKind.Grpc, TypeUrls.Cluster, service.Name, grpcCluster), wildcard: true);
 
-            var assignment = XdsResource.Create(service.Name, _translator.Assignment(service));
+            var assignment = Packed(ClientKind.Envoy, TypeUrls.ClusterLoadAssignment, service.Name, _translator.Assignment(service));
             foreach (var kind in Kinds)
             {
                 Put(kind, TypeUrls.ClusterLoadAssignment, assignment, wildcard: true);
@@ -182,12 +188,12 @@ internal sealed class XdsCache
 
         if (rebuildAll || !sets.ContainsKey((ClientKind.Envoy, TypeUrls.Listener)))
         {
-            Put(ClientKind.Envoy, TypeUrls.Listener, XdsResource.Create(_envoyListenerName, _translator.EnvoyListener()), wildcard: true);
+            Put(ClientKind.Envoy, TypeUrls.Listener, Packed(ClientKind.Envoy, TypeUrls.Listener, _envoyListenerName, _translator.EnvoyListener()), wildcard: true);
         }
 
         if (rebuildAll || membershipChanged || !sets.ContainsKey((ClientKind.Envoy, TypeUrls.RouteConfiguration)))
         {
-            Put(ClientKind.Envoy, TypeUrls.RouteConfiguration, XdsResource.Create(_envoyListenerName, _translator.EnvoyRoute(catalog.Services.Keys)), wildcard: false);
+            Put(ClientKind.Envoy, TypeUrls.RouteConfiguration, Packed(ClientKind.Envoy, TypeUrls.RouteConfiguration, _envoyListenerName, _translator.EnvoyRoute(catalog.Services.Keys)), wildcard: false);
         }
 
         var ready = before.Ready || catalog.Synced;

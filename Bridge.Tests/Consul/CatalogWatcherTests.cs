@@ -229,7 +229,6 @@ public sealed class CatalogWatcherTests
     }
 
     [Test]
-    [Category("KnownBug")]
     public async Task Availability_returns_when_a_failing_service_watch_is_stopped()
     {
         await ListServices("""{"web":[]}""", 10);

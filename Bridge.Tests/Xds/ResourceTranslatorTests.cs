@@ -22,7 +22,7 @@ public sealed class ResourceTranslatorTests
     {
         var options = new XdsOptions { ConnectTimeout = TimeSpan.FromMilliseconds(2500) };
 
-        var packed = XdsResource.Create("web", Translator(options).Cluster(Service("web", Instance("n1", "10.0.0.1")))).Packed;
+        var packed = XdsResource.Create("web", Translator(options).Cluster(Service("web", Instance("n1", "10.0.0.1")), ServicePolicy.Default, ClientKind.Envoy)).Packed;
         var cluster = packed.Unpack<Cluster>();
 
         Assert.Multiple(() =>
@@ -251,7 +251,6 @@ public sealed class ResourceTranslatorTests
     [TestCase("010.1.2.3")]
     [TestCase("0x0a.1.2.3")]
     [TestCase("10.1.2.010")]
-    [Category("KnownBug")]
     public void Ipv4_with_octal_or_hex_parts_is_left_out_not_rewritten_to_another_address(string address)
     {
         // .NET reads "010.1.2.3" as 8.1.2.3 (octal) and "0x0a.1.2.3" as 10.1.2.3; Go's net.ParseIP and

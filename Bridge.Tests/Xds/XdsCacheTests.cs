@@ -139,7 +139,7 @@ public sealed class XdsCacheTests
     }
 
     [Test]
-    public void Each_changed_service_is_serialised_exactly_twice_and_reading_serialises_nothing()
+    public void Each_resource_is_serialised_once_per_version_and_reading_serialises_nothing()
     {
         var start = XdsResource.Serialisations;
         Sync(_store, ("api", [Entry("n1", "api-1", service: "api")]), ("web", [Entry("n1", "web-1")]), ("db", [Entry("n1", "db-1", service: "db")]));
@@ -169,10 +169,11 @@ public sealed class XdsCacheTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(afterSync - start, Is.EqualTo(3 * 2), "three services, each a cluster and an assignment, shared by both client kinds");
-            Assert.That(afterOneChange - afterSync, Is.EqualTo(2));
+            Assert.That(afterSync - start, Is.EqualTo((3 * 4) + 2),
+                "three services, each a cluster and an assignment shared by both client kinds plus a gRPC listener and route; then Envoy's listener and route");
+            Assert.That(afterOneChange - afterSync, Is.EqualTo(1), "an instance change re-serialises the service's assignment only: its cluster is unchanged");
             Assert.That(afterReads - afterOneChange, Is.Zero);
-            Assert.That(afterRemoval - afterReads, Is.Zero);
+            Assert.That(afterRemoval - afterReads, Is.EqualTo(1), "a removal re-serialises only Envoy's route, which lists one virtual host fewer");
         });
     }
 

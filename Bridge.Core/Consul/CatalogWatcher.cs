@@ -139,6 +139,7 @@ internal sealed class CatalogWatcher
     private async Task WatchServiceAsync(string service, ChannelWriter<ConsulEvent> events, CancellationToken ct)
     {
         await Task.Yield();
+        var read = false;
         try
         {
             await WatchAsync(
@@ -146,12 +147,14 @@ internal sealed class CatalogWatcher
                 (query, token) => _client.GetHealthServiceAsync(service, query, token),
                 async result =>
                 {
-                    if (result.Value.Length == 0 && result.FilteredByAcls)
+                    if (result.Value.Length == 0 && result.FilteredByAcls && read)
                     {
-                        // An ACL-filtered empty answer is not a deregistration.
+                        // An ACL-filtered empty answer is not a deregistration: keep what was read before.
                         ConsulLog.AclFilteredEmpty(_logger, service);
                         return;
                     }
+
+                    read = true;
 
                     await events.WriteAsync(new ServiceEntriesObserved(service, result.Index, result.Value) { ReceivedAt = result.ReceivedAt }, ct).ConfigureAwait(false);
                 },

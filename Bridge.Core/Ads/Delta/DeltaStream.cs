@@ -91,6 +91,11 @@ internal sealed class DeltaStream
         {
             reason = ct.IsCancellationRequested ? "cancelled" : e.Message;
         }
+        catch (Exception e)
+        {
+            reason = $"failed: {e.Message}";
+            throw;
+        }
         finally
         {
             registry.Close(_handle);

@@ -93,6 +93,11 @@ internal sealed class SotwStream
         {
             reason = ct.IsCancellationRequested ? "cancelled" : e.Message;
         }
+        catch (Exception e)
+        {
+            reason = $"failed: {e.Message}";
+            throw;
+        }
         finally
         {
             registry.Close(_handle);

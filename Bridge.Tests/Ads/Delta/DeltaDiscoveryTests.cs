@@ -126,6 +126,46 @@ public sealed class DeltaDiscoveryTests
     }
 
     [Test]
+    [Category("KnownBug")]
+    public async Task First_wildcard_request_is_answered_even_when_there_are_no_clusters()
+    {
+        await using var server = await AdsTestServer.StartAsync();
+        server.Sync();
+        var client = server.Delta(AdsNodes.Envoy("delta-empty-wildcard"));
+
+        await client.SubscribeAsync(TypeUrls.Cluster, [AdsClient.Wildcard]);
+        // Something the stream must answer either way, after the wildcard: which comes first tells.
+        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
+
+        var first = await client.NextAsync(Wait);
+        Assert.That(first.TypeUrl, Is.EqualTo(TypeUrls.Cluster),
+            "an Envoy waits for an answer to its first wildcard CDS request before it finishes initialising (xds-protocol.md §6.13)");
+        Assert.That(first.Resources, Is.Empty);
+        Assert.That(first.RemovedResources, Is.Empty);
+    }
+
+    [Test]
+    public async Task Leaving_the_wildcard_keeps_explicit_names_and_stops_the_rest()
+    {
+        await using var server = await StartSyncedAsync();
+        var client = server.Delta(AdsNodes.Envoy("delta-leave-star"));
+        await client.SubscribeAsync(TypeUrls.Cluster, [AdsClient.Wildcard, "web"]);
+        var all = await client.NextAsync(Wait);
+        await AckAndWaitAsync(server, client, all);
+
+        await client.UnsubscribeAsync(TypeUrls.Cluster, [AdsClient.Wildcard]);
+        await AckAndWaitAsync(server, client, all);
+        Assert.That(client.TryNext(out var unexpected), Is.False, $"leaving the wildcard was answered: {unexpected}");
+
+        server.SetService("api", Api1 with { Meta = new Dictionary<string, string> { ["lb_policy"] = "ring_hash" } });
+        server.SetService("web", Web1 with { Meta = new Dictionary<string, string> { ["lb_policy"] = "ring_hash" } });
+
+        var next = await client.NextAsync(Wait);
+        Assert.That(next.ResourceNames(), Is.EqualTo(new[] { "web" }), "a cluster only the wildcard covered was sent");
+        Assert.That(next.RemovedResources, Is.Empty);
+    }
+
+    [Test]
     public async Task Reconnect_with_the_versions_it_holds_resends_nothing()
     {
         await using var server = await StartSyncedAsync();

@@ -197,6 +197,96 @@ public sealed class SotwDiscoveryTests
     }
 
     [Test]
+    public async Task Nack_with_a_stale_nonce_is_ignored_and_not_read_as_a_rejection()
+    {
+        await using var server = await StartSyncedAsync();
+        var node = AdsNodes.Envoy("envoy-stale-nack");
+        var client = server.Sotw(node);
+        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
+        var first = await client.NextAsync(Wait);
+        await client.AckAsync(first);
+        server.SetService("web", Web2);
+        var second = await client.NextAsync(Wait);
+
+        var mark = server.Logs.Mark();
+        await client.NackAsync(first, "late rejection of the first response");
+        await server.Logs.WaitForAsync(AdsEvents.StaleNonceIgnored, e => e["NodeId"] == node.Id && e["Nonce"] == first.Nonce, Wait, mark);
+        await client.AckAsync(second);
+        await server.Logs.WaitForAsync(AdsEvents.Ack, e => e["NodeId"] == node.Id && e["Version"] == second.VersionInfo, Wait, mark);
+
+        Assert.That(server.Logs.Entries.Skip((int)mark).Where(e => e.EventId.Id == AdsEvents.Nack), Is.Empty);
+        var status = server.Registry.Snapshot().Single().Describe().Single(t => t.TypeUrl == TypeUrls.ClusterLoadAssignment);
+        Assert.That(status.NackedVersion, Is.Null);
+        Assert.That(status.AckedVersion, Is.EqualTo(second.VersionInfo));
+    }
+
+    [Test]
+    public async Task Responses_of_one_type_do_not_make_the_nonce_of_another_type_stale()
+    {
+        await using var server = await StartSyncedAsync();
+        var client = server.Sotw(AdsNodes.Envoy("envoy-per-type-nonce"));
+        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
+        var eds = await client.NextAsync(Wait);
+        await client.SubscribeAsync(TypeUrls.Cluster, []);
+        var cds = await client.NextAsync(Wait);
+        Assert.That(cds.TypeUrl, Is.EqualTo(TypeUrls.Cluster));
+
+        // The EDS nonce is older than the CDS one, but it is the latest of its type: this request is current.
+        await client.SendAsync(new DiscoveryRequest
+        {
+            TypeUrl = TypeUrls.ClusterLoadAssignment,
+            VersionInfo = eds.VersionInfo,
+            ResponseNonce = eds.Nonce,
+            ResourceNames = { "web", "api" },
+        });
+
+        var next = await client.NextAsync(Wait);
+        Assert.That(next.TypeUrl, Is.EqualTo(TypeUrls.ClusterLoadAssignment));
+        Assert.That(next.ResourceNames(), Is.EqualTo(new[] { "api" }));
+    }
+
+    [Test]
+    public async Task Assignment_dropped_from_the_subscription_and_added_back_unchanged_is_sent_again()
+    {
+        await using var server = await StartSyncedAsync();
+        var node = AdsNodes.Envoy("envoy-readd");
+        var client = server.Sotw(node);
+        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web", "api"]);
+        var first = await client.NextAsync(Wait);
+        await client.AckAsync(first);
+
+        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
+        var mark = server.Logs.Mark();
+        await client.AckAsync(first);
+        await server.Logs.WaitForAsync(AdsEvents.Ack, e => e["NodeId"] == node.Id, Wait, mark);
+        Assert.That(client.TryNext(out _), Is.False, "dropping a name from EDS needs no answer");
+
+        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web", "api"]);
+
+        var again = await client.NextAsync(Wait);
+        Assert.That(again.ResourceNames(), Is.EqualTo(new[] { "api" }));
+        Assert.That(again.Assignments().Single().EndpointAddresses(), Is.EqualTo(new[] { Api1.Endpoint }));
+    }
+
+    [Test]
+    public async Task First_request_of_a_type_is_answered_even_when_it_echoes_a_nonce_from_an_earlier_stream()
+    {
+        await using var server = await StartSyncedAsync();
+        var client = server.Sotw(AdsNodes.Envoy("envoy-old-nonce"));
+
+        await client.SendAsync(new DiscoveryRequest
+        {
+            TypeUrl = TypeUrls.ClusterLoadAssignment,
+            VersionInfo = "version-from-before",
+            ResponseNonce = "17",
+            ResourceNames = { "web" },
+        });
+
+        var eds = await client.NextAsync(Wait);
+        Assert.That(eds.ResourceNames(), Is.EqualTo(new[] { "web" }));
+    }
+
+    [Test]
     public async Task Reconnect_with_the_old_version_info_gets_the_current_resources_again()
     {
         await using var server = await StartSyncedAsync();

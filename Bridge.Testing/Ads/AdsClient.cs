@@ -162,7 +162,9 @@ public sealed class AdsClient : IAsyncDisposable
 
     /// <summary>
     /// Ends this stream and opens a new one on the same node, restating every type's names with the version it
-    /// last accepted and no nonce, as a proxy does after losing its connection. This client is disposed.
+    /// last accepted and no nonce, as a proxy does after losing its connection. This client is disposed if it is
+    /// not already; its bookkeeping outlives the stream, so a client disposed earlier (the proxy went away while
+    /// the catalog changed) can still reconnect.
     /// </summary>
     /// <param name="channel">The channel for the new stream; the same one when null.</param>
     /// <param name="ct">Cancels the re-subscription.</param>

@@ -255,7 +255,8 @@ public sealed class DeltaAdsClient : IAsyncDisposable
 
     /// <summary>
     /// Ends this stream and resumes its <see cref="Subscriptions"/> on a new one (see <see cref="ResumeAsync"/>),
-    /// as a proxy does after losing its connection. This client is disposed.
+    /// as a proxy does after losing its connection. This client is disposed if it is not already; a client
+    /// disposed earlier can still reconnect.
     /// </summary>
     /// <param name="channel">The channel for the new stream; the same one when null.</param>
     /// <param name="ct">Cancels the re-subscription.</param>

@@ -299,9 +299,9 @@ public sealed class SotwDiscoveryTests
         await client.AckAsync(eds);
 
         // The stream drops; the catalog moves on while the proxy is away.
-        var reconnecting = client.ReconnectAsync();
+        await client.DisposeAsync();
         server.SetService("web", Web2);
-        var again = server.Track(await reconnecting);
+        var again = server.Track(await client.ReconnectAsync());
 
         var cdsAgain = await again.NextAsync(Wait);
         Assert.That(cdsAgain.TypeUrl, Is.EqualTo(TypeUrls.Cluster));

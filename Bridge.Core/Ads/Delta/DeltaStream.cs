@@ -57,8 +57,10 @@ internal sealed class DeltaStream
         {
             await using var pump = new RequestPump<DeltaDiscoveryRequest>(_requests, _options.RequestQueueLength, ct);
             long generation = -1;
-            while (await pump.WaitAsync(_cache, generation, ct).ConfigureAwait(false))
+            var syncDeadline = InitialSync.Deadline(_cache, _options, ct);
+            while (await pump.WaitAsync(_cache, generation, ct, _cache.Current.Ready ? null : syncDeadline).ConfigureAwait(false))
             {
+                InitialSync.ThrowIfLate(_cache, syncDeadline, _logger, peer, _options);
                 while (pump.TryRead(out var request))
                 {
                     Handle(request, peer);
@@ -81,7 +83,7 @@ internal sealed class DeltaStream
                 }
             }
         }
-        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.ResourceExhausted)
+        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.ResourceExhausted or StatusCode.Unavailable)
         {
             reason = e.Status.Detail;
             AdsLog.RequestRejected(_logger, NodeId, peer, reason);
@@ -184,6 +186,9 @@ internal sealed class DeltaStream
             {
                 state.Known[name] = version;
             }
+
+            // A stream resuming with what it holds is not initialising: it needs only the differences.
+            state.Answered = request.InitialResourceVersions.Count > 0;
 
             // Legacy wildcard: a first LDS/CDS request that subscribes to nothing asks for everything.
             if (request.ResourceNamesSubscribe.Count == 0 && request.ResourceNamesUnsubscribe.Count == 0 && TypeUrls.RequiresFullState(state.TypeUrl))
@@ -298,10 +303,13 @@ internal sealed class DeltaStream
                 }
             }
 
-            if (response.Resources.Count == 0 && response.RemovedResources.Count == 0)
+            // The first wildcard answer goes out even when empty: a proxy waits for it to finish initialising.
+            if (response.Resources.Count == 0 && response.RemovedResources.Count == 0 && (state.Answered || !state.Wildcard))
             {
                 return null;
             }
+
+            state.Answered = true;
 
             response.Nonce = (++_nonce).ToString(CultureInfo.InvariantCulture);
             response.SystemVersionInfo = snapshot.Generation.ToString(CultureInfo.InvariantCulture);

@@ -79,6 +79,35 @@ internal sealed class XdsCache
 
     private const int MaxScopedRoutes = 100_000;
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, XdsResource> _portedListeners = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A gRPC client dialling <c>xds:///web:8080</c> asks for the Listener <c>web:8080</c>; it gets one of exactly that
+    /// name, routed like <c>web</c>'s. Built once per name (their content never changes) and only for served services.
+    /// </summary>
+    public XdsResource? GrpcListenerWithPort(string name, XdsSnapshot snapshot)
+    {
+        var colon = name.LastIndexOf(':');
+        if (colon <= 0 || !ushort.TryParse(name.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+        {
+            return null;
+        }
+
+        var service = name[..colon];
+        if (!snapshot.Services.Contains(service))
+        {
+            return null;
+        }
+
+        if (_portedListeners.TryGetValue(name, out var cached))
+        {
+            return cached;
+        }
+
+        var listener = XdsResource.Create(name, ResourceTranslator.GrpcListener(name, routeName: service));
+        return _portedListeners.Count < MaxScopedRoutes ? _portedListeners.GetOrAdd(name, listener) : listener;
+    }
+
     /// <summary>Catalog subscriber: applies one catalog change.</summary>
     public void Apply(CatalogSnapshot catalog, CatalogDiff diff)
     {

@@ -293,6 +293,10 @@ internal sealed class DeltaStream
                     {
                         response.Resources.Add(new Resource { Name = name, Version = resource.Version, Resource_ = resource.Packed });
                         state.Known[name] = resource.Version;
+                        if (held is not null && held != DeltaTypeState.Absent && state.TypeUrl == TypeUrls.Cluster)
+                        {
+                            RewarmAssignment(name);
+                        }
                     }
                 }
                 else if (visible ? held != DeltaTypeState.Absent : held is not null && held != DeltaTypeState.Absent)
@@ -317,6 +321,22 @@ internal sealed class DeltaStream
             state.PendingChangedAt = snapshot.ChangedAt;
             AdsLog.Response(_logger, NodeId, TypeUrls.Short(state.TypeUrl), response.SystemVersionInfo, response.Resources.Count, response.Nonce);
             return response;
+        }
+    }
+
+    /// <summary>An updated cluster warms until its assignment arrives again: make the next EDS answer carry it.</summary>
+    private void RewarmAssignment(string cluster)
+    {
+        if (_types.TryGetValue(TypeUrls.ClusterLoadAssignment, out var eds) && eds != null)
+        {
+            lock (eds)
+            {
+                if (eds.Known.TryGetValue(cluster, out var held) && held != DeltaTypeState.Absent)
+                {
+                    eds.Known[cluster] = DeltaTypeState.Stale;
+                    eds.Dirty = true;
+                }
+            }
         }
     }
 

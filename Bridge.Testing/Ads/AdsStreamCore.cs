@@ -130,6 +130,11 @@ internal sealed class AdsStreamCore<TRequest, TResponse> : IAsyncDisposable
         {
             status = new Status(StatusCode.Cancelled, e.Message);
         }
+        catch (Exception e)
+        {
+            // Whatever broke the loop, readers must learn the stream is over rather than wait out their timeout.
+            status = new Status(StatusCode.Unknown, $"the client's read loop failed: {e.Message}", e);
+        }
 
         _completion.TrySetResult(status);
         _responses.Writer.TryComplete();

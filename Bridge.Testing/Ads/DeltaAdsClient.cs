@@ -67,6 +67,7 @@ public sealed class DeltaAdsClient : IAsyncDisposable
             lock (client._types)
             {
                 var state = client.State(subscription.TypeUrl);
+                state.LegacyWildcard = subscription.Names.Count == 0;
                 state.Sent = true;
                 foreach (var (name, version) in subscription.InitialVersions)
                 {
@@ -106,6 +107,7 @@ public sealed class DeltaAdsClient : IAsyncDisposable
         lock (_types)
         {
             var state = State(typeUrl);
+            state.LegacyWildcard |= !state.Sent && names.Count == 0;
             state.Sent = true;
             foreach (var name in names)
             {
@@ -118,7 +120,10 @@ public sealed class DeltaAdsClient : IAsyncDisposable
         return _stream.WriteAsync(request, ct);
     }
 
-    /// <summary>Unsubscribes from <paramref name="names"/> of <paramref name="typeUrl"/>; what is held of them is dropped.</summary>
+    /// <summary>
+    /// Unsubscribes from <paramref name="names"/> of <paramref name="typeUrl"/>. What is held of them is dropped, unless
+    /// a wildcard subscription still covers them (the server then answers for them again).
+    /// </summary>
     /// <param name="typeUrl">The resource type.</param>
     /// <param name="names">Names to remove from the subscription (<see cref="AdsClient.Wildcard"/> leaves the wildcard).</param>
     /// <param name="ct">Cancels the send.</param>
@@ -134,8 +139,13 @@ public sealed class DeltaAdsClient : IAsyncDisposable
             foreach (var name in names)
             {
                 state.Names.Remove(name);
-                if (!state.Names.Contains(AdsClient.Wildcard))
+                if (name == AdsClient.Wildcard)
                 {
+                    state.LegacyWildcard = false;
+                }
+                else if (!state.Wildcard)
+                {
+                    // Inside a wildcard the server answers for the name again; outside it, it is simply forgotten.
                     state.Held.Remove(name);
                 }
             }
@@ -328,6 +338,11 @@ public sealed class DeltaAdsClient : IAsyncDisposable
         public HashSet<string> Names { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, string> Held { get; } = new(StringComparer.Ordinal);
         public bool Sent { get; set; }
+
+        /// <summary>The type's first request subscribed to nothing: Listener and Cluster servers read that as everything.</summary>
+        public bool LegacyWildcard { get; set; }
+
+        public bool Wildcard => LegacyWildcard || Names.Contains(AdsClient.Wildcard);
         public string? LastNonce { get; set; }
         public int Responses { get; set; }
     }

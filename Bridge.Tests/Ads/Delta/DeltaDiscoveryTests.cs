@@ -1,3 +1,4 @@
+using Bridge.Core.Ads;
 using Bridge.Core.Xds;
 using Bridge.Testing.Ads;
 using Envoy.Service.Discovery.V3;
@@ -385,6 +386,34 @@ public sealed class DeltaDiscoveryTests
 
         var status = await client.Completion.WaitAsync(Wait);
         Assert.That(status.StatusCode, Is.EqualTo(StatusCode.InvalidArgument));
+    }
+
+    [Test]
+    public async Task Unknown_type_url_keeps_the_delta_stream_open()
+    {
+        await using var server = await StartSyncedAsync();
+        var client = server.Delta(AdsNodes.Envoy("delta-unknown-type"));
+
+        await client.SendAsync(new DeltaDiscoveryRequest { TypeUrl = "type.googleapis.com/envoy.config.nosuch.v3.Thing", ResourceNamesSubscribe = { "x" } });
+        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
+
+        var eds = await client.NextAsync(Wait);
+        Assert.That(eds.TypeUrl, Is.EqualTo(TypeUrls.ClusterLoadAssignment));
+        Assert.That(eds.ResourceNames(), Is.EqualTo(new[] { "web" }));
+    }
+
+    [Test]
+    public async Task Initial_versions_count_towards_the_name_limit()
+    {
+        await using var server = await AdsTestServer.StartAsync(new AdsOptions { MaxResourceNamesPerRequest = 4 });
+        server.Sync(("web", [Web1]));
+        var held = Enumerable.Range(0, 4).ToDictionary(i => $"svc-{i}", _ => "v1");
+
+        var client = server.Track(await DeltaAdsClient.ResumeAsync(server.Channel, AdsNodes.Envoy("delta-limit"),
+            [new DeltaSubscription(TypeUrls.ClusterLoadAssignment, ["web"], held)]));
+
+        var status = await client.Completion.WaitAsync(Wait);
+        Assert.That(status.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted));
     }
 
     [Test]

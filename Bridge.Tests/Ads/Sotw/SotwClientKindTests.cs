@@ -1,7 +1,9 @@
+using Bridge.Core.Ads;
 using Bridge.Core.Xds;
 using Bridge.Testing.Ads;
 using Envoy.Extensions.Filters.Http.Router.V3;
 using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
+using Envoy.Service.Discovery.V3;
 
 namespace Bridge.Tests.Ads.Sotw;
 
@@ -58,6 +60,52 @@ public sealed class SotwClientKindTests
         var lds = await client.NextAsync(Wait);
 
         Assert.That(lds.Listeners().Single().ApiListener, Is.Not.Null);
+    }
+
+    [Test]
+    public async Task Configured_kind_override_wins_over_node_metadata()
+    {
+        await using var server = await AdsTestServer.StartAsync(new AdsOptions
+        {
+            ClientKindOverrides = new Dictionary<string, string> { ["pinned-grpc"] = "grpc" },
+        });
+        server.Sync(("web", [new TestInstance("10.0.0.1", 8080)]));
+        var client = server.Sotw(AdsNodes.Create("pinned-grpc", clientKind: "envoy", userAgentName: "envoy"));
+
+        await client.SubscribeAsync(TypeUrls.Listener, ["web"]);
+        var lds = await client.NextAsync(Wait);
+
+        Assert.That(lds.Listeners().Single().ApiListener, Is.Not.Null);
+        Assert.That(server.Registry.Snapshot().Single().Client!.Kind, Is.EqualTo(ClientKind.Grpc));
+    }
+
+    [Test]
+    public async Task Client_kind_is_taken_from_the_first_request_only()
+    {
+        await using var server = await StartSyncedAsync();
+        var client = server.Sotw(AdsNodes.Envoy("envoy-then-grpc"));
+        await client.SubscribeAsync(TypeUrls.Cluster, []);
+        await client.AckAsync(await client.NextAsync(Wait));
+
+        await client.SendAsync(new DiscoveryRequest { Node = AdsNodes.Grpc("envoy-then-grpc"), TypeUrl = TypeUrls.Listener });
+
+        var lds = await client.NextAsync(Wait);
+        Assert.That(lds.Listeners().Select(l => l.Name), Is.EqualTo(new[] { "outbound_http" }));
+    }
+
+    [Test]
+    [Category("KnownBug")]
+    public async Task Grpc_node_asking_for_a_listener_named_with_a_port_gets_that_listener()
+    {
+        await using var server = await StartSyncedAsync();
+        var client = server.Sotw(AdsNodes.Grpc("grpc-with-port"));
+
+        // A channel to xds:///web:8080 asks for Listener "web:8080" (grpc-js-xds.md §2, template %s).
+        await client.SubscribeAsync(TypeUrls.Listener, ["web:8080"]);
+        var lds = await client.NextAsync(Wait);
+
+        Assert.That(lds.Listeners().Select(l => l.Name), Is.EqualTo(new[] { "web:8080" }),
+            "the route already answers the domain web:*, but no Listener is served under the name a gRPC target with a port asks for");
     }
 
     [Test]

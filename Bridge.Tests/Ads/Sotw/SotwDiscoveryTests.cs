@@ -148,6 +148,29 @@ public sealed class SotwDiscoveryTests
     }
 
     [Test]
+    public async Task Nack_that_also_changes_the_subscription_gets_the_new_names_but_not_the_rejected_version()
+    {
+        await using var server = await StartSyncedAsync();
+        var client = server.Sotw(AdsNodes.Envoy("envoy-nack-subscribe"));
+        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
+        await client.AckAsync(await client.NextAsync(Wait));
+        server.SetService("web", Web1, Web2);
+        var rejected = await client.NextAsync(Wait);
+
+        await client.SendAsync(new DiscoveryRequest
+        {
+            TypeUrl = TypeUrls.ClusterLoadAssignment,
+            VersionInfo = client.GetState(TypeUrls.ClusterLoadAssignment)!.AcceptedVersion,
+            ResponseNonce = rejected.Nonce,
+            ResourceNames = { "web", "api" },
+            ErrorDetail = new Google.Rpc.Status { Code = 3, Message = "rejected, and api wanted too" },
+        });
+
+        var next = await client.NextAsync(Wait);
+        Assert.That(next.ResourceNames(), Is.EqualTo(new[] { "api" }));
+    }
+
+    [Test]
     public async Task Nack_of_full_state_CDS_is_not_answered_with_the_same_clusters_again()
     {
         await using var server = await StartSyncedAsync();

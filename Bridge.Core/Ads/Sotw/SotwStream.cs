@@ -167,6 +167,8 @@ internal sealed class SotwStream
             else
             {
                 state.AckedVersion = request.VersionInfo;
+                // Accepting something newer lifts the ban on content it once rejected.
+                state.RejectedVersion = null;
                 StreamMetrics.Acked(state.PendingChangedAt);
                 state.PendingChangedAt = 0;
                 AdsLog.Ack(_logger, NodeId, TypeUrls.Short(typeUrl), request.VersionInfo);
@@ -207,25 +209,25 @@ internal sealed class SotwStream
         var changed = wildcard != state.Wildcard || !names.SetEquals(state.Names);
         if (changed)
         {
-            // Newly listed names must be sent again even if they were sent before; forgotten ones too on resubscribe.
-            foreach (var name in names)
-            {
-                if (!state.Names.Contains(name))
-                {
-                    state.Sent.Remove(name);
-                }
-            }
-
-            foreach (var name in state.Names)
-            {
-                if (!names.Contains(name))
-                {
-                    state.Sent.Remove(name);
-                }
-            }
-
             lock (state)
             {
+                // Newly listed names must be sent again even if they were sent before; forgotten ones too on resubscribe.
+                foreach (var name in names)
+                {
+                    if (!state.Names.Contains(name))
+                    {
+                        state.Sent.Remove(name);
+                    }
+                }
+
+                foreach (var name in state.Names)
+                {
+                    if (!names.Contains(name))
+                    {
+                        state.Sent.Remove(name);
+                    }
+                }
+
                 state.Names = names;
                 state.Wildcard = wildcard;
             }

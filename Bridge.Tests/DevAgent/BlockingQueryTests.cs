@@ -267,7 +267,7 @@ public sealed class BlockingQueryTests
         await agent.DisposeAsync();
 
         Assert.That(result.Index, Is.EqualTo(first.Index));
-        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(4)));
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)), "not the 5 minute wait");
     }
 
     [Test]

@@ -28,37 +28,9 @@ internal sealed class AdsService : AggregatedDiscoveryService.AggregatedDiscover
         IServerStreamWriter<DiscoveryResponse> responseStream,
         ServerCallContext context)
     {
-        await WaitForFullCatalogAsync(context).ConfigureAwait(false);
+        RefuseWhileDraining();
         using var stream = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _registry.Draining);
         await new SotwStream(requestStream, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// No proxy is answered from an empty or partial catalog. A stream that arrives before the first full sync
-    /// waits for it, up to <see cref="AdsOptions.InitialSyncTimeout"/>; then it is told UNAVAILABLE, so the proxy
-    /// keeps its current configuration and retries.
-    /// </summary>
-    private async Task WaitForFullCatalogAsync(ServerCallContext context)
-    {
-        if (_registry.Draining.IsCancellationRequested)
-        {
-            throw new RpcException(new Status(StatusCode.Unavailable, "the bridge is shutting down"));
-        }
-
-        if (_cache.WhenReady.IsCompleted)
-        {
-            return;
-        }
-
-        try
-        {
-            await _cache.WhenReady.WaitAsync(_options.InitialSyncTimeout, context.CancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            AdsLog.NotSyncedInTime(_logger, context.Peer, _options.InitialSyncTimeout.TotalSeconds);
-            throw new RpcException(new Status(StatusCode.Unavailable, "the bridge has not yet read the full catalog from Consul; retry later"));
-        }
     }
 
     public override async Task DeltaAggregatedResources(
@@ -66,8 +38,16 @@ internal sealed class AdsService : AggregatedDiscoveryService.AggregatedDiscover
         IServerStreamWriter<DeltaDiscoveryResponse> responseStream,
         ServerCallContext context)
     {
-        await WaitForFullCatalogAsync(context).ConfigureAwait(false);
+        RefuseWhileDraining();
         using var stream = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _registry.Draining);
         await new DeltaStream(requestStream, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
+    }
+
+    private void RefuseWhileDraining()
+    {
+        if (_registry.Draining.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "the bridge is shutting down"));
+        }
     }
 }

@@ -76,11 +76,11 @@ internal sealed class ConsulResponses(FaultKnobs faults, RequestMetrics metrics)
                 await WriteOversizedAsync(response, body, fault.SizeBytes ?? DefaultOversizedBytes, ct);
                 break;
             case BodyFaultKind.DropMidBody:
-                // Promise the whole body, deliver half, then cut the connection.
+                // Promise the whole body and stop halfway: Kestrel then closes the connection after
+                // what was sent, so the client always reads the headers and half the JSON before the cut.
                 response.ContentLength = body.Length;
                 await response.Body.WriteAsync(body.AsMemory(0, body.Length / 2), ct);
                 await response.Body.FlushAsync(ct);
-                context.Abort();
                 break;
         }
     }

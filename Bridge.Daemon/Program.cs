@@ -94,10 +94,11 @@ public static partial class Program
         var app = BridgeHost.Build(args, devAgent?.Settings ?? settings, configuration);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Bridge.Daemon");
 
-        // Settings are read once, at start. Without a handler SIGHUP would end the process at once, with no
-        // drain and no STOPPING, and systemd counts a SIGHUP death as clean, so Restart=on-failure would not
-        // bring it back: a habitual `kill -HUP` must not take the bridge down.
-        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        // SIGHUP asks for a reload (the unit's ExecReload=). While the host has no SettingsReloader to answer it,
+        // the signal must still not end the process: by default it would, at once, with no drain and no STOPPING,
+        // and systemd counts a SIGHUP death as clean, so Restart=on-failure would not bring the bridge back.
+        var reloads = app.Services.GetServices<IHostedService>().OfType<SettingsReloader>().Any();
+        using var hangup = reloads ? null : PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true;
             Log.ReloadSignalIgnored(logger);
@@ -111,7 +112,7 @@ public static partial class Program
     private static partial class Log
     {
         [LoggerMessage(EventId = 6001, EventName = "ReloadSignalIgnored", Level = LogLevel.Warning,
-            Message = "SIGHUP ignored: settings are read once at start; validate the file, then restart the service to apply it")]
+            Message = "SIGHUP ignored: this build reads its settings only at start; validate the file, then restart the service to apply it")]
         public static partial void ReloadSignalIgnored(ILogger logger);
     }
 }

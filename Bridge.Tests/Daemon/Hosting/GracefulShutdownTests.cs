@@ -53,18 +53,29 @@ public sealed class GracefulShutdownTests
         });
     }
 
+    /// <summary>
+    /// SIGHUP is the unit's ExecReload=. Whether the daemon reloads or only logs that it cannot (event 6001), the
+    /// signal's default action, ending the process on the spot, must never happen.
+    /// </summary>
     [Test]
-    public async Task Sighup_is_logged_and_ignored()
+    public async Task Sighup_does_not_end_the_daemon()
     {
         await using var bridge = await BridgeUnderTest.StartAsync(Parent.TestHost);
         await bridge.Notify.WaitForAsync(m => m.Has("READY=1"), BridgeUnderTest.StartTimeout, "with READY=1");
 
         bridge.Daemon.Signal(Signals.Hangup);
-        await bridge.Daemon.WaitForLineAsync(LogLines.Event(6001), TimeSpan.FromSeconds(10), "with event 6001 (SIGHUP ignored)");
         var (_, readiness) = await bridge.ReadyzAsync();
-
-        Assert.That(readiness.Status, Is.EqualTo("ready"));
         bridge.Daemon.Signal(Signals.Terminate);
-        Assert.That(await bridge.Daemon.WaitForExitAsync(StopTimeout), Is.EqualTo(0), bridge.Daemon.Output);
+
+        // Killed by SIGHUP, the exit code would be 129 and no STOPPING=1 would come.
+        await bridge.Notify.WaitForAsync(m => m.Has("STOPPING=1"), StopTimeout, "with STOPPING=1");
+        var exitCode = await bridge.Daemon.WaitForExitAsync(StopTimeout);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(readiness.Status, Is.EqualTo("ready"));
+            Assert.That(exitCode, Is.EqualTo(0), bridge.Daemon.Output);
+            Assert.That(bridge.Daemon.Output, Does.Contain("\"eventId\":6001,"), "while BridgeHost runs no SettingsReloader the signal is logged as ignored (6001); drop this once it does");
+        });
     }
 }

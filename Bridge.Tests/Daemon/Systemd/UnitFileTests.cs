@@ -8,7 +8,7 @@ namespace Bridge.Tests.Daemon;
 [TestFixture]
 public sealed class UnitFileTests
 {
-    private static readonly string SystemdFolder = Path.Combine(RepositoryRoot(), "systemd");
+    private static readonly string SystemdFolder = Path.Combine(Repository.Root, "systemd");
     private static readonly string UnitPath = Path.Combine(SystemdFolder, "consul-xds-bridge.service");
 
     [Test]
@@ -130,19 +130,6 @@ public sealed class UnitFileTests
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(cts.Token);
         return (process.ExitCode, (await stdout) + (await stderr));
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "bridge.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"no bridge.sln above {AppContext.BaseDirectory}");
     }
 
     /// <summary>

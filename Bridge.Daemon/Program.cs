@@ -64,7 +64,8 @@ public static partial class Program
         }
         catch (InvalidDataException e)
         {
-            await error.WriteLineAsync($"consul-xds-bridge: the configuration is invalid: {e.Message} {e.InnerException?.Message}").ConfigureAwait(false);
+            // "Failed to load configuration from file '...'", then the JSON reader's line and position.
+            await error.WriteLineAsync($"consul-xds-bridge: {e.Message} {ValidateCommand.Innermost(e).Message}").ConfigureAwait(false);
             return 1;
         }
 

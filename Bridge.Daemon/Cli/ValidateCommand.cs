@@ -62,7 +62,7 @@ internal static class ValidateCommand
         return 0;
     }
 
-    private static Exception Innermost(Exception e) => e.InnerException is { } inner ? Innermost(inner) : e;
+    internal static Exception Innermost(Exception e) => e.InnerException is { } inner ? Innermost(inner) : e;
 
     private static IEnumerable<string> UnreadSections(IConfiguration configuration) =>
         configuration.GetChildren().Select(c => c.Key).Where(k => !SettingsReference.TopLevelSections.Contains(k, StringComparer.OrdinalIgnoreCase));

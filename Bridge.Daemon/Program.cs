@@ -7,7 +7,8 @@ namespace Bridge.Daemon;
 
 /// <summary>
 /// The command line: <c>validate</c>, <c>bootstrap</c>, <c>--help</c>, <c>--version</c>, or (no command) the
-/// daemon itself. Exit codes: 0 success or clean stop, 1 invalid configuration or start-up failure, 2 bad usage.
+/// daemon itself. Exit codes: 0 success or clean stop, 1 invalid configuration (the unit does not restart on it),
+/// 2 bad usage.
 /// </summary>
 public static partial class Program
 {

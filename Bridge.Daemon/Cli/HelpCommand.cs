@@ -21,7 +21,8 @@ internal static class HelpCommand
           consul-xds-bridge --help
               Print this text.
 
-        exit codes: 0 success or clean stop, 1 invalid configuration or start-up failure, 2 bad command line.
+        exit codes: 0 success or clean stop, 1 invalid configuration, 2 bad command line; any other code is a crash,
+        which systemd restarts.
         """;
 
     public static void Write(TextWriter output)

@@ -60,13 +60,9 @@ internal static class PemFiles
         {
             certificate = X509Certificate2.CreateFromPem(chain[0].ExportCertificatePem(), keyText);
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
             throw new PemFileException($"'{keyPath}' holds no unencrypted PEM private key matching the certificate in '{certPath}' ({e.Message})", e);
-        }
-        catch (ArgumentException e)
-        {
-            throw new PemFileException($"'{keyPath}' holds no PEM private key ({e.Message})", e);
         }
 
         if (OperatingSystem.IsWindows())

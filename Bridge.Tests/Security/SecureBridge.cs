@@ -48,7 +48,8 @@ internal sealed class SecureBridge : IAsyncDisposable
     /// Starts an agent (requiring <paramref name="consulToken"/> when given) seeded with service <c>web</c>, then
     /// the bridge with <paramref name="settings"/> on top of its defaults; returns once the first catalog is served.
     /// </summary>
-    public static async Task<SecureBridge> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, string? consulToken = null, LogLevel level = LogLevel.Debug)
+    public static async Task<SecureBridge> StartAsync(
+        IReadOnlyDictionary<string, string?>? settings = null, string? consulToken = null, LogLevel level = LogLevel.Debug, bool waitForCatalog = true)
     {
         var agent = await DevAgentServer.StartAsync(new DevAgentOptions { Url = "http://127.0.0.1:0", RequiredToken = consulToken });
         try
@@ -84,7 +85,19 @@ internal sealed class SecureBridge : IAsyncDisposable
             });
             await app.StartAsync();
             var bridge = new SecureBridge(agent, app, logs, adsPort, adminPort);
-            await app.Services.GetRequiredService<XdsCache>().WhenReady.WaitAsync(Wait);
+            if (waitForCatalog)
+            {
+                try
+                {
+                    await app.Services.GetRequiredService<XdsCache>().WhenReady.WaitAsync(Wait);
+                }
+                catch
+                {
+                    await bridge.DisposeAsync();
+                    throw;
+                }
+            }
+
             return bridge;
         }
         catch

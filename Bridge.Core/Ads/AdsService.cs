@@ -33,16 +33,16 @@ internal sealed class AdsService : AggregatedDiscoveryService.AggregatedDiscover
         IServerStreamWriter<DiscoveryResponse> responseStream,
         ServerCallContext context)
     {
+        RefuseWhileDraining();
         var requests = Authorize(requestStream, static r => r.Node, context);
-        await WaitForFullCatalogAsync(context).ConfigureAwait(false);
         using var stream = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _registry.Draining);
         await new SotwStream(requests, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// The token is checked before anything else, so a proxy without one holds nothing, not even a wait for the
-    /// catalog. Node rules need the first request: the stream reads it through a wrapper that checks it before the
-    /// stream sees it. Either refusal is PERMISSION_DENIED, logged with the peer, node id and reason.
+    /// The token is checked before anything else, so a proxy without one never reaches a stream and holds nothing.
+    /// Node rules need the first request: the stream reads it through a wrapper that checks it before the stream
+    /// sees it. Either refusal is PERMISSION_DENIED, logged with the peer, node id and reason.
     /// </summary>
     private IAsyncStreamReader<TRequest> Authorize<TRequest>(IAsyncStreamReader<TRequest> requests, Func<TRequest, Node?> nodeOf, ServerCallContext context)
     {
@@ -80,42 +80,22 @@ internal sealed class AdsService : AggregatedDiscoveryService.AggregatedDiscover
         return new RpcException(new Status(StatusCode.PermissionDenied, $"not authorized: {reason}"));
     }
 
-    /// <summary>
-    /// No proxy is answered from an empty or partial catalog. A stream that arrives before the first full sync
-    /// waits for it, up to <see cref="AdsOptions.InitialSyncTimeout"/>; then it is told UNAVAILABLE, so the proxy
-    /// keeps its current configuration and retries.
-    /// </summary>
-    private async Task WaitForFullCatalogAsync(ServerCallContext context)
-    {
-        if (_registry.Draining.IsCancellationRequested)
-        {
-            throw new RpcException(new Status(StatusCode.Unavailable, "the bridge is shutting down"));
-        }
-
-        if (_cache.WhenReady.IsCompleted)
-        {
-            return;
-        }
-
-        try
-        {
-            await _cache.WhenReady.WaitAsync(_options.InitialSyncTimeout, context.CancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            AdsLog.NotSyncedInTime(_logger, context.Peer, _options.InitialSyncTimeout.TotalSeconds);
-            throw new RpcException(new Status(StatusCode.Unavailable, "the bridge has not yet read the full catalog from Consul; retry later"));
-        }
-    }
-
     public override async Task DeltaAggregatedResources(
         IAsyncStreamReader<DeltaDiscoveryRequest> requestStream,
         IServerStreamWriter<DeltaDiscoveryResponse> responseStream,
         ServerCallContext context)
     {
+        RefuseWhileDraining();
         var requests = Authorize(requestStream, static r => r.Node, context);
-        await WaitForFullCatalogAsync(context).ConfigureAwait(false);
         using var stream = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _registry.Draining);
         await new DeltaStream(requests, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
+    }
+
+    private void RefuseWhileDraining()
+    {
+        if (_registry.Draining.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "the bridge is shutting down"));
+        }
     }
 }

@@ -10,14 +10,14 @@ internal static class ScopedLookup
 {
     public static XdsResource? Find(ClientIdentity client, string typeUrl, ResourceSet set, string name, XdsCache cache, XdsSnapshot snapshot)
     {
-        if (IsPerService(client.Kind, typeUrl) && !client.InScope(name))
+        if (IsPerService(client.Kind, typeUrl) && !client.InScope(ServiceOf(name)))
         {
             return null;
         }
 
         if (!set.ByName.TryGetValue(name, out var resource))
         {
-            return null;
+            return client.Kind == ClientKind.Grpc && typeUrl == TypeUrls.Listener ? cache.GrpcListenerWithPort(name, snapshot) : null;
         }
 
         return client.Scope is { } scope && client.Kind == ClientKind.Envoy && typeUrl == TypeUrls.RouteConfiguration
@@ -41,13 +41,21 @@ internal static class ScopedLookup
     {
         foreach (var name in changed)
         {
-            if (names.Contains(name) || held(name) || (wildcard && (client.Scope is null || !IsPerService(client.Kind, typeUrl) || client.InScope(name))))
+            if (names.Contains(name) || held(name) || (wildcard && (client.Scope is null || !IsPerService(client.Kind, typeUrl) || client.InScope(name)))
+                || (typeUrl == TypeUrls.Listener && client.Kind == ClientKind.Grpc && names.Any(n => n.StartsWith(name + ":", StringComparison.Ordinal))))
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>A gRPC listener may be asked for as <c>service:port</c>; scoping looks at the service.</summary>
+    private static string ServiceOf(string name)
+    {
+        var colon = name.LastIndexOf(':');
+        return colon > 0 ? name[..colon] : name;
     }
 
     private static bool IsPerService(ClientKind kind, string typeUrl) =>

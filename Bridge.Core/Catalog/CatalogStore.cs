@@ -19,7 +19,7 @@ internal sealed class CatalogStore
     private readonly HashSet<string> _readFromConsul = new(StringComparer.Ordinal);
     private CatalogSnapshot _current = CatalogSnapshot.Empty;
 
-    private readonly CatalogOptions _options;
+    private CatalogOptions _options;
     private readonly TimeProvider _time;
 
     public CatalogStore(ILogger<CatalogStore> logger, CatalogOptions? options = null, TimeProvider? time = null)
@@ -30,6 +30,9 @@ internal sealed class CatalogStore
     }
 
     public CatalogSnapshot Current => Volatile.Read(ref _current);
+
+    /// <summary>New coalescing settings take effect from the next burst.</summary>
+    public void UpdateOptions(CatalogOptions options) => Volatile.Write(ref _options, options);
 
     /// <summary>Completes once every watched service has been read from Consul at least once.</summary>
     public Task Synced => _synced.Task;

@@ -172,10 +172,20 @@ internal sealed class ConsulClient
 
     private static async Task<ConsulException> StatusErrorAsync(string endpoint, HttpResponseMessage response, CancellationToken ct)
     {
+        // Only the start of an error body is kept: it names the error, and a huge one must not be buffered.
         string body;
         try
         {
-            body = (await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false)).Trim();
+            await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            var buffer = new byte[512];
+            var length = 0;
+            int read;
+            while (length < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(length), ct).ConfigureAwait(false)) > 0)
+            {
+                length += read;
+            }
+
+            body = Encoding.UTF8.GetString(buffer, 0, length).Trim();
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {

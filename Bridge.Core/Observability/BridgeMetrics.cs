@@ -14,10 +14,10 @@ public static class BridgeMetrics
     public static readonly Meter Meter = new(MeterName, "1.0");
 
     internal static readonly Counter<long> ResponsesPushed = Meter.CreateCounter<long>(
-        "xds_responses", description: "xDS responses written to streams, by type and protocol");
+        "xds_responses_total", description: "xDS responses written to streams, by type and protocol");
 
     internal static readonly Counter<long> Nacks = Meter.CreateCounter<long>(
-        "xds_nacks", description: "xDS responses rejected by proxies, by type");
+        "xds_nacks_total", description: "xDS responses rejected by proxies, by type");
 
     internal static readonly Histogram<double> PropagationToWrite = Meter.CreateHistogram<double>(
         "propagation_write_seconds", unit: "s", description: "Consul answer received to xDS response written on a stream");
@@ -29,7 +29,7 @@ public static class BridgeMetrics
         "consul_request_seconds", unit: "s", description: "Consul HTTP request duration (blocking queries include their wait), by endpoint");
 
     internal static readonly Counter<long> ConsulErrors = Meter.CreateCounter<long>(
-        "consul_errors", description: "Failed Consul requests, by endpoint, error kind and HTTP status");
+        "consul_errors_total", description: "Failed Consul requests, by endpoint, error kind and HTTP status");
 
     internal static double SecondsSince(long timestamp) =>
         timestamp == 0 ? double.NaN : Stopwatch.GetElapsedTime(timestamp).TotalSeconds;

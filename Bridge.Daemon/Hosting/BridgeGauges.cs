@@ -10,8 +10,36 @@ namespace Bridge.Daemon.Hosting;
 /// <summary>Gauges read from the live pipeline at scrape time.</summary>
 internal static class BridgeGauges
 {
+    /// <summary>
+    /// Starts exporting the bridge's meter at once: prometheus-net otherwise connects on the first scrape and
+    /// loses what was recorded before it.
+    /// </summary>
+    public static void StartExport()
+    {
+        lock (ExportGate)
+        {
+            if (s_export is not null)
+            {
+                return;
+            }
+
+            // The default adapter connects at the first scrape; ours is started here, with finer latency buckets.
+            Prometheus.Metrics.SuppressDefaultMetrics(new Prometheus.SuppressDefaultMetricOptions { SuppressMeters = true });
+            s_export = Prometheus.MeterAdapter.StartListening(new Prometheus.MeterAdapterOptions
+            {
+                ResolveHistogramBuckets = _ => [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 150, 330, 660],
+                // The longest prometheus-net allows: a counter that stays still must not vanish from scrapes.
+                MetricsExpireAfter = TimeSpan.FromDays(1),
+            });
+        }
+    }
+
+    private static readonly object ExportGate = new();
+    private static IDisposable? s_export;
+
     public static void Register(StreamRegistry streams, CatalogStore store, CatalogWatcher watcher, XdsCache cache, TimeProvider time)
     {
+        StartExport();
         var meter = BridgeMetrics.Meter;
         meter.CreateObservableGauge("xds_streams", () =>
             from kind in Enum.GetValues<ClientKind>()

@@ -133,14 +133,27 @@ public sealed partial class FaultKnobs
     private static bool Matches(string? prefix, string path) =>
         string.IsNullOrEmpty(prefix) || path.StartsWith(prefix, StringComparison.Ordinal);
 
+    // Never goes below zero, so a spent count cannot be mistaken for Unlimited.
     private static bool Take(ref int left)
     {
-        if (Volatile.Read(ref left) == Unlimited)
+        while (true)
         {
-            return true;
-        }
+            var current = Volatile.Read(ref left);
+            if (current == Unlimited)
+            {
+                return true;
+            }
 
-        return Interlocked.Decrement(ref left) >= 0;
+            if (current <= 0)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref left, current - 1, current) == current)
+            {
+                return true;
+            }
+        }
     }
 
     private static bool Live(int left) => left == Unlimited || left > 0;

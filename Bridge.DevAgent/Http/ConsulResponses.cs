@@ -14,6 +14,7 @@ namespace Bridge.DevAgent.Http;
 internal sealed class ConsulResponses(FaultKnobs faults, RequestMetrics metrics)
 {
     private const long DefaultOversizedBytes = 16 * 1024 * 1024;
+    private static readonly TimeSpan DropDelay = TimeSpan.FromMilliseconds(100);
     private static readonly byte[] Padding = Enumerable.Repeat((byte)' ', 64 * 1024).ToArray();
 
     public Task WriteErrorAsync(HttpContext context, int status, string body)
@@ -76,10 +77,12 @@ internal sealed class ConsulResponses(FaultKnobs faults, RequestMetrics metrics)
                 await WriteOversizedAsync(response, body, fault.SizeBytes ?? DefaultOversizedBytes, ct);
                 break;
             case BodyFaultKind.DropMidBody:
-                // Promise the whole body, deliver half, then cut the connection.
+                // Promise the whole body, deliver half, then cut the connection. The pause lets the
+                // client take in what was sent: a reset arriving first would discard it unread.
                 response.ContentLength = body.Length;
                 await response.Body.WriteAsync(body.AsMemory(0, body.Length / 2), ct);
                 await response.Body.FlushAsync(ct);
+                await Task.Delay(DropDelay, ct);
                 context.Abort();
                 break;
         }

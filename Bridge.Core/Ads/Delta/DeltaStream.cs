@@ -57,8 +57,10 @@ internal sealed class DeltaStream
         {
             await using var pump = new RequestPump<DeltaDiscoveryRequest>(_requests, _options.RequestQueueLength, ct);
             long generation = -1;
-            while (await pump.WaitAsync(_cache, generation, ct).ConfigureAwait(false))
+            var syncDeadline = InitialSync.Deadline(_cache, _options, ct);
+            while (await pump.WaitAsync(_cache, generation, ct, _cache.Current.Ready ? null : syncDeadline).ConfigureAwait(false))
             {
+                InitialSync.ThrowIfLate(_cache, syncDeadline, _logger, peer, _options);
                 while (pump.TryRead(out var request))
                 {
                     Handle(request, peer);
@@ -81,7 +83,7 @@ internal sealed class DeltaStream
                 }
             }
         }
-        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.ResourceExhausted)
+        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.ResourceExhausted or StatusCode.Unavailable)
         {
             reason = e.Status.Detail;
             AdsLog.RequestRejected(_logger, NodeId, peer, reason);
@@ -90,6 +92,11 @@ internal sealed class DeltaStream
         catch (Exception e) when (e is OperationCanceledException or IOException || e is RpcException { StatusCode: StatusCode.Cancelled })
         {
             reason = ct.IsCancellationRequested ? "cancelled" : e.Message;
+        }
+        catch (Exception e)
+        {
+            reason = $"failed: {e.Message}";
+            throw;
         }
         finally
         {
@@ -179,6 +186,9 @@ internal sealed class DeltaStream
             {
                 state.Known[name] = version;
             }
+
+            // A stream resuming with what it holds is not initialising: it needs only the differences.
+            state.Answered = request.InitialResourceVersions.Count > 0;
 
             // Legacy wildcard: a first LDS/CDS request that subscribes to nothing asks for everything.
             if (request.ResourceNamesSubscribe.Count == 0 && request.ResourceNamesUnsubscribe.Count == 0 && TypeUrls.RequiresFullState(state.TypeUrl))
@@ -283,6 +293,10 @@ internal sealed class DeltaStream
                     {
                         response.Resources.Add(new Resource { Name = name, Version = resource.Version, Resource_ = resource.Packed });
                         state.Known[name] = resource.Version;
+                        if (held is not null && held != DeltaTypeState.Absent && state.TypeUrl == TypeUrls.Cluster)
+                        {
+                            RewarmAssignment(name);
+                        }
                     }
                 }
                 else if (visible ? held != DeltaTypeState.Absent : held is not null && held != DeltaTypeState.Absent)
@@ -293,10 +307,13 @@ internal sealed class DeltaStream
                 }
             }
 
-            if (response.Resources.Count == 0 && response.RemovedResources.Count == 0)
+            // The first wildcard answer goes out even when empty: a proxy waits for it to finish initialising.
+            if (response.Resources.Count == 0 && response.RemovedResources.Count == 0 && (state.Answered || !state.Wildcard))
             {
                 return null;
             }
+
+            state.Answered = true;
 
             response.Nonce = (++_nonce).ToString(CultureInfo.InvariantCulture);
             response.SystemVersionInfo = snapshot.Generation.ToString(CultureInfo.InvariantCulture);
@@ -304,6 +321,22 @@ internal sealed class DeltaStream
             state.PendingChangedAt = snapshot.ChangedAt;
             AdsLog.Response(_logger, NodeId, TypeUrls.Short(state.TypeUrl), response.SystemVersionInfo, response.Resources.Count, response.Nonce);
             return response;
+        }
+    }
+
+    /// <summary>An updated cluster warms until its assignment arrives again: make the next EDS answer carry it.</summary>
+    private void RewarmAssignment(string cluster)
+    {
+        if (_types.TryGetValue(TypeUrls.ClusterLoadAssignment, out var eds) && eds != null)
+        {
+            lock (eds)
+            {
+                if (eds.Known.TryGetValue(cluster, out var held) && held != DeltaTypeState.Absent)
+                {
+                    eds.Known[cluster] = DeltaTypeState.Stale;
+                    eds.Dirty = true;
+                }
+            }
         }
     }
 

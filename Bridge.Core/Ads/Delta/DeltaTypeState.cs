@@ -32,6 +32,9 @@ internal sealed class DeltaTypeState
     /// <summary>The subscription changed since the last evaluation: compare everything, not only what changed.</summary>
     public bool Dirty { get; set; }
 
+    /// <summary>Whether any response of this type has been sent on this stream.</summary>
+    public bool Answered { get; set; }
+
     /// <summary>The snapshot generation this state was last evaluated against; -1 before the first.</summary>
     public long ServedGeneration { get; set; } = -1;
     public string? LastAckedNonce { get; set; }

@@ -59,8 +59,10 @@ internal sealed class SotwStream
         {
             await using var pump = new RequestPump<DiscoveryRequest>(_requests, _options.RequestQueueLength, ct);
             long generation = -1;
-            while (await pump.WaitAsync(_cache, generation, ct).ConfigureAwait(false))
+            var syncDeadline = InitialSync.Deadline(_cache, _options, ct);
+            while (await pump.WaitAsync(_cache, generation, ct, _cache.Current.Ready ? null : syncDeadline).ConfigureAwait(false))
             {
+                InitialSync.ThrowIfLate(_cache, syncDeadline, _logger, peer, _options);
                 while (pump.TryRead(out var request))
                 {
                     Handle(request, peer);
@@ -83,7 +85,7 @@ internal sealed class SotwStream
                 }
             }
         }
-        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.ResourceExhausted)
+        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.ResourceExhausted or StatusCode.Unavailable)
         {
             reason = e.Status.Detail;
             AdsLog.RequestRejected(_logger, NodeId, peer, reason);
@@ -92,6 +94,11 @@ internal sealed class SotwStream
         catch (Exception e) when (e is OperationCanceledException or IOException || e is RpcException { StatusCode: StatusCode.Cancelled })
         {
             reason = ct.IsCancellationRequested ? "cancelled" : e.Message;
+        }
+        catch (Exception e)
+        {
+            reason = $"failed: {e.Message}";
+            throw;
         }
         finally
         {
@@ -315,6 +322,11 @@ internal sealed class SotwStream
         {
             if (TypeUrls.RequiresFullState(state.TypeUrl))
             {
+                if (state.TypeUrl == TypeUrls.Cluster)
+                {
+                    RewarmAssignments(toSend, state.Sent);
+                }
+
                 state.Sent.Clear();
             }
 
@@ -330,6 +342,32 @@ internal sealed class SotwStream
 
         AdsLog.Response(_logger, NodeId, TypeUrls.Short(state.TypeUrl), version, toSend.Count, response.Nonce);
         return response;
+    }
+
+    /// <summary>
+    /// A proxy warms an updated cluster until it receives that cluster's assignment again, even an unchanged one:
+    /// forget having sent those assignments so the EDS answer right after this CDS one carries them. (A new
+    /// cluster needs nothing: the proxy subscribes to its assignment, which is then sent anyway.)
+    /// </summary>
+    private void RewarmAssignments(List<XdsResource> clusters, Dictionary<string, string> sentBefore)
+    {
+        if (!_types.TryGetValue(TypeUrls.ClusterLoadAssignment, out var eds))
+        {
+            return;
+        }
+
+        foreach (var cluster in clusters)
+        {
+            if (sentBefore.TryGetValue(cluster.Name, out var version) && version != cluster.Version)
+            {
+                lock (eds)
+                {
+                    eds.Sent.Remove(cluster.Name);
+                }
+
+                eds.Owed = true;
+            }
+        }
     }
 
     private XdsResource EmptyAssignment(string name)

@@ -24,6 +24,24 @@ public sealed class SecuritySettingsTests
     }
 
     [Test]
+    public void The_shipped_defaults_load_with_tls_off_no_token_and_no_authorization_and_leave_room_for_consul_variables()
+    {
+        var configuration = new ConfigurationBuilder().Add(DefaultsFileSource.Beside(AppContext.BaseDirectory)).Build();
+        Assert.That(configuration["Consul:MaxConcurrentQueriesHttp2"], Is.EqualTo("5000"), "the shipped appsettings.json was found");
+
+        var plain = LoadFrom(configuration);
+        var withVariables = LoadFrom(configuration, new() { ["CONSUL_HTTP_SSL"] = "true", ["CONSUL_HTTP_SSL_VERIFY"] = "false", ["CONSUL_TLS_SERVER_NAME"] = "consul.test" });
+
+        Assert.That(plain.Consul.Token, Is.Null);
+        Assert.That(plain.Consul.UsesTls, Is.False);
+        Assert.That(plain.AdsTls.Enabled, Is.False);
+        Assert.That(plain.AdsAuthorization.IsEmpty, Is.True);
+        Assert.That(withVariables.Consul.Address, Is.EqualTo("https://127.0.0.1:8500"));
+        Assert.That(withVariables.Consul.InsecureSkipVerify, Is.True);
+        Assert.That(withVariables.Consul.TlsServerName, Is.EqualTo("consul.test"));
+    }
+
+    [Test]
     public void The_bridge_configuration_wins_over_consul_variables()
     {
         var settings = Load(new()

@@ -32,7 +32,7 @@ internal static class BridgeHost
             kestrel.Listen(ads, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
-                AdsTls.Configure(listen, settings.AdsTls);
+                AdsTls.Configure(listen, settings.AdsTls, kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(SecurityLog.Category));
             });
             kestrel.Listen(admin, listen => listen.Protocols = HttpProtocols.Http1);
         });

@@ -40,4 +40,8 @@ internal static partial class SecurityLog
     [LoggerMessage(EventId = 5009, EventName = "ConsulTransport", Level = LogLevel.Information,
         Message = "Consul at {Address}: {Transport}, up to {MaxQueries} queries in flight, ACL token {Token}")]
     public static partial void ConsulTransport(ILogger logger, string address, string transport, int maxQueries, string token);
+
+    [LoggerMessage(EventId = 5010, EventName = "AdsClientCertificateRefused", Level = LogLevel.Warning,
+        Message = "ADS connection from {Peer} refused: its client certificate {Subject} is missing, or not signed by Ads:ClientCaFile for client use")]
+    public static partial void AdsClientCertificateRefused(ILogger logger, string peer, string subject);
 }

@@ -9,6 +9,8 @@ namespace Bridge.Tests.Security;
 [Parallelizable(ParallelScope.All)]
 public sealed class AdsTlsTests
 {
+    private const int AdsClientCertificateRefused = 5010;
+
     [Test]
     public async Task A_tls_client_that_trusts_the_server_ca_gets_clusters()
     {
@@ -57,6 +59,9 @@ public sealed class AdsTlsTests
         var error = Assert.ThrowsAsync<RpcException>(() => SecureBridge.FetchClustersAsync(channel));
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.Unavailable).Or.EqualTo(StatusCode.Internal));
+        var refused = await bridge.Logs.WaitForAsync(AdsClientCertificateRefused);
+        Assert.That(refused["Peer"], Does.StartWith("127.0.0.1:"));
+        Assert.That(refused["Subject"], Is.EqualTo("(none)"));
     }
 
     [Test]
@@ -79,11 +84,12 @@ public sealed class AdsTlsTests
         using var other = new TestPki("Other CA");
         await using var bridge = await StartAsync(pki, mutual: true);
 
-        using var certificate = TestPki.Load(other.IssueClient());
+        using var certificate = TestPki.Load(other.IssueClient(commonName: "stranger"));
         using var channel = bridge.Channel(https: true, Trusting(pki, certificate));
         var error = Assert.ThrowsAsync<RpcException>(() => SecureBridge.FetchClustersAsync(channel));
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.Unavailable).Or.EqualTo(StatusCode.Internal));
+        Assert.That((await bridge.Logs.WaitForAsync(AdsClientCertificateRefused))["Subject"], Is.EqualTo("CN=stranger"));
     }
 
     [Test]

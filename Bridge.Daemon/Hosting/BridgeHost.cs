@@ -32,7 +32,11 @@ internal static class BridgeHost
             kestrel.Listen(ads, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
-                AdsTls.Configure(listen, settings.AdsTls, kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(SecurityLog.Category));
+                AdsTls.Configure(
+                    listen,
+                    settings.AdsTls,
+                    kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(SecurityLog.Category),
+                    kestrel.ApplicationServices.GetRequiredService<TimeProvider>());
             });
             kestrel.Listen(admin, listen => listen.Protocols = HttpProtocols.Http1);
         });

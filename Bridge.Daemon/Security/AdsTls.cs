@@ -12,23 +12,34 @@ internal static class AdsTls
     /// <summary>
     /// Turns TLS on for <paramref name="listen"/> when a certificate is configured. With a client CA, a client
     /// without a certificate signed by it for client use fails the handshake, never reaches gRPC, and is logged
-    /// with its address (Kestrel itself reports failed handshakes at debug level only).
+    /// with its address (Kestrel itself reports failed handshakes at debug level only). Rotated files are picked
+    /// up for new connections without a restart.
     /// </summary>
-    public static void Configure(ListenOptions listen, AdsTlsOptions options, ILogger logger)
+    /// <summary>How often, at most, the certificate files are looked at for a rotation.</summary>
+    internal static readonly TimeSpan ReloadCheckInterval = TimeSpan.FromSeconds(30);
+
+    public static void Configure(ListenOptions listen, AdsTlsOptions options, ILogger logger, TimeProvider time)
     {
         if (!options.Enabled)
         {
             return;
         }
 
-        var (certificate, intermediates) = PemFiles.ReadCertificateWithKey(options.TlsCertFile!, options.TlsKeyFile!);
-        var identity = SslStreamCertificateContext.Create(certificate, intermediates, offline: true);
-        var clientRoots = options.RequiresClientCertificate ? PemFiles.ReadCertificates(options.ClientCaFile!) : null;
+        string[] files = options.RequiresClientCertificate ? [options.TlsCertFile!, options.TlsKeyFile!, options.ClientCaFile!] : [options.TlsCertFile!, options.TlsKeyFile!];
+        var credentials = new ReloadingFiles<Credentials>(
+            files,
+            () => Credentials.Load(options),
+            Credentials.Load(options),
+            ReloadCheckInterval,
+            time,
+            e => SecurityLog.CertificateReloadFailed(logger, string.Join(", ", files), e.Message),
+            () => SecurityLog.CertificatesReloaded(logger, string.Join(", ", files)));
         listen.UseHttps(new TlsHandshakeCallbackOptions
         {
             OnConnection = context =>
             {
                 var peer = context.Connection.RemoteEndPoint?.ToString() ?? "(unknown)";
+                var (identity, clientRoots) = credentials.Current;
                 return ValueTask.FromResult(new SslServerAuthenticationOptions
                 {
                     ServerCertificateContext = identity,
@@ -53,5 +64,17 @@ internal static class AdsTls
                 });
             },
         });
+    }
+
+    /// <summary>What one handshake uses: the server's certificate with its chain, and the CAs of client certificates.</summary>
+    private sealed record Credentials(SslStreamCertificateContext Identity, X509Certificate2Collection? ClientRoots)
+    {
+        public static Credentials Load(AdsTlsOptions options)
+        {
+            var (certificate, intermediates) = PemFiles.ReadCertificateWithKey(options.TlsCertFile!, options.TlsKeyFile!);
+            return new Credentials(
+                SslStreamCertificateContext.Create(certificate, intermediates, offline: true),
+                options.RequiresClientCertificate ? PemFiles.ReadCertificates(options.ClientCaFile!) : null);
+        }
     }
 }

@@ -44,4 +44,12 @@ internal static partial class SecurityLog
     [LoggerMessage(EventId = 5010, EventName = "AdsClientCertificateRefused", Level = LogLevel.Warning,
         Message = "ADS connection from {Peer} refused: its client certificate {Subject} is missing, or not signed by Ads:ClientCaFile for client use")]
     public static partial void AdsClientCertificateRefused(ILogger logger, string peer, string subject);
+
+    [LoggerMessage(EventId = 5011, EventName = "CertificatesReloaded", Level = LogLevel.Information,
+        Message = "Certificate files changed and were reloaded: {Files}; new connections use them")]
+    public static partial void CertificatesReloaded(ILogger logger, string files);
+
+    [LoggerMessage(EventId = 5012, EventName = "CertificateReloadFailed", Level = LogLevel.Warning,
+        Message = "Certificate files changed but cannot be used, the previous certificates stay: {Files}: {Reason}")]
+    public static partial void CertificateReloadFailed(ILogger logger, string files, string reason);
 }

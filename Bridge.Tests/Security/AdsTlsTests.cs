@@ -106,6 +106,61 @@ public sealed class AdsTlsTests
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.Unavailable).Or.EqualTo(StatusCode.Internal));
     }
 
+    [Test]
+    public async Task A_rotated_server_certificate_is_served_to_new_connections_and_a_broken_rotation_keeps_the_last_good_one()
+    {
+        using var first = new TestPki("First CA");
+        using var second = new TestPki("Second CA");
+        var (cert, key) = first.IssueServer();
+        var time = new SkippingTimeProvider();
+        await using var bridge = await SecureBridge.StartAsync(new Dictionary<string, string?> { ["Ads:TlsCertFile"] = cert, ["Ads:TlsKeyFile"] = key }, time: time);
+
+        var before = await ServerIssuerAsync(bridge, first, second);
+        var (rotatedCert, rotatedKey) = second.IssueServer();
+        File.Copy(rotatedCert, cert, overwrite: true);
+        File.Copy(rotatedKey, key, overwrite: true);
+        time.Skip(TimeSpan.FromSeconds(31));
+        var afterRotation = await ServerIssuerAsync(bridge, first, second);
+        await File.WriteAllTextAsync(key, "-----BEGIN PRIVATE KEY-----\nhalf-written\n");
+        time.Skip(TimeSpan.FromSeconds(31));
+        var afterBrokenRotation = await ServerIssuerAsync(bridge, first, second);
+
+        Assert.That(before, Is.EqualTo("CN=First CA"));
+        Assert.That(afterRotation, Is.EqualTo("CN=Second CA"));
+        Assert.That(afterBrokenRotation, Is.EqualTo("CN=Second CA"));
+        Assert.That(bridge.Logs.WithId(5011).Single()["Files"], Does.Contain(cert));
+        Assert.That(bridge.Logs.WithId(5012).Single()["Reason"], Does.Contain(key));
+    }
+
+    /// <summary>Connects anew (a new channel is a new connection) and returns the issuer of the certificate the server sent.</summary>
+    private static async Task<string> ServerIssuerAsync(SecureBridge bridge, params TestPki[] trusted)
+    {
+        string? issuer = null;
+        using var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                {
+                    issuer = certificate?.Issuer;
+                    return certificate is X509Certificate2 presented && trusted.Any(pki => Chains(presented, pki));
+                },
+            },
+        };
+        using var channel = bridge.Channel(https: true, handler);
+        await SecureBridge.FetchClustersAsync(channel);
+        return issuer!;
+    }
+
+    private static bool Chains(X509Certificate2 certificate, TestPki pki)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(pki.Ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate);
+    }
+
     private static Task<SecureBridge> StartAsync(TestPki pki, bool mutual)
     {
         var (cert, key) = pki.IssueServer();

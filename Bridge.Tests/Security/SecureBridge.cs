@@ -49,7 +49,11 @@ internal sealed class SecureBridge : IAsyncDisposable
     /// the bridge with <paramref name="settings"/> on top of its defaults; returns once the first catalog is served.
     /// </summary>
     public static async Task<SecureBridge> StartAsync(
-        IReadOnlyDictionary<string, string?>? settings = null, string? consulToken = null, LogLevel level = LogLevel.Debug, bool waitForCatalog = true)
+        IReadOnlyDictionary<string, string?>? settings = null,
+        string? consulToken = null,
+        LogLevel level = LogLevel.Debug,
+        bool waitForCatalog = true,
+        TimeProvider? time = null)
     {
         var agent = await DevAgentServer.StartAsync(new DevAgentOptions { Url = "http://127.0.0.1:0", RequiredToken = consulToken });
         try
@@ -82,6 +86,10 @@ internal sealed class SecureBridge : IAsyncDisposable
                 builder.Logging.AddProvider(logs);
                 builder.Logging.AddFilter<ConsoleLoggerProvider>((_, _) => false);
                 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
+                if (time is not null)
+                {
+                    builder.Services.AddSingleton(time);
+                }
             });
             await app.StartAsync();
             var bridge = new SecureBridge(agent, app, logs, adsPort, adminPort);

@@ -1,4 +1,3 @@
-using System.Net;
 using Bridge.Core.Ads;
 using Bridge.Core.Ads.Authorization;
 using Bridge.Core.Catalog;

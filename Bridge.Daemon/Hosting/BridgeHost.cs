@@ -67,10 +67,9 @@ internal static class BridgeHost
             }
         }
 
-        if (!settings.AdsAuthorization.IsEmpty)
-        {
-            services.AddSingleton<IStreamAuthorizer>(new StreamAuthorizer(settings.AdsAuthorization));
-        }
+        // Always present, so that a reload can turn authorization on, change it or turn it off.
+        var authorizer = new ReloadableStreamAuthorizer(settings.AdsAuthorization);
+        services.AddSingleton<IStreamAuthorizer>(authorizer);
 
         services.AddSingleton<CatalogWatcher>();
         services.AddSingleton(sp => new CatalogStore(sp.GetRequiredService<ILogger<CatalogStore>>(), settings.Catalog, sp.GetRequiredService<TimeProvider>()));
@@ -79,10 +78,17 @@ internal static class BridgeHost
         services.AddHostedService<CatalogPipeline>();
         services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
         services.AddHostedService<SystemdNotifications>();
+        if (configuration is IConfigurationRoot root)
+        {
+            services.AddSingleton(sp => new SettingsReloader(
+                settings, root, sp.GetRequiredService<CatalogWatcher>(), sp.GetRequiredService<CatalogStore>(), sp.GetRequiredService<XdsCache>(), sp.GetRequiredService<ILogger<SettingsReloader>>()));
+            services.AddHostedService(sp => sp.GetRequiredService<SettingsReloader>());
+        }
         services.AddGrpc();
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.Services.GetService<SettingsReloader>()?.OnReloaded(next => authorizer.Update(next.AdsAuthorization));
         SecurityPosture.Report(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(SecurityLog.Category), settings);
         var store = app.Services.GetRequiredService<CatalogStore>();
         var cache = app.Services.GetRequiredService<XdsCache>();

@@ -139,6 +139,7 @@ internal sealed class CatalogWatcher
     private async Task WatchServiceAsync(string service, ChannelWriter<ConsulEvent> events, CancellationToken ct)
     {
         await Task.Yield();
+        using var scope = _logger.BeginScope(new KeyValuePair<string, object?>[] { new("Service", service) });
         var read = false;
         try
         {

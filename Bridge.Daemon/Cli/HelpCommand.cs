@@ -35,8 +35,10 @@ internal static class HelpCommand
               2. {ConfigurationSources.DefaultConfigFile}, or the file named by BRIDGE_CONFIG
               3. environment variables: {ConfigurationSources.EnvironmentPrefix} + the key with ':' written as '__'
               4. the command line: --Section:Key=value
-            CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN and CONSUL_HTTP_SSL apply when the bridge's own configuration
-            does not set Consul:Address or Consul:Token. Durations are hh:mm:ss[.fff].
+            Consul's own CONSUL_HTTP_ADDR, CONSUL_HTTP_SSL, CONSUL_HTTP_TOKEN(_FILE), CONSUL_CACERT, CONSUL_CAPATH,
+            CONSUL_CLIENT_CERT, CONSUL_CLIENT_KEY, CONSUL_TLS_SERVER_NAME and CONSUL_HTTP_SSL_VERIFY apply to each
+            Consul setting the bridge's own configuration leaves unset. Durations are hh:mm:ss[.fff].
+            SIGHUP (systemctl reload) or an edited file reloads what can change live.
             """);
         output.WriteLine();
 

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Reflection;
+using Bridge.Core.Ads;
 using Bridge.Daemon.Configuration;
+using Bridge.Daemon.Security;
 
 namespace Bridge.Daemon.Cli;
 
@@ -20,13 +22,33 @@ internal static class SettingsReference
     public static IReadOnlyList<SettingDescription> All() =>
         [.. Sections().SelectMany(section => Describe(section.Name, section.Type))];
 
-    /// <summary>Section names and option types, in the order <see cref="BridgeSettings"/> declares them.</summary>
-    public static IEnumerable<(string Name, Type Type)> Sections() =>
-        typeof(BridgeSettings).GetConstructors().Single().GetParameters()
-            .Select(p => (SectionName(p.ParameterType), p.ParameterType));
+    /// <summary>
+    /// Options types whose keys sit in another type's section: the ADS listener's TLS keys are in <c>Ads</c>.
+    /// A new options type without a SectionName constant must be added here, or <see cref="Sections"/> throws.
+    /// </summary>
+    private static readonly Dictionary<Type, string> SharedSections = new() { [typeof(AdsTlsOptions)] = AdsOptions.SectionName };
+
+    /// <summary>
+    /// Section names and options types: every property of <see cref="BridgeSettings"/> that holds options, grouped by
+    /// top-level section in the order the record declares them (so <c>Ads:Authorization</c> follows <c>Ads</c>).
+    /// </summary>
+    public static IReadOnlyList<(string Name, Type Type)> Sections() => LazySections.Value;
+
+    private static readonly Lazy<IReadOnlyList<(string Name, Type Type)>> LazySections = new(() =>
+    {
+        var sections = typeof(BridgeSettings).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Select(p => p.PropertyType)
+            .Where(t => t.Namespace?.StartsWith("Bridge.", StringComparison.Ordinal) == true)
+            .Select(t => (Name: SharedSections.TryGetValue(t, out var shared) ? shared : SectionName(t), Type: t))
+            .ToList();
+        var order = sections.Select(s => TopLevel(s.Name)).Distinct().ToList();
+        return [.. sections.OrderBy(s => order.IndexOf(TopLevel(s.Name)))];
+    });
+
+    private static string TopLevel(string section) => section.Split(':')[0];
 
     /// <summary>Every top-level configuration section the daemon reads: its own and ASP.NET Core's <c>Logging</c>.</summary>
-    public static IReadOnlyList<string> TopLevelSections { get; } = [.. Sections().Select(s => s.Name).Prepend("Logging")];
+    public static IReadOnlyList<string> TopLevelSections { get; } = [.. Sections().Select(s => TopLevel(s.Name)).Distinct().Prepend("Logging")];
 
     private static IEnumerable<SettingDescription> Describe(string section, Type type)
     {
@@ -84,7 +106,7 @@ internal static class SettingsReference
 
     private static string SectionName(Type type) =>
         type.GetField("SectionName", BindingFlags.Public | BindingFlags.Static)?.GetRawConstantValue() as string
-        ?? throw new InvalidOperationException($"{type.Name} declares no SectionName constant");
+        ?? throw new InvalidOperationException($"{type.Name} declares no SectionName constant and is not in SharedSections");
 
     private static bool IsDictionary(Type type) =>
         type.IsGenericType && type.GetGenericTypeDefinition() is var g

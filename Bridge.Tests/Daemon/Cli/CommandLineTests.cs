@@ -93,8 +93,12 @@ public sealed class CommandLineTests
     {
         var shipped = new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json")).Build();
         var reference = SettingsReference.All().ToDictionary(s => s.Key);
-        var shippedKeys = SettingsReference.Sections()
-            .SelectMany(section => shipped.GetSection(section.Name).GetChildren().Select(c => $"{section.Name}:{c.Key}"))
+        // Leaves only (an empty {} is one): a list or map shows as its key when empty, else as its key plus an index or name.
+        var shippedKeys = shipped.AsEnumerable()
+            .Where(kv => (kv.Value is not null || !shipped.GetSection(kv.Key).GetChildren().Any())
+                && kv.Key != "Logging" && !kv.Key.StartsWith("Logging:", StringComparison.Ordinal))
+            .Select(kv => reference.Keys.FirstOrDefault(k => kv.Key == k || kv.Key.StartsWith(k + ":", StringComparison.Ordinal)) ?? kv.Key)
+            .Distinct()
             .ToList();
 
         Assert.Multiple(() =>
@@ -110,6 +114,13 @@ public sealed class CommandLineTests
                 }
             }
         });
+    }
+
+    [TestCase("Ads:TlsCertFile", "BRIDGE_Ads__TlsCertFile")]
+    [TestCase("Ads:Authorization:Tokens", "BRIDGE_Ads__Authorization__Tokens__0")]
+    public void Settings_bound_beside_or_below_a_section_are_listed_too(string key, string variable)
+    {
+        Assert.That(SettingsReference.All().Single(s => s.Key == key).EnvironmentVariable, Is.EqualTo(variable));
     }
 
     [Test]

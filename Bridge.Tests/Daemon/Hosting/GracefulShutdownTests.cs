@@ -1,4 +1,5 @@
 using Bridge.Core.Xds;
+using Bridge.DevAgent.Faults;
 using Envoy.Config.Core.V3;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
@@ -20,33 +21,65 @@ public sealed class GracefulShutdownTests
         await bridge.Notify.WaitForAsync(m => m.Has("READY=1"), BridgeUnderTest.StartTimeout, "with READY=1");
 
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{bridge.AdsPort}");
-        var client = new AggregatedDiscoveryService.AggregatedDiscoveryServiceClient(channel);
-        using var call = client.StreamAggregatedResources();
+        using var call = await OpenCdsStreamAsync(channel);
+        await ReceiveClustersAsync(call);
+
+        await AssertDrainedAsync(bridge, call);
+    }
+
+    /// <summary>A proxy that connected while the bridge was still reading Consul waits inside its stream; it too is drained.</summary>
+    [Test]
+    public async Task A_stream_opened_before_the_first_sync_is_drained_with_ok_too()
+    {
+        await using var bridge = await BridgeUnderTest.StartAsync(Parent.TestHost, prepare: agent =>
+            agent.Faults.Apply(new FaultSettings { Error = new ErrorFault { Kind = ErrorFaultKind.NoLeader } }));
+        await bridge.Daemon.WaitForLineAsync(LogLines.Listening(bridge.AdsPort), BridgeUnderTest.StartTimeout, "saying the ADS port listens");
+
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{bridge.AdsPort}");
+        using var call = await OpenCdsStreamAsync(channel);
+        await bridge.Daemon.WaitForLineAsync(LogLines.Event(4001), TimeSpan.FromSeconds(30), "with event 4001 (stream opened)");
+        bridge.Agent.Faults.Clear();
+        await ReceiveClustersAsync(call);
+
+        await AssertDrainedAsync(bridge, call);
+    }
+
+    private static async Task<AsyncDuplexStreamingCall<DiscoveryRequest, DiscoveryResponse>> OpenCdsStreamAsync(GrpcChannel channel)
+    {
+        var call = new AggregatedDiscoveryService.AggregatedDiscoveryServiceClient(channel).StreamAggregatedResources();
         await call.RequestStream.WriteAsync(new DiscoveryRequest
         {
             Node = new Node { Id = "ops-test-envoy", UserAgentName = "envoy" },
             TypeUrl = TypeUrls.Cluster,
         });
-        using (var first = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
-        {
-            Assert.That(await call.ResponseStream.MoveNext(first.Token), Is.True, "no CDS answer");
-        }
+        return call;
+    }
 
+    private static async Task ReceiveClustersAsync(AsyncDuplexStreamingCall<DiscoveryRequest, DiscoveryResponse> call)
+    {
+        using var first = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        Assert.That(await call.ResponseStream.MoveNext(first.Token), Is.True, "no CDS answer");
         Assert.That(call.ResponseStream.Current.Resources, Has.Count.EqualTo(1), "the web cluster");
+    }
 
-        var stopping = StopTimeout;
+    /// <summary>SIGTERM; then, all within <see cref="StopTimeout"/>: STOPPING=1, the call ended with OK, exit 0.</summary>
+    private static async Task AssertDrainedAsync(BridgeUnderTest bridge, AsyncDuplexStreamingCall<DiscoveryRequest, DiscoveryResponse> call)
+    {
+        // A proxy is always reading its stream: the read is pending before the signal, as Envoy's would be, so the
+        // end of the call is taken as it arrives rather than after the connection is gone.
+        using var drained = new CancellationTokenSource(StopTimeout);
+        var next = call.ResponseStream.MoveNext(drained.Token);
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
         bridge.Daemon.Signal(Signals.Terminate);
 
-        await bridge.Notify.WaitForAsync(m => m.Has("STOPPING=1"), stopping, "with STOPPING=1");
-        using var drained = new CancellationTokenSource(stopping - stopwatch.Elapsed);
+        await bridge.Notify.WaitForAsync(m => m.Has("STOPPING=1"), StopTimeout, "with STOPPING=1");
         // Drained means the server ended the call with OK, so the proxy reconnects (elsewhere) at once, rather than
         // seeing an error or a connection reset.
         Status status;
         bool more;
         try
         {
-            more = await call.ResponseStream.MoveNext(drained.Token);
+            more = await next;
             status = call.GetStatus();
         }
         catch (RpcException e)
@@ -54,7 +87,7 @@ public sealed class GracefulShutdownTests
             (more, status) = (false, e.Status);
         }
 
-        var exitCode = await bridge.Daemon.WaitForExitAsync(stopping - stopwatch.Elapsed);
+        var exitCode = await bridge.Daemon.WaitForExitAsync(StopTimeout - stopwatch.Elapsed);
 
         Assert.Multiple(() =>
         {

@@ -36,4 +36,12 @@ internal static partial class AdsLog
     [LoggerMessage(EventId = 4008, EventName = "RequestRejected", Level = LogLevel.Warning,
         Message = "xDS stream of node {NodeId} from {Peer} ended: {Reason}")]
     public static partial void RequestRejected(ILogger logger, string nodeId, string peer, string reason);
+
+    [LoggerMessage(EventId = 4009, EventName = "StreamRefused", Level = LogLevel.Warning,
+        Message = "xDS stream from {Peer} refused: {Reason}")]
+    public static partial void StreamRefused(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(EventId = 4010, EventName = "NotSyncedInTime", Level = LogLevel.Warning,
+        Message = "xDS stream from {Peer} told to retry: no full catalog within {TimeoutSeconds} s of its arrival")]
+    public static partial void NotSyncedInTime(ILogger logger, string peer, double timeoutSeconds);
 }

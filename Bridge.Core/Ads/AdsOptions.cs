@@ -11,6 +11,12 @@ public sealed record AdsOptions
     /// <summary>Node-metadata key a client may set to <c>envoy</c> or <c>grpc</c> to choose the resources it gets.</summary>
     public string ClientKindMetadataKey { get; init; } = "bridge.client_kind";
 
+    /// <summary>
+    /// Node-metadata key listing the services a node calls (comma-separated, or a list); such a node receives only
+    /// their clusters, endpoints, listeners and virtual hosts. Absent or <c>*</c> means every service.
+    /// </summary>
+    public string ServicesMetadataKey { get; init; } = "bridge.services";
+
     /// <summary>Node ids whose kind is fixed by configuration, overriding metadata and user agent.</summary>
     public IReadOnlyDictionary<string, string> ClientKindOverrides { get; init; } = new Dictionary<string, string>();
 
@@ -19,4 +25,13 @@ public sealed record AdsOptions
 
     /// <summary>Requests a stream may queue before reading from it pauses; bounds per-stream memory.</summary>
     public int RequestQueueLength { get; init; } = 32;
+
+    /// <summary>How long a stream opened before the first full sync waits before it is told UNAVAILABLE to retry later.</summary>
+    public TimeSpan InitialSyncTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Streams open at once, over all peers; one more is refused with RESOURCE_EXHAUSTED.</summary>
+    public int MaxStreams { get; init; } = 20_000;
+
+    /// <summary>Streams open at once from one peer IP address.</summary>
+    public int MaxStreamsPerPeer { get; init; } = 1_000;
 }

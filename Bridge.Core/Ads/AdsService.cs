@@ -23,15 +23,31 @@ internal sealed class AdsService : AggregatedDiscoveryService.AggregatedDiscover
         _logger = logger;
     }
 
-    public override Task StreamAggregatedResources(
+    public override async Task StreamAggregatedResources(
         IAsyncStreamReader<DiscoveryRequest> requestStream,
         IServerStreamWriter<DiscoveryResponse> responseStream,
-        ServerCallContext context) =>
-        new SotwStream(requestStream, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, context.CancellationToken);
+        ServerCallContext context)
+    {
+        RefuseWhileDraining();
+        using var stream = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _registry.Draining);
+        await new SotwStream(requestStream, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
+    }
 
-    public override Task DeltaAggregatedResources(
+    public override async Task DeltaAggregatedResources(
         IAsyncStreamReader<DeltaDiscoveryRequest> requestStream,
         IServerStreamWriter<DeltaDiscoveryResponse> responseStream,
-        ServerCallContext context) =>
-        new DeltaStream(requestStream, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, context.CancellationToken);
+        ServerCallContext context)
+    {
+        RefuseWhileDraining();
+        using var stream = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _registry.Draining);
+        await new DeltaStream(requestStream, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
+    }
+
+    private void RefuseWhileDraining()
+    {
+        if (_registry.Draining.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "the bridge is shutting down"));
+        }
+    }
 }

@@ -1,4 +1,6 @@
+using System.Collections.Immutable;
 using Bridge.Core.Xds;
+using Google.Protobuf.WellKnownTypes;
 using Envoy.Config.Core.V3;
 
 namespace Bridge.Core.Ads;
@@ -6,6 +8,18 @@ namespace Bridge.Core.Ads;
 /// <summary>Who is on the other end of a stream, as its first request's node told us.</summary>
 public sealed record ClientIdentity(string NodeId, string Cluster, ClientKind Kind, string UserAgent, Node? Node)
 {
+    /// <summary>
+    /// The services this node declared it calls (node metadata <see cref="AdsOptions.ServicesMetadataKey"/>, a
+    /// comma-separated string or a list); null when it declared none or <c>*</c>, meaning every service.
+    /// </summary>
+    public ImmutableSortedSet<string>? Scope { get; init; }
+
+    /// <summary>A stable key of <see cref="Scope"/>, shared by nodes that declared the same services.</summary>
+    public string ScopeKey => Scope is null ? "*" : string.Join(',', Scope);
+
+    /// <summary>Whether a service-named resource (cluster, assignment, gRPC listener or route) is for this node.</summary>
+    public bool InScope(string service) => Scope is null || Scope.Contains(service);
+
     /// <summary>
     /// Configuration wins, then the node-metadata key, then the user agent: gRPC libraries name themselves
     /// "gRPC ..." or "grpc-...", anything else is treated as an Envoy.
@@ -29,7 +43,24 @@ public sealed record ClientIdentity(string NodeId, string Cluster, ClientKind Ki
             kind = userAgent.StartsWith("grpc", StringComparison.OrdinalIgnoreCase) ? ClientKind.Grpc : ClientKind.Envoy;
         }
 
-        return new ClientIdentity(id, node?.Cluster ?? "", kind, userAgent, node);
+        return new ClientIdentity(id, node?.Cluster ?? "", kind, userAgent, node) { Scope = ReadScope(node, options.ServicesMetadataKey) };
+    }
+
+    private static ImmutableSortedSet<string>? ReadScope(Node? node, string key)
+    {
+        if (node?.Metadata?.Fields.TryGetValue(key, out var value) != true)
+        {
+            return null;
+        }
+
+        IEnumerable<string> names = value!.KindCase switch
+        {
+            Value.KindOneofCase.StringValue => value.StringValue.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            Value.KindOneofCase.ListValue => value.ListValue.Values.Where(v => v.KindCase == Value.KindOneofCase.StringValue).Select(v => v.StringValue.Trim()),
+            _ => [],
+        };
+        var scope = names.Where(n => n.Length > 0).ToImmutableSortedSet(StringComparer.Ordinal);
+        return scope.Contains("*") ? null : scope;
     }
 
     public static bool TryParseKind(string? text, out ClientKind kind)

@@ -15,6 +15,7 @@ internal sealed class RequestPump<TRequest> : IAsyncDisposable
     private readonly CancellationTokenSource _cts;
     private readonly Task _reader;
     private Task<bool>? _pendingRead;
+    private static readonly Task Never = new TaskCompletionSource().Task;
 
     public RequestPump(IAsyncStreamReader<TRequest> requests, int capacity, CancellationToken ct)
     {
@@ -33,12 +34,12 @@ internal sealed class RequestPump<TRequest> : IAsyncDisposable
     /// Waits until a request is queued (true), a snapshot newer than <paramref name="generation"/> exists (true),
     /// or the client closed its side (false). Errors from reading the stream surface here.
     /// </summary>
-    public async Task<bool> WaitAsync(XdsCache cache, long generation, CancellationToken ct)
+    public async Task<bool> WaitAsync(XdsCache cache, long generation, CancellationToken ct, Task? alsoWakeOn = null)
     {
         _pendingRead ??= _queue.Reader.WaitToReadAsync(ct).AsTask();
         if (!_pendingRead.IsCompleted)
         {
-            await Task.WhenAny(_pendingRead, cache.WaitForNewerAsync(generation, ct)).ConfigureAwait(false);
+            await Task.WhenAny(_pendingRead, cache.WaitForNewerAsync(generation, ct), alsoWakeOn ?? Never).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
         }
 

@@ -50,19 +50,69 @@ public sealed class StreamRegistry
     private readonly ConcurrentDictionary<long, StreamHandle> _streams = new();
     private long _nextId;
 
+    private readonly CancellationTokenSource _draining = new();
+
     public int Count => _streams.Count;
+
+    /// <summary>Cancelled when the bridge shuts down: every stream ends cleanly so proxies reconnect elsewhere.</summary>
+    public CancellationToken Draining => _draining.Token;
+
+    /// <summary>Ends every open stream (and refuses new ones) for a graceful shutdown.</summary>
+    public void DrainAll() => _draining.Cancel();
 
     public IReadOnlyList<StreamHandle> Snapshot() => [.. _streams.Values.OrderBy(s => s.Id)];
 
     public int CountByKind(ClientKind kind, XdsProtocol protocol) =>
         _streams.Values.Count(s => s.Client?.Kind == kind && s.Protocol == protocol);
 
-    internal StreamHandle Open(XdsProtocol protocol, string peer, Func<IReadOnlyList<TypeStatus>> describe)
+    private readonly ConcurrentDictionary<string, int> _perPeer = new(StringComparer.Ordinal);
+    private int _open;
+
+    /// <summary>Registers a stream, or refuses it when a limit is reached; the caller must close what it opened.</summary>
+    internal StreamHandle Open(XdsProtocol protocol, string peer, Func<IReadOnlyList<TypeStatus>> describe, int maxStreams = int.MaxValue, int maxPerPeer = int.MaxValue)
     {
+        var address = PeerAddress(peer);
+        if (Interlocked.Increment(ref _open) > maxStreams)
+        {
+            Interlocked.Decrement(ref _open);
+            throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.ResourceExhausted,
+                $"the bridge already serves {maxStreams} streams (Ads:MaxStreams)"));
+        }
+
+        if (_perPeer.AddOrUpdate(address, 1, (_, n) => n + 1) > maxPerPeer)
+        {
+            Release(address);
+            throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.ResourceExhausted,
+                $"{address} already has {maxPerPeer} streams open (Ads:MaxStreamsPerPeer)"));
+        }
+
         var handle = new StreamHandle(Interlocked.Increment(ref _nextId), protocol, peer, describe);
         _streams[handle.Id] = handle;
         return handle;
     }
 
-    internal void Close(StreamHandle handle) => _streams.TryRemove(handle.Id, out _);
+    internal void Close(StreamHandle handle)
+    {
+        if (_streams.TryRemove(handle.Id, out _))
+        {
+            Release(PeerAddress(handle.Peer));
+        }
+    }
+
+    private void Release(string address)
+    {
+        Interlocked.Decrement(ref _open);
+        if (_perPeer.AddOrUpdate(address, 0, (_, n) => n - 1) <= 0)
+        {
+            _perPeer.TryRemove(new KeyValuePair<string, int>(address, 0));
+        }
+    }
+
+    /// <summary>gRPC peers look like <c>ipv4:10.0.0.1:5000</c> or <c>ipv6:[::1]:5000</c>; limits apply per address.</summary>
+    internal static string PeerAddress(string peer)
+    {
+        var colon = peer.LastIndexOf(':');
+        var withoutPort = colon > 0 && peer.IndexOf(':') != colon ? peer[..colon] : peer;
+        return withoutPort;
+    }
 }

@@ -24,4 +24,16 @@ internal static partial class CatalogLog
     [LoggerMessage(EventId = 2005, EventName = "DuplicateInstance", Level = LogLevel.Warning,
         Message = "Consul listed instance {Instance} of service {Service} more than once; the first entry is kept")]
     public static partial void DuplicateInstance(ILogger logger, string service, string instance);
+
+    [LoggerMessage(EventId = 2006, EventName = "PersistedStateLoaded", Level = LogLevel.Warning,
+        Message = "Serving {Services} services ({Instances} instances) from the state file saved at {SavedAt:o}; this is stale until Consul answers")]
+    public static partial void PersistedLoaded(ILogger logger, int services, int instances, DateTimeOffset savedAt);
+
+    [LoggerMessage(EventId = 2007, EventName = "StateFileUnusable", Level = LogLevel.Error,
+        Message = "State file {Path} is unusable and is ignored: {Reason}")]
+    public static partial void StateFileUnusable(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 2008, EventName = "StateFileWriteFailed", Level = LogLevel.Error,
+        Message = "Could not write the state file {Path}: {Reason}; the previous file stays")]
+    public static partial void StateFileWriteFailed(ILogger logger, string path, string reason);
 }

@@ -38,4 +38,7 @@ public sealed record CatalogSnapshot(
         new(ImmutableSortedDictionary.Create<string, CatalogService>(StringComparer.Ordinal), 0, false, CatalogSource.None);
 
     public int InstanceCount => Services.Values.Sum(s => s.Instances.Length);
+
+    /// <summary>Stopwatch timestamp of the earliest Consul answer behind this snapshot's changes; 0 when unknown.</summary>
+    public long ChangedAt { get; init; }
 }

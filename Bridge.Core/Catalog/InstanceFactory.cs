@@ -56,6 +56,12 @@ internal static class InstanceFactory
         var state = HealthState.Passing;
         foreach (var check in checks ?? [])
         {
+            if (check is null)
+            {
+                // A null in Consul's check list carries no status; it cannot make an instance healthier.
+                continue;
+            }
+
             var id = check.CheckID ?? "";
             if (id == "_node_maintenance" || id.StartsWith("_service_maintenance:", StringComparison.Ordinal))
             {

@@ -19,16 +19,27 @@ internal sealed class CatalogWatcher
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _inFlight;
+    private readonly int _slots;
+
+    /// <summary>Shortest wait of a blocking query when there are more watches than query slots.</summary>
+    internal static readonly TimeSpan MinSharedWait = TimeSpan.FromSeconds(5);
     private readonly Dictionary<string, (CancellationTokenSource Cts, Task Loop)> _serviceWatches = new(StringComparer.Ordinal);
     private int _failingWatches;
+    private readonly SemaphoreSlim _serviceSetGate = new(1, 1);
+    private ConsulOptions _filters;
+    private QueryResult<Dictionary<string, string[]?>>? _lastServices;
+    private ChannelWriter<ConsulEvent>? _events;
+    private CancellationToken _running;
 
     public CatalogWatcher(ConsulClient client, ConsulOptions options, ILogger<CatalogWatcher> logger, TimeProvider? time = null)
     {
         _client = client;
         _options = options;
+        _filters = options;
         _logger = logger;
         _time = time ?? TimeProvider.System;
-        _inFlight = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentQueries));
+        _slots = Math.Max(1, options.MaxConcurrentQueries);
+        _inFlight = new SemaphoreSlim(_slots);
     }
 
     /// <summary>Services currently watched, for diagnostics.</summary>
@@ -43,8 +54,23 @@ internal sealed class CatalogWatcher
         }
     }
 
+    /// <summary>
+    /// Applies new include/exclude filters at once: the last service list Consul sent is filtered again, watches
+    /// start or stop accordingly, and the catalog follows. Other Consul settings need a restart.
+    /// </summary>
+    public async Task UpdateFiltersAsync(ConsulOptions options)
+    {
+        Volatile.Write(ref _filters, options);
+        if (Volatile.Read(ref _lastServices) is { } last && _events is { } events)
+        {
+            await OnServicesAsync(last, events, _running).ConfigureAwait(false);
+        }
+    }
+
     public async Task RunAsync(ChannelWriter<ConsulEvent> events, CancellationToken ct)
     {
+        _events = events;
+        _running = ct;
         try
         {
             await WatchAsync(
@@ -75,9 +101,22 @@ internal sealed class CatalogWatcher
 
     private async ValueTask OnServicesAsync(QueryResult<Dictionary<string, string[]?>> result, ChannelWriter<ConsulEvent> events, CancellationToken ct)
     {
-        var wanted = ServiceFilter.Apply(result.Value, _options);
-        await events.WriteAsync(new ServiceSetObserved(wanted, result.Index), ct).ConfigureAwait(false);
+        await _serviceSetGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            Volatile.Write(ref _lastServices, result);
+            var wanted = ServiceFilter.Apply(result.Value, Volatile.Read(ref _filters));
+            await events.WriteAsync(new ServiceSetObserved(wanted, result.Index) { ReceivedAt = result.ReceivedAt }, ct).ConfigureAwait(false);
+            UpdateWatches(wanted, events, ct);
+        }
+        finally
+        {
+            _serviceSetGate.Release();
+        }
+    }
 
+    private void UpdateWatches(ImmutableSortedSet<string> wanted, ChannelWriter<ConsulEvent> events, CancellationToken ct)
+    {
         lock (_serviceWatches)
         {
             foreach (var name in _serviceWatches.Keys.Where(n => !wanted.Contains(n)).ToList())
@@ -100,6 +139,7 @@ internal sealed class CatalogWatcher
     private async Task WatchServiceAsync(string service, ChannelWriter<ConsulEvent> events, CancellationToken ct)
     {
         await Task.Yield();
+        var read = false;
         try
         {
             await WatchAsync(
@@ -107,14 +147,16 @@ internal sealed class CatalogWatcher
                 (query, token) => _client.GetHealthServiceAsync(service, query, token),
                 async result =>
                 {
-                    if (result.Value.Length == 0 && result.FilteredByAcls)
+                    if (result.Value.Length == 0 && result.FilteredByAcls && read)
                     {
-                        // An ACL-filtered empty answer is not a deregistration.
+                        // An ACL-filtered empty answer is not a deregistration: keep what was read before.
                         ConsulLog.AclFilteredEmpty(_logger, service);
                         return;
                     }
 
-                    await events.WriteAsync(new ServiceEntriesObserved(service, result.Index, result.Value), ct).ConfigureAwait(false);
+                    read = true;
+
+                    await events.WriteAsync(new ServiceEntriesObserved(service, result.Index, result.Value) { ReceivedAt = result.ReceivedAt }, ct).ConfigureAwait(false);
                 },
                 events,
                 isServiceWatch: true,
@@ -123,6 +165,23 @@ internal sealed class CatalogWatcher
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>
+    /// Each blocking query holds a slot (a connection, over HTTP/1.1) for up to its wait. With more watches than
+    /// slots, waits shrink in proportion so every watch gets a turn: freshness then degrades gracefully to about
+    /// (watches / slots) x wait instead of some services never being read. Over HTTP/2 slots are plentiful.
+    /// </summary>
+    internal TimeSpan EffectiveWait()
+    {
+        var watches = Math.Max(1, WatchedServices + 1);
+        if (watches <= _slots)
+        {
+            return _options.Wait;
+        }
+
+        var shared = _options.Wait * _slots / watches;
+        return shared < MinSharedWait ? (MinSharedWait < _options.Wait ? MinSharedWait : _options.Wait) : shared;
     }
 
     private async Task WatchAsync<T>(
@@ -179,39 +238,51 @@ internal sealed class CatalogWatcher
             })
             .Build();
 
-        while (!ct.IsCancellationRequested)
+        try
         {
-            await pacer.WaitAsync(ct).ConfigureAwait(false);
-            var result = await retry.ExecuteAsync(
-                async token =>
-                {
-                    await _inFlight.WaitAsync(token).ConfigureAwait(false);
-                    try
-                    {
-                        return await fetch(new QueryOptions(tracker.NextIndex, _options.Wait), token).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        _inFlight.Release();
-                    }
-                },
-                ct).ConfigureAwait(false);
-
-            if (failures > 0)
+            while (!ct.IsCancellationRequested)
             {
-                ConsulLog.QueryRecovered(_logger, endpoint, failures);
-                failures = 0;
-                lastReason = null;
-                if (Interlocked.Decrement(ref _failingWatches) == 0)
+                await pacer.WaitAsync(ct).ConfigureAwait(false);
+                var result = await retry.ExecuteAsync(
+                    async token =>
+                    {
+                        await _inFlight.WaitAsync(token).ConfigureAwait(false);
+                        try
+                        {
+                            return await fetch(new QueryOptions(tracker.NextIndex, EffectiveWait()), token).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            _inFlight.Release();
+                        }
+                    },
+                    ct).ConfigureAwait(false);
+
+                if (failures > 0)
                 {
-                    ConsulLog.Available(_logger);
-                    await events.WriteAsync(new ConsulAvailabilityChanged(true, null), ct).ConfigureAwait(false);
+                    ConsulLog.QueryRecovered(_logger, endpoint, failures);
+                    failures = 0;
+                    lastReason = null;
+                    if (Interlocked.Decrement(ref _failingWatches) == 0)
+                    {
+                        ConsulLog.Available(_logger);
+                        await events.WriteAsync(new ConsulAvailabilityChanged(true, null), ct).ConfigureAwait(false);
+                    }
+                }
+
+                if (tracker.Observe(result.Index, result.ContentHash))
+                {
+                    await onChange(result).ConfigureAwait(false);
                 }
             }
-
-            if (tracker.Observe(result.Index, result.ContentHash))
+        }
+        finally
+        {
+            // A watch stopped while failing (its service left the catalog, or shutdown) no longer counts as failing.
+            if (failures > 0 && Interlocked.Decrement(ref _failingWatches) == 0)
             {
-                await onChange(result).ConfigureAwait(false);
+                ConsulLog.Available(_logger);
+                events.TryWrite(new ConsulAvailabilityChanged(true, null));
             }
         }
     }

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Diagnostics;
+using Bridge.Core.Observability;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Net;
@@ -33,6 +35,25 @@ internal sealed class ConsulClient
         GetAsync($"{HealthServiceEndpoint}/{Uri.EscapeDataString(service)}", HealthServiceEndpoint, query, ConsulJsonContext.Default.HealthServiceEntryArray, ct);
 
     private async Task<QueryResult<T>> GetAsync<T>(string path, string endpoint, QueryOptions query, JsonTypeInfo<T> typeInfo, CancellationToken ct)
+        where T : class
+    {
+        var started = Stopwatch.GetTimestamp();
+        var tag = new KeyValuePair<string, object?>("endpoint", endpoint);
+        try
+        {
+            var result = await SendAsync(path, endpoint, query, typeInfo, ct).ConfigureAwait(false);
+            BridgeMetrics.ConsulRequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tag);
+            return result;
+        }
+        catch (ConsulException e)
+        {
+            BridgeMetrics.ConsulRequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tag);
+            BridgeMetrics.ConsulErrors.Add(1, tag, new("kind", e.Kind.ToString()), new("status", e.Status is { } s ? ((int)s).ToString(CultureInfo.InvariantCulture) : "none"));
+            throw;
+        }
+    }
+
+    private async Task<QueryResult<T>> SendAsync<T>(string path, string endpoint, QueryOptions query, JsonTypeInfo<T> typeInfo, CancellationToken ct)
         where T : class
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -149,10 +170,20 @@ internal sealed class ConsulClient
 
     private static async Task<ConsulException> StatusErrorAsync(string endpoint, HttpResponseMessage response, CancellationToken ct)
     {
+        // Only the start of an error body is kept: it names the error, and a huge one must not be buffered.
         string body;
         try
         {
-            body = (await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false)).Trim();
+            await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            var buffer = new byte[512];
+            var length = 0;
+            int read;
+            while (length < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(length), ct).ConfigureAwait(false)) > 0)
+            {
+                length += read;
+            }
+
+            body = Encoding.UTF8.GetString(buffer, 0, length).Trim();
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {

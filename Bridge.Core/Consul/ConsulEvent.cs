@@ -3,7 +3,11 @@ using System.Collections.Immutable;
 namespace Bridge.Core.Consul;
 
 /// <summary>What the watcher learned from Consul, in the order it learned it.</summary>
-internal abstract record ConsulEvent;
+internal abstract record ConsulEvent
+{
+    /// <summary><see cref="System.Diagnostics.Stopwatch"/> timestamp of the Consul answer, for propagation latency.</summary>
+    public long ReceivedAt { get; init; }
+}
 
 /// <summary>The set of watched services (after include/exclude filters) changed.</summary>
 internal sealed record ServiceSetObserved(ImmutableSortedSet<string> Services, ulong Index) : ConsulEvent;

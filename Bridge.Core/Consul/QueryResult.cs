@@ -7,4 +7,8 @@ internal readonly record struct QueryOptions(ulong Index, TimeSpan Wait);
 /// <summary>A decoded Consul answer with the metadata its headers carried.</summary>
 /// <param name="Index"><c>X-Consul-Index</c>, clamped to at least 1.</param>
 /// <param name="ContentHash">Hash of the raw body, so an unchanged answer under a new index is recognised cheaply.</param>
-internal sealed record QueryResult<T>(T Value, ulong Index, bool KnownLeader, TimeSpan LastContact, bool FilteredByAcls, UInt128 ContentHash);
+internal sealed record QueryResult<T>(T Value, ulong Index, bool KnownLeader, TimeSpan LastContact, bool FilteredByAcls, UInt128 ContentHash)
+{
+    /// <summary><see cref="System.Diagnostics.Stopwatch"/> timestamp of when the answer's headers arrived.</summary>
+    public long ReceivedAt { get; init; } = System.Diagnostics.Stopwatch.GetTimestamp();
+}

@@ -107,10 +107,10 @@ internal sealed class ResourceTranslator
     /// A proxyless gRPC client resolves <c>xds:///service</c> by asking for a Listener named after the service:
     /// an API listener whose connection manager fetches a RouteConfiguration of the same name over ADS.
     /// </summary>
-    public static Listener GrpcListener(string service) => new()
+    public static Listener GrpcListener(string service, string? routeName = null) => new()
     {
         Name = service,
-        ApiListener = new ApiListener { ApiListener_ = Any.Pack(ConnectionManager(service, service)) },
+        ApiListener = new ApiListener { ApiListener_ = Any.Pack(ConnectionManager(routeName ?? service, routeName ?? service)) },
     };
 
     /// <summary>The route of a gRPC listener: every call to the service (with or without a port) goes to its cluster.</summary>
@@ -314,7 +314,9 @@ internal sealed class ResourceTranslator
             return false;
         }
 
-        if (parsed.AddressFamily == AddressFamily.InterNetwork && address.Count(c => c == '.') != 3)
+        // Only the canonical dotted quad: .NET also reads octal and hex parts ("010.1.2.3" as 8.1.2.3), which
+        // would send traffic to an address nobody registered.
+        if (parsed.AddressFamily == AddressFamily.InterNetwork && parsed.ToString() != address)
         {
             return false;
         }

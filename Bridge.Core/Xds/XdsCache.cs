@@ -12,7 +12,8 @@ namespace Bridge.Core.Xds;
 /// </summary>
 internal sealed class XdsCache
 {
-    private readonly ResourceTranslator _translator;
+    private ResourceTranslator _translator;
+    private readonly object _applyGate = new();
     private readonly ILogger _logger;
     private readonly object _gate = new();
     private XdsSnapshot _current = XdsSnapshot.Empty;
@@ -25,9 +26,14 @@ internal sealed class XdsCache
         _envoyListenerName = options.EnvoyListenerName;
     }
 
-    private readonly string _envoyListenerName;
+    private string _envoyListenerName;
 
     public XdsSnapshot Current => Volatile.Read(ref _current);
+
+    /// <summary>Completes when the first snapshot built from a full catalog (from Consul or the state file) is published.</summary>
+    public Task WhenReady => _ready.Task;
+
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes when a snapshot newer than <paramref name="generation"/> is published.</summary>
     public Task WaitForNewerAsync(long generation, CancellationToken ct)
@@ -49,8 +55,84 @@ internal sealed class XdsCache
     /// <summary>An empty assignment for a requested name the catalog does not have: gRPC clients block on a missing one.</summary>
     public static XdsResource EmptyAssignment(string name) => XdsResource.Create(name, ResourceTranslator.EmptyAssignment(name));
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Membership, XdsResource Route)> _scopedRoutes = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Envoy's outbound RouteConfiguration holding only the services of one scope. Built and serialised once per
+    /// scope and membership change, then shared by every node that declared the same services.
+    /// </summary>
+    public XdsResource ScopedEnvoyRoute(string scopeKey, IReadOnlySet<string> scope, XdsSnapshot snapshot)
+    {
+        if (_scopedRoutes.TryGetValue(scopeKey, out var cached) && cached.Membership == snapshot.MembershipGeneration)
+        {
+            return cached.Route;
+        }
+
+        var route = XdsResource.Create(_envoyListenerName, _translator.EnvoyRoute(snapshot.Services.Where(scope.Contains)));
+        if (_scopedRoutes.Count < MaxScopedRoutes || _scopedRoutes.ContainsKey(scopeKey))
+        {
+            _scopedRoutes[scopeKey] = (snapshot.MembershipGeneration, route);
+        }
+
+        return route;
+    }
+
+    private const int MaxScopedRoutes = 100_000;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, XdsResource> _portedListeners = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A gRPC client dialling <c>xds:///web:8080</c> asks for the Listener <c>web:8080</c>; it gets one of exactly that
+    /// name, routed like <c>web</c>'s. Built once per name (their content never changes) and only for served services.
+    /// </summary>
+    public XdsResource? GrpcListenerWithPort(string name, XdsSnapshot snapshot)
+    {
+        var colon = name.LastIndexOf(':');
+        if (colon <= 0 || !ushort.TryParse(name.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+        {
+            return null;
+        }
+
+        var service = name[..colon];
+        if (!snapshot.Services.Contains(service))
+        {
+            return null;
+        }
+
+        if (_portedListeners.TryGetValue(name, out var cached))
+        {
+            return cached;
+        }
+
+        var listener = XdsResource.Create(name, ResourceTranslator.GrpcListener(name, routeName: service));
+        return _portedListeners.Count < MaxScopedRoutes ? _portedListeners.GetOrAdd(name, listener) : listener;
+    }
+
     /// <summary>Catalog subscriber: applies one catalog change.</summary>
     public void Apply(CatalogSnapshot catalog, CatalogDiff diff)
+    {
+        lock (_applyGate)
+        {
+            ApplyLocked(catalog, diff, rebuildAll: false);
+        }
+    }
+
+    /// <summary>
+    /// New translation settings (a reload): every service is translated again; only resources whose bytes
+    /// changed get new versions, so proxies see exactly what the new settings changed.
+    /// </summary>
+    public void UpdateOptions(XdsOptions options, CatalogSnapshot catalog)
+    {
+        lock (_applyGate)
+        {
+            _translator = new ResourceTranslator(options, _logger);
+            _envoyListenerName = options.EnvoyListenerName;
+            var all = catalog.Services.Keys.Select(name => new ServiceChange(name, ServiceChangeKind.Changed, [], [], [])).ToImmutableArray();
+            ApplyLocked(catalog, new CatalogDiff(all), rebuildAll: true);
+        }
+    }
+
+    private void ApplyLocked(CatalogSnapshot catalog, CatalogDiff diff, bool rebuildAll)
     {
         var before = Current;
         var sets = before.Sets.ToBuilder();
@@ -84,6 +166,12 @@ internal sealed class XdsCache
             removedCount++;
         }
 
+        // A message equal to the one already served keeps its resource: nothing is serialised again.
+        XdsResource Packed(ClientKind kind, string typeUrl, string name, Google.Protobuf.IMessage message) =>
+            sets.GetValueOrDefault((kind, typeUrl))?.ByName.GetValueOrDefault(name) is { } existing && existing.Message.Equals(message)
+                ? existing
+                : XdsResource.Create(name, message);
+
         HashSet<string> Changed(string typeUrl) =>
             changed.TryGetValue(typeUrl, out var names) ? names : changed[typeUrl] = new HashSet<string>(StringComparer.Ordinal);
 
@@ -108,11 +196,11 @@ internal sealed class XdsCache
             var policy = ServicePolicy.From(service, _logger);
             var envoyCluster = _translator.Cluster(service, policy, ClientKind.Envoy);
             var grpcCluster = _translator.Cluster(service, policy, ClientKind.Grpc);
-            var envoyResource = XdsResource.Create(service.Name, envoyCluster);
+            var envoyResource = Packed(ClientKind.Envoy, TypeUrls.Cluster, service.Name, envoyCluster);
             Put(ClientKind.Envoy, TypeUrls.Cluster, envoyResource, wildcard: true);
-            Put(ClientKind.Grpc, TypeUrls.Cluster, grpcCluster.Equals(envoyCluster) ? envoyResource : XdsResource.Create(service.Name, grpcCluster), wildcard: true);
+            Put(ClientKind.Grpc, TypeUrls.Cluster, grpcCluster.Equals(envoyCluster) ? envoyResource : Packed(ClientKind.Grpc, TypeUrls.Cluster, service.Name, grpcCluster), wildcard: true);
 
-            var assignment = XdsResource.Create(service.Name, _translator.Assignment(service));
+            var assignment = Packed(ClientKind.Envoy, TypeUrls.ClusterLoadAssignment, service.Name, _translator.Assignment(service));
             foreach (var kind in Kinds)
             {
                 Put(kind, TypeUrls.ClusterLoadAssignment, assignment, wildcard: true);
@@ -127,14 +215,14 @@ internal sealed class XdsCache
             }
         }
 
-        if (!sets.ContainsKey((ClientKind.Envoy, TypeUrls.Listener)))
+        if (rebuildAll || !sets.ContainsKey((ClientKind.Envoy, TypeUrls.Listener)))
         {
-            Put(ClientKind.Envoy, TypeUrls.Listener, XdsResource.Create(_envoyListenerName, _translator.EnvoyListener()), wildcard: true);
+            Put(ClientKind.Envoy, TypeUrls.Listener, Packed(ClientKind.Envoy, TypeUrls.Listener, _envoyListenerName, _translator.EnvoyListener()), wildcard: true);
         }
 
-        if (membershipChanged || !sets.ContainsKey((ClientKind.Envoy, TypeUrls.RouteConfiguration)))
+        if (rebuildAll || membershipChanged || !sets.ContainsKey((ClientKind.Envoy, TypeUrls.RouteConfiguration)))
         {
-            Put(ClientKind.Envoy, TypeUrls.RouteConfiguration, XdsResource.Create(_envoyListenerName, _translator.EnvoyRoute(catalog.Services.Keys)), wildcard: false);
+            Put(ClientKind.Envoy, TypeUrls.RouteConfiguration, Packed(ClientKind.Envoy, TypeUrls.RouteConfiguration, _envoyListenerName, _translator.EnvoyRoute(catalog.Services.Keys)), wildcard: false);
         }
 
         var ready = before.Ready || catalog.Synced;
@@ -147,7 +235,12 @@ internal sealed class XdsCache
             before.Generation + 1,
             ready,
             sets.ToImmutable(),
-            changed.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableHashSet(StringComparer.Ordinal)));
+            changed.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableHashSet(StringComparer.Ordinal)))
+        {
+            ChangedAt = catalog.ChangedAt,
+            Services = membershipChanged ? catalog.Services.Keys.ToImmutableSortedSet(StringComparer.Ordinal) : before.Services,
+            MembershipGeneration = before.MembershipGeneration + (membershipChanged ? 1 : 0),
+        };
         TaskCompletionSource released;
         lock (_gate)
         {
@@ -157,6 +250,11 @@ internal sealed class XdsCache
         }
 
         released.SetResult();
+        if (next.Ready)
+        {
+            _ready.TrySetResult();
+        }
+
         XdsLog.SnapshotPublished(_logger, next.Generation, changed.Values.Sum(c => c.Count), removedCount);
     }
 

@@ -25,6 +25,14 @@ public sealed record XdsSnapshot(
     public static XdsSnapshot Empty { get; } = new(
         0, false, ImmutableDictionary<(ClientKind, string), ResourceSet>.Empty, ImmutableDictionary<string, ImmutableHashSet<string>>.Empty);
 
+    /// <summary>Every served service, and a number that changes whenever one is added or removed.</summary>
+    public ImmutableSortedSet<string> Services { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+
+    public long MembershipGeneration { get; init; }
+
+    /// <summary>Stopwatch timestamp of the Consul answer that caused this snapshot; 0 when unknown.</summary>
+    public long ChangedAt { get; init; }
+
     public ResourceSet Get(ClientKind kind, string typeUrl) => Sets.GetValueOrDefault((kind, typeUrl)) ?? ResourceSet.Empty;
 
     /// <summary>Whether a resource of this name and type may differ from the previous generation.</summary>

@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Reflection;
 using Bridge.Core.Ads;
 using Bridge.Core.Consul;
+using Bridge.Core.Catalog;
 using Bridge.Core.Xds;
+using Bridge.Daemon.Admin;
 using Microsoft.Extensions.Configuration;
 
 namespace Bridge.Daemon.Configuration;
@@ -19,6 +21,24 @@ internal static class SettingsLoader
         var consul = Bind<ConsulOptions>(configuration, ConsulOptions.SectionName, errors);
         var xds = Bind<XdsOptions>(configuration, XdsOptions.SectionName, errors);
         var ads = Bind<AdsOptions>(configuration, AdsOptions.SectionName, errors);
+        var catalog = Bind<CatalogOptions>(configuration, CatalogOptions.SectionName, errors);
+        var admin = Bind<AdminOptions>(configuration, AdminOptions.SectionName, errors);
+        var state = Bind<StateOptions>(configuration, StateOptions.SectionName, errors);
+        if (catalog is not null && (catalog.QuietPeriod < TimeSpan.Zero || catalog.MaxDelay < catalog.QuietPeriod || catalog.MaxDelay > TimeSpan.FromSeconds(10)))
+        {
+            errors.Add(new SettingError("Catalog:MaxDelay", "QuietPeriod must be at least 0 and MaxDelay between QuietPeriod and 00:00:10"));
+        }
+
+        if (admin is not null && !ListenAddress.TryParse(admin.Listen, out _))
+        {
+            errors.Add(new SettingError("Admin:Listen", $"'{admin.Listen}' is not host:port with an IP literal host, e.g. 127.0.0.1:19000"));
+        }
+
+        if (state is not null && state.WriteInterval < TimeSpan.FromMilliseconds(100))
+        {
+            errors.Add(new SettingError("State:WriteInterval", "must be at least 00:00:00.1"));
+        }
+
         if (consul is not null)
         {
             consul = ApplyConsulEnvironment(consul, configuration);
@@ -35,7 +55,7 @@ internal static class SettingsLoader
             Validate(ads, errors);
         }
 
-        return errors.Count == 0 ? (new BridgeSettings(consul!, xds!, ads!), errors) : (null, errors);
+        return errors.Count == 0 ? (new BridgeSettings(consul!, catalog!, xds!, ads!, admin!, state!), errors) : (null, errors);
     }
 
     /// <summary>

@@ -42,14 +42,25 @@ internal sealed class DeltaStream
 
     public async Task RunAsync(StreamRegistry registry, string peer, CancellationToken ct)
     {
-        _handle = registry.Open(XdsProtocol.Delta, peer, Describe);
+        try
+        {
+            _handle = registry.Open(XdsProtocol.Delta, peer, Describe, _options.MaxStreams, _options.MaxStreamsPerPeer);
+        }
+        catch (RpcException e)
+        {
+            AdsLog.StreamRefused(_logger, peer, e.Status.Detail);
+            throw;
+        }
+
         var reason = "client closed the stream";
         try
         {
             await using var pump = new RequestPump<DeltaDiscoveryRequest>(_requests, _options.RequestQueueLength, ct);
             long generation = -1;
-            while (await pump.WaitAsync(_cache, generation, ct).ConfigureAwait(false))
+            var syncDeadline = InitialSync.Deadline(_cache, _options, ct);
+            while (await pump.WaitAsync(_cache, generation, ct, _cache.Current.Ready ? null : syncDeadline).ConfigureAwait(false))
             {
+                InitialSync.ThrowIfLate(_cache, syncDeadline, _logger, peer, _options);
                 while (pump.TryRead(out var request))
                 {
                     Handle(request, peer);
@@ -67,11 +78,12 @@ internal sealed class DeltaStream
                     if (_types.TryGetValue(typeUrl, out var state) && Build(state, snapshot) is { } response)
                     {
                         await _responses.WriteAsync(response, ct).ConfigureAwait(false);
+                        StreamMetrics.Written(typeUrl, "delta", state.PendingChangedAt);
                     }
                 }
             }
         }
-        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.ResourceExhausted)
+        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.ResourceExhausted or StatusCode.Unavailable)
         {
             reason = e.Status.Detail;
             AdsLog.RequestRejected(_logger, NodeId, peer, reason);
@@ -80,6 +92,11 @@ internal sealed class DeltaStream
         catch (Exception e) when (e is OperationCanceledException or IOException || e is RpcException { StatusCode: StatusCode.Cancelled })
         {
             reason = ct.IsCancellationRequested ? "cancelled" : e.Message;
+        }
+        catch (Exception e)
+        {
+            reason = $"failed: {e.Message}";
+            throw;
         }
         finally
         {
@@ -131,6 +148,8 @@ internal sealed class DeltaStream
 
         lock (state)
         {
+            // An ACK or NACK alone changes nothing to compare; a first request or a subscription change does.
+            state.Dirty |= !state.Seen || request.ResourceNamesSubscribe.Count > 0 || request.ResourceNamesUnsubscribe.Count > 0;
             Apply(state, request);
         }
     }
@@ -144,11 +163,18 @@ internal sealed class DeltaStream
             {
                 state.NackedNonce = request.ResponseNonce;
                 state.NackError = error.Message;
+                StreamMetrics.Nacked(state.TypeUrl);
                 AdsLog.Nack(_logger, NodeId, TypeUrls.Short(state.TypeUrl), request.ResponseNonce, error.Message);
             }
             else
             {
                 state.LastAckedNonce = request.ResponseNonce;
+                if (request.ResponseNonce == state.Nonce)
+                {
+                    StreamMetrics.Acked(state.PendingChangedAt);
+                    state.PendingChangedAt = 0;
+                }
+
                 AdsLog.Ack(_logger, NodeId, TypeUrls.Short(state.TypeUrl), request.ResponseNonce);
             }
         }
@@ -160,6 +186,9 @@ internal sealed class DeltaStream
             {
                 state.Known[name] = version;
             }
+
+            // A stream resuming with what it holds is not initialising: it needs only the differences.
+            state.Answered = request.InitialResourceVersions.Count > 0;
 
             // Legacy wildcard: a first LDS/CDS request that subscribes to nothing asks for everything.
             if (request.ResourceNamesSubscribe.Count == 0 && request.ResourceNamesUnsubscribe.Count == 0 && TypeUrls.RequiresFullState(state.TypeUrl))
@@ -219,45 +248,95 @@ internal sealed class DeltaStream
 
     private DeltaDiscoveryResponse? Build(DeltaTypeState state, XdsSnapshot snapshot)
     {
-        var set = snapshot.Get(_client!.Kind, state.TypeUrl);
+        var client = _client!;
+        var set = snapshot.Get(client.Kind, state.TypeUrl);
         lock (state)
         {
-            var response = new DeltaDiscoveryResponse { TypeUrl = state.TypeUrl, ControlPlane = ControlPlaneIdentity.Value };
-            var scope = state.Wildcard ? new SortedSet<string>(set.Wildcard.Concat(state.Names), StringComparer.Ordinal) : new SortedSet<string>(state.Names, StringComparer.Ordinal);
-            foreach (var name in scope)
+            var previous = state.ServedGeneration;
+            state.ServedGeneration = snapshot.Generation;
+            IEnumerable<string> names;
+            if (!state.Dirty && previous >= 0 && previous >= snapshot.Generation - 1)
             {
-                if (set.ByName.TryGetValue(name, out var resource))
+                // Subscription unchanged: only names changed since the last snapshot this state saw can matter.
+                if (previous == snapshot.Generation
+                    || !snapshot.ChangedNames.TryGetValue(state.TypeUrl, out var changed)
+                    || !ScopedLookup.AnyRelevant(client, state.TypeUrl, changed, state.Names, state.Wildcard, state.Known.ContainsKey))
                 {
-                    if (!state.Known.TryGetValue(name, out var held) || held != resource.Version)
+                    return null;
+                }
+
+                names = changed.Order(StringComparer.Ordinal);
+            }
+            else
+            {
+                // Everything visible, and everything the client holds that may have left its view.
+                var all = new SortedSet<string>(state.Names, StringComparer.Ordinal);
+                if (state.Wildcard)
+                {
+                    all.UnionWith(ScopedLookup.Wildcard(client, state.TypeUrl, set));
+                }
+
+                all.UnionWith(state.Known.Keys);
+                names = all;
+            }
+
+            state.Dirty = false;
+            var response = new DeltaDiscoveryResponse { TypeUrl = state.TypeUrl, ControlPlane = ControlPlaneIdentity.Value };
+            foreach (var name in names)
+            {
+                var visible = state.Names.Contains(name) || (state.Wildcard && ScopedLookup.InWildcard(client, state.TypeUrl, set, name));
+                var resource = visible ? ScopedLookup.Find(client, state.TypeUrl, set, name, _cache, snapshot) : null;
+                var held = state.Known.TryGetValue(name, out var version) ? version : null;
+                if (resource is not null)
+                {
+                    if (held != resource.Version)
                     {
                         response.Resources.Add(new Resource { Name = name, Version = resource.Version, Resource_ = resource.Packed });
                         state.Known[name] = resource.Version;
+                        if (held is not null && held != DeltaTypeState.Absent && state.TypeUrl == TypeUrls.Cluster)
+                        {
+                            RewarmAssignment(name);
+                        }
                     }
                 }
-                else if (!state.Known.TryGetValue(name, out var held) || held != DeltaTypeState.Absent)
+                else if (visible ? held != DeltaTypeState.Absent : held is not null && held != DeltaTypeState.Absent)
                 {
+                    // Subscribed but missing, or held by the client and no longer in its view: say it is gone.
                     response.RemovedResources.Add(name);
                     state.Known[name] = DeltaTypeState.Absent;
                 }
             }
 
-            // Resources the client holds that left the wildcard scope and exist no more.
-            foreach (var name in state.Known.Where(kv => kv.Value != DeltaTypeState.Absent && !scope.Contains(kv.Key)).Select(kv => kv.Key).ToList())
-            {
-                response.RemovedResources.Add(name);
-                state.Known[name] = DeltaTypeState.Absent;
-            }
-
-            if (response.Resources.Count == 0 && response.RemovedResources.Count == 0)
+            // The first wildcard answer goes out even when empty: a proxy waits for it to finish initialising.
+            if (response.Resources.Count == 0 && response.RemovedResources.Count == 0 && (state.Answered || !state.Wildcard))
             {
                 return null;
             }
 
+            state.Answered = true;
+
             response.Nonce = (++_nonce).ToString(CultureInfo.InvariantCulture);
             response.SystemVersionInfo = snapshot.Generation.ToString(CultureInfo.InvariantCulture);
             state.Nonce = response.Nonce;
+            state.PendingChangedAt = snapshot.ChangedAt;
             AdsLog.Response(_logger, NodeId, TypeUrls.Short(state.TypeUrl), response.SystemVersionInfo, response.Resources.Count, response.Nonce);
             return response;
+        }
+    }
+
+    /// <summary>An updated cluster warms until its assignment arrives again: make the next EDS answer carry it.</summary>
+    private void RewarmAssignment(string cluster)
+    {
+        if (_types.TryGetValue(TypeUrls.ClusterLoadAssignment, out var eds) && eds != null)
+        {
+            lock (eds)
+            {
+                if (eds.Known.TryGetValue(cluster, out var held) && held != DeltaTypeState.Absent)
+                {
+                    eds.Known[cluster] = DeltaTypeState.Stale;
+                    eds.Dirty = true;
+                }
+            }
         }
     }
 

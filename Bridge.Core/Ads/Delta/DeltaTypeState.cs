@@ -28,7 +28,19 @@ internal sealed class DeltaTypeState
     public Dictionary<string, string> Known { get; } = new(StringComparer.Ordinal);
 
     public string? Nonce { get; set; }
+
+    /// <summary>The subscription changed since the last evaluation: compare everything, not only what changed.</summary>
+    public bool Dirty { get; set; }
+
+    /// <summary>Whether any response of this type has been sent on this stream.</summary>
+    public bool Answered { get; set; }
+
+    /// <summary>The snapshot generation this state was last evaluated against; -1 before the first.</summary>
+    public long ServedGeneration { get; set; } = -1;
     public string? LastAckedNonce { get; set; }
     public string? NackedNonce { get; set; }
     public string? NackError { get; set; }
+
+    /// <summary>When the Consul change behind our latest response arrived, for the ACK latency.</summary>
+    public long PendingChangedAt { get; set; }
 }

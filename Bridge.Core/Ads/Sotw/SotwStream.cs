@@ -44,14 +44,25 @@ internal sealed class SotwStream
 
     public async Task RunAsync(StreamRegistry registry, string peer, CancellationToken ct)
     {
-        _handle = registry.Open(XdsProtocol.StateOfTheWorld, peer, Describe);
+        try
+        {
+            _handle = registry.Open(XdsProtocol.StateOfTheWorld, peer, Describe, _options.MaxStreams, _options.MaxStreamsPerPeer);
+        }
+        catch (RpcException e)
+        {
+            AdsLog.StreamRefused(_logger, peer, e.Status.Detail);
+            throw;
+        }
+
         var reason = "client closed the stream";
         try
         {
             await using var pump = new RequestPump<DiscoveryRequest>(_requests, _options.RequestQueueLength, ct);
             long generation = -1;
-            while (await pump.WaitAsync(_cache, generation, ct).ConfigureAwait(false))
+            var syncDeadline = InitialSync.Deadline(_cache, _options, ct);
+            while (await pump.WaitAsync(_cache, generation, ct, _cache.Current.Ready ? null : syncDeadline).ConfigureAwait(false))
             {
+                InitialSync.ThrowIfLate(_cache, syncDeadline, _logger, peer, _options);
                 while (pump.TryRead(out var request))
                 {
                     Handle(request, peer);
@@ -69,11 +80,12 @@ internal sealed class SotwStream
                     if (_types.TryGetValue(typeUrl, out var state) && Build(state, snapshot) is { } response)
                     {
                         await _responses.WriteAsync(response, ct).ConfigureAwait(false);
+                        StreamMetrics.Written(typeUrl, "sotw", state.PendingChangedAt);
                     }
                 }
             }
         }
-        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.ResourceExhausted)
+        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.ResourceExhausted or StatusCode.Unavailable)
         {
             reason = e.Status.Detail;
             AdsLog.RequestRejected(_logger, NodeId, peer, reason);
@@ -82,6 +94,11 @@ internal sealed class SotwStream
         catch (Exception e) when (e is OperationCanceledException or IOException || e is RpcException { StatusCode: StatusCode.Cancelled })
         {
             reason = ct.IsCancellationRequested ? "cancelled" : e.Message;
+        }
+        catch (Exception e)
+        {
+            reason = $"failed: {e.Message}";
+            throw;
         }
         finally
         {
@@ -143,11 +160,15 @@ internal sealed class SotwStream
             {
                 state.RejectedVersion = state.SentVersion;
                 state.RejectError = error.Message;
+                state.PendingChangedAt = 0;
+                StreamMetrics.Nacked(typeUrl);
                 AdsLog.Nack(_logger, NodeId, TypeUrls.Short(typeUrl), state.SentVersion ?? "", error.Message);
             }
             else
             {
                 state.AckedVersion = request.VersionInfo;
+                StreamMetrics.Acked(state.PendingChangedAt);
+                state.PendingChangedAt = 0;
                 AdsLog.Ack(_logger, NodeId, TypeUrls.Short(typeUrl), request.VersionInfo);
             }
         }
@@ -215,16 +236,45 @@ internal sealed class SotwStream
 
     private DiscoveryResponse? Build(SotwTypeState state, XdsSnapshot snapshot)
     {
-        var set = snapshot.Get(_client!.Kind, state.TypeUrl);
+        var client = _client!;
+        var set = snapshot.Get(client.Kind, state.TypeUrl);
+        var previous = state.ServedGeneration;
+        state.ServedGeneration = snapshot.Generation;
+        IEnumerable<string>? candidates = null;
+        if (!state.Owed && previous >= 0)
+        {
+            // Nothing owed to the client: only what changed since the snapshot this state last saw can matter.
+            if (previous == snapshot.Generation)
+            {
+                return null;
+            }
+
+            if (previous == snapshot.Generation - 1)
+            {
+                if (!snapshot.ChangedNames.TryGetValue(state.TypeUrl, out var changed)
+                    || !ScopedLookup.AnyRelevant(client, state.TypeUrl, changed, state.Names, state.Wildcard, state.Sent.ContainsKey))
+                {
+                    return null;
+                }
+
+                if (!TypeUrls.RequiresFullState(state.TypeUrl))
+                {
+                    candidates = changed.Where(n => state.Names.Contains(n) || state.Sent.ContainsKey(n) || state.Wildcard).Order(StringComparer.Ordinal);
+                }
+            }
+        }
+
         var selected = new List<XdsResource>();
-        IEnumerable<string> scope = state.Wildcard ? state.Names.Union(set.Wildcard).Order(StringComparer.Ordinal) : state.Names.Order(StringComparer.Ordinal);
+        IEnumerable<string> scope = candidates ?? (state.Wildcard
+            ? state.Names.Union(ScopedLookup.Wildcard(client, state.TypeUrl, set)).Order(StringComparer.Ordinal)
+            : state.Names.Order(StringComparer.Ordinal));
         foreach (var name in scope)
         {
-            if (set.ByName.TryGetValue(name, out var resource))
+            if (ScopedLookup.Find(client, state.TypeUrl, set, name, _cache, snapshot) is { } resource)
             {
                 selected.Add(resource);
             }
-            else if (state.TypeUrl == TypeUrls.ClusterLoadAssignment)
+            else if (state.TypeUrl == TypeUrls.ClusterLoadAssignment && state.Names.Contains(name))
             {
                 // gRPC clients wait forever for a missing assignment; an empty one says "no endpoints".
                 selected.Add(EmptyAssignment(name));
@@ -254,6 +304,7 @@ internal sealed class SotwStream
         }
 
         var version = VersionOf(toSend);
+        state.PendingChangedAt = state.Owed ? 0 : snapshot.ChangedAt;
         state.Owed = false;
         if (version == state.RejectedVersion)
         {
@@ -271,6 +322,11 @@ internal sealed class SotwStream
         {
             if (TypeUrls.RequiresFullState(state.TypeUrl))
             {
+                if (state.TypeUrl == TypeUrls.Cluster)
+                {
+                    RewarmAssignments(toSend, state.Sent);
+                }
+
                 state.Sent.Clear();
             }
 
@@ -286,6 +342,32 @@ internal sealed class SotwStream
 
         AdsLog.Response(_logger, NodeId, TypeUrls.Short(state.TypeUrl), version, toSend.Count, response.Nonce);
         return response;
+    }
+
+    /// <summary>
+    /// A proxy warms an updated cluster until it receives that cluster's assignment again, even an unchanged one:
+    /// forget having sent those assignments so the EDS answer right after this CDS one carries them. (A new
+    /// cluster needs nothing: the proxy subscribes to its assignment, which is then sent anyway.)
+    /// </summary>
+    private void RewarmAssignments(List<XdsResource> clusters, Dictionary<string, string> sentBefore)
+    {
+        if (!_types.TryGetValue(TypeUrls.ClusterLoadAssignment, out var eds))
+        {
+            return;
+        }
+
+        foreach (var cluster in clusters)
+        {
+            if (sentBefore.TryGetValue(cluster.Name, out var version) && version != cluster.Version)
+            {
+                lock (eds)
+                {
+                    eds.Sent.Remove(cluster.Name);
+                }
+
+                eds.Owed = true;
+            }
+        }
     }
 
     private XdsResource EmptyAssignment(string name)

@@ -28,4 +28,10 @@ internal sealed class SotwTypeState
 
     /// <summary>The subscription changed or this is the first request: an answer is owed even if nothing changed.</summary>
     public bool Owed { get; set; }
+
+    /// <summary>The snapshot generation this state was last evaluated against; -1 before the first.</summary>
+    public long ServedGeneration { get; set; } = -1;
+
+    /// <summary>When the Consul change behind our latest response arrived (0 if it answered a subscription), for the ACK latency.</summary>
+    public long PendingChangedAt { get; set; }
 }

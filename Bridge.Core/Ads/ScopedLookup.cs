@@ -1,0 +1,63 @@
+using Bridge.Core.Xds;
+
+namespace Bridge.Core.Ads;
+
+/// <summary>
+/// What a node may see of a snapshot: a node that declared the services it calls gets only their clusters,
+/// assignments (and, for gRPC, listeners and routes) and an Envoy route holding only their virtual hosts.
+/// </summary>
+internal static class ScopedLookup
+{
+    public static XdsResource? Find(ClientIdentity client, string typeUrl, ResourceSet set, string name, XdsCache cache, XdsSnapshot snapshot)
+    {
+        if (IsPerService(client.Kind, typeUrl) && !client.InScope(ServiceOf(name)))
+        {
+            return null;
+        }
+
+        if (!set.ByName.TryGetValue(name, out var resource))
+        {
+            return client.Kind == ClientKind.Grpc && typeUrl == TypeUrls.Listener ? cache.GrpcListenerWithPort(name, snapshot) : null;
+        }
+
+        return client.Scope is { } scope && client.Kind == ClientKind.Envoy && typeUrl == TypeUrls.RouteConfiguration
+            ? cache.ScopedEnvoyRoute(client.ScopeKey, scope, snapshot)
+            : resource;
+    }
+
+    /// <summary>The wildcard names of a type this node may see.</summary>
+    public static IEnumerable<string> Wildcard(ClientIdentity client, string typeUrl, ResourceSet set) =>
+        client.Scope is null || !IsPerService(client.Kind, typeUrl) ? set.Wildcard : set.Wildcard.Where(client.InScope);
+
+    /// <summary>Whether a name is in the wildcard set of a type as this node may see it.</summary>
+    public static bool InWildcard(ClientIdentity client, string typeUrl, ResourceSet set, string name) =>
+        set.Wildcard.Contains(name) && (client.Scope is null || !IsPerService(client.Kind, typeUrl) || client.InScope(name));
+
+    /// <summary>
+    /// Whether a change to these names can matter to a stream: a name it subscribed to or holds, or, under a
+    /// wildcard, any name it may see. Lets a stream skip a snapshot in O(changes) instead of O(subscriptions).
+    /// </summary>
+    public static bool AnyRelevant(ClientIdentity client, string typeUrl, IReadOnlySet<string> changed, ISet<string> names, bool wildcard, Func<string, bool> held)
+    {
+        foreach (var name in changed)
+        {
+            if (names.Contains(name) || held(name) || (wildcard && (client.Scope is null || !IsPerService(client.Kind, typeUrl) || client.InScope(name)))
+                || (typeUrl == TypeUrls.Listener && client.Kind == ClientKind.Grpc && names.Any(n => n.StartsWith(name + ":", StringComparison.Ordinal))))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A gRPC listener may be asked for as <c>service:port</c>; scoping looks at the service.</summary>
+    private static string ServiceOf(string name)
+    {
+        var colon = name.LastIndexOf(':');
+        return colon > 0 ? name[..colon] : name;
+    }
+
+    private static bool IsPerService(ClientKind kind, string typeUrl) =>
+        typeUrl is TypeUrls.Cluster or TypeUrls.ClusterLoadAssignment || kind == ClientKind.Grpc;
+}

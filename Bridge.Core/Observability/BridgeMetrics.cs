@@ -1,0 +1,36 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Bridge.Core.Observability;
+
+/// <summary>
+/// The bridge's instruments, on one <see cref="Meter"/> that the daemon exports to Prometheus. Names and labels
+/// are part of the operator interface (dashboards and alerts): never rename one.
+/// </summary>
+public static class BridgeMetrics
+{
+    public const string MeterName = "bridge";
+
+    public static readonly Meter Meter = new(MeterName, "1.0");
+
+    internal static readonly Counter<long> ResponsesPushed = Meter.CreateCounter<long>(
+        "xds_responses_total", description: "xDS responses written to streams, by type and protocol");
+
+    internal static readonly Counter<long> Nacks = Meter.CreateCounter<long>(
+        "xds_nacks_total", description: "xDS responses rejected by proxies, by type");
+
+    internal static readonly Histogram<double> PropagationToWrite = Meter.CreateHistogram<double>(
+        "propagation_write_seconds", unit: "s", description: "Consul answer received to xDS response written on a stream");
+
+    internal static readonly Histogram<double> PropagationToAck = Meter.CreateHistogram<double>(
+        "propagation_ack_seconds", unit: "s", description: "Consul answer received to the proxy's ACK of the resulting response");
+
+    internal static readonly Histogram<double> ConsulRequestDuration = Meter.CreateHistogram<double>(
+        "consul_request_seconds", unit: "s", description: "Consul HTTP request duration (blocking queries include their wait), by endpoint");
+
+    internal static readonly Counter<long> ConsulErrors = Meter.CreateCounter<long>(
+        "consul_errors_total", description: "Failed Consul requests, by endpoint, error kind and HTTP status");
+
+    internal static double SecondsSince(long timestamp) =>
+        timestamp == 0 ? double.NaN : Stopwatch.GetElapsedTime(timestamp).TotalSeconds;
+}

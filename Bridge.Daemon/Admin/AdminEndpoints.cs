@@ -1,0 +1,78 @@
+using System.Text.Json;
+using Bridge.Core.Ads;
+using Bridge.Core.Catalog;
+using Bridge.Core.Xds;
+using Google.Protobuf;
+using Prometheus;
+
+namespace Bridge.Daemon.Admin;
+
+/// <summary>
+/// Health, readiness, debug views and metrics, served only on the admin listener: a request reaching the
+/// ADS port with an admin path gets 404, whatever Host header it sends.
+/// </summary>
+internal static class AdminEndpoints
+{
+    public static void Map(WebApplication app, int adminPort)
+    {
+        var admin = app.MapGroup("").AddEndpointFilter(async (context, next) =>
+            context.HttpContext.Connection.LocalPort == adminPort ? await next(context).ConfigureAwait(false) : Results.NotFound());
+
+        admin.MapGet("/healthz", () => Results.Text("ok\n"));
+        admin.MapGet("/readyz", (CatalogStore store, XdsCache cache) =>
+        {
+            var view = Readiness(store, cache);
+            return Results.Json(view, AdminJsonContext.Default.ReadinessView, statusCode: view.Status == "starting" ? 503 : 200);
+        });
+        admin.MapGet("/debug/catalog", (CatalogStore store) => Results.Json(Catalog(store.Current), AdminJsonContext.Default.CatalogView));
+        admin.MapGet("/debug/xds", (XdsCache cache, bool? resources) => Results.Json(Xds(cache.Current, resources == true), AdminJsonContext.Default.XdsView));
+        admin.MapGet("/debug/clients", (StreamRegistry registry) => Results.Json(Clients(registry), AdminJsonContext.Default.IReadOnlyListClientView));
+        admin.MapMetrics("/metrics");
+    }
+
+    internal static ReadinessView Readiness(CatalogStore store, XdsCache cache)
+    {
+        var catalog = store.Current;
+        return new ReadinessView(
+            ServingState.Of(store, cache).ToString().ToLowerInvariant(),
+            store.ConsulAvailable,
+            catalog.Source.ToString().ToLowerInvariant(),
+            catalog.Services.Count,
+            catalog.InstanceCount,
+            catalog.Generation,
+            cache.Current.Generation,
+            store.StaleSince);
+    }
+
+    private static CatalogView Catalog(CatalogSnapshot snapshot) => new(
+        snapshot.Source.ToString().ToLowerInvariant(),
+        snapshot.Synced,
+        snapshot.Generation,
+        [.. snapshot.Services.Values.Select(s => new CatalogServiceView(s.Name, s.Index, [.. s.Instances.Select(i => new InstanceView(
+            i.Key.Node, i.Key.ServiceId, i.Address, i.Port, i.Health.ToString().ToLowerInvariant(), i.PassingWeight, i.WarningWeight,
+            i.Datacenter, i.Tags, i.Meta))]))]);
+
+    private static readonly JsonFormatter ResourceFormatter = new(JsonFormatter.Settings.Default.WithTypeRegistry(XdsTypeRegistry.Value));
+
+    private static XdsView Xds(XdsSnapshot snapshot, bool withResources) => new(
+        snapshot.Generation,
+        snapshot.Ready,
+        [.. snapshot.Sets.OrderBy(kv => kv.Key.Kind).ThenBy(kv => TypeUrls.All.ToList().IndexOf(kv.Key.TypeUrl)).Select(kv => new XdsTypeView(
+            kv.Key.Kind.ToString().ToLowerInvariant(),
+            kv.Key.TypeUrl,
+            [.. kv.Value.ByName.Values.Select(r => new XdsResourceView(
+                r.Name, r.Version, kv.Value.Wildcard.Contains(r.Name), r.Packed.Value.Length,
+                withResources ? JsonDocument.Parse(ResourceFormatter.Format(r.Message)).RootElement : null))]))]);
+
+    internal static IReadOnlyList<ClientView> Clients(StreamRegistry registry) =>
+        [.. registry.Snapshot().Select(s => new ClientView(
+            s.Id,
+            s.Client?.NodeId ?? "",
+            s.Client?.Cluster ?? "",
+            s.Client?.Kind.ToString().ToLowerInvariant() ?? "",
+            s.Protocol == XdsProtocol.Delta ? "delta" : "sotw",
+            s.Client?.UserAgent ?? "",
+            s.Peer,
+            s.OpenedAt,
+            [.. s.Describe().Select(t => new ClientTypeView(t.TypeUrl, t.Wildcard, t.Subscribed, t.SentVersion, t.AckedVersion, t.NackedVersion, t.NackError, t.SentResourceVersions))]))];
+}

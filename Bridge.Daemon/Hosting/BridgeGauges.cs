@@ -1,0 +1,64 @@
+using Bridge.Core.Ads;
+using Bridge.Core.Catalog;
+using Bridge.Core.Consul;
+using Bridge.Core.Observability;
+using Bridge.Core.Xds;
+using Bridge.Daemon.Admin;
+
+namespace Bridge.Daemon.Hosting;
+
+/// <summary>Gauges read from the live pipeline at scrape time.</summary>
+internal static class BridgeGauges
+{
+    /// <summary>
+    /// Starts exporting the bridge's meter at once: prometheus-net otherwise connects on the first scrape and
+    /// loses what was recorded before it.
+    /// </summary>
+    public static void StartExport()
+    {
+        lock (ExportGate)
+        {
+            if (s_export is not null)
+            {
+                return;
+            }
+
+            // The default adapter connects at the first scrape; ours is started here, with finer latency buckets.
+            Prometheus.Metrics.SuppressDefaultMetrics(new Prometheus.SuppressDefaultMetricOptions { SuppressMeters = true });
+            s_export = Prometheus.MeterAdapter.StartListening(new Prometheus.MeterAdapterOptions
+            {
+                ResolveHistogramBuckets = _ => [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 150, 330, 660],
+                // The longest prometheus-net allows: a counter that stays still must not vanish from scrapes.
+                MetricsExpireAfter = TimeSpan.FromDays(1),
+            });
+        }
+    }
+
+    private static readonly object ExportGate = new();
+    private static IDisposable? s_export;
+
+    public static void Register(StreamRegistry streams, CatalogStore store, CatalogWatcher watcher, XdsCache cache, TimeProvider time)
+    {
+        StartExport();
+        var meter = BridgeMetrics.Meter;
+        meter.CreateObservableGauge("xds_streams", () =>
+            from kind in Enum.GetValues<ClientKind>()
+            from protocol in Enum.GetValues<XdsProtocol>()
+            select new System.Diagnostics.Metrics.Measurement<int>(
+                streams.CountByKind(kind, protocol),
+                new("kind", kind.ToString().ToLowerInvariant()),
+                new("protocol", protocol == XdsProtocol.Delta ? "delta" : "sotw")),
+            description: "Open xDS streams by client kind and protocol");
+        meter.CreateObservableGauge("consul_watched_services", () => watcher.WatchedServices, description: "Services with a blocking watch on Consul");
+        meter.CreateObservableGauge("catalog_services", () => store.Current.Services.Count, description: "Services in the served catalog");
+        meter.CreateObservableGauge("catalog_instances", () => store.Current.InstanceCount, description: "Instances in the served catalog");
+        meter.CreateObservableGauge("served_state_age_seconds", () =>
+            store.StaleSince is { } since ? (time.GetUtcNow() - since).TotalSeconds : 0.0,
+            unit: "s", description: "How long what is served may have been out of date (0 while current)");
+        meter.CreateObservableGauge("state", () =>
+            Enum.GetValues<ServingStatus>().Select(s => new System.Diagnostics.Metrics.Measurement<int>(
+                ServingState.Of(store, cache) == s ? 1 : 0, new KeyValuePair<string, object?>("state", s.ToString().ToLowerInvariant()))),
+            description: "1 for the bridge's current serving state: starting, ready, degraded or stale");
+        meter.CreateObservableGauge("xds_generation", () => cache.Current.Generation, description: "Generation of the served xDS snapshot");
+    }
+}

@@ -1,0 +1,67 @@
+using System.Threading.Channels;
+using Bridge.Core.Catalog;
+using Bridge.Core.Consul;
+using Bridge.Daemon.Configuration;
+
+namespace Bridge.Daemon.Hosting;
+
+/// <summary>
+/// Runs the Consul watcher, the catalog store and the state file for the lifetime of the host. A catalog
+/// saved by an earlier run is served first, flagged stale, until Consul answers.
+/// </summary>
+internal sealed class CatalogPipeline : BackgroundService
+{
+    private readonly CatalogWatcher _watcher;
+    private readonly CatalogStore _store;
+    private readonly StateOptions _state;
+    private readonly TimeProvider _time;
+    private readonly ILogger<CatalogStateFile> _fileLogger;
+
+    public CatalogPipeline(CatalogWatcher watcher, CatalogStore store, StateOptions state, TimeProvider time, ILogger<CatalogStateFile> fileLogger)
+    {
+        _watcher = watcher;
+        _store = store;
+        _state = state;
+        _time = time;
+        _fileLogger = fileLogger;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var persisting = Task.CompletedTask;
+        if (_state.ResolvedPath is { } path)
+        {
+            var file = new CatalogStateFile(path, _fileLogger);
+            if (file.TryLoad() is { } saved)
+            {
+                _store.LoadPersisted(saved.Services, saved.SavedAt);
+            }
+
+            persisting = new CatalogPersister(file, _store, _state.WriteInterval, _time).RunAsync(stoppingToken);
+        }
+
+        var events = Channel.CreateUnbounded<ConsulEvent>(new UnboundedChannelOptions { SingleReader = true });
+        var store = _store.RunAsync(events.Reader, stoppingToken);
+        try
+        {
+            await _watcher.RunAsync(events.Writer, stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            events.Writer.TryComplete();
+        }
+
+        try
+        {
+            await store.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        await persisting.ConfigureAwait(false);
+    }
+}

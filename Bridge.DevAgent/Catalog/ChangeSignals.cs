@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+
+namespace Bridge.DevAgent.Catalog;
+
+/// <summary>
+/// One change signal per index scope (a table, or one service name), so a blocking query wakes only
+/// when an index it reports may have moved. A waiter takes the signal before it reads the state: if
+/// a write lands in between, either the signal it holds fires or the state it reads already shows it.
+/// </summary>
+internal sealed class ChangeSignals
+{
+    public const string NodesScope = "nodes";
+    public const string ServicesScope = "services";
+    public const string ChecksScope = "checks";
+
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _pending = new(StringComparer.Ordinal);
+    private TaskCompletionSource _abandoned = NewSignal();
+
+    public static string ServiceScope(string serviceName) => "service:" + serviceName;
+
+    /// <summary>Completes at the next change in <paramref name="scope"/>.</summary>
+    public Task WhenChanged(string scope) => _pending.GetOrAdd(scope, static _ => NewSignal()).Task;
+
+    /// <summary>Completes when the whole state is replaced (a snapshot restore), which ends every blocking query.</summary>
+    public Task WhenAbandoned => Volatile.Read(ref _abandoned).Task;
+
+    public void Notify(IEnumerable<string> scopes)
+    {
+        foreach (var scope in scopes)
+        {
+            if (_pending.TryRemove(scope, out var signal))
+            {
+                signal.TrySetResult();
+            }
+        }
+    }
+
+    public void Abandon() => Interlocked.Exchange(ref _abandoned, NewSignal()).TrySetResult();
+
+    // Waiters continue on the thread pool, never inline on the writer holding the catalog lock.
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,0 +1,6 @@
+namespace Bridge.DevAgent.Catalog;
+
+/// <summary>A tagged address of a service instance (<c>lan_ipv4</c>, <c>wan</c>, ...).</summary>
+/// <param name="Address">IP or host name.</param>
+/// <param name="Port">Port.</param>
+public sealed record ServiceAddress(string Address, int Port);

@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text.Json;
+using Bridge.DevAgent.Catalog;
+using Bridge.DevAgent.Diagnostics;
+using Bridge.DevAgent.Faults;
+using Bridge.DevAgent.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Bridge.DevAgent.Control;
+
+/// <summary>
+/// The <c>/_dev</c> control API, outside Consul's namespace, so scripts in any language can drive
+/// the faults and the catalog and read the counters:
+/// <list type="bullet">
+/// <item><c>GET|PUT|DELETE /_dev/faults</c>: read, replace (body: <see cref="FaultSettings"/>) or clear the faults.</item>
+/// <item><c>GET /_dev/stats</c>: <see cref="DevAgentStatistics"/>.</item>
+/// <item><c>GET /_dev/catalog/index</c>, <c>PUT /_dev/catalog/reset-index</c> (body <c>{"Index": n}</c> or <c>?index=n</c>).</item>
+/// <item><c>PUT /_dev/catalog/touch/&lt;service&gt;</c>: move a service's index without changing it.</item>
+/// </list>
+/// </summary>
+internal sealed class DevControlApi(DevCatalog catalog, FaultKnobs faults, Func<DevAgentStatistics> statistics, ConsulResponses responses)
+{
+    public void Map(IEndpointRouteBuilder app)
+    {
+        app.MapMethods("/_dev/faults", ["GET"], (RequestDelegate)(c => WriteFaultsAsync(c)));
+        app.MapMethods("/_dev/faults", ["PUT"], (RequestDelegate)ApplyFaultsAsync);
+        app.MapMethods("/_dev/faults", ["DELETE"], (RequestDelegate)(c =>
+        {
+            faults.Clear();
+            return WriteFaultsAsync(c);
+        }));
+        app.MapMethods("/_dev/stats", ["GET"], (RequestDelegate)(c => responses.WriteJsonAsync(c, statistics())));
+        app.MapMethods("/_dev/catalog/index", ["GET"], (RequestDelegate)(c => responses.WriteJsonAsync(c, new IndexReset { Index = catalog.Index })));
+        app.MapMethods("/_dev/catalog/reset-index", ["PUT"], (RequestDelegate)ResetIndexAsync);
+        app.MapMethods("/_dev/catalog/touch/{**tail}", ["PUT"], (RequestDelegate)(c =>
+        {
+            var name = c.Request.RouteValues["tail"] as string ?? string.Empty;
+            return catalog.TouchService(name)
+                ? responses.WriteJsonAsync(c, true)
+                : responses.WriteErrorAsync(c, 404, $"Service {ConsulErrors.GoQuote(name)} has no instances");
+        }));
+    }
+
+    private Task WriteFaultsAsync(HttpContext context) =>
+        responses.WriteJsonAsync(context, new FaultStatus(faults.Current, faults.Counters));
+
+    private async Task ApplyFaultsAsync(HttpContext context)
+    {
+        try
+        {
+            var settings = await ReadAsync<FaultSettings>(context) ?? new FaultSettings();
+
+            // Keep this connection: the answer must reach the script that asked for "down".
+            faults.Apply(settings, exceptConnectionId: context.Connection.Id);
+        }
+        catch (Exception ex) when (ex is JsonException or ArgumentException)
+        {
+            await responses.WriteErrorAsync(context, 400, ex.Message);
+            return;
+        }
+
+        await WriteFaultsAsync(context);
+    }
+
+    private async Task ResetIndexAsync(HttpContext context)
+    {
+        ulong to;
+        try
+        {
+            to = context.Request.Query["index"].FirstOrDefault() is { Length: > 0 } raw
+                ? ulong.Parse(raw, NumberStyles.None, CultureInfo.InvariantCulture)
+                : (await ReadAsync<IndexReset>(context))?.Index ?? throw new FormatException("Give the index as ?index=n or {\"Index\": n}.");
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or OverflowException)
+        {
+            await responses.WriteErrorAsync(context, 400, ex.Message);
+            return;
+        }
+
+        catalog.ResetIndex(to);
+        await responses.WriteJsonAsync(context, new IndexReset { Index = catalog.Index });
+    }
+
+    private static async Task<T?> ReadAsync<T>(HttpContext context)
+        where T : class
+    {
+        if (context.Request.ContentLength == 0)
+        {
+            return null;
+        }
+
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        if (buffer.Length == 0)
+        {
+            return null;
+        }
+
+        buffer.Position = 0;
+        return (T?)await JsonSerializer.DeserializeAsync(buffer, typeof(T), DevAgentJsonContext.Default, context.RequestAborted);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+
+namespace Bridge.DevAgent;
+
+/// <summary>
+/// Settings of a <see cref="DevAgentServer"/>. Defaults follow a Consul agent's defaults
+/// (<c>default_query_time</c>, <c>max_query_time</c>, <c>http_max_conns_per_client</c>).
+/// </summary>
+public sealed record DevAgentOptions
+{
+    /// <summary>HTTP address to listen on, e.g. <c>http://127.0.0.1:8500</c>. Port 0 picks a free port.</summary>
+    public string Url { get; init; } = "http://127.0.0.1:8500";
+
+    /// <summary>Datacenter the agent belongs to; queries for any other datacenter fail as Consul's do.</summary>
+    public string Datacenter { get; init; } = "dc1";
+
+    /// <summary>Name of the agent's own node, where agent-registered services live.</summary>
+    public string NodeName { get; init; } = "dev-agent";
+
+    /// <summary>Address of the agent's own node.</summary>
+    public string NodeAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>Concurrent TCP connections allowed per client IP (<c>http_max_conns_per_client</c>); 0 means unlimited.</summary>
+    public int MaxConnsPerClient { get; init; } = 200;
+
+    /// <summary>Wait applied to a blocking query that gives none (<c>default_query_time</c>).</summary>
+    public TimeSpan DefaultWait { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Upper bound of a blocking query's wait, before jitter (<c>max_query_time</c>).</summary>
+    public TimeSpan MaxWait { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// When set, ACLs are enforced with this as the only valid token: any other token gets
+    /// 403 <c>ACL not found</c>, and requests without a token act as the anonymous token.
+    /// </summary>
+    public string? RequiredToken { get; init; }
+
+    /// <summary>Logger factory for the agent's own logs; none means no logging.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    // Records print every property; the token must never reach a log line.
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("Url = ").Append(Url)
+            .Append(", Datacenter = ").Append(Datacenter)
+            .Append(", NodeName = ").Append(NodeName)
+            .Append(", NodeAddress = ").Append(NodeAddress)
+            .Append(", MaxConnsPerClient = ").Append(MaxConnsPerClient)
+            .Append(", DefaultWait = ").Append(DefaultWait)
+            .Append(", MaxWait = ").Append(MaxWait)
+            .Append(", RequiredToken = ").Append(RequiredToken is null ? "(none)" : "(set)");
+        return true;
+    }
+
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Datacenter))
+        {
+            throw new ArgumentException("DevAgentOptions.Datacenter must not be empty.");
+        }
+
+        if (string.IsNullOrWhiteSpace(NodeName))
+        {
+            throw new ArgumentException("DevAgentOptions.NodeName must not be empty.");
+        }
+
+        if (string.IsNullOrWhiteSpace(NodeAddress))
+        {
+            throw new ArgumentException("DevAgentOptions.NodeAddress must not be empty.");
+        }
+
+        if (MaxConnsPerClient < 0)
+        {
+            throw new ArgumentException($"DevAgentOptions.MaxConnsPerClient must be 0 (unlimited) or more, got {MaxConnsPerClient}.");
+        }
+
+        if (DefaultWait <= TimeSpan.Zero || MaxWait <= TimeSpan.Zero || DefaultWait > MaxWait)
+        {
+            throw new ArgumentException(
+                $"DevAgentOptions.DefaultWait ({DefaultWait}) and MaxWait ({MaxWait}) must be positive, with DefaultWait <= MaxWait.");
+        }
+    }
+}

@@ -1,0 +1,308 @@
+using System.Net;
+using System.Threading.Channels;
+using Bridge.Core.Consul;
+using Bridge.Tests.Catalog;
+
+namespace Bridge.Tests.Consul;
+
+public sealed class CatalogWatcherTests
+{
+    private const string Services = "/v1/catalog/services";
+    private const string HealthWeb = "/v1/health/service/web";
+    private const string WebEntries = """[{"Node":{"Node":"n1","Address":"10.0.0.1","Datacenter":"dc1"},"Service":{"ID":"web-1","Service":"web","Port":8080},"Checks":[]}]""";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
+
+    private ScriptedConsul _consul = null!;
+    private CapturingLogger<CatalogWatcher> _log = null!;
+    private CatalogWatcher _watcher = null!;
+    private Channel<ConsulEvent> _events = null!;
+    private CancellationTokenSource _cts = null!;
+    private Task _run = null!;
+
+    [SetUp]
+    public void SetUp() => Start(new ConsulOptions());
+
+    [TearDown]
+    public async Task TearDown()
+    {
+        await _cts.CancelAsync();
+        try
+        {
+            await _run.WaitAsync(Patience);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _cts.Dispose();
+        _consul.Dispose();
+    }
+
+    [Test]
+    public async Task Watch_reads_the_service_list_without_blocking_then_blocks_on_its_index()
+    {
+        var first = await _consul.NextAsync(Services);
+        first.Json("""{"web":[]}""", 10);
+        var second = await _consul.NextAsync(Services);
+
+        var set = await NextEventAsync<ServiceSetObserved>();
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Index, Is.Null);
+            Assert.That(second.Index, Is.EqualTo(10UL));
+            Assert.That(second.Request.Query["wait"], Is.EqualTo("300000ms"));
+            Assert.That(set.Services, Is.EqualTo(new[] { "web" }));
+            Assert.That(set.Index, Is.EqualTo(10UL));
+        });
+    }
+
+    [Test]
+    public async Task Watch_emits_nothing_when_a_blocking_query_times_out_unchanged()
+    {
+        await ListServices("""{"web":[]}""", 10);
+
+        (await _consul.NextAsync(Services)).Json("""{"web":[]}""", 10);
+        var third = await _consul.NextAsync(Services);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(third.Index, Is.EqualTo(10UL));
+            Assert.That(_events.Reader.TryRead(out var unexpected), Is.False, $"unexpected {unexpected}");
+        });
+    }
+
+    [Test]
+    public async Task Watch_adopts_a_new_index_without_an_event_when_the_body_is_unchanged()
+    {
+        await ListServices("""{"web":[]}""", 10);
+
+        (await _consul.NextAsync(Services)).Json("""{"web":[]}""", 15);
+        var third = await _consul.NextAsync(Services);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(third.Index, Is.EqualTo(15UL));
+            Assert.That(_events.Reader.TryRead(out var unexpected), Is.False, $"unexpected {unexpected}");
+        });
+    }
+
+    [Test]
+    public async Task Watch_resets_index_when_consul_index_goes_backwards()
+    {
+        await ListServices("""{"web":[]}""", 100);
+
+        (await _consul.NextAsync(Services)).Json("""{"web":[]}""", 7);
+        var reRead = await _consul.NextAsync(Services);
+        reRead.Json("""{"web":[]}""", 7);
+        var next = await _consul.NextAsync(Services);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(reRead.Index, Is.Null, "after the index went backwards the next read must be a full, non-blocking one");
+            Assert.That(next.Index, Is.EqualTo(7UL));
+        });
+    }
+
+    [Test]
+    public async Task Watch_reports_a_changed_service_list()
+    {
+        await ListServices("""{"web":[]}""", 10);
+
+        (await _consul.NextAsync(Services)).Json("""{"web":[],"api":[]}""", 11);
+
+        var set = await NextEventAsync<ServiceSetObserved>();
+        Assert.That(set.Services, Is.EqualTo(new[] { "api", "web" }));
+    }
+
+    [Test]
+    public async Task Watch_applies_the_service_filters_to_the_list()
+    {
+        await RestartAsync(new ConsulOptions { ExcludeServices = ["consul"], ExcludeTags = ["internal"] });
+
+        (await _consul.NextAsync(Services)).Json("""{"consul":[],"web":["http"],"admin":["internal"]}""", 10);
+
+        var set = await NextEventAsync<ServiceSetObserved>();
+        await _consul.NextAsync(HealthWeb);
+        Assert.Multiple(() =>
+        {
+            Assert.That(set.Services, Is.EqualTo(new[] { "web" }));
+            Assert.That(_watcher.WatchedServices, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task Watch_reads_each_listed_service_and_reports_its_entries()
+    {
+        await ListServices("""{"web":[]}""", 10);
+
+        var health = await _consul.NextAsync(HealthWeb);
+        health.Json(WebEntries, 12);
+        var next = await _consul.NextAsync(HealthWeb);
+
+        var read = await NextEventAsync<ServiceEntriesObserved>();
+        Assert.Multiple(() =>
+        {
+            Assert.That(health.Index, Is.Null);
+            Assert.That(next.Index, Is.EqualTo(12UL));
+            Assert.That(read.Service, Is.EqualTo("web"));
+            Assert.That(read.Index, Is.EqualTo(12UL));
+            Assert.That(read.Entries.Single().Service!.ID, Is.EqualTo("web-1"));
+        });
+    }
+
+    [Test]
+    public async Task Watch_reports_zero_instances_when_consul_says_so()
+    {
+        await ListServices("""{"web":[]}""", 10);
+        (await _consul.NextAsync(HealthWeb)).Json(WebEntries, 12);
+        await NextEventAsync<ServiceEntriesObserved>();
+
+        (await _consul.NextAsync(HealthWeb)).Json("[]", 13);
+
+        var read = await NextEventAsync<ServiceEntriesObserved>();
+        Assert.That(read.Entries, Is.Empty);
+    }
+
+    [Test]
+    public async Task Watch_does_not_report_an_acl_filtered_empty_answer_as_zero_instances()
+    {
+        await ListServices("""{"web":[]}""", 10);
+        (await _consul.NextAsync(HealthWeb)).Json(WebEntries, 12);
+        await NextEventAsync<ServiceEntriesObserved>();
+
+        var filtered = StubHttpHandler.Json("[]", "13");
+        filtered.Headers.Add("X-Consul-Results-Filtered-By-ACLs", "true");
+        (await _consul.NextAsync(HealthWeb)).Respond(filtered);
+        await _consul.NextAsync(HealthWeb);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(_events.Reader.TryRead(out var unexpected), Is.False, $"unexpected {unexpected}");
+            Assert.That(_log.WithEvent("AclFilteredEmptyIgnored").Single().Fields, Does.ContainKey("Service").WithValue("web"));
+        });
+    }
+
+    [Test]
+    public async Task Watch_stops_reading_a_service_that_leaves_the_list()
+    {
+        await ListServices("""{"web":[]}""", 10);
+        var pendingHealth = await _consul.NextAsync(HealthWeb);
+
+        (await _consul.NextAsync(Services)).Json("{}", 11);
+        await pendingHealth.Abandoned.Task.WaitAsync(Patience);
+
+        var set = await NextEventAsync<ServiceSetObserved>();
+        Assert.Multiple(() =>
+        {
+            Assert.That(set.Services, Is.Empty);
+            Assert.That(_watcher.WatchedServices, Is.Zero);
+        });
+    }
+
+    [Test]
+    public async Task Failed_query_reports_unavailable_once_then_re_reads_without_index_and_reports_recovery()
+    {
+        await ListServices("""{"web":[]}""", 10);
+
+        (await _consul.NextAsync(Services)).Respond(StubHttpHandler.Text(HttpStatusCode.InternalServerError, "No cluster leader"));
+        var retry = await _consul.NextAsync(Services);
+        retry.Respond(StubHttpHandler.Text(HttpStatusCode.InternalServerError, "No cluster leader"));
+        var secondRetry = await _consul.NextAsync(Services);
+        var down = await NextEventAsync<ConsulAvailabilityChanged>();
+        var quietWhileDown = !_events.Reader.TryPeek(out _);
+        secondRetry.Json("""{"web":[]}""", 10);
+        var afterRecovery = await _consul.NextAsync(Services);
+        var up = await NextEventAsync<ConsulAvailabilityChanged>();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(down.Available, Is.False);
+            Assert.That(down.Error, Does.Contain("No cluster leader"));
+            Assert.That(quietWhileDown, Is.True, "a second failure must not report unavailability again");
+            Assert.That(retry.Index, Is.Null, "after a failure the next read must not block");
+            Assert.That(secondRetry.Index, Is.Null);
+            Assert.That(up.Available, Is.True);
+            Assert.That(afterRecovery.Index, Is.EqualTo(10UL));
+            Assert.That(_events.Reader.TryRead(out var unexpected), Is.False, $"an unchanged answer after recovery is no change: {unexpected}");
+            Assert.That(_log.WithEvent("ConsulQueryFailed").First().Fields, Does.ContainKey("ErrorKind").WithValue(ConsulErrorKind.ServerError));
+        });
+    }
+
+    [Test]
+    public async Task Availability_returns_when_a_failing_service_watch_is_stopped()
+    {
+        await ListServices("""{"web":[]}""", 10);
+        (await _consul.NextAsync(HealthWeb)).Respond(StubHttpHandler.Text(HttpStatusCode.InternalServerError, "rpc error"));
+        var retry = await _consul.NextAsync(HealthWeb);
+        Assert.That((await NextEventAsync<ConsulAvailabilityChanged>()).Available, Is.False, "setup: the failing web watch reported Consul unavailable");
+
+        // The only failing watch goes away with its service; the watch that remains answers normally.
+        (await _consul.NextAsync(Services)).Json("{}", 11);
+        await retry.Abandoned.Task.WaitAsync(Patience);
+        await _consul.NextAsync(Services);
+
+        var up = await FirstEventWithinAsync<ConsulAvailabilityChanged>(TimeSpan.FromSeconds(1));
+
+        Assert.That(up?.Available, Is.True, "no watch is failing any more, yet Consul is never reported available again");
+    }
+
+    // ---- Helpers ------------------------------------------------------------------------------------
+
+    private void Start(ConsulOptions options)
+    {
+        options = options with
+        {
+            MinQueryInterval = TimeSpan.Zero,
+            RetryBaseDelay = TimeSpan.FromMilliseconds(1),
+            RetryMaxDelay = TimeSpan.FromMilliseconds(20),
+        };
+        _consul = new ScriptedConsul();
+        _log = new CapturingLogger<CatalogWatcher>();
+        var client = new ConsulClient(new HttpClient(_consul) { BaseAddress = new Uri("http://consul.test:8500") }, options);
+        _watcher = new CatalogWatcher(client, options, _log);
+        _events = Channel.CreateUnbounded<ConsulEvent>();
+        _cts = new CancellationTokenSource();
+        _run = _watcher.RunAsync(_events.Writer, _cts.Token);
+    }
+
+    private async Task RestartAsync(ConsulOptions options)
+    {
+        await TearDown();
+        Start(options);
+    }
+
+    /// <summary>Answers the first read of the service list and consumes the event it raises.</summary>
+    private async Task ListServices(string body, ulong index)
+    {
+        (await _consul.NextAsync(Services)).Json(body, index);
+        await NextEventAsync<ServiceSetObserved>();
+    }
+
+    /// <summary>The first event of type <typeparamref name="T"/> within <paramref name="patience"/>, skipping others; null if none came.</summary>
+    private async Task<T?> FirstEventWithinAsync<T>(TimeSpan patience)
+        where T : ConsulEvent
+    {
+        using var deadline = new CancellationTokenSource(patience);
+        try
+        {
+            while (true)
+            {
+                if (await _events.Reader.ReadAsync(deadline.Token) is T match)
+                {
+                    return match;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    private async Task<T> NextEventAsync<T>(TimeSpan? patience = null)
+        where T : ConsulEvent
+    {
+        var e = await _events.Reader.ReadAsync().AsTask().WaitAsync(patience ?? Patience);
+        return e as T ?? throw new AssertionException($"expected a {typeof(T).Name}, got {e}");
+    }
+}

@@ -2,17 +2,15 @@
 // own agent HTTP API: exactly what an operator's tooling would do against a real agent.
 import { ManagedProcess, whenReady } from './processes.mjs';
 import { devAgentDll } from './paths.mjs';
-import { freePort } from './ports.mjs';
-import { waitFor } from './wait.mjs';
 
 export class DevAgent {
+  /** Starts an agent on a port the kernel picks; it prints `dev agent listening on <address>` once it serves. */
   static async start() {
-    const port = await freePort();
-    const proc = new ManagedProcess('dev-agent', 'dotnet', [devAgentDll(), '--url', `http://127.0.0.1:${port}`], { env: childEnv() });
-    const agent = new DevAgent(proc, `http://127.0.0.1:${port}`);
+    const proc = new ManagedProcess('dev-agent', 'dotnet', [devAgentDll(), '--url', 'http://127.0.0.1:0'], { env: childEnv() });
+    const listening = proc.waitForLine(/dev agent listening on (http:\/\/\S+)/);
     proc.start();
-    await whenReady(proc, waitFor('the dev agent to answer', () => agent.get('/v1/catalog/services'), () => true, { timeout: 30_000, interval: 100 }), 30_000, 'answering HTTP');
-    return agent;
+    const [, url] = await whenReady(proc, listening, 30_000, 'listening');
+    return new DevAgent(proc, url.replace(/\/$/, ''));
   }
 
   constructor(proc, url) {
@@ -69,6 +67,11 @@ export class DevAgent {
   /** Health entries of a service, to check that the agent itself took a change. */
   health(service) {
     return this.get(`/v1/health/service/${encodeURIComponent(service)}`);
+  }
+
+  /** Replaces the agent's injected faults (see Bridge.DevAgent/Faults/FaultSettings.cs); {} clears them. */
+  faults(settings) {
+    return this.request('PUT', '/_dev/faults', settings);
   }
 
   stop() {

@@ -32,6 +32,7 @@ export class ManagedProcess {
     this.env = env;
     this.cwd = cwd;
     this.lines = [];
+    this.lineWaiters = [];
     this.child = null;
     this.exit = null;
     this.runs = 0;
@@ -60,6 +61,11 @@ export class ManagedProcess {
     return this;
   }
 
+  /** Resolves with the match of the first line of output from now on that matches `pattern`. */
+  waitForLine(pattern) {
+    return new Promise((resolve) => this.lineWaiters.push({ pattern, resolve }));
+  }
+
   get running() {
     return this.child !== null;
   }
@@ -70,6 +76,13 @@ export class ManagedProcess {
 
   record(line) {
     this.lines.push(line);
+    for (const w of [...this.lineWaiters]) {
+      const m = line.match(w.pattern);
+      if (m) {
+        this.lineWaiters.splice(this.lineWaiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
     if (this.lines.length > MAX_LINES) this.lines.splice(0, this.lines.length - MAX_LINES);
   }
 

@@ -36,8 +36,9 @@ export function useBridge({ bridgeSettings = {}, setup } = {}) {
       return [...(env.agent?.proc.tail(lines) ?? []), ...(env.bridge?.proc.tail(lines) ?? [])];
     },
 
-    scenario(name, fn, { timeout = 90_000 } = {}) {
-      test(name, { timeout }, async (t) => {
+    /** `todo`: a known bug, reported as TODO (not a failure) until it is fixed. */
+    scenario(name, fn, { timeout = 90_000, todo } = {}) {
+      test(name, { timeout, todo }, async (t) => {
         try {
           await fn(t);
         } catch (e) {

@@ -19,7 +19,8 @@ const env = useBridge({
     csds = await startCsds();
     env.onCleanup(() => csds.close());
     // A client of a service nobody has registered yet, resolving from the start: grpc-js-xds only reports a
-    // missing Listener once its 15 s does-not-exist timer fires, and this lets that run during other scenarios.
+    // missing Listener once its 15 s does-not-exist timer fires, and this lets that run during the other
+    // scenarios (its own comes last).
     ghost = clients.client('ghost');
     ghost.getChannel().getConnectivityState(true);
   },
@@ -151,20 +152,6 @@ env.scenario('a service with no healthy instance fails UNAVAILABLE, and is reach
   await assertServedBy(client, ['empty-up']);
 });
 
-env.scenario('a service that does not exist is not served, and is reachable once an instance registers', async () => {
-  // grpc-js-xds gives up on a Listener the server never sends when its 15 s timer fires (CSDS then says
-  // DOES_NOT_EXIST); its RPCs are not served. The bridge must still push the Listener once the service exists.
-  await waitFor('grpc-js-xds to report Listener ghost as DOES_NOT_EXIST', () => csds.resources(),
-    (rs) => rs.some((r) => r.type === 'Listener' && r.name === 'ghost' && r.status === 'DOES_NOT_EXIST'), { timeout: 30_000, interval: 500 });
-  const before = await runBatch(ghost, 5, { deadlineMs: 1000 });
-  assert.equal(before.failures, 5, `no RPC to an unknown service can succeed: ${before}`);
-
-  const [backend] = await env.startBackends(['ghost-1']);
-  await env.register('ghost', [backend]);
-  await waitForBackends(ghost, ['ghost-1']);
-  await assertServedBy(ghost, ['ghost-1']);
-});
-
 env.scenario('two services on one client stay independent', async () => {
   const alpha = await env.startBackends(['alpha-1', 'alpha-2']);
   const beta = await env.startBackends(['beta-1', 'beta-2']);
@@ -203,17 +190,63 @@ env.scenario('a bridge restart fails no RPC that had a healthy backend', async (
 
   const traffic = startTraffic(client, { concurrency: 4, deadlineMs: 5000 });
   await waitFor('traffic to flow', async () => traffic.tally.total, (n) => n >= 50);
-  const before = traffic.tally.total;
-  await env.bridge.crashAndRestart();
-  // The client must pick up the restarted bridge: a change made now has to reach it.
+  const beforeRestart = traffic.tally.total;
+  try {
+    // Consul fails every read of `steady` for now, so the restarted bridge cannot complete its first sync. It
+    // must hold its answers until then: anything it said from a partial catalog (a Listener set without
+    // `steady`) would make the client drop the service and fail RPCs.
+    await env.agent.faults({ Error: { Kind: 'NoLeader', PathPrefix: '/v1/health/service/steady' } });
+    await env.bridge.crashAndRestart();
+    await waitFor('the client to reconnect to the restarted bridge', () => env.bridge.connectedNodes(),
+      (nodes) => nodes.includes('restart-client'), { timeout: 30_000, interval: 200 });
+    const reconnectedAt = traffic.tally.total;
+    await waitFor('RPCs to keep flowing while the bridge waits for Consul', async () => traffic.tally.total, (n) => n >= reconnectedAt + 40);
+  } finally {
+    await env.agent.faults({});
+  }
+
+  // The client must get updates from the restarted bridge: a change made now has to reach it.
   await env.agent.deregister('steady-3');
   await waitForBackends(client, ['steady-1', 'steady-2'], { timeout: 30_000 });
   await env.register('steady', [backends[2]]);
   await waitForBackends(client, ['steady-1', 'steady-2', 'steady-3']);
   const tally = await traffic.stop();
 
-  assert.ok(tally.total - before >= 50, `RPCs kept flowing across the restart: ${tally}`);
+  assert.ok(tally.total - beforeRestart >= 50, `RPCs kept flowing across the restart: ${tally}`);
   assert.equal(tally.failures, 0, `no RPC may fail across a bridge restart: ${tally}`);
+});
+
+// grpc-js-xds 1.14.1 ignores a re-sent Listener or Cluster whose content equals one it was told is gone
+// (see /work/shared/reference/grpc-js-xds.md, "re-adding a deleted resource"). The bridge drops a service's
+// Listener and Cluster when its last instance leaves, so a running client never sees it come back.
+env.scenario('a service scaled to zero and back is reachable again by a running client', async () => {
+  const [backend] = await env.startBackends(['phoenix-1']);
+  await env.register('phoenix', [backend]);
+  const client = clients.client('phoenix', { nodeId: 'phoenix-client' });
+  try {
+    await waitForBackends(client, ['phoenix-1']);
+    await env.agent.deregister('phoenix-1');
+    await waitFor('RPCs to phoenix to fail once it has no instance', () => runBatch(client, 5, { deadlineMs: 1000 }), (t) => t.failures === t.total);
+    await env.register('phoenix', [backend]);
+    await waitForBackends(client, ['phoenix-1'], { timeout: 10_000 });
+  } finally {
+    // Its resources are DOES_NOT_EXIST while the bug stands; closing the channel drops them from CSDS.
+    client.close();
+  }
+}, { todo: 'KNOWN BUG: the bridge removes the Listener and Cluster of a service with no instances; grpc-js-xds never takes them back' });
+
+env.scenario('a service that does not exist is not served, and is reachable once an instance registers', async () => {
+  // grpc-js-xds gives up on a Listener the server never sends when its 15 s timer fires (CSDS then says
+  // DOES_NOT_EXIST); its RPCs are not served. The bridge must still push the Listener once the service exists.
+  await waitFor('grpc-js-xds to report Listener ghost as DOES_NOT_EXIST', () => csds.resources(),
+    (rs) => rs.some((r) => r.type === 'Listener' && r.name === 'ghost' && r.status === 'DOES_NOT_EXIST'), { timeout: 30_000, interval: 500 });
+  const before = await runBatch(ghost, 5, { deadlineMs: 1000 });
+  assert.equal(before.failures, 5, `no RPC to an unknown service can succeed: ${before}`);
+
+  const [backend] = await env.startBackends(['ghost-1']);
+  await env.register('ghost', [backend]);
+  await waitForBackends(ghost, ['ghost-1']);
+  await assertServedBy(ghost, ['ghost-1']);
 });
 
 env.scenario('CSDS: grpc-js-xds reports every resource ACKED, none NACKED', async () => {

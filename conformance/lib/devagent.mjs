@@ -51,6 +51,20 @@ export class DevAgent {
     });
   }
 
+  /**
+   * Registers an instance on a node of its own through the catalog API (as a node's agent would), with
+   * node meta (e.g. { zone }) and one passing-or-not check for the instance.
+   */
+  catalogRegister({ node, nodeMeta = {}, id, name, address = '127.0.0.1', port, meta = {}, weights = { passing: 1, warning: 1 }, status = 'passing' }) {
+    return this.request('PUT', '/v1/catalog/register', {
+      Node: node,
+      Address: address,
+      NodeMeta: nodeMeta,
+      Service: { ID: id, Service: name, Address: address, Port: port, Meta: meta, Weights: { Passing: weights.passing, Warning: weights.warning } },
+      Check: { CheckID: `service:${id}`, Name: `${name} check`, Status: status, ServiceID: id },
+    });
+  }
+
   deregister(id) {
     return this.request('PUT', `/v1/agent/service/deregister/${encodeURIComponent(id)}`);
   }

@@ -40,6 +40,23 @@ const SERVICES = {
     instances: [{ id: 'oddball-1', port: 24001, weights: { passing: 5, warning: 2 }, status: 'warning' }],
   },
   doomed: { meta: {}, instances: [{ id: 'doomed-1', port: 25001 }] },
+  // IPv4 and IPv6 literals are endpoints; a host name is not (proxyless clients reject it), so it is left out.
+  dual: {
+    meta: {},
+    instances: [
+      { id: 'dual-4', address: '127.0.0.2', port: 26001 },
+      { id: 'dual-6', address: '::1', port: 26002 },
+      { id: 'dual-host', address: 'dual.example.internal', port: 26003 },
+    ],
+  },
+  // Instances on two other nodes, whose node meta names their zones.
+  zoned: {
+    meta: {},
+    instances: [
+      { id: 'zoned-a', node: 'node-a', zone: 'zone-a', address: '127.0.0.3', port: 27001 },
+      { id: 'zoned-b', node: 'node-b', zone: 'zone-b', address: '127.0.0.4', port: 27002 },
+    ],
+  },
 };
 
 // Every service in the catalog, ours and any the agent has of its own (Consul lists itself as `consul`).
@@ -51,7 +68,9 @@ const env = useBridge({
   async setup(env) {
     for (const [name, service] of Object.entries(SERVICES)) {
       for (const i of service.instances) {
-        await env.agent.register({ id: i.id, name, port: i.port, meta: service.meta, weights: i.weights, status: i.status ?? 'passing' });
+        const instance = { id: i.id, name, address: i.address, port: i.port, meta: service.meta, weights: i.weights, status: i.status ?? 'passing' };
+        if (i.node) await env.agent.catalogRegister({ ...instance, node: i.node, nodeMeta: { zone: i.zone } });
+        else await env.agent.register(instance);
         if (i.maintenance) await env.agent.maintenance(i.id, true, 'conformance');
       }
     }
@@ -167,6 +186,18 @@ function checkAssignments(byName) {
   assert.deepEqual({ port: odd.port, health: odd.health, weight: odd.weight, localityWeight: odd.localityWeight },
     { port: 24001, health: 'HEALTHY', weight: 2, localityWeight: 2 }, 'oddball: a warning instance at Weights.Warning');
 
+  const dual = endpointsOf(byName.dual);
+  assert.deepEqual(dual.map((e) => [e.address, e.port, e.health]), [['127.0.0.2', 26001, 'HEALTHY'], ['::1', 26002, 'HEALTHY']],
+    'dual: IP literals of both families, the host-named instance left out');
+
+  const zoned = byName.zoned.endpoints.map((l) => ({
+    locality: { ...l.locality }, weight: l.load_balancing_weight?.value, ports: l.lb_endpoints.map((e) => e.endpoint.address.socket_address.port_value),
+  })).sort((a, b) => a.locality.zone.localeCompare(b.locality.zone));
+  assert.deepEqual(zoned, [
+    { locality: { region: datacenter, zone: 'zone-a', sub_zone: '' }, weight: 1, ports: [27001] },
+    { locality: { region: datacenter, zone: 'zone-b', sub_zone: '' }, weight: 1, ports: [27002] },
+  ], 'zoned: one locality per zone (from node meta "zone"), region = datacenter');
+
   for (const [name, port] of [['api', 22001], ['stream', 23001], ['doomed', 25001]]) {
     const eps = endpointsOf(byName[name]);
     assert.deepEqual(eps.map((e) => [e.address, e.port, e.health, e.weight, e.region]), [['127.0.0.1', port, 'HEALTHY', 1, datacenter]], `${name}: its one instance`);
@@ -262,11 +293,50 @@ env.scenario('Envoy, state of the world: CDS, EDS, LDS, RDS decode to what the b
   assert.deepEqual(endpointsOf(restored.web).map((e) => e.port), [21001, 21002], 'web-1 is back');
   ads.ack(back);
   assert.deepEqual(await ads.quietFor(QUIET_MS), [], 'silence again');
+
+  // A NACK (Envoy keeps its last good config and reports the error) must not be answered with the same
+  // version again, nor stop later updates.
+  await env.agent.check('web-2', 'fail');
+  const rejected = await ads.next();
+  assert.equal(rejected.type_url, TYPE.endpoint);
+  ads.request(TYPE.endpoint, edsNames, { version: back.version_info, nonce: rejected.nonce, errorDetail: { code: 3, message: 'conformance: rejected on purpose' } });
+  assert.deepEqual(await ads.quietFor(QUIET_MS), [], 'a NACKed version is not sent again');
+  await env.agent.check('web-2', 'pass');
+  const afterNack = await ads.next();
+  assert.equal(afterNack.type_url, TYPE.endpoint);
+  const healed = decodeAll(afterNack, TYPE.endpoint);
+  assert.deepEqual(Object.keys(healed), ['web'], 'the next change is pushed after a NACK');
+  assert.deepEqual(endpointsOf(healed.web).map((e) => e.port), [21001, 21002]);
+  ads.ack(afterNack);
+  assert.deepEqual(await ads.quietFor(QUIET_MS), [], 'silence again');
+
+  // A new service: the full cluster set (clusters before routes), then the route with its virtual host.
+  await env.agent.register({ id: 'late-1', name: 'late', port: 28001 });
+  const cdsNew = await ads.next();
+  assert.equal(cdsNew.type_url, TYPE.cluster, 'the new cluster comes first');
+  const clustersNew = decodeAll(cdsNew, TYPE.cluster);
+  assert.deepEqual(Object.keys(clustersNew).sort(), [...NAMES, 'late'].sort(), 'CDS is complete: every cluster, old and new');
+  checkCluster('late', clustersNew.late);
+  ads.ack(cdsNew);
+  const rdsNew = await ads.next();
+  assert.equal(rdsNew.type_url, TYPE.route, 'then the route that can use it');
+  const vhostsNew = decodeAll(rdsNew, TYPE.route).outbound_http.virtual_hosts.map((v) => v.name).sort();
+  assert.deepEqual(vhostsNew, [...NAMES, 'late'].sort(), 'a virtual host for the new service');
+  ads.ack(rdsNew);
+  ads.request(TYPE.endpoint, [...edsNames, 'late'].sort(), { version: afterNack.version_info, nonce: afterNack.nonce });
+  const edsNew = await ads.next();
+  assert.equal(edsNew.type_url, TYPE.endpoint);
+  const lateCla = decodeAll(edsNew, TYPE.endpoint);
+  assert.ok('late' in lateCla, 'the newly requested assignment is sent');
+  assert.deepEqual(endpointsOf(lateCla.late).map((e) => e.port), [28001]);
+  ads.ack(edsNew);
+  assert.deepEqual(await ads.quietFor(QUIET_MS), [], 'everything ACKed: silence');
 });
 
 env.scenario('Envoy, delta: wildcard CDS, a reconnect with initial_resource_versions resends nothing, a removed service is in removed_resources', async () => {
   const stub = adsStub(env.bridge.adsAddress);
   const node = envoyNode('envoy-wire-delta');
+  const names = Object.keys(await env.agent.get('/v1/catalog/services')).sort();
 
   const first = new DeltaAds(stub, node);
   env.onCleanup(() => first.close());
@@ -284,7 +354,7 @@ env.scenario('Envoy, delta: wildcard CDS, a reconnect with initial_resource_vers
     checkCluster(r.name, c);
     held[r.name] = r.version;
   }
-  assert.deepEqual(Object.keys(held).sort(), NAMES, 'wildcard: every service');
+  assert.deepEqual(Object.keys(held).sort(), names, 'wildcard: every service');
   first.ack(initial);
   assert.deepEqual(await first.quietFor(QUIET_MS), [], 'ACKed, nothing changed: silence');
   first.close();

@@ -55,6 +55,30 @@ env.scenario('traffic reaches every healthy instance', async () => {
   }
 });
 
+env.scenario('a target with a port (xds:///service:port) reaches the same instances', async () => {
+  const client = clients.client('spread:50051');
+  await waitForBackends(client, ['spread-1', 'spread-2', 'spread-3']);
+  await assertServedBy(client, ['spread-1', 'spread-2', 'spread-3']);
+});
+
+env.scenario('cluster options from service meta never make a gRPC client NACK', async () => {
+  // least_request and maglev are Envoy-only (grpc-js NACKs them); ring_hash and outlier detection it takes.
+  const options = {
+    'opts-lr': { protocol: 'grpc', lb_policy: 'least_request', connect_timeout: '250ms', outlier_consecutive_5xx: '5', outlier_interval: '10s', outlier_base_ejection_time: '30s', outlier_max_ejection_percent: '50' },
+    'opts-mg': { lb_policy: 'maglev' },
+    'opts-rh': { lb_policy: 'ring_hash', protocol: 'http2' },
+  };
+  for (const [service, meta] of Object.entries(options)) {
+    const backends = await env.startBackends([`${service}-1`, `${service}-2`]);
+    for (const b of backends) await env.agent.register({ id: b.name, name: service, port: b.port, meta });
+    const client = clients.client(service);
+    // Ring hash with no hash policy picks a random hash per RPC, so it too spreads over both.
+    await waitForBackends(client, [`${service}-1`, `${service}-2`]);
+  }
+  const clusters = (await csds.resources()).filter((r) => r.type === 'Cluster' && r.name in options);
+  assert.deepEqual(clusters.map((r) => `${r.name}:${r.status}`).sort(), Object.keys(options).map((n) => `${n}:ACKED`), 'each cluster ACKED by grpc-js-xds');
+});
+
 env.scenario('deregistration moves traffic away, and re-registration brings it back', async () => {
   const backends = await env.startBackends(['dereg-1', 'dereg-2', 'dereg-3']);
   await env.register('dereg', backends);
@@ -257,11 +281,12 @@ env.scenario('CSDS: grpc-js-xds reports every resource ACKED, none NACKED', asyn
   assert.deepEqual(notAcked, [], 'every resource must be ACKED');
 
   // And CSDS covers what the scenarios used: all four types of every service, for each node that asked.
-  const services = ['spread', 'dereg', 'checks', 'maint', 'weighted', 'warned', 'empty', 'ghost', 'alpha', 'beta', 'steady'];
+  const services = ['spread', 'opts-lr', 'opts-mg', 'opts-rh', 'dereg', 'checks', 'maint', 'weighted', 'warned', 'empty', 'ghost', 'alpha', 'beta', 'steady'];
   const held = new Set(resources.map((r) => `${r.type}/${r.name}`));
   for (const s of services) {
     for (const type of ['Listener', 'RouteConfiguration', 'Cluster', 'ClusterLoadAssignment']) {
       assert.ok(held.has(`${type}/${s}`), `CSDS lists ${type} ${s}: ${[...held].sort().join(' ')}`);
     }
   }
+  assert.ok(held.has('Listener/spread:50051'), 'CSDS lists the Listener of the target with a port (its route is spread\'s)');
 });

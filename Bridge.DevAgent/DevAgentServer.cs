@@ -76,8 +76,14 @@ public sealed partial class DevAgentServer : IAsyncDisposable
             ContentRootPath = AppContext.BaseDirectory,
             EnvironmentName = Environments.Production,
         });
+        // ASP.NET's own request logs carry query strings, and so ?token= values: only its warnings
+        // and errors reach the caller's loggers.
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggerFactory);
+        builder.Logging.AddProvider(new ForwardingLoggerProvider(loggerFactory));
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+
+        // A failed start is rethrown below with a clear message; the host's stack-trace log of it is noise.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 
         // Consul wraps its handlers in a gzip handler; clients that ask for gzip get it.
@@ -113,13 +119,13 @@ public sealed partial class DevAgentServer : IAsyncDisposable
         catch (Exception ex) when (IsAddressInUse(ex))
         {
             await app.DisposeAsync();
-            catalog.Dispose();
+            catalog.StopTimers();
             throw new IOException($"The dev agent cannot listen on {options.Url}: the address is already in use.", ex);
         }
         catch
         {
             await app.DisposeAsync();
-            catalog.Dispose();
+            catalog.StopTimers();
             throw;
         }
 
@@ -142,7 +148,7 @@ public sealed partial class DevAgentServer : IAsyncDisposable
         }
 
         await _app.StopAsync();
-        Catalog.Dispose();
+        Catalog.StopTimers();
         Log.Stopped(_logger, Address);
     }
 

@@ -60,5 +60,6 @@ internal static class BridgeGauges
                 ServingState.Of(store, cache) == s ? 1 : 0, new KeyValuePair<string, object?>("state", s.ToString().ToLowerInvariant()))),
             description: "1 for the bridge's current serving state: starting, ready, degraded or stale");
         meter.CreateObservableGauge("xds_generation", () => cache.Current.Generation, description: "Generation of the served xDS snapshot");
+        meter.CreateObservableCounter("gc_pause_seconds_total", () => GC.GetTotalPauseDuration().TotalSeconds, unit: "s", description: "Time the process spent paused for garbage collection");
     }
 }

@@ -12,7 +12,7 @@ namespace Bridge.DevAgent.Catalog;
 /// and follows the same index rules, so a blocking query sees a C# write exactly as it would see the
 /// HTTP one. Failures throw <see cref="DevAgentException"/> with Consul's status and body.
 /// </summary>
-public sealed partial class DevCatalog : IDisposable
+public sealed partial class DevCatalog
 {
     internal const string SerfHealthCheckId = "serfHealth";
     internal const string NodeMaintenanceCheckId = "_node_maintenance";
@@ -312,8 +312,8 @@ public sealed partial class DevCatalog : IDisposable
         return Write(tx => tx.BumpService(serviceName));
     }
 
-    /// <summary>Stops the TTL timers.</summary>
-    public void Dispose()
+    /// <summary>Stops the TTL timers; the owning server calls it when it stops.</summary>
+    internal void StopTimers()
     {
         lock (_gate)
         {

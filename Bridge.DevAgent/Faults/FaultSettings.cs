@@ -84,7 +84,7 @@ public sealed record ErrorFault
 [JsonConverter(typeof(JsonStringEnumConverter<BodyFaultKind>))]
 public enum BodyFaultKind
 {
-    /// <summary>Send the headers and the first half of the body, then abort the connection.</summary>
+    /// <summary>Send the headers (with the full <c>Content-Length</c>) and the first half of the body, then close the connection.</summary>
     DropMidBody,
 
     /// <summary>A complete response whose JSON stops halfway.</summary>

@@ -228,7 +228,7 @@ internal sealed class ConsulApi(
     }
 
     /// <summary>Go's <c>strconv.ParseBool</c>.</summary>
-    internal static bool TryParseGoBool(string value, out bool result)
+    private static bool TryParseGoBool(string value, out bool result)
     {
         switch (value)
         {

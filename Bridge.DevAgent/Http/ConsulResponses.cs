@@ -14,7 +14,6 @@ namespace Bridge.DevAgent.Http;
 internal sealed class ConsulResponses(FaultKnobs faults, RequestMetrics metrics)
 {
     private const long DefaultOversizedBytes = 16 * 1024 * 1024;
-    private static readonly TimeSpan DropDelay = TimeSpan.FromMilliseconds(100);
     private static readonly byte[] Padding = Enumerable.Repeat((byte)' ', 64 * 1024).ToArray();
 
     public Task WriteErrorAsync(HttpContext context, int status, string body)
@@ -77,13 +76,11 @@ internal sealed class ConsulResponses(FaultKnobs faults, RequestMetrics metrics)
                 await WriteOversizedAsync(response, body, fault.SizeBytes ?? DefaultOversizedBytes, ct);
                 break;
             case BodyFaultKind.DropMidBody:
-                // Promise the whole body, deliver half, then cut the connection. The pause lets the
-                // client take in what was sent: a reset arriving first would discard it unread.
+                // Promise the whole body and stop halfway: Kestrel then closes the connection after
+                // what was sent, so the client always reads the headers and half the JSON before the cut.
                 response.ContentLength = body.Length;
                 await response.Body.WriteAsync(body.AsMemory(0, body.Length / 2), ct);
                 await response.Body.FlushAsync(ct);
-                await Task.Delay(DropDelay, ct);
-                context.Abort();
                 break;
         }
     }

@@ -31,6 +31,13 @@ internal sealed record QueryOptions
         options = null!;
         var query = request.Query;
         var dc = query["dc"].FirstOrDefault();
+        if (query["filter"].FirstOrDefault() is { Length: > 0 })
+        {
+            // Better a clear refusal than unfiltered results a client would take as filtered.
+            error = ConsulErrors.FilterUnsupported;
+            return false;
+        }
+
         var stale = query.ContainsKey("stale");
         var consistent = query.ContainsKey("consistent");
         if (query["max_stale"].FirstOrDefault() is { Length: > 0 } maxStale)

@@ -61,7 +61,7 @@ internal sealed class TestAgent : IAsyncDisposable
         var clock = Stopwatch.StartNew();
         while (!condition())
         {
-            if (clock.Elapsed > TimeSpan.FromSeconds(5))
+            if (clock.Elapsed > TimeSpan.FromSeconds(15))
             {
                 Assert.Fail($"Timed out waiting for: {what}");
             }

@@ -127,7 +127,6 @@ public sealed class DeltaDiscoveryTests
     }
 
     [Test]
-    [Category("KnownBug")]
     public async Task First_wildcard_request_is_answered_even_when_there_are_no_clusters()
     {
         await using var server = await AdsTestServer.StartAsync();

@@ -94,7 +94,6 @@ public sealed class SotwClientKindTests
     }
 
     [Test]
-    [Category("KnownBug")]
     public async Task Grpc_node_asking_for_a_listener_named_with_a_port_gets_that_listener()
     {
         await using var server = await StartSyncedAsync();

@@ -588,7 +588,6 @@ public sealed class SotwDiscoveryTests
     }
 
     [Test]
-    [Category("KnownBug")]
     public async Task Cluster_change_is_followed_by_its_assignment_even_when_the_endpoints_are_unchanged()
     {
         await using var server = await StartSyncedAsync();

@@ -1,7 +1,10 @@
 // Proxyless gRPC clients (grpc-js-xds 1.14.1) of the bridge, and helpers that run RPCs and count outcomes.
+import { execFileSync } from 'node:child_process';
 import grpc from '@grpc/grpc-js';
 import xds from '@grpc/grpc-js-xds';
 import { ECHO_METHOD } from './backends.mjs';
+import { childEnv } from './devagent.mjs';
+import { daemonDll } from './paths.mjs';
 
 xds.register();
 
@@ -21,17 +24,23 @@ const EchoClient = grpc.makeGenericClientConstructor({
   },
 }, 'Echo');
 
-/** A grpc bootstrap per the reference: insecure channel creds, a node with a locality (required). */
+/**
+ * The bootstrap a user would deploy: what `consul-xds-bridge bootstrap grpc --node-id <id>` prints for this
+ * bridge, with an optional zone and extra node metadata layered on top.
+ */
+const printed = new Map();
 export function bootstrap({ adsAddress, nodeId, zone = '', metadata = {} }) {
-  return {
-    xds_servers: [{ server_uri: adsAddress, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-    node: {
-      id: nodeId,
-      cluster: 'conformance',
-      locality: zone ? { zone } : {},
-      metadata: { 'bridge.client_kind': 'grpc', ...metadata },
-    },
-  };
+  const key = `${adsAddress} ${nodeId}`;
+  if (!printed.has(key)) {
+    const out = execFileSync('dotnet', [daemonDll(), 'bootstrap', 'grpc', '--node-id', nodeId, '--xds-address', adsAddress], {
+      env: childEnv(), encoding: 'utf8', timeout: 30_000,
+    });
+    printed.set(key, out);
+  }
+  const b = JSON.parse(printed.get(key));
+  if (zone) b.node.locality = { ...b.node.locality, zone };
+  b.node.metadata = { ...b.node.metadata, ...metadata };
+  return b;
 }
 
 /**
@@ -65,6 +74,17 @@ export class ClientFactory {
   closeAll() {
     for (const c of this.clients.splice(0)) c.close();
   }
+}
+
+/** Clients over the process-wide XdsClient whose bootstrap is already in GRPC_XDS_BOOTSTRAP_CONFIG (see rpc-app.mjs). */
+export function ClientFactoryFromEnvironment() {
+  return {
+    client(service) {
+      const client = new EchoClient(`xds:///${service}`, grpc.credentials.createInsecure());
+      client.service = service;
+      return client;
+    },
+  };
 }
 
 /** One RPC; resolves to the backend's name, or `ERR <CODE>` (never rejects). */

@@ -3,11 +3,15 @@
 // backend answered, or which status code came back. Scenarios share one agent and one bridge and run in
 // order; each uses its own services so that none depends on another's leftovers.
 import assert from 'node:assert/strict';
-import { ClientFactory, runBatch, startTraffic } from '../lib/clients.mjs';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ClientFactory, bootstrap, runBatch, startTraffic } from '../lib/clients.mjs';
 import { startCsds } from '../lib/csds.mjs';
 import { useBridge } from '../lib/suite.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
+const libDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../lib');
 let clients;
 let csds;
 let ghost;
@@ -25,6 +29,14 @@ const env = useBridge({
     ghost.getChannel().getConnectivityState(true);
   },
 });
+
+/** Runs a Node script to its end; resolves to its exit status and output. */
+function runNode(args, env) {
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 }, (error, stdout, stderr) =>
+      resolve({ status: error ? (error.code ?? 1) : 0, signal: error?.signal, stdout, stderr }));
+  });
+}
 
 /** Waits until a batch of RPCs is served by exactly `expected` backends, without failures. */
 function waitForBackends(client, expected, { batch = 30, timeout = 20_000 } = {}) {
@@ -77,6 +89,21 @@ env.scenario('cluster options from service meta never make a gRPC client NACK', 
   }
   const clusters = (await csds.resources()).filter((r) => r.type === 'Cluster' && r.name in options);
   assert.deepEqual(clusters.map((r) => `${r.name}:${r.status}`).sort(), Object.keys(options).map((n) => `${n}:ACKED`), 'each cluster ACKED by grpc-js-xds');
+});
+
+env.scenario('an application whose service has outlier-detection meta keeps running past several intervals', async () => {
+  const backends = await env.startBackends(['outlier-1', 'outlier-2']);
+  const meta = { outlier_consecutive_5xx: '3', outlier_interval: '1s', outlier_base_ejection_time: '5s', outlier_max_ejection_percent: '50' };
+  for (const b of backends) await env.agent.register({ id: b.name, name: 'outlier', port: b.port, meta });
+  // Its own process: an uncaught exception inside grpc-js (e.g. in the ejection timer) ends a real application.
+  // (Asynchronously: the backends live in this process and must keep answering.)
+  const app = await runNode([path.join(libDir, 'rpc-app.mjs'), 'outlier', '4500'], {
+    GRPC_XDS_BOOTSTRAP_CONFIG: JSON.stringify(bootstrap({ adsAddress: env.bridge.adsAddress, nodeId: 'outlier-app' })),
+  });
+  assert.equal(app.status, 0, `the application must survive 4 outlier-detection intervals; it exited ${app.status} (${app.signal ?? 'no signal'}):\n${app.stderr}`);
+  const tally = JSON.parse(app.stdout.trim().split('\n').at(-1));
+  assert.ok(tally.total > 0 && !Object.keys(tally.by).some((k) => k.startsWith('ERR')), `its RPCs succeed: ${app.stdout}`);
+  assert.deepEqual(Object.keys(tally.by).sort(), ['outlier-1', 'outlier-2'], `both instances serve it: ${app.stdout}`);
 });
 
 env.scenario('deregistration moves traffic away, and re-registration brings it back', async () => {
@@ -241,23 +268,21 @@ env.scenario('a bridge restart fails no RPC that had a healthy backend', async (
 });
 
 // grpc-js-xds 1.14.1 ignores a re-sent Listener or Cluster whose content equals one it was told is gone
-// (see /work/shared/reference/grpc-js-xds.md, "re-adding a deleted resource"). The bridge drops a service's
-// Listener and Cluster when its last instance leaves, so a running client never sees it come back.
+// (/work/shared/reference/grpc-js-xds.md, "re-adding a deleted resource"), and the bridge leaves a service
+// with no instances out of its LDS and CDS answers. The bridge's bootstrap asks the client to ignore such
+// deletions (ignore_resource_deletion), so the service's empty assignment fails RPCs until it is back.
 env.scenario('a service scaled to zero and back is reachable again by a running client', async () => {
   const [backend] = await env.startBackends(['phoenix-1']);
   await env.register('phoenix', [backend]);
   const client = clients.client('phoenix', { nodeId: 'phoenix-client' });
-  try {
-    await waitForBackends(client, ['phoenix-1']);
-    await env.agent.deregister('phoenix-1');
-    await waitFor('RPCs to phoenix to fail once it has no instance', () => runBatch(client, 5, { deadlineMs: 1000 }), (t) => t.failures === t.total);
-    await env.register('phoenix', [backend]);
-    await waitForBackends(client, ['phoenix-1'], { timeout: 10_000 });
-  } finally {
-    // Its resources are DOES_NOT_EXIST while the bug stands; closing the channel drops them from CSDS.
-    client.close();
-  }
-}, { todo: 'KNOWN BUG: the bridge removes the Listener and Cluster of a service with no instances; grpc-js-xds never takes them back' });
+  await waitForBackends(client, ['phoenix-1']);
+  await env.agent.deregister('phoenix-1');
+  await waitFor('RPCs to phoenix to fail UNAVAILABLE once it has no instance', () => runBatch(client, 5, { deadlineMs: 1000 }),
+    (t) => t.allFailedWith('UNAVAILABLE'));
+  await env.register('phoenix', [backend]);
+  await waitForBackends(client, ['phoenix-1']);
+  await assertServedBy(client, ['phoenix-1']);
+});
 
 env.scenario('a service that does not exist is not served, and is reachable once an instance registers', async () => {
   // grpc-js-xds gives up on a Listener the server never sends when its 15 s timer fires (CSDS then says
@@ -281,7 +306,7 @@ env.scenario('CSDS: grpc-js-xds reports every resource ACKED, none NACKED', asyn
   assert.deepEqual(notAcked, [], 'every resource must be ACKED');
 
   // And CSDS covers what the scenarios used: all four types of every service, for each node that asked.
-  const services = ['spread', 'opts-lr', 'opts-mg', 'opts-rh', 'dereg', 'checks', 'maint', 'weighted', 'warned', 'empty', 'ghost', 'alpha', 'beta', 'steady'];
+  const services = ['spread', 'opts-lr', 'opts-mg', 'opts-rh', 'dereg', 'checks', 'maint', 'weighted', 'warned', 'empty', 'ghost', 'alpha', 'beta', 'steady', 'phoenix'];
   const held = new Set(resources.map((r) => `${r.type}/${r.name}`));
   for (const s of services) {
     for (const type of ['Listener', 'RouteConfiguration', 'Cluster', 'ClusterLoadAssignment']) {

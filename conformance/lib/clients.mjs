@@ -77,7 +77,7 @@ export class ClientFactory {
 }
 
 /** Clients over the process-wide XdsClient whose bootstrap is already in GRPC_XDS_BOOTSTRAP_CONFIG (see rpc-app.mjs). */
-export function ClientFactoryFromEnvironment() {
+export function processWideClients() {
   return {
     client(service) {
       const client = new EchoClient(`xds:///${service}`, grpc.credentials.createInsecure());

@@ -10,27 +10,28 @@ process.on('exit', () => {
 
 const MAX_LINES = 3000;
 
-/** JSON console log lines (the daemon's format when redirected) shortened to time, level, category, message. */
+/** A JSON log line (the daemon's format when its output is redirected) shortened to time, level, category, message. */
 function condense(line) {
   if (!line.startsWith('{')) return line;
   try {
     const e = JSON.parse(line);
-    if (typeof e.Message !== 'string') return line;
-    const category = String(e.Category ?? '').split('.').pop();
-    const exception = e.Exception ? ` | ${String(e.Exception).split('\n')[0]}` : '';
-    return `${e.Timestamp ?? ''} ${e.LogLevel ?? ''} ${category}[${e.EventId ?? ''}]: ${e.Message}${exception}`;
+    const message = e.message ?? e.Message;
+    if (typeof message !== 'string') return line;
+    const category = String(e.category ?? e.Category ?? '').split('.').pop();
+    const exception = e.exception ?? e.Exception;
+    const first = exception ? ` | ${String(typeof exception === 'string' ? exception : JSON.stringify(exception)).split('\n')[0]}` : '';
+    return `${e.timestamp ?? e.Timestamp ?? ''} ${e.level ?? e.LogLevel ?? ''} ${category}[${e.eventId ?? e.EventId ?? ''}]: ${message}${first}`;
   } catch {
     return line;
   }
 }
 
 export class ManagedProcess {
-  constructor(name, command, args, { env = process.env, cwd } = {}) {
+  constructor(name, command, args, { env = process.env } = {}) {
     this.name = name;
     this.command = command;
     this.args = args;
     this.env = env;
-    this.cwd = cwd;
     this.lines = [];
     this.lineWaiters = [];
     this.child = null;
@@ -43,7 +44,7 @@ export class ManagedProcess {
     this.runs += 1;
     const run = this.runs;
     this.note(`start #${run}: ${this.command} ${this.args.join(' ')}`);
-    const child = spawn(this.command, this.args, { env: this.env, cwd: this.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.command, this.args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     live.add(child);
     for (const [stream, tag] of [[child.stdout, 'out'], [child.stderr, 'err']]) {
@@ -64,10 +65,6 @@ export class ManagedProcess {
   /** Resolves with the match of the first line of output from now on that matches `pattern`. */
   waitForLine(pattern) {
     return new Promise((resolve) => this.lineWaiters.push({ pattern, resolve }));
-  }
-
-  get running() {
-    return this.child !== null;
   }
 
   note(text) {

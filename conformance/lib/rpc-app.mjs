@@ -2,10 +2,10 @@
 // takes the whole application down). Usage, with GRPC_XDS_BOOTSTRAP_CONFIG set:
 //   node lib/rpc-app.mjs <service> <milliseconds>
 // Makes RPCs to xds:///<service> for that long and prints the outcome tally as one JSON line.
-import { ClientFactoryFromEnvironment, startTraffic } from './clients.mjs';
+import { processWideClients, startTraffic } from './clients.mjs';
 
 const [service, ms] = process.argv.slice(2);
-const client = ClientFactoryFromEnvironment().client(service);
+const client = processWideClients().client(service);
 const traffic = startTraffic(client, { concurrency: 2, deadlineMs: 3000 });
 await new Promise((resolve) => setTimeout(resolve, Number(ms)));
 const tally = await traffic.stop();

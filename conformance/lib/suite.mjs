@@ -21,11 +21,9 @@ export function useBridge({ bridgeSettings = {}, setup } = {}) {
       return started;
     },
 
-    /** Registers each backend as an instance of `service` (instance ID = backend name). */
-    async register(service, backends, options = {}) {
-      for (const b of backends) {
-        await env.agent.register({ id: b.name, name: service, port: b.port, ...(options[b.name] ?? options.all ?? {}) });
-      }
+    /** Registers each backend as a passing instance of `service` (instance ID = backend name). */
+    async register(service, backends) {
+      for (const b of backends) await env.agent.register({ id: b.name, name: service, port: b.port });
     },
 
     onCleanup(fn) {

@@ -70,6 +70,7 @@ internal abstract class AdsStream<TRequest, TResponse>
         }
 
         var reason = "client closed the stream";
+        using var scope = Logger.BeginScope(new StreamScope(this, _handle.Id, peer));
         try
         {
             await using var pump = new RequestPump<TRequest>(_requests, Options.RequestQueueLength, ct);
@@ -156,5 +157,30 @@ internal abstract class AdsStream<TRequest, TResponse>
         }
 
         Apply(request, typeUrl);
+    }
+
+    /// <summary>Every log line written while serving a stream carries its id, peer and node id (once known).</summary>
+    private sealed class StreamScope(AdsStream<TRequest, TResponse> stream, long id, string peer) : IReadOnlyList<KeyValuePair<string, object?>>
+    {
+        public int Count => 3;
+
+        public KeyValuePair<string, object?> this[int index] => index switch
+        {
+            0 => new("StreamId", id),
+            1 => new("Peer", peer),
+            _ => new("NodeId", stream.NodeId),
+        };
+
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                yield return this[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public override string ToString() => $"stream {id} node {stream.NodeId} from {peer}";
     }
 }

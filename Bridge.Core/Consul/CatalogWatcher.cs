@@ -38,7 +38,7 @@ internal sealed class CatalogWatcher
         _filters = options;
         _logger = logger;
         _time = time ?? TimeProvider.System;
-        _slots = Math.Max(1, options.MaxConcurrentQueries);
+        _slots = Math.Max(1, options.EffectiveMaxConcurrentQueries);
         _inFlight = new SemaphoreSlim(_slots);
     }
 

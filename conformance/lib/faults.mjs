@@ -186,3 +186,45 @@ export class Summary {
 export function servedBy(outcomes) {
   return [...new Set(outcomes.filter((o) => !o.startsWith('ERR ')))].sort();
 }
+
+/**
+ * An HTTP relay in front of the dev agent that drops `Accept-Encoding`, so Consul's answers reach the bridge
+ * uncompressed, with their Content-Length. The dev agent gzips for any client that asks (as Consul does) and
+ * the bridge always asks; gzipped, a `DropMidBody` answer arrives as a complete stream of half the JSON and an
+ * oversized one without a length. Through the relay the cut is a real one (the bridge's socket is destroyed
+ * short of the promised length) and the length is declared. Anything the agent does to a connection (an
+ * abort, a close) the relay does to the bridge's.
+ */
+export async function startPlainRelay(upstreamUrl) {
+  const http = await import('node:http');
+  const upstream = new URL(upstreamUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  const server = http.createServer((req, res) => {
+    const headers = { ...req.headers, host: upstream.host };
+    delete headers['accept-encoding'];
+    const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent }, (answer) => {
+      res.writeHead(answer.statusCode, answer.headers);
+      answer.pipe(res);
+      answer.on('aborted', () => res.destroy());
+      answer.on('error', () => res.destroy());
+      answer.on('end', () => {
+        if (!answer.complete) res.destroy();
+      });
+    });
+    out.on('error', () => res.destroy());
+    res.on('close', () => {
+      if (!res.writableFinished) out.destroy();
+    });
+    req.pipe(out);
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      agent.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ClientFactory, runBatch } from '../lib/clients.mjs';
-import { ReadinessLog, Summary, Traffic, consulErrors, devControl, servedBy } from '../lib/faults.mjs';
+import { ReadinessLog, Summary, Traffic, consulErrors, devControl, servedBy, startPlainRelay } from '../lib/faults.mjs';
 import { useBridge } from '../lib/suite.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
@@ -94,11 +94,13 @@ async function finish(s, row) {
  * Runs a scenario so that a failure still records its row (marked FAILED) and stops its traffic: the
  * summary then shows every scenario however it ended.
  */
-function faultScenario(title, label, body, options) {
+function faultScenario(title, label, body, { setup, ...options } = {}) {
   env.scenario(title, async (t) => {
     let s;
+    let teardown;
     const row = { scenario: label };
     try {
+      teardown = await setup?.();
       s = await prepare(label);
       await body(s, row, t);
     } catch (e) {
@@ -113,6 +115,7 @@ function faultScenario(title, label, body, options) {
       } else {
         summary.record(row);
       }
+      await teardown?.();
     }
   }, options);
 }
@@ -141,16 +144,28 @@ faultScenario('index reset (snapshot restore): no RPC fails, and the next change
   assert.ok(before > 20, `the catalog has a high index to drop from (${before})`);
   const t0 = Date.now();
   await devControl.resetIndex(env.agent, 2);
-  // Blocking queries return at once with the low index; the watcher must start over from there.
-  await delay(1000);
+  // Blocking queries return at once with the low index; the watcher must start over from there. A watcher
+  // that went back to blocking on the old, higher index would see nothing before its 5 s wait ran out, that
+  // is at least 3.5 s after the changes below.
+  await delay(1500);
   const since = Date.now();
+  // Two changes: one to an instance (the service's watch) and a new service (the service list's watch).
+  const [fresh] = await env.startBackends([`${s.name}-new-1`]);
+  const newService = (async () => {
+    const at = Date.now();
+    await env.register(`${s.name}-new`, [fresh]);
+    await waitFor(`the bridge to list ${s.name}-new`, () => env.bridge.admin('/debug/catalog'),
+      ({ body }) => body.services.some((x) => x.name === `${s.name}-new` && x.instances.length === 1), { timeout: 15_000, interval: 25 });
+    return Date.now() - at;
+  })();
   row.followMs = await followDeregistration(s);
-  // A watcher still blocking on the old, higher index would only see the change when its 5 s wait ran out.
+  const newServiceMs = await newService;
   assert.ok(row.followMs < WAIT_MS / 2, `the change after the index reset reached the traffic in ${row.followMs} ms, not within half the ${WAIT_MS} ms wait`);
+  assert.ok(newServiceMs < WAIT_MS / 2, `a service registered after the index reset was listed in ${newServiceMs} ms, not within half the ${WAIT_MS} ms wait`);
   assertWindow(s, t0, since, 'across the index reset');
   // Consul answered every query: nothing here is a failure of Consul.
   assert.deepEqual(s.readiness.seen(t0), ['ready'], 'readiness stays ready across an index reset');
-  row.note = `index ${before} -> 2`;
+  row.note = `index ${before} -> 2; a new service listed in ${(newServiceMs / 1000).toFixed(2)} s`;
 }, { timeout: 40_000 });
 
 faultScenario('leader loss (500 No cluster leader on every query for 10 s): no RPC fails, degraded then ready', 'leader-loss', async (s, row) => {
@@ -231,6 +246,15 @@ faultScenario('bridge restarted while Consul is down serves its state file (stal
   const ready = await env.bridge.admin('/readyz');
   assert.equal(ready.body.status, 'stale', `/readyz: ${JSON.stringify(ready.body)}`);
   assert.ok(ready.body.instances >= 2, `the stale catalog has instances: ${JSON.stringify(ready.body)}`);
+  // An application starting now, while Consul is still down, gets the saved endpoints too.
+  const fresh = clients.client(s.name, { nodeId: `${s.name}-fresh-client` });
+  try {
+    const first = await waitFor(`a new client to reach ${s.name} from the stale catalog`, () => runBatch(fresh, 20),
+      (t) => t.failures === 0 && t.backends.length === 2, { timeout: 20_000 });
+    assert.deepEqual(first.backends, [`${s.name}-1`, `${s.name}-2`]);
+  } finally {
+    fresh.close();
+  }
   await s.traffic.flow(100);
 
   await devControl.clearFaults(env.agent);
@@ -243,28 +267,23 @@ faultScenario('bridge restarted while Consul is down serves its state file (stal
   row.note = `stale from restart, ${s.traffic.tally(t0, end).total} RPCs with Consul down`;
 }, { timeout: 80_000 });
 
-const BODY_FAULTS = [
-  { Kind: 'Truncated' },
-  { Kind: 'Garbage' },
-  { Kind: 'WrongTypes' },
-  { Kind: 'DropMidBody' },
-  // Over the bridge's 64 MiB Consul:MaxResponseBytes: refused.
-  { Kind: 'Oversized', SizeBytes: 80 * 1024 * 1024 },
-];
-
-faultScenario('malformed answers (truncated, garbage, wrong types, cut mid-body, oversized): no RPC fails, no endpoint withdrawn', 'malformed', async (s, row, t) => {
+/**
+ * Sends each body fault in turn for the next `Count` /v1 JSON answers (6 unless given), whichever queries get
+ * them: waking the service's watch (and the service list's, whose index a touch moves too) spends them at once,
+ * then on their retries. Each must show as failed queries and a `degraded` spell, never as a lost endpoint.
+ */
+async function sendBodyFaults(s, row, t, faults) {
   const marks = [];
-  for (const fault of BODY_FAULTS) {
+  for (const fault of faults) {
     const errorsBefore = await consulErrors(env.bridge);
     const t0 = Date.now();
-    // The next six /v1 JSON answers, whichever query gets them; waking the service's watch (and the service
-    // list's, whose index a touch moves too) spends them at once, then on their retries.
-    await env.agent.faults({ Body: { ...fault, Count: 6 } });
+    const count = fault.Count ?? 6;
+    await env.agent.faults({ Body: { Count: count, ...fault } });
     await devControl.touch(env.agent, s.name);
-    await waitFor(`the six ${fault.Kind} answers to be sent`, () => devControl.faultsInForce(env.agent), (f) => !f.Body,
-      { timeout: WAIT_MS + 5000, interval: 50 });
+    await waitFor(`the ${count} ${fault.Kind} answers to be sent`, () => devControl.faultsInForce(env.agent), (f) => !f.Body,
+      { timeout: 20_000, interval: 50 });
     const errors = await waitFor(`the bridge to count the ${fault.Kind} answers as failed queries`, async () => (await consulErrors(env.bridge)) - errorsBefore,
-      (n) => n >= 6, { timeout: 5000 });
+      (n) => n >= count, { timeout: 5000 });
     const readyAt = await s.readiness.until('ready', { since: Date.now(), timeout: 10_000 });
     const end = Date.now();
     await s.traffic.flow(20);
@@ -276,6 +295,28 @@ faultScenario('malformed answers (truncated, garbage, wrong types, cut mid-body,
     marks.push(`${fault.Kind} ${((readyAt - t0) / 1000).toFixed(1)} s`);
     row.readyMs = Math.max(row.readyMs ?? 0, readyAt - t0);
   }
+  return marks;
+}
+
+/** Asserts that the bridge still holds both of the scenario's instances. */
+async function assertBothHeld(s) {
+  const catalog = (await env.bridge.admin('/debug/catalog')).body;
+  const instances = catalog.services.find((x) => x.name === s.name)?.instances.map((i) => i.serviceId).sort();
+  assert.deepEqual(instances, [`${s.name}-1`, `${s.name}-2`], 'the bridge still holds both instances');
+}
+
+faultScenario('malformed answers (truncated, garbage, wrong types, cut mid-body, oversized): no RPC fails, no endpoint withdrawn', 'malformed', async (s, row, t) => {
+  const marks = await sendBodyFaults(s, row, t, [
+    { Kind: 'Truncated' },
+    { Kind: 'Garbage' },
+    { Kind: 'WrongTypes' },
+    // Gzipped (the bridge asks for gzip, the agent, like Consul, obliges), this arrives as a complete stream
+    // of half the JSON: see the uncompressed scenario below for a real cut.
+    { Kind: 'DropMidBody' },
+    // Over the bridge's 64 MiB Consul:MaxResponseBytes: refused. Gzipped, it has no Content-Length, so the
+    // bridge only finds out after inflating 64 MiB, a second or more each: four of these are plenty.
+    { Kind: 'Oversized', SizeBytes: 80 * 1024 * 1024, Count: 4 },
+  ]);
 
   // Big but valid and under the limit: an answer like any other, no failure at all.
   const errorsBefore = await consulErrors(env.bridge);
@@ -284,12 +325,40 @@ faultScenario('malformed answers (truncated, garbage, wrong types, cut mid-body,
   await waitFor('the two 16 MiB answers to be sent', () => devControl.faultsInForce(env.agent), (f) => !f.Body, { timeout: 2 * WAIT_MS + 5000, interval: 100 });
   assert.equal(await consulErrors(env.bridge) - errorsBefore, 0, 'a 16 MiB answer (under Consul:MaxResponseBytes) is taken');
 
-  const catalog = (await env.bridge.admin('/debug/catalog')).body;
-  const instances = catalog.services.find((x) => x.name === s.name)?.instances.map((i) => i.serviceId).sort();
-  assert.deepEqual(instances, [`${s.name}-1`, `${s.name}-2`], 'the bridge still holds both instances');
+  await assertBothHeld(s);
   row.followMs = await followDeregistration(s);
   row.note = `time to ready from fault start: ${marks.join(', ')}`;
 }, { timeout: 90_000 });
+
+/**
+ * Points the bridge at an uncompressing relay in front of the agent for the duration of a scenario: same
+ * process arguments but `Consul:Address`, same ADS port (so the suite's clients need nothing new), same state
+ * file. Returns the teardown, which puts the bridge back on the agent itself.
+ */
+async function bridgeThroughPlainRelay() {
+  const relay = await startPlainRelay(env.agent.url);
+  const direct = env.bridge.proc.args;
+  const via = (address) => direct.map((a) => (a.startsWith('--Consul:Address=') ? `--Consul:Address=${address}` : a));
+  await env.bridge.stop();
+  env.bridge.proc.args = via(relay.url);
+  await env.bridge.launch();
+  return async () => {
+    await env.bridge.stop();
+    env.bridge.proc.args = direct;
+    await relay.close();
+    await env.bridge.launch();
+  };
+}
+
+faultScenario('malformed answers, uncompressed: a connection cut mid-body and a declared oversized length lose no endpoint', 'malformed-plain', async (s, row, t) => {
+  const marks = await sendBodyFaults(s, row, t, [
+    { Kind: 'DropMidBody' },
+    { Kind: 'Oversized', SizeBytes: 80 * 1024 * 1024 },
+  ]);
+  await assertBothHeld(s);
+  row.followMs = await followDeregistration(s);
+  row.note = `through a relay without gzip; ready from fault start: ${marks.join(', ')}`;
+}, { timeout: 60_000, setup: bridgeThroughPlainRelay });
 
 test('summary (TAP diagnostics)', (t) => {
   for (const line of summary.lines()) t.diagnostic(line);

@@ -188,23 +188,56 @@ export function servedBy(outcomes) {
 }
 
 /**
- * An HTTP relay in front of the dev agent that drops `Accept-Encoding`, so Consul's answers reach the bridge
- * uncompressed, with their Content-Length. The dev agent gzips for any client that asks (as Consul does) and
- * the bridge always asks; gzipped, a `DropMidBody` answer arrives as a complete stream of half the JSON and an
- * oversized one without a length. Through the relay the cut is a real one (the bridge's socket is destroyed
- * short of the promised length) and the length is declared. Anything the agent does to a connection (an
- * abort, a close) the relay does to the bridge's.
+ * An HTTP relay in front of the dev agent, for answers the agent's own knobs cannot give:
+ *
+ * - `plain = true` drops `Accept-Encoding`, so answers reach the bridge uncompressed, with their Content-Length.
+ *   The agent gzips for any client that asks (as Consul does) and the bridge always asks; gzipped, a
+ *   `DropMidBody` answer arrives as a complete stream of half the JSON, and an oversized one without a length.
+ *   Uncompressed, the cut is real (the bridge's socket is destroyed short of the promised length) and the
+ *   length is declared.
+ * - `corruptGzip(count, pathPrefix)` damages the next `count` gzipped bodies whose path starts with
+ *   `pathPrefix`: every byte after the 10-byte gzip header is flipped, as a broken middlebox or a bad NIC
+ *   would leave it. The HTTP framing stays intact; only inflating the body fails.
+ *
+ * Anything the agent does to a connection (an abort, a close) the relay does to the bridge's.
  */
-export async function startPlainRelay(upstreamUrl) {
+export async function startRelay(upstreamUrl, { plain = false } = {}) {
   const http = await import('node:http');
+  const { Transform } = await import('node:stream');
   const upstream = new URL(upstreamUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  const relay = {
+    plain,
+    pending: [],
+    corrupted: [],
+    corruptGzip(count, pathPrefix = '/v1/') {
+      relay.pending.push({ left: count, pathPrefix });
+    },
+  };
+  const takeCorruption = (path) => {
+    const c = relay.pending.find((p) => p.left > 0 && path.startsWith(p.pathPrefix));
+    if (!c) return false;
+    c.left -= 1;
+    relay.corrupted.push(path);
+    return true;
+  };
+  const flipAfterHeader = () => {
+    let offset = 0;
+    return new Transform({
+      transform(chunk, _, done) {
+        const out = Buffer.from(chunk);
+        for (let i = 0; i < out.length; i++, offset++) if (offset >= 10) out[i] ^= 0x5a;
+        done(null, out);
+      },
+    });
+  };
   const server = http.createServer((req, res) => {
     const headers = { ...req.headers, host: upstream.host };
-    delete headers['accept-encoding'];
+    if (relay.plain) delete headers['accept-encoding'];
     const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent }, (answer) => {
       res.writeHead(answer.statusCode, answer.headers);
-      answer.pipe(res);
+      const corrupt = answer.headers['content-encoding'] === 'gzip' && takeCorruption(req.url);
+      (corrupt ? answer.pipe(flipAfterHeader()) : answer).pipe(res);
       answer.on('aborted', () => res.destroy());
       answer.on('error', () => res.destroy());
       answer.on('end', () => {
@@ -219,12 +252,11 @@ export async function startPlainRelay(upstreamUrl) {
   });
   server.keepAliveTimeout = 65_000;
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      agent.destroy();
-      server.close(() => resolve());
-    }),
-  };
+  relay.url = `http://127.0.0.1:${server.address().port}`;
+  relay.close = () => new Promise((resolve) => {
+    server.closeAllConnections();
+    agent.destroy();
+    server.close(() => resolve());
+  });
+  return relay;
 }

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ClientFactory, runBatch } from '../lib/clients.mjs';
-import { ReadinessLog, Summary, Traffic, consulErrors, devControl, servedBy, startPlainRelay } from '../lib/faults.mjs';
+import { ReadinessLog, Summary, Traffic, consulErrors, devControl, servedBy, startRelay } from '../lib/faults.mjs';
 import { useBridge } from '../lib/suite.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
@@ -104,7 +104,7 @@ function faultScenario(title, label, body, { setup, ...options } = {}) {
       s = await prepare(label);
       await body(s, row, t);
     } catch (e) {
-      row.note = `FAILED: ${String(e.message).split('\n')[0].slice(0, 100)}`;
+      if (!row.note?.startsWith('KNOWN BUG')) row.note = `FAILED: ${String(e.message).split('\n')[0].slice(0, 100)}`;
       throw e;
     } finally {
       await devControl.clearFaults(env.agent).catch(() => {});
@@ -331,24 +331,28 @@ faultScenario('malformed answers (truncated, garbage, wrong types, cut mid-body,
 }, { timeout: 90_000 });
 
 /**
- * Points the bridge at an uncompressing relay in front of the agent for the duration of a scenario: same
+ * Points the bridge at a relay in front of the agent (see startRelay) for the duration of a scenario: same
  * process arguments but `Consul:Address`, same ADS port (so the suite's clients need nothing new), same state
- * file. Returns the teardown, which puts the bridge back on the agent itself.
+ * file. The teardown puts the bridge back on the agent itself, relaunching it whatever became of it.
  */
-async function bridgeThroughPlainRelay() {
-  const relay = await startPlainRelay(env.agent.url);
-  const direct = env.bridge.proc.args;
-  const via = (address) => direct.map((a) => (a.startsWith('--Consul:Address=') ? `--Consul:Address=${address}` : a));
-  await env.bridge.stop();
-  env.bridge.proc.args = via(relay.url);
-  await env.bridge.launch();
+function bridgeThroughRelay(options) {
   return async () => {
+    relay = await startRelay(env.agent.url, options);
+    const direct = env.bridge.proc.args;
     await env.bridge.stop();
-    env.bridge.proc.args = direct;
-    await relay.close();
+    env.bridge.proc.args = direct.map((a) => (a.startsWith('--Consul:Address=') ? `--Consul:Address=${relay.url}` : a));
     await env.bridge.launch();
+    return async () => {
+      await env.bridge.stop();
+      env.bridge.proc.args = direct;
+      await relay.close();
+      relay = undefined;
+      await env.bridge.launch();
+    };
   };
 }
+
+let relay;
 
 faultScenario('malformed answers, uncompressed: a connection cut mid-body and a declared oversized length lose no endpoint', 'malformed-plain', async (s, row, t) => {
   const marks = await sendBodyFaults(s, row, t, [
@@ -358,7 +362,50 @@ faultScenario('malformed answers, uncompressed: a connection cut mid-body and a 
   await assertBothHeld(s);
   row.followMs = await followDeregistration(s);
   row.note = `through a relay without gzip; ready from fault start: ${marks.join(', ')}`;
-}, { timeout: 60_000, setup: bridgeThroughPlainRelay });
+}, { timeout: 60_000, setup: bridgeThroughRelay({ plain: true }) });
+
+/** Waits until the relay has damaged `count` answers whose path starts with `prefix`. */
+function relayCorrupted(count, prefix) {
+  return waitFor(`${count} corrupt gzip answers to ${prefix}`, async () => relay.corrupted.filter((p) => p.startsWith(prefix)).length,
+    (n) => n >= count, { timeout: WAIT_MS + 5000, interval: 50 });
+}
+
+faultScenario('a gzip body that does not inflate is a failed query like any other: the bridge keeps watching and keeps running', 'corrupt-gzip', async (s, row, t) => {
+  const problems = [];
+  // A service's own answers, three times: the watch must retry and then follow the next change.
+  const t0 = Date.now();
+  relay.corruptGzip(3, `/v1/health/service/${s.name}`);
+  await devControl.touch(env.agent, s.name);
+  await relayCorrupted(1, `/v1/health/service/${s.name}`);
+  await delay(3000);
+  try {
+    row.followMs = await followDeregistration(s, { timeout: 8000 });
+  } catch (e) {
+    problems.push(`after corrupt gzip answers to /v1/health/service/${s.name}, the service's next change was not followed (${e.message.split(';')[0]}); ` +
+      `${relay.corrupted.length} answers corrupted, readyz said ${s.readiness.seen(t0).join(' -> ')}`);
+  }
+
+  // The service list's answers: the bridge must stay up and keep following.
+  const t1 = Date.now();
+  relay.corruptGzip(3, '/v1/catalog/services');
+  await devControl.touch(env.agent, s.name);
+  await relayCorrupted(1, '/v1/catalog/services');
+  await delay(3000);
+  if (!env.bridge.proc.running) {
+    const exit = env.bridge.proc.lines.filter((l) => l.includes(' exit #')).at(-1) ?? '';
+    const cause = env.bridge.proc.lines.find((l) => l.includes('BackgroundService') || l.includes('InvalidDataException')) ?? '';
+    problems.push(`after corrupt gzip answers to /v1/catalog/services the bridge exited (${exit.replace(/.*exit/, 'exit')}): ${cause.slice(0, 300)}`);
+  } else {
+    assert.ok(s.readiness.seen(t1).includes('ready'), `readiness: ${s.readiness.seen(t1)}`);
+  }
+  for (const p of problems) t.diagnostic(p);
+  row.note = problems.length ? `KNOWN BUG: ${problems.length} problem(s), see diagnostics` : 'retried like any bad answer';
+  assert.deepEqual(problems, [], 'a body that does not inflate must be handled as a failed query');
+}, {
+  timeout: 60_000,
+  setup: bridgeThroughRelay({ plain: false }),
+  todo: 'KNOWN BUG: ConsulClient.SendAsync lets InvalidDataException (gzip inflation) escape: the watch dies, and for /v1/catalog/services the host stops',
+});
 
 test('summary (TAP diagnostics)', (t) => {
   for (const line of summary.lines()) t.diagnostic(line);

@@ -39,6 +39,11 @@ export class ManagedProcess {
     this.runs = 0;
   }
 
+  /** Whether the latest start is still alive. */
+  get running() {
+    return this.child !== null;
+  }
+
   start() {
     if (this.child) throw new Error(`${this.name} is already running`);
     this.runs += 1;

@@ -1,22 +1,82 @@
+using System.Runtime.InteropServices;
+using Bridge.Daemon.Cli;
 using Bridge.Daemon.Configuration;
 using Bridge.Daemon.Hosting;
 
 namespace Bridge.Daemon;
 
-public static class Program
+/// <summary>
+/// The command line: <c>validate</c>, <c>bootstrap</c>, <c>--help</c>, <c>--version</c>, or (no command) the
+/// daemon itself. Exit codes: 0 success or clean stop, 1 invalid configuration (the unit does not restart on it),
+/// 2 bad usage.
+/// </summary>
+public static partial class Program
 {
-    public static async Task<int> Main(string[] args)
+    public static Task<int> Main(string[] args) => RunAsync(args, Console.Out, Console.Error);
+
+    internal static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var dev = args.Contains("--dev");
-        args = [.. args.Where(a => a != "--dev")];
-        var configuration = ConfigurationSources.Build(args);
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            HelpCommand.Write(output);
+            return 0;
+        }
+
+        if (args.Contains("--version"))
+        {
+            VersionCommand.Write(output);
+            return 0;
+        }
+
+        switch (args.FirstOrDefault())
+        {
+            case "validate":
+                return ValidateCommand.Run(args[1..], output, error);
+            case "bootstrap" or null:
+                break;
+            // A first argument that is not an option is a command; the configuration provider also reads
+            // key=value, so that form is left to it.
+            case { } command when !command.StartsWith('-') && !command.Contains('=', StringComparison.Ordinal):
+                await error.WriteLineAsync($"consul-xds-bridge: unknown command '{command}'").ConfigureAwait(false);
+                await error.WriteLineAsync(HelpCommand.Usage).ConfigureAwait(false);
+                return 2;
+        }
+
+        if (args.FirstOrDefault() != "bootstrap" && SettingArguments.FirstUnknownOption(args) is { } unknown)
+        {
+            await error.WriteLineAsync($"consul-xds-bridge: unknown option '{unknown}'; settings are written --Section:Key=value, e.g. --Consul:Address=http://127.0.0.1:8500").ConfigureAwait(false);
+            await error.WriteLineAsync(HelpCommand.Usage).ConfigureAwait(false);
+            return 2;
+        }
+
+        var dev = args.Contains(SettingArguments.Dev);
+        args = [.. args.Where(a => a != SettingArguments.Dev)];
+        IConfigurationRoot configuration;
+        try
+        {
+            configuration = ConfigurationSources.Build(args);
+        }
+        catch (FormatException e)
+        {
+            // The command-line provider rejects single-dash switches it has no mapping for.
+            await error.WriteLineAsync($"consul-xds-bridge: {e.Message}").ConfigureAwait(false);
+            await error.WriteLineAsync(HelpCommand.Usage).ConfigureAwait(false);
+            return 2;
+        }
+        catch (InvalidDataException e)
+        {
+            // "Failed to load configuration from file '...'", then the JSON reader's line and position.
+            await error.WriteLineAsync($"consul-xds-bridge: {e.Message} {ValidateCommand.Innermost(e).Message}").ConfigureAwait(false);
+            return 1;
+        }
+
         var (settings, errors) = SettingsLoader.Load(configuration);
         if (settings is null)
         {
-            await Console.Error.WriteLineAsync("consul-xds-bridge: the configuration is invalid:").ConfigureAwait(false);
-            foreach (var error in errors)
+            await error.WriteLineAsync("consul-xds-bridge: the configuration is invalid:").ConfigureAwait(false);
+            foreach (var e in errors)
             {
-                await Console.Error.WriteLineAsync($"  {error}").ConfigureAwait(false);
+                await error.WriteLineAsync($"  {e}").ConfigureAwait(false);
             }
 
             return 1;
@@ -24,7 +84,7 @@ public static class Program
 
         if (args.Length > 0 && args[0] == "bootstrap")
         {
-            return Cli.BootstrapCommand.Run(args, settings, Console.Out, Console.Error);
+            return BootstrapCommand.Run(args, settings, output, error);
         }
 
         await using var devAgent = dev ? await DevMode.StartAsync(settings).ConfigureAwait(false) : null;
@@ -34,7 +94,27 @@ public static class Program
         }
 
         var app = BridgeHost.Build(args, devAgent?.Settings ?? settings, configuration);
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Bridge.Daemon");
+
+        // SIGHUP asks for a reload (the unit's ExecReload=). While the host has no SettingsReloader to answer it,
+        // the signal must still not end the process: by default it would, at once, with no drain and no STOPPING,
+        // and systemd counts a SIGHUP death as clean, so Restart=on-failure would not bring the bridge back.
+        var reloads = app.Services.GetServices<IHostedService>().OfType<SettingsReloader>().Any();
+        using var hangup = reloads ? null : PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            Log.ReloadSignalIgnored(logger);
+        });
+
         await app.RunAsync().ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>Process events. Event ids are part of the operator interface: never renumber or reuse one.</summary>
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 6001, EventName = "ReloadSignalIgnored", Level = LogLevel.Warning,
+            Message = "SIGHUP ignored: this build reads its settings only at start; validate the file, then restart the service to apply it")]
+        public static partial void ReloadSignalIgnored(ILogger logger);
     }
 }

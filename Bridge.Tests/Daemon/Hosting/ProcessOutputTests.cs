@@ -1,0 +1,51 @@
+using System.Text.Json;
+
+namespace Bridge.Tests.Daemon;
+
+/// <summary>What reaches journald: the daemon's stdout, which operators read with `journalctl -o cat | jq`.</summary>
+[TestFixture]
+public sealed class ProcessOutputTests
+{
+    [TestCase(Parent.TestHost)]
+    // KnownBug: BridgeHost calls AddSystemd(), which sets the console formatter to systemd's after ours, so under
+    // systemd the lines are `<6>Category[id] message`, not JSON; SystemdNotifications makes that call unnecessary.
+    [TestCase(Parent.Systemd, Category = "KnownBug")]
+    public async Task Every_log_line_is_a_json_object_with_level_and_event_id(Parent parent)
+    {
+        await using var bridge = await BridgeUnderTest.StartAsync(parent);
+        await bridge.Notify.WaitForAsync(m => m.Has("READY=1"), BridgeUnderTest.StartTimeout, "with READY=1");
+        var synced = await bridge.Daemon.WaitForLineAsync(LogLines.Event(2004), TimeSpan.FromSeconds(30), "with event 2004 (catalog synced)");
+
+        var lines = bridge.Daemon.Output.Split('\n').Where(l => !l.StartsWith("daemon-pid ", StringComparison.Ordinal)).ToList();
+        Assert.That(lines, Is.Not.Empty);
+        Assert.Multiple(() =>
+        {
+            foreach (var line in lines)
+            {
+                Assert.That(() => JsonDocument.Parse(line).Dispose(), Throws.Nothing, $"not a JSON line: {line}");
+            }
+        });
+        using var json = JsonDocument.Parse(synced);
+        Assert.Multiple(() =>
+        {
+            Assert.That(json.RootElement.GetProperty("eventId").GetInt32(), Is.EqualTo(2004));
+            Assert.That(json.RootElement.GetProperty("eventName").GetString(), Is.EqualTo("CatalogSynced"));
+            Assert.That(json.RootElement.GetProperty("level").GetString(), Is.EqualTo("info"));
+            Assert.That(json.RootElement.GetProperty("Services").GetInt32(), Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task An_invalid_setting_exits_1_naming_the_key_and_the_accepted_values()
+    {
+        await using var daemon = await DaemonProcess.StartAsync(["--Xds:Warning=maybe"], new Dictionary<string, string>());
+
+        var exitCode = await daemon.WaitForExitAsync(BridgeUnderTest.StartTimeout);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(exitCode, Is.EqualTo(1));
+            Assert.That(daemon.Output, Does.Contain("Xds:Warning").And.Contain("'maybe'").And.Contain("Healthy, Exclude"));
+        });
+    }
+}

@@ -46,8 +46,35 @@ public sealed record ServiceInstance
         && WarningWeight == other.WarningWeight
         && Datacenter == other.Datacenter
         && Tags.SequenceEqual(other.Tags)
-        && Meta.SequenceEqual(other.Meta)
-        && NodeMeta.SequenceEqual(other.NodeMeta);
+        && SameMap(Meta, other.Meta)
+        && SameMap(NodeMeta, other.NodeMeta);
+
+    /// <summary>Walks both sorted maps in step with their struct enumerators: a diff of thousands of instances allocates nothing.</summary>
+    private static bool SameMap(ImmutableSortedDictionary<string, string> a, ImmutableSortedDictionary<string, string> b)
+    {
+        if (ReferenceEquals(a, b))
+        {
+            return true;
+        }
+
+        if (a.Count != b.Count)
+        {
+            return false;
+        }
+
+        using var left = a.GetEnumerator();
+        using var right = b.GetEnumerator();
+        while (left.MoveNext() && right.MoveNext())
+        {
+            if (!string.Equals(left.Current.Key, right.Current.Key, StringComparison.Ordinal)
+                || !string.Equals(left.Current.Value, right.Current.Value, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     public override int GetHashCode() => HashCode.Combine(Service, Key, Address, Port, Health, PassingWeight, WarningWeight, Tags.Length);
 }

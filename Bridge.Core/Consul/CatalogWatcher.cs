@@ -25,6 +25,7 @@ internal sealed class CatalogWatcher
     internal static readonly TimeSpan MinSharedWait = TimeSpan.FromSeconds(5);
     private readonly Dictionary<string, (CancellationTokenSource Cts, Task Loop)> _serviceWatches = new(StringComparer.Ordinal);
     private int _failingWatches;
+    private readonly object _availabilityGate = new();
     private readonly SemaphoreSlim _serviceSetGate = new(1, 1);
     private ConsulOptions _filters;
     private QueryResult<Dictionary<string, string[]?>>? _lastServices;
@@ -215,26 +216,27 @@ internal sealed class CatalogWatcher
                     ConsulException { Kind: ConsulErrorKind.Configuration or ConsulErrorKind.Forbidden } => _options.RetryMaxDelay,
                     _ => null,
                 }),
-                OnRetry = async args =>
+                OnRetry = args =>
                 {
                     var error = (ConsulException)args.Outcome.Exception!;
                     tracker.Reset();
                     failures++;
-                    if (failures == 1 && Interlocked.Increment(ref _failingWatches) == 1)
+                    if (failures == 1)
                     {
-                        ConsulLog.Unavailable(_logger, error.Message);
-                        await events.WriteAsync(new ConsulAvailabilityChanged(false, error.Message), ct).ConfigureAwait(false);
+                        WatchFailing(events, error.Message);
                     }
 
                     var reason = $"{error.Kind}:{error.Status}";
                     if (reason != lastReason)
                     {
                         lastReason = reason;
-                        if (!isServiceWatch || _logger.IsEnabled(LogLevel.Debug) || failures == 1 && Volatile.Read(ref _failingWatches) == 1)
+                        if (!isServiceWatch || _logger.IsEnabled(LogLevel.Debug) || failures == 1 && _failingWatches == 1)
                         {
                             ConsulLog.QueryFailed(_logger, endpoint, error.Kind, error.Reason, (long)args.RetryDelay.TotalMilliseconds);
                         }
                     }
+
+                    return default;
                 },
             })
             .Build();
@@ -251,6 +253,11 @@ internal sealed class CatalogWatcher
                         try
                         {
                             return await fetch(new QueryOptions(tracker.NextIndex, EffectiveWait()), token).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is not ConsulException and not OperationCanceledException)
+                    {
+                        // Whatever else a query throws is a failed query too: retried, never the end of the watch.
+                        throw new ConsulException(endpoint, ConsulErrorKind.BadResponse, $"{e.GetType().Name}: {e.Message}", inner: e);
                         }
                         finally
                         {
@@ -264,11 +271,7 @@ internal sealed class CatalogWatcher
                     ConsulLog.QueryRecovered(_logger, endpoint, failures);
                     failures = 0;
                     lastReason = null;
-                    if (Interlocked.Decrement(ref _failingWatches) == 0)
-                    {
-                        ConsulLog.Available(_logger);
-                        await events.WriteAsync(new ConsulAvailabilityChanged(true, null), ct).ConfigureAwait(false);
-                    }
+                    WatchRecovered(events);
                 }
 
                 if (tracker.Observe(result.Index, result.ContentHash))
@@ -280,7 +283,32 @@ internal sealed class CatalogWatcher
         finally
         {
             // A watch stopped while failing (its service left the catalog, or shutdown) no longer counts as failing.
-            if (failures > 0 && Interlocked.Decrement(ref _failingWatches) == 0)
+            if (failures > 0)
+            {
+                WatchRecovered(events);
+            }
+        }
+    }
+
+    // The count and the event it implies change together, so events can never arrive in the wrong order
+    // (a recovery written after a newer failure would report Consul available while a watch still fails).
+    private void WatchFailing(ChannelWriter<ConsulEvent> events, string reason)
+    {
+        lock (_availabilityGate)
+        {
+            if (++_failingWatches == 1)
+            {
+                ConsulLog.Unavailable(_logger, reason);
+                events.TryWrite(new ConsulAvailabilityChanged(false, reason));
+            }
+        }
+    }
+
+    private void WatchRecovered(ChannelWriter<ConsulEvent> events)
+    {
+        lock (_availabilityGate)
+        {
+            if (--_failingWatches == 0)
             {
                 ConsulLog.Available(_logger);
                 events.TryWrite(new ConsulAvailabilityChanged(true, null));

@@ -104,6 +104,11 @@ internal sealed class ConsulClient
         {
             throw new ConsulException(endpoint, ConsulErrorKind.Unreachable, $"connection lost while reading the response ({e.Message})", inner: e);
         }
+        catch (InvalidDataException e)
+        {
+            // A compressed body that does not inflate (a broken proxy, a cut gzip stream).
+            throw new ConsulException(endpoint, ConsulErrorKind.BadResponse, $"response body could not be decompressed ({e.Message})", inner: e);
+        }
     }
 
     private string BuildQuery(string path, QueryOptions query)

@@ -85,6 +85,17 @@ internal sealed class ResourceTranslator
                 BaseEjectionTime = policy.OutlierBaseEjectionTime is { } ejection ? Duration.FromTimeSpan(ejection) : null,
                 MaxEjectionPercent = policy.OutlierMaxEjectionPercent,
             };
+
+            if (kind == ClientKind.Grpc)
+            {
+                // gRPC turns an OutlierDetection into success-rate ejection (gRFC A50). grpc-js-xds 1.14 copies each
+                // unset parameter as undefined over its defaults, and its ejection timer then throws an uncaught
+                // TypeError that ends the application. Envoy's defaults, spelled out, mean the same.
+                cluster.OutlierDetection.EnforcingSuccessRate = 100;
+                cluster.OutlierDetection.SuccessRateMinimumHosts = 5;
+                cluster.OutlierDetection.SuccessRateRequestVolume = 100;
+                cluster.OutlierDetection.SuccessRateStdevFactor = 1900;
+            }
         }
 
         // gRPC clients always speak HTTP/2; Envoy must be told, through the upstream protocol options extension.

@@ -62,7 +62,11 @@ internal static class BootstrapCommand
             {
                 ["server_uri"] = server,
                 ["channel_creds"] = new JsonArray(new JsonObject { ["type"] = "insecure" }),
-                ["server_features"] = new JsonArray("xds_v3"),
+                // ignore_resource_deletion (gRFC A53): when a service's last instance leaves, its Listener and Cluster
+                // drop out of SotW answers. Without this feature grpc-js-xds treats them as deleted and ignores them
+                // when the service returns unchanged, so the channel never recovers; with it the client keeps them
+                // and the service's empty assignment fails RPCs UNAVAILABLE until instances are back.
+                ["server_features"] = new JsonArray("xds_v3", "ignore_resource_deletion"),
             }),
             ["node"] = new JsonObject
             {

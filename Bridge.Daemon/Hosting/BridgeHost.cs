@@ -22,7 +22,8 @@ internal static class BridgeHost
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddConfiguration(configuration);
         ConfigureLogging(builder.Logging);
-        builder.Services.AddSystemd();
+        // Not AddSystemd(): its lifetime sends READY=1 as soon as the host starts, before any catalog is served.
+        // SystemdNotifications tells systemd READY only once a full catalog is, and handles STOPPING and WATCHDOG.
 
         ListenAddress.TryParse(settings.Ads.Listen, out var ads);
         ListenAddress.TryParse(settings.Admin.Listen, out var admin);
@@ -107,8 +108,8 @@ internal static class BridgeHost
         logging.ClearProviders();
         if (SystemdHelpers.IsSystemdService() || Console.IsOutputRedirected)
         {
-            logging.AddConsole(o => o.FormatterName = JsonLineFormatter.FormatterName)
-                .AddConsoleFormatter<JsonLineFormatter, ConsoleFormatterOptions>();
+            logging.AddConsole().AddConsoleFormatter<JsonLineFormatter, ConsoleFormatterOptions>();
+            logging.Services.PostConfigure<ConsoleLoggerOptions>(o => o.FormatterName = JsonLineFormatter.FormatterName);
         }
         else
         {

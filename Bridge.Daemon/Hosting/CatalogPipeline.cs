@@ -9,16 +9,18 @@ namespace Bridge.Daemon.Hosting;
 /// Runs the Consul watcher, the catalog store and the state file for the lifetime of the host. A catalog
 /// saved by an earlier run is served first, flagged stale, until Consul answers.
 /// </summary>
-internal sealed class CatalogPipeline : BackgroundService
+internal sealed partial class CatalogPipeline : BackgroundService
 {
     private readonly CatalogWatcher _watcher;
     private readonly CatalogStore _store;
     private readonly StateOptions _state;
     private readonly TimeProvider _time;
     private readonly ILogger<CatalogStateFile> _fileLogger;
+    private readonly ILogger<CatalogPipeline> _logger;
 
-    public CatalogPipeline(CatalogWatcher watcher, CatalogStore store, StateOptions state, TimeProvider time, ILogger<CatalogStateFile> fileLogger)
+    public CatalogPipeline(CatalogWatcher watcher, CatalogStore store, StateOptions state, TimeProvider time, ILogger<CatalogStateFile> fileLogger, ILogger<CatalogPipeline> logger)
     {
+        _logger = logger;
         _watcher = watcher;
         _store = store;
         _state = state;
@@ -49,6 +51,13 @@ internal sealed class CatalogPipeline : BackgroundService
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        catch (Exception e)
+        {
+            // The host stops on a failed background service; exit non-zero so systemd restarts the bridge.
+            Log.PipelineFailed(_logger, e);
+            Environment.ExitCode = 1;
+            throw;
+        }
         finally
         {
             events.Writer.TryComplete();
@@ -63,5 +72,12 @@ internal sealed class CatalogPipeline : BackgroundService
         }
 
         await persisting.ConfigureAwait(false);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 5201, EventName = "CatalogPipelineFailed", Level = LogLevel.Critical,
+            Message = "The Consul watch stopped on an unexpected error; the bridge exits with code 1 so that it is restarted")]
+        public static partial void PipelineFailed(ILogger logger, Exception exception);
     }
 }

@@ -46,6 +46,12 @@ public sealed class ConsulClientOverHttpTests
                     await WriteGzipAsync(context, Encoding.UTF8.GetBytes("[" + new string(' ', 4 * 1024 * 1024) + "]"));
                     break;
 
+                case "/v1/health/service/badgzip":
+                    // Declared gzip, but the bytes do not inflate: a broken proxy in front of Consul.
+                    context.Response.Headers.ContentEncoding = "gzip";
+                    await context.Response.Body.WriteAsync("this is not gzip at all, not even close"u8.ToArray());
+                    break;
+
                 case "/v1/health/service/drop":
                     var body = Encoding.UTF8.GetBytes("""[{"Node":{"Node":"n1","Address":"10.0.0.1"},"Service":{"ID":"s1","Port":80},"Checks":[]}]""");
                     context.Response.ContentLength = body.Length;
@@ -93,6 +99,21 @@ public sealed class ConsulClientOverHttpTests
         {
             Assert.That(error.Kind, Is.EqualTo(ConsulErrorKind.BadResponse));
             Assert.That(error.Message, Does.Contain("MaxResponseBytes"));
+        });
+    }
+
+    [Test]
+    public void Body_that_does_not_inflate_is_a_bad_response_not_a_crash()
+    {
+        var client = Client(new ConsulOptions());
+
+        var error = Assert.ThrowsAsync<ConsulException>(
+            () => client.GetHealthServiceAsync("badgzip", FirstRead, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)))!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(error.Kind, Is.EqualTo(ConsulErrorKind.BadResponse));
+            Assert.That(error.Message, Does.Contain("/v1/health/service").And.Contain("decompress"));
         });
     }
 

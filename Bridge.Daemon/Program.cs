@@ -7,8 +7,8 @@ namespace Bridge.Daemon;
 
 /// <summary>
 /// The command line: <c>validate</c>, <c>bootstrap</c>, <c>--help</c>, <c>--version</c>, or (no command) the
-/// daemon itself. Exit codes: 0 success or clean stop, 1 invalid configuration (the unit does not restart on it),
-/// 2 bad usage.
+/// daemon itself. Exit codes: 0 success or clean stop, 1 invalid configuration or a failed catalog pipeline
+/// (event 5201), 2 bad usage.
 /// </summary>
 public static partial class Program
 {
@@ -107,7 +107,9 @@ public static partial class Program
         });
 
         await app.RunAsync().ConfigureAwait(false);
-        return 0;
+        // A failed background service stops the host without an exception; it sets the exit code (event 5201) so
+        // that systemd restarts the bridge, and returning 0 here would override it.
+        return Environment.ExitCode;
     }
 
     /// <summary>Process events. Event ids are part of the operator interface: never renumber or reuse one.</summary>

@@ -7,9 +7,7 @@ namespace Bridge.Tests.Daemon;
 public sealed class ProcessOutputTests
 {
     [TestCase(Parent.TestHost)]
-    // KnownBug: BridgeHost calls AddSystemd(), which sets the console formatter to systemd's after ours, so under
-    // systemd the lines are `<6>Category[id] message`, not JSON; SystemdNotifications makes that call unnecessary.
-    [TestCase(Parent.Systemd, Category = "KnownBug")]
+    [TestCase(Parent.Systemd)]
     public async Task Every_log_line_is_a_json_object_with_level_and_event_id(Parent parent)
     {
         await using var bridge = await BridgeUnderTest.StartAsync(parent);

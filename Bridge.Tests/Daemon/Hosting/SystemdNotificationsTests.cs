@@ -11,9 +11,7 @@ namespace Bridge.Tests.Daemon;
 public sealed class SystemdNotificationsTests
 {
     [TestCase(Parent.TestHost)]
-    // KnownBug: BridgeHost calls AddSystemd(), whose SystemdLifetime sends a bare READY=1 as soon as the host has
-    // started, before any catalog; SystemdNotifications already does the whole protocol, so that call must go.
-    [TestCase(Parent.Systemd, Category = "KnownBug")]
+    [TestCase(Parent.Systemd)]
     public async Task Ready_is_sent_only_once_the_catalog_is_synced_and_readyz_agrees(Parent parent)
     {
         // Consul answers every query with an error until the fault is cleared: the catalog cannot sync.

@@ -21,8 +21,8 @@ internal static class HelpCommand
           consul-xds-bridge --help
               Print this text.
 
-        exit codes: 0 success or clean stop, 1 invalid configuration, 2 bad command line; any other code is a crash,
-        which systemd restarts.
+        exit codes: 0 success or clean stop, 1 invalid configuration (or the Consul watch failed: event 5201),
+        2 bad command line; systemd restarts the daemon on any code but 0.
         """;
 
     public static void Write(TextWriter output)

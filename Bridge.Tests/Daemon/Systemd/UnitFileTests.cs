@@ -53,7 +53,9 @@ public sealed class UnitFileTests
             Assert.That(unit["ExecStart"], Is.EqualTo(new[] { "/usr/local/bin/consul-xds-bridge" }));
             Assert.That(unit["WatchdogSec"], Has.Count.EqualTo(1));
             Assert.That(unit["Restart"], Is.EqualTo(new[] { "on-failure" }));
-            Assert.That(unit["RestartPreventExitStatus"], Is.EqualTo(new[] { "1" }), "exit 1 is an invalid configuration");
+            // Exit 1 is an invalid configuration but also a failed catalog pipeline (event 5201), which must restart.
+            Assert.That(unit.ContainsKey("RestartPreventExitStatus"), Is.False);
+            Assert.That(unit["StartLimitBurst"], Has.Count.EqualTo(1), "a configuration that cannot start is given up on");
             Assert.That(unit["ExecReload"], Is.EqualTo(new[] { "/bin/kill -HUP $MAINPID" }), "SIGHUP reloads, or is logged and ignored");
             // The host's own shutdown takes at most 30 s; systemd must not SIGKILL a drain in progress.
             Assert.That(Seconds(unit["TimeoutStopSec"].Single()), Is.GreaterThan(30));

@@ -46,16 +46,17 @@ internal sealed partial class BridgeProcess : IAsyncDisposable
     public TimeSpan StartToReady { get; private set; }
 
     /// <summary>
-    /// The daemon's Release build next to this harness in the repository: <c>Bridge.Daemon/bin/Release/net10.0</c>
-    /// (Debug if that is all there is).
+    /// The daemon's build in the repository this harness runs from: <c>Bridge.Daemon/bin/&lt;configuration&gt;/net10.0</c>,
+    /// the harness's own configuration first (Release from <c>scripts/load</c> and <c>scripts/test</c>).
     /// </summary>
     public static string LocateDaemon()
     {
+        var own = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "bridge.sln")))
             {
-                foreach (var configuration in new[] { "Release", "Debug" })
+                foreach (var configuration in new[] { own, own == "Release" ? "Debug" : "Release" })
                 {
                     var dll = Path.Combine(dir.FullName, "Bridge.Daemon", "bin", configuration, "net10.0", "consul-xds-bridge.dll");
                     if (File.Exists(dll))

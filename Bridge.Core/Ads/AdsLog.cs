@@ -44,4 +44,8 @@ internal static partial class AdsLog
     [LoggerMessage(EventId = 4010, EventName = "NotSyncedInTime", Level = LogLevel.Warning,
         Message = "xDS stream from {Peer} told to retry: no full catalog within {TimeoutSeconds} s of its arrival")]
     public static partial void NotSyncedInTime(ILogger logger, string peer, double timeoutSeconds);
+
+    [LoggerMessage(EventId = 4011, EventName = "StreamUnauthorized", Level = LogLevel.Warning,
+        Message = "xDS stream from {Peer} of node {NodeId} refused (PERMISSION_DENIED): {Reason}")]
+    public static partial void StreamUnauthorized(ILogger logger, string peer, string nodeId, string reason);
 }

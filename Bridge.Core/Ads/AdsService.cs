@@ -1,6 +1,8 @@
+using Bridge.Core.Ads.Authorization;
 using Bridge.Core.Ads.Delta;
 using Bridge.Core.Ads.Sotw;
 using Bridge.Core.Xds;
+using Envoy.Config.Core.V3;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
@@ -14,13 +16,16 @@ internal sealed class AdsService : AggregatedDiscoveryService.AggregatedDiscover
     private readonly StreamRegistry _registry;
     private readonly AdsOptions _options;
     private readonly ILogger _logger;
+    private readonly IStreamAuthorizer? _authorizer;
 
-    public AdsService(XdsCache cache, StreamRegistry registry, AdsOptions options, ILogger<AdsService> logger)
+    /// <param name="authorizer">Who may have a stream; none serves every proxy that reaches the listener.</param>
+    public AdsService(XdsCache cache, StreamRegistry registry, AdsOptions options, ILogger<AdsService> logger, IStreamAuthorizer? authorizer = null)
     {
         _cache = cache;
         _registry = registry;
         _options = options;
         _logger = logger;
+        _authorizer = authorizer;
     }
 
     public override async Task StreamAggregatedResources(
@@ -29,8 +34,50 @@ internal sealed class AdsService : AggregatedDiscoveryService.AggregatedDiscover
         ServerCallContext context)
     {
         RefuseWhileDraining();
+        var requests = Authorize(requestStream, static r => r.Node, context);
         using var stream = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _registry.Draining);
-        await new SotwStream(requestStream, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
+        await new SotwStream(requests, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The token is checked before anything else, so a proxy without one never reaches a stream and holds nothing.
+    /// Node rules need the first request: the stream reads it through a wrapper that checks it before the stream
+    /// sees it. Either refusal is PERMISSION_DENIED, logged with the peer, node id and reason.
+    /// </summary>
+    private IAsyncStreamReader<TRequest> Authorize<TRequest>(IAsyncStreamReader<TRequest> requests, Func<TRequest, Node?> nodeOf, ServerCallContext context)
+    {
+        if (_authorizer is null)
+        {
+            return requests;
+        }
+
+        var call = _authorizer.AuthorizeCall(context.RequestHeaders);
+        if (!call.Allowed)
+        {
+            throw Refuse(context.Peer, "(unknown)", call.Reason);
+        }
+
+        if (!_authorizer.InspectsNode)
+        {
+            return requests;
+        }
+
+        var authorizer = _authorizer;
+        return new AuthorizingStreamReader<TRequest>(requests, first =>
+        {
+            var node = nodeOf(first);
+            var decision = authorizer.AuthorizeNode(node);
+            if (!decision.Allowed)
+            {
+                throw Refuse(context.Peer, node?.Id ?? "(none)", decision.Reason);
+            }
+        });
+    }
+
+    private RpcException Refuse(string peer, string nodeId, string reason)
+    {
+        AdsLog.StreamUnauthorized(_logger, peer, nodeId, reason);
+        return new RpcException(new Status(StatusCode.PermissionDenied, $"not authorized: {reason}"));
     }
 
     public override async Task DeltaAggregatedResources(
@@ -39,8 +86,9 @@ internal sealed class AdsService : AggregatedDiscoveryService.AggregatedDiscover
         ServerCallContext context)
     {
         RefuseWhileDraining();
+        var requests = Authorize(requestStream, static r => r.Node, context);
         using var stream = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _registry.Draining);
-        await new DeltaStream(requestStream, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
+        await new DeltaStream(requests, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
     }
 
     private void RefuseWhileDraining()

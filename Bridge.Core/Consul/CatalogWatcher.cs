@@ -38,7 +38,7 @@ internal sealed class CatalogWatcher
         _filters = options;
         _logger = logger;
         _time = time ?? TimeProvider.System;
-        _slots = Math.Max(1, options.MaxConcurrentQueries);
+        _slots = Math.Max(1, options.EffectiveMaxConcurrentQueries);
         _inFlight = new SemaphoreSlim(_slots);
     }
 
@@ -139,6 +139,7 @@ internal sealed class CatalogWatcher
     private async Task WatchServiceAsync(string service, ChannelWriter<ConsulEvent> events, CancellationToken ct)
     {
         await Task.Yield();
+        using var scope = _logger.BeginScope(new KeyValuePair<string, object?>[] { new("Service", service) });
         var read = false;
         try
         {

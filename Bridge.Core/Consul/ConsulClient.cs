@@ -58,7 +58,9 @@ internal sealed class ConsulClient
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_options.RequestTimeout);
-        using var request = new HttpRequestMessage(HttpMethod.Get, BuildQuery(path, query));
+        // HTTP/2 over HTTPS multiplexes every blocking query over a few connections; the default version policy
+        // (RequestVersionOrLower) falls back to HTTP/1.1 when Consul does not offer it.
+        using var request = new HttpRequestMessage(HttpMethod.Get, BuildQuery(path, query)) { Version = _options.RequestVersion };
         if (!string.IsNullOrEmpty(_options.Token))
         {
             request.Headers.TryAddWithoutValidation("X-Consul-Token", _options.Token);

@@ -1,3 +1,6 @@
+using System.Net;
+using System.Text;
+
 namespace Bridge.Core.Consul;
 
 /// <summary>How the bridge reaches Consul and what it watches. Bound from the <c>Consul</c> section.</summary>
@@ -11,8 +14,32 @@ public sealed record ConsulOptions
     /// <summary>Datacenter to query; empty means the agent's own.</summary>
     public string? Datacenter { get; init; }
 
-    /// <summary>ACL token sent as <c>X-Consul-Token</c>. Never logged. <c>CONSUL_HTTP_TOKEN</c> supplies it when unset.</summary>
+    /// <summary>
+    /// ACL token sent as <c>X-Consul-Token</c>. Never logged. When the configuration sets neither this nor
+    /// <see cref="TokenFile"/>, <c>CONSUL_HTTP_TOKEN_FILE</c> or <c>CONSUL_HTTP_TOKEN</c> supplies it.
+    /// </summary>
     public string? Token { get; init; }
+
+    /// <summary>A file holding the ACL token (surrounding whitespace trimmed), read at every start.</summary>
+    public string? TokenFile { get; init; }
+
+    /// <summary>PEM file of the CAs that sign Consul's HTTPS certificate; unset means the system's roots. <c>CONSUL_CACERT</c>.</summary>
+    public string? CaFile { get; init; }
+
+    /// <summary>A directory of PEM CA files, used together with <see cref="CaFile"/>. <c>CONSUL_CAPATH</c>.</summary>
+    public string? CaPath { get; init; }
+
+    /// <summary>PEM client certificate for Consul's <c>verify_incoming</c>; needs <see cref="KeyFile"/>. <c>CONSUL_CLIENT_CERT</c>.</summary>
+    public string? CertFile { get; init; }
+
+    /// <summary>PEM private key of <see cref="CertFile"/>. <c>CONSUL_CLIENT_KEY</c>.</summary>
+    public string? KeyFile { get; init; }
+
+    /// <summary>Name sent as SNI and checked against Consul's certificate, when it differs from the address's host. <c>CONSUL_TLS_SERVER_NAME</c>.</summary>
+    public string? TlsServerName { get; init; }
+
+    /// <summary>Accept any certificate from Consul. Logged as a warning at start; for experiments only. <c>CONSUL_HTTP_SSL_VERIFY=false</c>.</summary>
+    public bool InsecureSkipVerify { get; init; }
 
     /// <summary>How long Consul may hold a blocking query (Consul caps it at 10 minutes).</summary>
     public TimeSpan Wait { get; init; } = TimeSpan.FromMinutes(5);
@@ -47,11 +74,50 @@ public sealed record ConsulOptions
     /// <summary>Largest response body accepted from Consul; a larger one is an error and the last good state stays.</summary>
     public long MaxResponseBytes { get; init; } = 64L * 1024 * 1024;
 
-    /// <summary>Upper bound on queries in flight to Consul at once, kept below Consul's 200 connections per client.</summary>
+    /// <summary>
+    /// Upper bound on queries in flight to Consul at once over HTTP/1.1, where each holds a connection: kept below
+    /// Consul's 200 connections per client. Also the most connections opened when HTTPS falls back to HTTP/1.1.
+    /// </summary>
     public int MaxConcurrentQueries { get; init; } = 128;
+
+    /// <summary>
+    /// Upper bound on queries in flight over HTTPS, where they are HTTP/2 streams multiplexed over a few
+    /// connections (Consul's HTTPS listener allows 250 streams per connection, so 5000 take about 20 of the 200
+    /// connections a client IP may hold).
+    /// </summary>
+    public int MaxConcurrentQueriesHttp2 { get; init; } = 5000;
+
+    /// <summary>Whether Consul is reached over HTTPS, and so over HTTP/2 when Consul agrees to it.</summary>
+    public bool UsesTls => Address.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>HTTP version of every request: 2.0 over HTTPS (falling back to 1.1 if Consul refuses it), else 1.1.</summary>
+    public Version RequestVersion => UsesTls ? HttpVersion.Version20 : HttpVersion.Version11;
+
+    /// <summary>The in-flight query limit that applies: <see cref="MaxConcurrentQueriesHttp2"/> over HTTPS, else <see cref="MaxConcurrentQueries"/>.</summary>
+    public int EffectiveMaxConcurrentQueries => UsesTls ? MaxConcurrentQueriesHttp2 : MaxConcurrentQueries;
 
     /// <summary>Client-side timeout for one blocking query: Consul may add up to wait/16, so allow that and a margin.</summary>
     internal TimeSpan RequestTimeout => Wait + Wait / 16 + TimeSpan.FromSeconds(5);
+
+    // Records print every property, and settings end up in log lines and exception messages: never the token.
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("Address = ").Append(Address)
+            .Append(", Datacenter = ").Append(Datacenter)
+            .Append(", Token = ").Append(string.IsNullOrEmpty(Token) ? "(none)" : "(set)")
+            .Append(", TokenFile = ").Append(TokenFile)
+            .Append(", CaFile = ").Append(CaFile)
+            .Append(", CaPath = ").Append(CaPath)
+            .Append(", CertFile = ").Append(CertFile)
+            .Append(", KeyFile = ").Append(KeyFile)
+            .Append(", TlsServerName = ").Append(TlsServerName)
+            .Append(", InsecureSkipVerify = ").Append(InsecureSkipVerify)
+            .Append(", Wait = ").Append(Wait)
+            .Append(", Consistency = ").Append(Consistency)
+            .Append(", MaxConcurrentQueries = ").Append(MaxConcurrentQueries)
+            .Append(", MaxConcurrentQueriesHttp2 = ").Append(MaxConcurrentQueriesHttp2);
+        return true;
+    }
 }
 
 /// <summary>Consistency mode of catalog and health reads.</summary>

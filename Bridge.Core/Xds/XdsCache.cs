@@ -78,6 +78,34 @@ internal sealed class XdsCache
     }
 
     private const int MaxScopedRoutes = 100_000;
+    private const int MaxTombstones = 10_000;
+
+    /// <summary>Removed services still shown (without endpoints) to gRPC clients, oldest first.</summary>
+    private readonly OrderedSet _tombstones = new();
+
+    /// <summary>Insertion-ordered set of names.</summary>
+    private sealed class OrderedSet
+    {
+        private readonly LinkedList<string> _order = new();
+        private readonly Dictionary<string, LinkedListNode<string>> _nodes = new(StringComparer.Ordinal);
+
+        public int Count => _nodes.Count;
+
+        public void Add(string name) => _nodes[name] = _order.AddLast(name);
+
+        public bool Remove(string name)
+        {
+            if (!_nodes.Remove(name, out var node))
+            {
+                return false;
+            }
+
+            _order.Remove(node);
+            return true;
+        }
+
+        public string First() => _order.First!.Value;
+    }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, XdsResource> _portedListeners = new(StringComparer.Ordinal);
 
@@ -172,6 +200,31 @@ internal sealed class XdsCache
                 ? existing
                 : XdsResource.Create(name, message);
 
+        void LeaveWildcard(ClientKind kind, string typeUrl, string name)
+        {
+            if (sets.GetValueOrDefault((kind, typeUrl)) is { } set && set.Wildcard.Contains(name))
+            {
+                sets[(kind, typeUrl)] = set with { Wildcard = set.Wildcard.Remove(name) };
+                Changed(typeUrl).Add(name);
+            }
+        }
+
+        // Tombstones are bounded: past the limit the oldest removed service really leaves the gRPC view too.
+        void Tombstone(string name)
+        {
+            _tombstones.Remove(name);
+            _tombstones.Add(name);
+            while (_tombstones.Count > MaxTombstones)
+            {
+                var oldest = _tombstones.First();
+                _tombstones.Remove(oldest);
+                foreach (var typeUrl in TypeUrls.All)
+                {
+                    Remove(ClientKind.Grpc, typeUrl, oldest);
+                }
+            }
+        }
+
         HashSet<string> Changed(string typeUrl) =>
             changed.TryGetValue(typeUrl, out var names) ? names : changed[typeUrl] = new HashSet<string>(StringComparer.Ordinal);
 
@@ -181,14 +234,20 @@ internal sealed class XdsCache
             if (change.Kind == ServiceChangeKind.Removed)
             {
                 membershipChanged = true;
-                foreach (var kind in Kinds)
+                Remove(ClientKind.Envoy, TypeUrls.Cluster, change.Service);
+                Remove(ClientKind.Envoy, TypeUrls.ClusterLoadAssignment, change.Service);
+
+                // gRPC clients keep a removed service's listener, route and cluster, with no endpoints: they ignore a
+                // re-added resource whose content equals the one they saw deleted (grpc-js keeps its cache across the
+                // deletion), so a service scaled to zero and back would stay unreachable. gRPC's own guidance
+                // (ignore_resource_deletion) treats deletions this way too. RPCs fail as unavailable meanwhile.
+                Put(ClientKind.Grpc, TypeUrls.ClusterLoadAssignment, Packed(ClientKind.Grpc, TypeUrls.ClusterLoadAssignment, change.Service, ResourceTranslator.EmptyAssignment(change.Service)), wildcard: false);
+                foreach (var typeUrl in TypeUrls.All)
                 {
-                    Remove(kind, TypeUrls.Cluster, change.Service);
-                    Remove(kind, TypeUrls.ClusterLoadAssignment, change.Service);
+                    LeaveWildcard(ClientKind.Grpc, typeUrl, change.Service);
                 }
 
-                Remove(ClientKind.Grpc, TypeUrls.Listener, change.Service);
-                Remove(ClientKind.Grpc, TypeUrls.RouteConfiguration, change.Service);
+                Tombstone(change.Service);
                 continue;
             }
 
@@ -206,6 +265,7 @@ internal sealed class XdsCache
                 Put(kind, TypeUrls.ClusterLoadAssignment, assignment, wildcard: true);
             }
 
+            _tombstones.Remove(service.Name);
             if (change.Kind == ServiceChangeKind.Added)
             {
                 membershipChanged = true;

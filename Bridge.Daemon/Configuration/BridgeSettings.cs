@@ -1,13 +1,28 @@
 using Bridge.Core.Ads;
+using Bridge.Core.Ads.Authorization;
 using Bridge.Core.Consul;
 using Bridge.Core.Catalog;
 using Bridge.Core.Xds;
 using Bridge.Daemon.Admin;
+using Bridge.Daemon.Security;
 
 namespace Bridge.Daemon.Configuration;
 
 /// <summary>Every setting of the daemon, bound and validated as one immutable snapshot.</summary>
-internal sealed record BridgeSettings(ConsulOptions Consul, CatalogOptions Catalog, XdsOptions Xds, AdsOptions Ads, AdminOptions Admin, StateOptions State);
+internal sealed record BridgeSettings(ConsulOptions Consul, CatalogOptions Catalog, XdsOptions Xds, AdsOptions Ads, AdminOptions Admin, StateOptions State)
+{
+    /// <summary>TLS and mutual TLS of the ADS listener (keys of the <c>Ads</c> section).</summary>
+    public AdsTlsOptions AdsTls { get; init; } = new();
+
+    /// <summary>Which proxies ADS serves, with the tokens of its token file already read.</summary>
+    public AdsAuthorizationOptions AdsAuthorization { get; init; } = new();
+
+    /// <summary>
+    /// Where each Consul setting that did not come from the bridge's own configuration came from (property name to
+    /// environment variable, e.g. <c>CaFile</c> to <c>CONSUL_CACERT</c>), so messages name what the operator set.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ConsulSources { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>A setting that cannot be used, naming its key and what would be accepted.</summary>
 internal sealed record SettingError(string Key, string Message)

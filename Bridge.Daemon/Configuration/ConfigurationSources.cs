@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration.Json;
+
 namespace Bridge.Daemon.Configuration;
 
 /// <summary>
@@ -14,10 +16,24 @@ internal static class ConfigurationSources
     {
         configFile ??= Environment.GetEnvironmentVariable("BRIDGE_CONFIG") ?? DefaultConfigFile;
         return new ConfigurationBuilder()
-            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false)
+            .Add(DefaultsFileSource.Beside(AppContext.BaseDirectory))
             .AddJsonFile(configFile, optional: true, reloadOnChange: true)
             .AddEnvironmentVariables(EnvironmentPrefix)
             .AddCommandLine(args)
             .Build();
+    }
+}
+
+/// <summary>
+/// The appsettings.json shipped beside the binary. It lists every default, so a value found only there is one no
+/// operator chose, and Consul's own environment variables (CONSUL_HTTP_ADDR, CONSUL_CACERT, ...) still apply.
+/// </summary>
+internal sealed class DefaultsFileSource : JsonConfigurationSource
+{
+    public static DefaultsFileSource Beside(string directory)
+    {
+        var source = new DefaultsFileSource { Path = System.IO.Path.Combine(directory, "appsettings.json"), Optional = true, ReloadOnChange = false };
+        source.ResolveFileProvider();
+        return source;
     }
 }

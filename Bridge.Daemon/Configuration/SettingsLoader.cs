@@ -1,11 +1,15 @@
+using System.Collections;
 using System.Globalization;
 using System.Reflection;
 using Bridge.Core.Ads;
+using Bridge.Core.Ads.Authorization;
 using Bridge.Core.Consul;
 using Bridge.Core.Catalog;
 using Bridge.Core.Xds;
 using Bridge.Daemon.Admin;
+using Bridge.Daemon.Security;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Json;
 
 namespace Bridge.Daemon.Configuration;
 
@@ -15,12 +19,18 @@ namespace Bridge.Daemon.Configuration;
 /// </summary>
 internal static class SettingsLoader
 {
-    public static (BridgeSettings? Settings, IReadOnlyList<SettingError> Errors) Load(IConfiguration configuration)
+    /// <param name="configuration">The bridge's own configuration (<see cref="ConfigurationSources"/>).</param>
+    /// <param name="environment">Reads an environment variable (Consul's CONSUL_*); the process environment by default.</param>
+    public static (BridgeSettings? Settings, IReadOnlyList<SettingError> Errors) Load(IConfiguration configuration, Func<string, string?>? environment = null)
     {
+        environment ??= Environment.GetEnvironmentVariable;
         var errors = new List<SettingError>();
         var consul = Bind<ConsulOptions>(configuration, ConsulOptions.SectionName, errors);
         var xds = Bind<XdsOptions>(configuration, XdsOptions.SectionName, errors);
-        var ads = Bind<AdsOptions>(configuration, AdsOptions.SectionName, errors);
+        // The Ads section also holds the listener's TLS keys and the Authorization subsection.
+        var ads = Bind<AdsOptions>(configuration, AdsOptions.SectionName, errors, [.. SettingNames<AdsTlsOptions>(), "Authorization"]);
+        var adsTls = Bind<AdsTlsOptions>(configuration, AdsOptions.SectionName, errors, ignoreUnknown: true);
+        var adsAuthorization = Bind<AdsAuthorizationOptions>(configuration, AdsAuthorizationOptions.SectionName, errors);
         var catalog = Bind<CatalogOptions>(configuration, CatalogOptions.SectionName, errors);
         var admin = Bind<AdminOptions>(configuration, AdminOptions.SectionName, errors);
         var state = Bind<StateOptions>(configuration, StateOptions.SectionName, errors);
@@ -39,10 +49,21 @@ internal static class SettingsLoader
             errors.Add(new SettingError("State:WriteInterval", "must be at least 00:00:00.1"));
         }
 
+        var consulSources = new Dictionary<string, string>(StringComparer.Ordinal);
         if (consul is not null)
         {
-            consul = ApplyConsulEnvironment(consul, configuration);
-            Validate(consul, errors);
+            consul = ApplyConsulEnvironment(consul, configuration, environment, consulSources, errors);
+            Validate(consul, consulSources, errors);
+        }
+
+        if (adsTls is not null)
+        {
+            Validate(adsTls, errors);
+        }
+
+        if (adsAuthorization is not null)
+        {
+            adsAuthorization = LoadAuthorization(adsAuthorization, errors);
         }
 
         if (xds is not null)
@@ -55,41 +76,195 @@ internal static class SettingsLoader
             Validate(ads, errors);
         }
 
-        return errors.Count == 0 ? (new BridgeSettings(consul!, catalog!, xds!, ads!, admin!, state!), errors) : (null, errors);
+        return errors.Count == 0
+            ? (new BridgeSettings(consul!, catalog!, xds!, ads!, admin!, state!)
+            {
+                AdsTls = adsTls!,
+                AdsAuthorization = adsAuthorization!,
+                ConsulSources = consulSources,
+            }, errors)
+            : (null, errors);
     }
 
     /// <summary>
-    /// Consul's own tools read CONSUL_HTTP_ADDR and CONSUL_HTTP_TOKEN; they apply unless the bridge's own
-    /// configuration (file, BRIDGE_ variables or command line) names the value explicitly.
+    /// Consul's own tools read CONSUL_HTTP_ADDR, CONSUL_HTTP_SSL, CONSUL_HTTP_TOKEN(_FILE), CONSUL_CACERT,
+    /// CONSUL_CAPATH, CONSUL_CLIENT_CERT, CONSUL_CLIENT_KEY, CONSUL_TLS_SERVER_NAME and CONSUL_HTTP_SSL_VERIFY; each
+    /// applies unless the bridge's own configuration (a settings file, BRIDGE_ variables or the command line, not
+    /// the defaults shipped beside the binary) sets that value. Token files are read here, at every start.
     /// </summary>
-    private static ConsulOptions ApplyConsulEnvironment(ConsulOptions options, IConfiguration configuration)
+    private static ConsulOptions ApplyConsulEnvironment(
+        ConsulOptions options, IConfiguration configuration, Func<string, string?> environment, Dictionary<string, string> sources, List<SettingError> errors)
     {
-        var section = configuration.GetSection(ConsulOptions.SectionName);
-        var addr = Environment.GetEnvironmentVariable("CONSUL_HTTP_ADDR");
-        if (section[nameof(ConsulOptions.Address)] is null && !string.IsNullOrWhiteSpace(addr))
+        string? Chosen(string property) => ChosenValue(configuration, $"{ConsulOptions.SectionName}:{property}");
+
+        string? Variable(string name, string property)
         {
-            var ssl = bool.TryParse(Environment.GetEnvironmentVariable("CONSUL_HTTP_SSL"), out var s) && s;
-            options = options with { Address = addr.Contains("://", StringComparison.Ordinal) ? addr : (ssl ? "https://" : "http://") + addr };
+            var value = Chosen(property) is null ? environment(name) : null;
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                return null;
+            }
+
+            sources[property] = name;
+            return value.Trim();
         }
 
-        var token = Environment.GetEnvironmentVariable("CONSUL_HTTP_TOKEN");
-        if (string.IsNullOrEmpty(options.Token) && !string.IsNullOrEmpty(token))
+        if (Chosen(nameof(ConsulOptions.Address)) is null)
         {
-            options = options with { Token = token };
+            if (Variable("CONSUL_HTTP_ADDR", nameof(ConsulOptions.Address)) is { } addr)
+            {
+                options = options with { Address = addr.Contains("://", StringComparison.Ordinal) ? addr : "http://" + addr };
+            }
+
+            // As in Consul's client, CONSUL_HTTP_SSL=true means https even for an http:// address.
+            if (GoBool(environment, "CONSUL_HTTP_SSL", errors) == true && options.Address.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+            {
+                options = options with { Address = "https://" + options.Address["http://".Length..] };
+                sources[nameof(ConsulOptions.Address)] = sources.ContainsKey(nameof(ConsulOptions.Address)) ? "CONSUL_HTTP_ADDR and CONSUL_HTTP_SSL" : "CONSUL_HTTP_SSL";
+            }
         }
 
-        return options;
+        options = options with
+        {
+            CaFile = Variable("CONSUL_CACERT", nameof(ConsulOptions.CaFile)) ?? NullIfEmpty(options.CaFile),
+            CaPath = Variable("CONSUL_CAPATH", nameof(ConsulOptions.CaPath)) ?? NullIfEmpty(options.CaPath),
+            CertFile = Variable("CONSUL_CLIENT_CERT", nameof(ConsulOptions.CertFile)) ?? NullIfEmpty(options.CertFile),
+            KeyFile = Variable("CONSUL_CLIENT_KEY", nameof(ConsulOptions.KeyFile)) ?? NullIfEmpty(options.KeyFile),
+            TlsServerName = Variable("CONSUL_TLS_SERVER_NAME", nameof(ConsulOptions.TlsServerName)) ?? NullIfEmpty(options.TlsServerName),
+        };
+
+        // Unlike Consul's client, an unparsable value is an error rather than "do not verify".
+        if (Chosen(nameof(ConsulOptions.InsecureSkipVerify)) is null && GoBool(environment, "CONSUL_HTTP_SSL_VERIFY", errors) is { } verify)
+        {
+            options = options with { InsecureSkipVerify = !verify };
+            sources[nameof(ConsulOptions.InsecureSkipVerify)] = "CONSUL_HTTP_SSL_VERIFY";
+        }
+
+        return ResolveToken(options, Chosen(nameof(ConsulOptions.Token)), Chosen(nameof(ConsulOptions.TokenFile)), environment, sources, errors);
     }
 
-    private static T? Bind<T>(IConfiguration configuration, string sectionName, List<SettingError> errors)
+    /// <summary>
+    /// The bridge's configuration first (<c>Consul:Token</c> or <c>Consul:TokenFile</c>, not both), then, as in
+    /// Consul's client, CONSUL_HTTP_TOKEN_FILE before CONSUL_HTTP_TOKEN. A token file that cannot be read or is
+    /// empty stops the start: running with no token would make Consul filter every service out silently.
+    /// </summary>
+    private static ConsulOptions ResolveToken(
+        ConsulOptions options, string? token, string? tokenFile, Func<string, string?> environment, Dictionary<string, string> sources, List<SettingError> errors)
+    {
+        const string tokenKey = "Consul:Token", fileKey = "Consul:TokenFile";
+        string? source;
+        if (token is not null && tokenFile is not null)
+        {
+            errors.Add(new SettingError(fileKey, $"set either {tokenKey} or {fileKey}, not both"));
+            return options;
+        }
+
+        if (tokenFile is not null)
+        {
+            (token, source) = (ReadSecretFile(tokenFile, fileKey, errors), fileKey);
+        }
+        else if (token is not null)
+        {
+            source = tokenKey;
+        }
+        else if (environment("CONSUL_HTTP_TOKEN_FILE") is { Length: > 0 } envFile)
+        {
+            (tokenFile, token, source) = (envFile, ReadSecretFile(envFile, "CONSUL_HTTP_TOKEN_FILE", errors), "CONSUL_HTTP_TOKEN_FILE");
+        }
+        else if (environment("CONSUL_HTTP_TOKEN") is { Length: > 0 } envToken)
+        {
+            (token, source) = (envToken.Trim(), "CONSUL_HTTP_TOKEN");
+        }
+        else
+        {
+            return options with { Token = null, TokenFile = null };
+        }
+
+        sources[nameof(ConsulOptions.Token)] = source;
+        if (token is not null && !IsHeaderSafe(token))
+        {
+            errors.Add(new SettingError(source, "the token holds whitespace or control characters (the token itself is not shown)"));
+        }
+
+        return options with { Token = token, TokenFile = tokenFile };
+    }
+
+    /// <summary>The whole file, trimmed; null (and an error naming the key and file, never the contents) when unusable.</summary>
+    private static string? ReadSecretFile(string path, string key, List<SettingError> errors)
+    {
+        try
+        {
+            var text = File.ReadAllText(path).Trim();
+            if (text.Length == 0)
+            {
+                errors.Add(new SettingError(key, $"'{path}' is empty"));
+                return null;
+            }
+
+            return text;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            errors.Add(new SettingError(key, $"cannot read '{path}' ({e.Message})"));
+            return null;
+        }
+    }
+
+    /// <summary>Go's strconv.ParseBool, as Consul's client parses its variables: 1, t, true, 0, f, false in any case.</summary>
+    private static bool? GoBool(Func<string, string?> environment, string name, List<SettingError> errors)
+    {
+        var raw = environment(name)?.Trim();
+        switch (raw?.ToLowerInvariant())
+        {
+            case null or "":
+                return null;
+            case "1" or "t" or "true":
+                return true;
+            case "0" or "f" or "false":
+                return false;
+            default:
+                errors.Add(new SettingError(name, $"'{raw}' is not accepted; accepted values: true, false (or 1, 0)"));
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// The value of <paramref name="key"/> unless it is empty or comes only from the defaults shipped beside the binary.
+    /// </summary>
+    internal static string? ChosenValue(IConfiguration configuration, string key)
+    {
+        if (configuration is not IConfigurationRoot root)
+        {
+            return NullIfEmpty(configuration[key]);
+        }
+
+        foreach (var provider in root.Providers.Reverse())
+        {
+            if (provider.TryGet(key, out var value))
+            {
+                return provider is JsonConfigurationProvider { Source: DefaultsFileSource } ? null : NullIfEmpty(value);
+            }
+        }
+
+        return null;
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    private static bool IsHeaderSafe(string value) => !value.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c > '\u007e');
+
+    /// <param name="alsoKnown">Keys of the section that another options type binds.</param>
+    /// <param name="ignoreUnknown">Another type already reports the section's unknown keys.</param>
+    private static T? Bind<T>(IConfiguration configuration, string sectionName, List<SettingError> errors, IReadOnlyList<string>? alsoKnown = null, bool ignoreUnknown = false)
         where T : class, new()
     {
         var section = configuration.GetSection(sectionName);
-        foreach (var child in section.GetChildren())
+        foreach (var child in ignoreUnknown ? Enumerable.Empty<IConfigurationSection>() : section.GetChildren())
         {
-            if (typeof(T).GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase) is null)
+            if (typeof(T).GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase) is not { CanWrite: true }
+                && alsoKnown?.Contains(child.Key, StringComparer.OrdinalIgnoreCase) != true)
             {
-                errors.Add(new SettingError($"{sectionName}:{child.Key}", $"unknown setting; known settings of {sectionName}: {string.Join(", ", SettingNames<T>())}"));
+                errors.Add(new SettingError($"{sectionName}:{child.Key}", $"unknown setting; known settings of {sectionName}: {string.Join(", ", SettingNames<T>().Concat(alsoKnown ?? []))}"));
             }
         }
 
@@ -124,6 +299,14 @@ internal static class SettingsLoader
             {
                 errors.Add(new SettingError(key, $"'{raw}' is not accepted; accepted values: true, false"));
             }
+            else if (type != typeof(string) && typeof(IEnumerable).IsAssignableFrom(type) && raw.Length > 0)
+            {
+                // The binder would silently leave the collection empty: for an allow-list, that means "allow all".
+                // The value is not repeated: it may be a token.
+                errors.Add(new SettingError(key, IsMap(type)
+                    ? $"a single value where a map is expected: write it as a JSON object, or as {key}:<name>=<value>"
+                    : $"a single value where a list is expected: write it as a JSON array, or as {key}:0, {key}:1, ..."));
+            }
         }
 
         if (errors.Count > beforeCount)
@@ -145,7 +328,10 @@ internal static class SettingsLoader
     private static IEnumerable<string> SettingNames<T>() =>
         typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name);
 
-    private static void Validate(ConsulOptions o, List<SettingError> errors)
+    private static bool IsMap(Type type) =>
+        type.IsGenericType && type.GetGenericTypeDefinition() is var d && (d == typeof(IReadOnlyDictionary<,>) || d == typeof(IDictionary<,>) || d == typeof(Dictionary<,>));
+
+    private static void Validate(ConsulOptions o, IReadOnlyDictionary<string, string> sources, List<SettingError> errors)
     {
         if (!Uri.TryCreate(o.Address, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
         {
@@ -176,6 +362,168 @@ internal static class SettingsLoader
         {
             errors.Add(new SettingError("Consul:MaxConcurrentQueries", "accepted: 1 to 10000 (Consul allows 200 connections per client by default)"));
         }
+
+        if (o.MaxConcurrentQueriesHttp2 is < 1 or > 25_000)
+        {
+            errors.Add(new SettingError("Consul:MaxConcurrentQueriesHttp2",
+                "accepted: 1 to 25000 (HTTP/2 streams: Consul allows 250 per connection and 200 connections per client, and other local clients need some)"));
+        }
+
+        ValidateTls(o, sources, errors);
+    }
+
+    /// <summary>Over HTTPS, every certificate file must be readable and parse now, not at the first query.</summary>
+    private static void ValidateTls(ConsulOptions o, IReadOnlyDictionary<string, string> sources, List<SettingError> errors)
+    {
+        string Source(string property) => sources.TryGetValue(property, out var variable) ? variable : $"{ConsulOptions.SectionName}:{property}";
+
+        if (!string.IsNullOrEmpty(o.TlsServerName) && Uri.CheckHostName(o.TlsServerName) == UriHostNameType.Unknown)
+        {
+            errors.Add(new SettingError(Source(nameof(ConsulOptions.TlsServerName)), $"'{o.TlsServerName}' is not a host name, e.g. consul.service.consul"));
+        }
+
+        if (string.IsNullOrEmpty(o.CertFile) != string.IsNullOrEmpty(o.KeyFile))
+        {
+            var (set, missing) = string.IsNullOrEmpty(o.KeyFile)
+                ? (Source(nameof(ConsulOptions.CertFile)), "Consul:KeyFile (or CONSUL_CLIENT_KEY)")
+                : (Source(nameof(ConsulOptions.KeyFile)), "Consul:CertFile (or CONSUL_CLIENT_CERT)");
+            errors.Add(new SettingError(set, $"a client certificate needs its key and a key its certificate: set {missing} too, or neither"));
+            return;
+        }
+
+        if (!o.UsesTls)
+        {
+            return;
+        }
+
+        Check(nameof(ConsulOptions.CaFile), o.CaFile, path => PemFiles.ReadCertificates(path));
+        Check(nameof(ConsulOptions.CaPath), o.CaPath, path => PemFiles.ReadCertificateDirectory(path));
+        Check(nameof(ConsulOptions.CertFile), o.CertFile, path => PemFiles.ReadCertificateWithKey(path, o.KeyFile!));
+
+        void Check(string property, string? path, Action<string> read)
+        {
+            if (string.IsNullOrEmpty(path))
+            {
+                return;
+            }
+
+            try
+            {
+                read(path);
+            }
+            catch (PemFileException e)
+            {
+                errors.Add(new SettingError(Source(property), e.Message));
+            }
+        }
+    }
+
+    private static void Validate(AdsTlsOptions o, List<SettingError> errors)
+    {
+        if (string.IsNullOrEmpty(o.TlsCertFile) != string.IsNullOrEmpty(o.TlsKeyFile))
+        {
+            errors.Add(new SettingError(string.IsNullOrEmpty(o.TlsKeyFile) ? "Ads:TlsKeyFile" : "Ads:TlsCertFile",
+                "Ads:TlsCertFile and Ads:TlsKeyFile go together: set both to serve ADS over TLS, or neither"));
+            return;
+        }
+
+        if (!string.IsNullOrEmpty(o.ClientCaFile) && !o.Enabled)
+        {
+            errors.Add(new SettingError("Ads:ClientCaFile", "client certificates need TLS: set Ads:TlsCertFile and Ads:TlsKeyFile too"));
+            return;
+        }
+
+        if (!o.Enabled)
+        {
+            return;
+        }
+
+        try
+        {
+            PemFiles.ReadCertificateWithKey(o.TlsCertFile!, o.TlsKeyFile!);
+        }
+        catch (PemFileException e)
+        {
+            errors.Add(new SettingError("Ads:TlsCertFile", e.Message));
+        }
+
+        if (o.RequiresClientCertificate)
+        {
+            try
+            {
+                PemFiles.ReadCertificates(o.ClientCaFile!);
+            }
+            catch (PemFileException e)
+            {
+                errors.Add(new SettingError("Ads:ClientCaFile", e.Message));
+            }
+        }
+    }
+
+    /// <summary>Checks the patterns and tokens, and adds the token file's tokens to the configured ones.</summary>
+    private static AdsAuthorizationOptions? LoadAuthorization(AdsAuthorizationOptions o, List<SettingError> errors)
+    {
+        const string section = AdsAuthorizationOptions.SectionName;
+        var before = errors.Count;
+        CheckPatterns($"{section}:{nameof(o.AllowedNodeIds)}", o.AllowedNodeIds, errors);
+        CheckPatterns($"{section}:{nameof(o.AllowedClusters)}", o.AllowedClusters, errors);
+
+        var tokens = new List<string>();
+        for (var i = 0; i < o.Tokens.Count; i++)
+        {
+            if (CheckToken($"{section}:{nameof(o.Tokens)}:{i}", o.Tokens[i], errors))
+            {
+                tokens.Add(o.Tokens[i]);
+            }
+        }
+
+        var tokenFile = NullIfEmpty(o.TokenFile);
+        if (tokenFile is not null && ReadSecretFile(tokenFile, $"{section}:{nameof(o.TokenFile)}", errors) is { } text)
+        {
+            var lines = text.Split('\n');
+            var fromFile = 0;
+            for (var line = 0; line < lines.Length; line++)
+            {
+                var token = lines[line].Trim();
+                if (token.Length > 0 && !token.StartsWith('#') && CheckToken($"{section}:{nameof(o.TokenFile)} ('{tokenFile}' line {line + 1})", token, errors))
+                {
+                    tokens.Add(token);
+                    fromFile++;
+                }
+            }
+
+            // An empty file would otherwise turn token checks off without a word.
+            if (fromFile == 0 && errors.Count == before)
+            {
+                errors.Add(new SettingError($"{section}:{nameof(o.TokenFile)}", $"'{tokenFile}' holds no token (one a line; # starts a comment)"));
+            }
+        }
+
+        return errors.Count == before ? o with { Tokens = tokens, TokenFile = tokenFile } : null;
+    }
+
+    private static void CheckPatterns(string key, IReadOnlyList<string> patterns, List<SettingError> errors)
+    {
+        for (var i = 0; i < patterns.Count; i++)
+        {
+            var pattern = patterns[i];
+            if (string.IsNullOrWhiteSpace(pattern) || pattern.IndexOf('*', StringComparison.Ordinal) is var star && star >= 0 && star != pattern.Length - 1)
+            {
+                errors.Add(new SettingError($"{key}:{i}", $"'{pattern}' is not accepted; write an exact name or a prefix followed by *, e.g. web-*"));
+            }
+        }
+    }
+
+    /// <summary>Tokens guard every proxy's configuration: long enough not to be guessed, and plain enough for a header.</summary>
+    private static bool CheckToken(string key, string token, List<SettingError> errors)
+    {
+        if (token.Length < 16 || !IsHeaderSafe(token))
+        {
+            errors.Add(new SettingError(key, "a token must be at least 16 printable ASCII characters without spaces (the token itself is not shown)"));
+            return false;
+        }
+
+        return true;
     }
 
     private static void Validate(XdsOptions o, List<SettingError> errors)

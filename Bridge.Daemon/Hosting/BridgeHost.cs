@@ -1,5 +1,5 @@
-using System.Net;
 using Bridge.Core.Ads;
+using Bridge.Core.Ads.Authorization;
 using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
 using Bridge.Core.Xds;
@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Hosting.Systemd;
 using Bridge.Daemon.Admin;
 using Bridge.Daemon.Logging;
+using Bridge.Daemon.Security;
 using Microsoft.Extensions.Logging.Console;
 
 namespace Bridge.Daemon.Hosting;
@@ -15,7 +16,8 @@ namespace Bridge.Daemon.Hosting;
 /// <summary>Wires the stages together: Consul watcher -> catalog store -> xDS cache -> ADS server.</summary>
 internal static class BridgeHost
 {
-    public static WebApplication Build(string[] args, BridgeSettings settings, IConfiguration configuration)
+    /// <param name="configure">Runs last, before the application is built (tests add log capture here).</param>
+    public static WebApplication Build(string[] args, BridgeSettings settings, IConfiguration configuration, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddConfiguration(configuration);
@@ -26,7 +28,15 @@ internal static class BridgeHost
         ListenAddress.TryParse(settings.Admin.Listen, out var admin);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(ads, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(ads, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                AdsTls.Configure(
+                    listen,
+                    settings.AdsTls,
+                    kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(SecurityLog.Category),
+                    kestrel.ApplicationServices.GetRequiredService<TimeProvider>());
+            });
             kestrel.Listen(admin, listen => listen.Protocols = HttpProtocols.Http1);
         });
 
@@ -38,19 +48,29 @@ internal static class BridgeHost
         services.AddSingleton(settings.Catalog);
         services.AddSingleton(settings.State);
         services.AddSingleton(TimeProvider.System);
-        services.AddHttpClient<ConsulClient>(http =>
+        var consulAddress = new Uri(settings.Consul.Address);
+        var consulHttp = services.AddHttpClient<ConsulClient>(http =>
             {
-                http.BaseAddress = new Uri(settings.Consul.Address);
+                http.BaseAddress = consulAddress;
                 // Each query carries its own timeout (wait + wait/16 + margin).
                 http.Timeout = Timeout.InfiniteTimeSpan;
             })
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(() => ConsulTransport.CreateHandler(settings.Consul))
+            // The token travels in a header: no header value is ever logged, whatever the log level.
+            .RedactLoggedHeaders(_ => true);
+        if (settings.Consul.UsesTls)
+        {
+            consulHttp.AddHttpMessageHandler(sp => new Http2FallbackWarning(settings.Consul, sp.GetRequiredService<ILoggerFactory>().CreateLogger(SecurityLog.Category)));
+            if (!string.IsNullOrEmpty(settings.Consul.TlsServerName))
             {
-                AutomaticDecompression = DecompressionMethods.All,
-                MaxConnectionsPerServer = settings.Consul.MaxConcurrentQueries,
-                PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
-                ConnectTimeout = TimeSpan.FromSeconds(10),
-            });
+                consulHttp.AddHttpMessageHandler(() => new TlsServerNameHandler(settings.Consul.TlsServerName, consulAddress.Port));
+            }
+        }
+
+        // Always present, so that a reload can turn authorization on, change it or turn it off.
+        var authorizer = new ReloadableStreamAuthorizer(settings.AdsAuthorization);
+        services.AddSingleton<IStreamAuthorizer>(authorizer);
+
         services.AddSingleton<CatalogWatcher>();
         services.AddSingleton(sp => new CatalogStore(sp.GetRequiredService<ILogger<CatalogStore>>(), settings.Catalog, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<XdsCache>();
@@ -58,9 +78,18 @@ internal static class BridgeHost
         services.AddHostedService<CatalogPipeline>();
         services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
         services.AddHostedService<SystemdNotifications>();
+        if (configuration is IConfigurationRoot root)
+        {
+            services.AddSingleton(sp => new SettingsReloader(
+                settings, root, sp.GetRequiredService<CatalogWatcher>(), sp.GetRequiredService<CatalogStore>(), sp.GetRequiredService<XdsCache>(), sp.GetRequiredService<ILogger<SettingsReloader>>()));
+            services.AddHostedService(sp => sp.GetRequiredService<SettingsReloader>());
+        }
         services.AddGrpc();
+        configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.Services.GetService<SettingsReloader>()?.OnReloaded(next => authorizer.Update(next.AdsAuthorization));
+        SecurityPosture.Report(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(SecurityLog.Category), settings);
         var store = app.Services.GetRequiredService<CatalogStore>();
         var cache = app.Services.GetRequiredService<XdsCache>();
         store.Subscribe(cache.Apply);

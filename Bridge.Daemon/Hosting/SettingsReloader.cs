@@ -35,6 +35,8 @@ internal sealed partial class SettingsReloader : IHostedService, IDisposable
         _logger = logger;
     }
 
+    private const string FileChanged = "configuration file changed";
+
     public BridgeSettings Current => Volatile.Read(ref _current);
 
     /// <summary>Called with the new settings after each successful reload (e.g. to swap authorization rules).</summary>
@@ -47,7 +49,7 @@ internal sealed partial class SettingsReloader : IHostedService, IDisposable
             context.Cancel = true;
             _ = ReloadAsync("SIGHUP");
         });
-        _fileWatch = ChangeToken.OnChange(_configuration.GetReloadToken, () => _ = ReloadAsync("configuration file changed"));
+        _fileWatch = ChangeToken.OnChange(_configuration.GetReloadToken, () => _ = ReloadAsync(FileChanged));
         return Task.CompletedTask;
     }
 
@@ -59,9 +61,9 @@ internal sealed partial class SettingsReloader : IHostedService, IDisposable
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            if (trigger == "SIGHUP")
+            if (trigger != FileChanged)
             {
-                // A file change reloads by itself; a signal asks for it explicitly.
+                // A file change has already reloaded the sources; a signal (or a caller) asks for it explicitly.
                 _configuration.Reload();
             }
 

@@ -173,7 +173,7 @@ public sealed class XdsCacheTests
                 "three services, each a cluster and an assignment shared by both client kinds plus a gRPC listener and route; then Envoy's listener and route");
             Assert.That(afterOneChange - afterSync, Is.EqualTo(1), "an instance change re-serialises the service's assignment only: its cluster is unchanged");
             Assert.That(afterReads - afterOneChange, Is.Zero);
-            Assert.That(afterRemoval - afterReads, Is.EqualTo(1), "a removal re-serialises only Envoy's route, which lists one virtual host fewer");
+            Assert.That(afterRemoval - afterReads, Is.EqualTo(2), "a removal serialises Envoy's route (one virtual host fewer) and the empty assignment gRPC clients keep");
         });
     }
 
@@ -189,14 +189,16 @@ public sealed class XdsCacheTests
         Assert.Multiple(() =>
         {
             Assert.That(after.Generation, Is.EqualTo(before.Generation + 1));
-            foreach (var kind in Kinds)
+            foreach (var typeUrl in new[] { TypeUrls.Cluster, TypeUrls.ClusterLoadAssignment })
             {
-                foreach (var typeUrl in new[] { TypeUrls.Cluster, TypeUrls.ClusterLoadAssignment })
-                {
-                    Assert.That(after.Get(kind, typeUrl).ByName.Keys, Is.EqualTo(new[] { "api" }), $"{kind} {typeUrl}");
-                    Assert.That(after.Get(kind, typeUrl).Wildcard, Is.EqualTo(new[] { "api" }), $"{kind} {typeUrl} wildcard");
-                }
+                Assert.That(after.Get(ClientKind.Envoy, typeUrl).ByName.Keys, Is.EqualTo(new[] { "api" }), $"envoy {typeUrl}");
+                Assert.That(after.Get(ClientKind.Envoy, typeUrl).Wildcard, Is.EqualTo(new[] { "api" }), $"envoy {typeUrl} wildcard");
+                Assert.That(after.Get(ClientKind.Grpc, typeUrl).Wildcard, Is.EqualTo(new[] { "api" }), $"grpc {typeUrl} wildcard");
             }
+
+            // gRPC clients keep a removed service, without endpoints, so that it can come back (see XdsCache).
+            Assert.That(after.Get(ClientKind.Grpc, TypeUrls.Cluster).ByName.Keys, Is.EquivalentTo(new[] { "api", "web" }));
+            Assert.That(after.Get(ClientKind.Grpc, TypeUrls.ClusterLoadAssignment).ByName["web"].Message, Is.EqualTo(new Envoy.Config.Endpoint.V3.ClusterLoadAssignment { ClusterName = "web" }));
 
             Assert.That(after.MayHaveChanged(TypeUrls.Cluster, "web"), Is.True);
             Assert.That(after.MayHaveChanged(TypeUrls.ClusterLoadAssignment, "web"), Is.True);

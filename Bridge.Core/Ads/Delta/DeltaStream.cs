@@ -11,17 +11,9 @@ namespace Bridge.Core.Ads.Delta;
 /// One incremental (delta) ADS stream over the same cache as state of the world: it sends only resources whose
 /// version differs from what the client holds and names the ones that are gone in <c>removed_resources</c>.
 /// </summary>
-internal sealed class DeltaStream
+internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>
 {
-    private readonly IAsyncStreamReader<DeltaDiscoveryRequest> _requests;
-    private readonly IServerStreamWriter<DeltaDiscoveryResponse> _responses;
-    private readonly XdsCache _cache;
-    private readonly AdsOptions _options;
-    private readonly ILogger _logger;
     private readonly Dictionary<string, DeltaTypeState> _types = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _unknownTypesLogged = new(StringComparer.Ordinal);
-    private ClientIdentity? _client;
-    private StreamHandle? _handle;
     private long _nonce;
 
     public DeltaStream(
@@ -30,113 +22,24 @@ internal sealed class DeltaStream
         XdsCache cache,
         AdsOptions options,
         ILogger logger)
+        : base(requests, responses, cache, options, logger)
     {
-        _requests = requests;
-        _responses = responses;
-        _cache = cache;
-        _options = options;
-        _logger = logger;
     }
 
-    private string NodeId => _client?.NodeId ?? "(unknown)";
+    protected override XdsProtocol Protocol => XdsProtocol.Delta;
 
-    public async Task RunAsync(StreamRegistry registry, string peer, CancellationToken ct)
+    protected override Envoy.Config.Core.V3.Node? NodeOf(DeltaDiscoveryRequest request) => request.Node;
+
+    protected override string TypeUrlOf(DeltaDiscoveryRequest request) => request.TypeUrl;
+
+    protected override int NameCountOf(DeltaDiscoveryRequest request) =>
+        request.ResourceNamesSubscribe.Count + request.ResourceNamesUnsubscribe.Count + request.InitialResourceVersions.Count;
+
+    protected override (DeltaDiscoveryResponse?, long) Build(string typeUrl, XdsSnapshot snapshot) =>
+        _types.TryGetValue(typeUrl, out var state) && Build(state, snapshot) is { } response ? (response, state.PendingChangedAt) : (null, 0);
+
+    protected override void Apply(DeltaDiscoveryRequest request, string typeUrl)
     {
-        try
-        {
-            _handle = registry.Open(XdsProtocol.Delta, peer, Describe, _options.MaxStreams, _options.MaxStreamsPerPeer);
-        }
-        catch (RpcException e)
-        {
-            AdsLog.StreamRefused(_logger, peer, e.Status.Detail);
-            throw;
-        }
-
-        var reason = "client closed the stream";
-        try
-        {
-            await using var pump = new RequestPump<DeltaDiscoveryRequest>(_requests, _options.RequestQueueLength, ct);
-            long generation = -1;
-            var syncDeadline = InitialSync.Deadline(_cache, _options, ct);
-            while (await pump.WaitAsync(_cache, generation, ct, _cache.Current.Ready ? null : syncDeadline).ConfigureAwait(false))
-            {
-                InitialSync.ThrowIfLate(_cache, syncDeadline, _logger, peer, _options);
-                while (pump.TryRead(out var request))
-                {
-                    Handle(request, peer);
-                }
-
-                var snapshot = _cache.Current;
-                generation = snapshot.Generation;
-                if (_client is null || !snapshot.Ready)
-                {
-                    continue;
-                }
-
-                foreach (var typeUrl in TypeUrls.All)
-                {
-                    if (_types.TryGetValue(typeUrl, out var state) && Build(state, snapshot) is { } response)
-                    {
-                        await _responses.WriteAsync(response, ct).ConfigureAwait(false);
-                        StreamMetrics.Written(typeUrl, "delta", state.PendingChangedAt);
-                    }
-                }
-            }
-        }
-        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.ResourceExhausted or StatusCode.Unavailable)
-        {
-            reason = e.Status.Detail;
-            AdsLog.RequestRejected(_logger, NodeId, peer, reason);
-            throw;
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException || e is RpcException { StatusCode: StatusCode.Cancelled })
-        {
-            reason = ct.IsCancellationRequested ? "cancelled" : e.Message;
-        }
-        catch (Exception e)
-        {
-            reason = $"failed: {e.Message}";
-            throw;
-        }
-        finally
-        {
-            registry.Close(_handle);
-            AdsLog.StreamClosed(_logger, _handle.Id, NodeId, reason);
-        }
-    }
-
-    private void Handle(DeltaDiscoveryRequest request, string peer)
-    {
-        if (_client is null)
-        {
-            _client = ClientIdentity.From(request.Node, _options);
-            _handle!.Client = _client;
-            AdsLog.StreamOpened(_logger, _handle.Id, _client.NodeId, _client.Kind.ToString(), "delta", peer);
-        }
-
-        var typeUrl = request.TypeUrl;
-        if (string.IsNullOrEmpty(typeUrl))
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "DeltaDiscoveryRequest.type_url is required on an aggregated stream"));
-        }
-
-        if (!TypeUrls.IsKnown(typeUrl))
-        {
-            if (_unknownTypesLogged.Count < 16 && _unknownTypesLogged.Add(typeUrl))
-            {
-                AdsLog.UnknownTypeUrl(_logger, NodeId, typeUrl);
-            }
-
-            return;
-        }
-
-        var listed = request.ResourceNamesSubscribe.Count + request.ResourceNamesUnsubscribe.Count + request.InitialResourceVersions.Count;
-        if (listed > _options.MaxResourceNamesPerRequest)
-        {
-            throw new RpcException(new Status(StatusCode.ResourceExhausted,
-                $"request lists {listed} {TypeUrls.Short(typeUrl)} names, more than the limit of {_options.MaxResourceNamesPerRequest} (Ads:MaxResourceNamesPerRequest)"));
-        }
-
         DeltaTypeState state;
         lock (_types)
         {
@@ -164,7 +67,7 @@ internal sealed class DeltaStream
                 state.NackedNonce = request.ResponseNonce;
                 state.NackError = error.Message;
                 StreamMetrics.Nacked(state.TypeUrl);
-                AdsLog.Nack(_logger, NodeId, TypeUrls.Short(state.TypeUrl), request.ResponseNonce, error.Message);
+                AdsLog.Nack(Logger, NodeId, TypeUrls.Short(state.TypeUrl), request.ResponseNonce, error.Message);
             }
             else
             {
@@ -175,7 +78,7 @@ internal sealed class DeltaStream
                     state.PendingChangedAt = 0;
                 }
 
-                AdsLog.Ack(_logger, NodeId, TypeUrls.Short(state.TypeUrl), request.ResponseNonce);
+                AdsLog.Ack(Logger, NodeId, TypeUrls.Short(state.TypeUrl), request.ResponseNonce);
             }
         }
 
@@ -248,7 +151,7 @@ internal sealed class DeltaStream
 
     private DeltaDiscoveryResponse? Build(DeltaTypeState state, XdsSnapshot snapshot)
     {
-        var client = _client!;
+        var client = Client!;
         var set = snapshot.Get(client.Kind, state.TypeUrl);
         lock (state)
         {
@@ -285,7 +188,7 @@ internal sealed class DeltaStream
             foreach (var name in names)
             {
                 var visible = state.Names.Contains(name) || (state.Wildcard && ScopedLookup.InWildcard(client, state.TypeUrl, set, name));
-                var resource = visible ? ScopedLookup.Find(client, state.TypeUrl, set, name, _cache, snapshot) : null;
+                var resource = visible ? ScopedLookup.Find(client, state.TypeUrl, set, name, Cache, snapshot) : null;
                 var held = state.Known.TryGetValue(name, out var version) ? version : null;
                 if (resource is not null)
                 {
@@ -319,7 +222,7 @@ internal sealed class DeltaStream
             response.SystemVersionInfo = snapshot.Generation.ToString(CultureInfo.InvariantCulture);
             state.Nonce = response.Nonce;
             state.PendingChangedAt = snapshot.ChangedAt;
-            AdsLog.Response(_logger, NodeId, TypeUrls.Short(state.TypeUrl), response.SystemVersionInfo, response.Resources.Count, response.Nonce);
+            AdsLog.Response(Logger, NodeId, TypeUrls.Short(state.TypeUrl), response.SystemVersionInfo, response.Resources.Count, response.Nonce);
             return response;
         }
     }
@@ -340,7 +243,7 @@ internal sealed class DeltaStream
         }
     }
 
-    private IReadOnlyList<TypeStatus> Describe()
+    protected override IReadOnlyList<TypeStatus> Describe()
     {
         List<DeltaTypeState> states;
         lock (_types)

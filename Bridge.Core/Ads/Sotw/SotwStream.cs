@@ -12,18 +12,10 @@ namespace Bridge.Core.Ads.Sotw;
 /// One state-of-the-world ADS stream. A single loop applies the client's requests and the cache's snapshots
 /// and is the only writer, so per-type state needs no locks beyond what diagnostics read.
 /// </summary>
-internal sealed class SotwStream
+internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse>
 {
-    private readonly IAsyncStreamReader<DiscoveryRequest> _requests;
-    private readonly IServerStreamWriter<DiscoveryResponse> _responses;
-    private readonly XdsCache _cache;
-    private readonly AdsOptions _options;
-    private readonly ILogger _logger;
     private readonly Dictionary<string, SotwTypeState> _types = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _unknownTypesLogged = new(StringComparer.Ordinal);
     private readonly Dictionary<string, XdsResource> _emptyAssignments = new(StringComparer.Ordinal);
-    private ClientIdentity? _client;
-    private StreamHandle? _handle;
     private long _nonce;
 
     public SotwStream(
@@ -32,112 +24,23 @@ internal sealed class SotwStream
         XdsCache cache,
         AdsOptions options,
         ILogger logger)
+        : base(requests, responses, cache, options, logger)
     {
-        _requests = requests;
-        _responses = responses;
-        _cache = cache;
-        _options = options;
-        _logger = logger;
     }
 
-    private string NodeId => _client?.NodeId ?? "(unknown)";
+    protected override XdsProtocol Protocol => XdsProtocol.StateOfTheWorld;
 
-    public async Task RunAsync(StreamRegistry registry, string peer, CancellationToken ct)
+    protected override Envoy.Config.Core.V3.Node? NodeOf(DiscoveryRequest request) => request.Node;
+
+    protected override string TypeUrlOf(DiscoveryRequest request) => request.TypeUrl;
+
+    protected override int NameCountOf(DiscoveryRequest request) => request.ResourceNames.Count;
+
+    protected override (DiscoveryResponse?, long) Build(string typeUrl, XdsSnapshot snapshot) =>
+        _types.TryGetValue(typeUrl, out var state) && Build(state, snapshot) is { } response ? (response, state.PendingChangedAt) : (null, 0);
+
+    protected override void Apply(DiscoveryRequest request, string typeUrl)
     {
-        try
-        {
-            _handle = registry.Open(XdsProtocol.StateOfTheWorld, peer, Describe, _options.MaxStreams, _options.MaxStreamsPerPeer);
-        }
-        catch (RpcException e)
-        {
-            AdsLog.StreamRefused(_logger, peer, e.Status.Detail);
-            throw;
-        }
-
-        var reason = "client closed the stream";
-        try
-        {
-            await using var pump = new RequestPump<DiscoveryRequest>(_requests, _options.RequestQueueLength, ct);
-            long generation = -1;
-            var syncDeadline = InitialSync.Deadline(_cache, _options, ct);
-            while (await pump.WaitAsync(_cache, generation, ct, _cache.Current.Ready ? null : syncDeadline).ConfigureAwait(false))
-            {
-                InitialSync.ThrowIfLate(_cache, syncDeadline, _logger, peer, _options);
-                while (pump.TryRead(out var request))
-                {
-                    Handle(request, peer);
-                }
-
-                var snapshot = _cache.Current;
-                generation = snapshot.Generation;
-                if (_client is null || !snapshot.Ready)
-                {
-                    continue;
-                }
-
-                foreach (var typeUrl in TypeUrls.All)
-                {
-                    if (_types.TryGetValue(typeUrl, out var state) && Build(state, snapshot) is { } response)
-                    {
-                        await _responses.WriteAsync(response, ct).ConfigureAwait(false);
-                        StreamMetrics.Written(typeUrl, "sotw", state.PendingChangedAt);
-                    }
-                }
-            }
-        }
-        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.ResourceExhausted or StatusCode.Unavailable)
-        {
-            reason = e.Status.Detail;
-            AdsLog.RequestRejected(_logger, NodeId, peer, reason);
-            throw;
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException || e is RpcException { StatusCode: StatusCode.Cancelled })
-        {
-            reason = ct.IsCancellationRequested ? "cancelled" : e.Message;
-        }
-        catch (Exception e)
-        {
-            reason = $"failed: {e.Message}";
-            throw;
-        }
-        finally
-        {
-            registry.Close(_handle);
-            AdsLog.StreamClosed(_logger, _handle.Id, NodeId, reason);
-        }
-    }
-
-    private void Handle(DiscoveryRequest request, string peer)
-    {
-        if (_client is null)
-        {
-            _client = ClientIdentity.From(request.Node, _options);
-            _handle!.Client = _client;
-            AdsLog.StreamOpened(_logger, _handle.Id, _client.NodeId, _client.Kind.ToString(), "sotw", peer);
-        }
-
-        var typeUrl = request.TypeUrl;
-        if (string.IsNullOrEmpty(typeUrl))
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "DiscoveryRequest.type_url is required on an aggregated stream"));
-        }
-
-        if (!TypeUrls.IsKnown(typeUrl))
-        {
-            if (_unknownTypesLogged.Count < 16 && _unknownTypesLogged.Add(typeUrl))
-            {
-                AdsLog.UnknownTypeUrl(_logger, NodeId, typeUrl);
-            }
-
-            return;
-        }
-
-        if (request.ResourceNames.Count > _options.MaxResourceNamesPerRequest)
-        {
-            throw new RpcException(new Status(StatusCode.ResourceExhausted,
-                $"request lists {request.ResourceNames.Count} {TypeUrls.Short(typeUrl)} names, more than the limit of {_options.MaxResourceNamesPerRequest} (Ads:MaxResourceNamesPerRequest)"));
-        }
-
         SotwTypeState state;
         lock (_types)
         {
@@ -152,7 +55,7 @@ internal sealed class SotwStream
             if (request.ResponseNonce != state.Nonce)
             {
                 // A newer response is on its way; the client will restate its whole subscription after it.
-                AdsLog.StaleNonce(_logger, NodeId, typeUrl, request.ResponseNonce);
+                AdsLog.StaleNonce(Logger, NodeId, typeUrl, request.ResponseNonce);
                 return;
             }
 
@@ -162,7 +65,7 @@ internal sealed class SotwStream
                 state.RejectError = error.Message;
                 state.PendingChangedAt = 0;
                 StreamMetrics.Nacked(typeUrl);
-                AdsLog.Nack(_logger, NodeId, TypeUrls.Short(typeUrl), state.SentVersion ?? "", error.Message);
+                AdsLog.Nack(Logger, NodeId, TypeUrls.Short(typeUrl), state.SentVersion ?? "", error.Message);
             }
             else
             {
@@ -171,7 +74,7 @@ internal sealed class SotwStream
                 state.RejectedVersion = null;
                 StreamMetrics.Acked(state.PendingChangedAt);
                 state.PendingChangedAt = 0;
-                AdsLog.Ack(_logger, NodeId, TypeUrls.Short(typeUrl), request.VersionInfo);
+                AdsLog.Ack(Logger, NodeId, TypeUrls.Short(typeUrl), request.VersionInfo);
             }
         }
 
@@ -238,7 +141,7 @@ internal sealed class SotwStream
 
     private DiscoveryResponse? Build(SotwTypeState state, XdsSnapshot snapshot)
     {
-        var client = _client!;
+        var client = Client!;
         var set = snapshot.Get(client.Kind, state.TypeUrl);
         var previous = state.ServedGeneration;
         state.ServedGeneration = snapshot.Generation;
@@ -272,7 +175,7 @@ internal sealed class SotwStream
             : state.Names.Order(StringComparer.Ordinal));
         foreach (var name in scope)
         {
-            if (ScopedLookup.Find(client, state.TypeUrl, set, name, _cache, snapshot) is { } resource)
+            if (ScopedLookup.Find(client, state.TypeUrl, set, name, Cache, snapshot) is { } resource)
             {
                 selected.Add(resource);
             }
@@ -342,7 +245,7 @@ internal sealed class SotwStream
             state.SentVersion = version;
         }
 
-        AdsLog.Response(_logger, NodeId, TypeUrls.Short(state.TypeUrl), version, toSend.Count, response.Nonce);
+        AdsLog.Response(Logger, NodeId, TypeUrls.Short(state.TypeUrl), version, toSend.Count, response.Nonce);
         return response;
     }
 
@@ -401,7 +304,7 @@ internal sealed class SotwStream
         return XdsResource.HashVersion(hash.GetCurrentHash());
     }
 
-    private IReadOnlyList<TypeStatus> Describe()
+    protected override IReadOnlyList<TypeStatus> Describe()
     {
         List<SotwTypeState> states;
         lock (_types)

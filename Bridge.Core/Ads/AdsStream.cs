@@ -1,0 +1,186 @@
+using Bridge.Core.Xds;
+using Envoy.Config.Core.V3;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Bridge.Core.Ads;
+
+/// <summary>
+/// What state-of-the-world and delta streams share: registration and limits, the request pump, the single serving
+/// loop that applies the client's requests and the cache's snapshots and is the only writer, the bounded wait for
+/// the first full catalog, validation common to both request kinds, and how a stream ends. Subclasses keep their
+/// per-type state and decide what to send.
+/// </summary>
+internal abstract class AdsStream<TRequest, TResponse>
+    where TRequest : class
+    where TResponse : class
+{
+    private readonly IAsyncStreamReader<TRequest> _requests;
+    private readonly IServerStreamWriter<TResponse> _responses;
+    private readonly HashSet<string> _unknownTypesLogged = new(StringComparer.Ordinal);
+    private StreamHandle? _handle;
+
+    protected AdsStream(IAsyncStreamReader<TRequest> requests, IServerStreamWriter<TResponse> responses, XdsCache cache, AdsOptions options, ILogger logger)
+    {
+        _requests = requests;
+        _responses = responses;
+        Cache = cache;
+        Options = options;
+        Logger = logger;
+    }
+
+    protected XdsCache Cache { get; }
+    protected AdsOptions Options { get; }
+    protected ILogger Logger { get; }
+
+    /// <summary>Set from the stream's first request.</summary>
+    protected ClientIdentity? Client { get; private set; }
+
+    protected string NodeId => Client?.NodeId ?? "(unknown)";
+
+    protected abstract XdsProtocol Protocol { get; }
+
+    protected abstract Node? NodeOf(TRequest request);
+
+    protected abstract string TypeUrlOf(TRequest request);
+
+    /// <summary>How many resource names the request lists, for the abuse limit.</summary>
+    protected abstract int NameCountOf(TRequest request);
+
+    /// <summary>Applies a valid request of a known type to the per-type state.</summary>
+    protected abstract void Apply(TRequest request, string typeUrl);
+
+    /// <summary>The response owed for one type against this snapshot, or null; and the change time it carries.</summary>
+    protected abstract (TResponse? Response, long ChangedAt) Build(string typeUrl, XdsSnapshot snapshot);
+
+    /// <summary>Per-type state as operators see it.</summary>
+    protected abstract IReadOnlyList<TypeStatus> Describe();
+
+    public async Task RunAsync(StreamRegistry registry, string peer, CancellationToken ct)
+    {
+        var protocol = Protocol == XdsProtocol.Delta ? "delta" : "sotw";
+        try
+        {
+            _handle = registry.Open(Protocol, peer, Describe, Options.MaxStreams, Options.MaxStreamsPerPeer);
+        }
+        catch (RpcException e)
+        {
+            AdsLog.StreamRefused(Logger, peer, e.Status.Detail);
+            throw;
+        }
+
+        var reason = "client closed the stream";
+        using var scope = Logger.BeginScope(new StreamScope(this, _handle.Id, peer));
+        try
+        {
+            await using var pump = new RequestPump<TRequest>(_requests, Options.RequestQueueLength, ct);
+            long generation = -1;
+            var syncDeadline = InitialSync.Deadline(Cache, Options, ct);
+            while (await pump.WaitAsync(Cache, generation, ct, Cache.Current.Ready ? null : syncDeadline).ConfigureAwait(false))
+            {
+                InitialSync.ThrowIfLate(Cache, syncDeadline, Logger, peer, Options);
+                while (pump.TryRead(out var request))
+                {
+                    Receive(request, peer, protocol);
+                }
+
+                var snapshot = Cache.Current;
+                generation = snapshot.Generation;
+                if (Client is null || !snapshot.Ready)
+                {
+                    continue;
+                }
+
+                foreach (var typeUrl in TypeUrls.All)
+                {
+                    if (Build(typeUrl, snapshot) is ({ } response, var changedAt))
+                    {
+                        await _responses.WriteAsync(response, ct).ConfigureAwait(false);
+                        StreamMetrics.Written(typeUrl, protocol, changedAt);
+                    }
+                }
+            }
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.ResourceExhausted or StatusCode.Unavailable)
+        {
+            reason = e.Status.Detail;
+            AdsLog.RequestRejected(Logger, NodeId, peer, reason);
+            throw;
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException || e is RpcException { StatusCode: StatusCode.Cancelled })
+        {
+            reason = ct.IsCancellationRequested ? "cancelled" : e.Message;
+        }
+        catch (Exception e)
+        {
+            reason = $"failed: {e.Message}";
+            throw;
+        }
+        finally
+        {
+            registry.Close(_handle);
+            AdsLog.StreamClosed(Logger, _handle.Id, NodeId, reason);
+        }
+    }
+
+    private void Receive(TRequest request, string peer, string protocol)
+    {
+        if (Client is null)
+        {
+            Client = ClientIdentity.From(NodeOf(request), Options);
+            _handle!.Client = Client;
+            AdsLog.StreamOpened(Logger, _handle.Id, Client.NodeId, Client.Kind.ToString(), protocol, peer);
+        }
+
+        var typeUrl = TypeUrlOf(request);
+        if (string.IsNullOrEmpty(typeUrl))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"{typeof(TRequest).Name}.type_url is required on an aggregated stream"));
+        }
+
+        if (!TypeUrls.IsKnown(typeUrl))
+        {
+            // On ADS, closing the stream would cut every type; an unknown one is logged (once) and ignored.
+            if (_unknownTypesLogged.Count < 16 && _unknownTypesLogged.Add(typeUrl))
+            {
+                AdsLog.UnknownTypeUrl(Logger, NodeId, typeUrl);
+            }
+
+            return;
+        }
+
+        var names = NameCountOf(request);
+        if (names > Options.MaxResourceNamesPerRequest)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                $"request lists {names} {TypeUrls.Short(typeUrl)} names, more than the limit of {Options.MaxResourceNamesPerRequest} (Ads:MaxResourceNamesPerRequest)"));
+        }
+
+        Apply(request, typeUrl);
+    }
+
+    /// <summary>Every log line written while serving a stream carries its id, peer and node id (once known).</summary>
+    private sealed class StreamScope(AdsStream<TRequest, TResponse> stream, long id, string peer) : IReadOnlyList<KeyValuePair<string, object?>>
+    {
+        public int Count => 3;
+
+        public KeyValuePair<string, object?> this[int index] => index switch
+        {
+            0 => new("StreamId", id),
+            1 => new("Peer", peer),
+            _ => new("NodeId", stream.NodeId),
+        };
+
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                yield return this[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public override string ToString() => $"stream {id} node {stream.NodeId} from {peer}";
+    }
+}

@@ -1,0 +1,130 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using Bridge.Core.Catalog;
+using Bridge.Core.Consul;
+using Bridge.Core.Xds;
+using Bridge.Daemon.Configuration;
+using Bridge.Daemon.Hosting;
+using Bridge.DevAgent;
+using Bridge.DevAgent.Catalog;
+using Bridge.Testing.Ads;
+using Bridge.Tests.Catalog;
+using Microsoft.Extensions.Configuration;
+
+namespace Bridge.Tests.Daemon.Hosting;
+
+/// <summary>
+/// A restart while Consul is down must not wipe every proxy's clusters: the daemon serves the catalog its state
+/// file kept, says so in readiness, and follows Consul as soon as it answers.
+/// </summary>
+[TestFixture]
+public sealed class PersistedStateStartTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+
+    [Test]
+    public async Task Daemon_started_while_consul_is_down_serves_the_saved_catalog_as_stale_until_consul_answers()
+    {
+        var dir = Directory.CreateTempSubdirectory("bridge-start-").FullName;
+        try
+        {
+            var statePath = Path.Combine(dir, "catalog.json");
+            var saved = new CatalogStore(new CapturingLogger<CatalogStore>());
+            saved.Apply([
+                new ServiceSetObserved(["web"], 5),
+                new ServiceEntriesObserved("web", 6, [Entries.Entry("n1", "web-1", nodeAddress: "10.0.0.1", port: 8080)]),
+            ]);
+            new CatalogStateFile(statePath, new CapturingLogger()).Save(saved.Current, DateTimeOffset.UtcNow.AddMinutes(-1));
+
+            var consulPort = FreePort();
+            var adsPort = FreePort();
+            var adminPort = FreePort();
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Consul:Address"] = $"http://127.0.0.1:{consulPort}",
+                ["Consul:RetryBaseDelay"] = "00:00:00.050",
+                ["Consul:RetryMaxDelay"] = "00:00:00.200",
+                ["Ads:Listen"] = $"127.0.0.1:{adsPort}",
+                ["Admin:Listen"] = $"127.0.0.1:{adminPort}",
+                ["State:Path"] = statePath,
+            }).Build();
+            var (settings, errors) = SettingsLoader.Load(configuration);
+            Assert.That(errors, Is.Empty);
+
+            await using var app = BridgeHost.Build([], settings!, configuration);
+            await app.StartAsync();
+            try
+            {
+                using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{adminPort}") };
+                using var channel = AdsChannels.Create(adsPort);
+                await using var client = new AdsClient(channel, AdsNodes.Envoy("restarted-with-consul-down"));
+                await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
+
+                var fromFile = await client.NextAsync(Wait);
+                Assert.That(fromFile.Assignments().Single().EndpointAddresses(), Is.EqualTo(new[] { "10.0.0.1:8080" }), "the saved endpoints are served");
+                var stale = await Readiness(admin);
+                Assert.Multiple(() =>
+                {
+                    Assert.That(stale.Status, Is.EqualTo(HttpStatusCode.OK));
+                    Assert.That(stale.Body.GetProperty("status").GetString(), Is.EqualTo("stale"));
+                    Assert.That(stale.Body.GetProperty("source").GetString(), Is.EqualTo("persisted"));
+                });
+                await client.AckAsync(fromFile);
+
+                // Consul comes up and says web moved: the stream follows and readiness turns ready.
+                await using var consul = await DevAgentServer.StartAsync(new DevAgentOptions { Url = $"http://127.0.0.1:{consulPort}" });
+                consul.Catalog.RegisterCatalogEntry(new CatalogRegistration
+                {
+                    Node = "n1",
+                    Address = "10.0.0.2",
+                    Service = new CatalogServiceRegistration { Id = "web-1", Service = "web", Port = 9090 },
+                });
+
+                var fromConsul = await client.NextAsync(Wait);
+                Assert.That(fromConsul.Assignments().Single().EndpointAddresses(), Is.EqualTo(new[] { "10.0.0.2:9090" }));
+                var ready = await WaitForStatusAsync(admin, "ready");
+                Assert.That(ready.GetProperty("source").GetString(), Is.EqualTo("consul"));
+            }
+            finally
+            {
+                await app.StopAsync();
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonElement Body)> Readiness(HttpClient admin)
+    {
+        using var response = await admin.GetAsync("/readyz");
+        return (response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
+    }
+
+    /// <summary>Readiness follows the catalog loop; poll the observable endpoint until it reports the status.</summary>
+    private static async Task<JsonElement> WaitForStatusAsync(HttpClient admin, string status)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (true)
+        {
+            var (_, body) = await Readiness(admin);
+            if (body.GetProperty("status").GetString() == status || DateTime.UtcNow > deadline)
+            {
+                Assert.That(body.GetProperty("status").GetString(), Is.EqualTo(status));
+                return body;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+}

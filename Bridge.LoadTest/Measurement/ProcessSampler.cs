@@ -76,3 +76,34 @@ internal sealed class ProcessSampler(int pid)
         }
     }
 }
+
+/// <summary>
+/// Busy CPU of the whole machine from <c>/proc/stat</c>: the runs share two cores with whatever else runs there
+/// (builds and tests of other worktrees), so every result says how much CPU others took while it was measured.
+/// </summary>
+internal readonly record struct MachineSample(long Timestamp, double BusySeconds, double TotalSeconds)
+{
+    private static readonly double TicksPerSecond = 100;
+
+    public static MachineSample Take()
+    {
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+        // cpu user nice system idle iowait irq softirq steal ...: idle and iowait are not busy.
+        long total = 0;
+        for (var i = 1; i < Math.Min(fields.Length, 9); i++)
+        {
+            total += long.Parse(fields[i], CultureInfo.InvariantCulture);
+        }
+
+        var idle = long.Parse(fields[4], CultureInfo.InvariantCulture) + long.Parse(fields[5], CultureInfo.InvariantCulture);
+        return new MachineSample(Stopwatch.GetTimestamp(), (total - idle) / TicksPerSecond, total / TicksPerSecond);
+    }
+
+    /// <summary>Cores busy on average since <paramref name="earlier"/>, out of <see cref="Environment.ProcessorCount"/>.</summary>
+    public double CoresSince(MachineSample earlier)
+    {
+        var total = TotalSeconds - earlier.TotalSeconds;
+        return total > 0 ? (BusySeconds - earlier.BusySeconds) / total * Environment.ProcessorCount : 0;
+    }
+}

@@ -20,6 +20,7 @@ internal sealed class Timeline : IAsyncDisposable
     private ProcessSampler? _bridge;
     private ProcessSample? _lastBridge;
     private ProcessSample _lastHarness = ProcessSampler.Self.Sample();
+    private MachineSample _lastMachine = MachineSample.Take();
     private string _stage = "start";
     private Func<string>? _status;
     private Func<(int Streams, long Responses)>? _fleet;
@@ -93,6 +94,9 @@ internal sealed class Timeline : IAsyncDisposable
             var harness = ProcessSampler.Self.Sample();
             var harnessCores = harness.CoresSince(_lastHarness);
             _lastHarness = harness;
+            var machine = MachineSample.Take();
+            var machineCores = machine.CoresSince(_lastMachine);
+            _lastMachine = machine;
             double bridgeCores = 0;
             long bridgeRss = 0;
             if (_bridge is not null)
@@ -112,12 +116,14 @@ internal sealed class Timeline : IAsyncDisposable
 
             var (streams, responses) = _fleet?.Invoke() ?? (0, 0);
             var seconds = Stopwatch.GetElapsedTime(_start).TotalSeconds;
-            _points.Add(new TimelinePoint(Math.Round(seconds, 1), _stage, Math.Round(bridgeCores, 3), Math.Round(harnessCores, 3), bridgeRss, harness.RssBytes, streams, responses));
+            var otherCores = Math.Max(0, machineCores - bridgeCores - harnessCores);
+            _points.Add(new TimelinePoint(Math.Round(seconds, 1), _stage, Math.Round(bridgeCores, 3), Math.Round(harnessCores, 3), Math.Round(otherCores, 3),
+                bridgeRss, harness.RssBytes, streams, responses, Math.Round(GC.GetTotalPauseDuration().TotalSeconds, 3)));
             if (print)
             {
                 var detail = _status?.Invoke();
                 _print(string.Create(CultureInfo.InvariantCulture,
-                    $"   {seconds,6:0}s {_stage}: bridge {bridgeCores:0.00} cores {bridgeRss / 1048576.0:0} MiB | harness {harnessCores:0.00} cores {harness.RssBytes / 1048576.0:0} MiB | {streams} streams{(detail is null ? "" : " | " + detail)}"));
+                    $"   {seconds,6:0}s {_stage}: bridge {bridgeCores:0.00} cores {bridgeRss / 1048576.0:0} MiB | harness {harnessCores:0.00} cores {harness.RssBytes / 1048576.0:0} MiB | others {otherCores:0.00} cores | {streams} streams{(detail is null ? "" : " | " + detail)}"));
             }
         }
     }

@@ -17,6 +17,9 @@ internal sealed record RunResult
 
     public string? Note { get; init; }
 
+    /// <summary>Cores other processes used in the seconds before the run started (after waiting for quiet, if asked).</summary>
+    public double OtherCoresAtStart { get; init; }
+
     public double SeedSeconds { get; init; }
 
     /// <summary>Bridge process start to <c>/readyz</c> ready, per start.</summary>
@@ -119,6 +122,11 @@ internal sealed record PhaseResult
 
     public double HarnessCores { get; init; }
 
+    /// <summary>Cores other processes on the machine used meanwhile: the two cores were shared with them.</summary>
+    public double OtherCores { get; init; }
+
+    public double HarnessGcPauseSeconds { get; init; }
+
     public double BridgeGcPauseSeconds { get; init; }
 
     public double BridgeGcPauseShare { get; init; }
@@ -138,15 +146,19 @@ internal sealed record PhaseResult
     public int CooldownViolations { get; init; }
 }
 
+/// <param name="OtherCores">Cores busy on the machine outside the bridge and the harness (other worktrees' builds and tests).</param>
+/// <param name="HarnessGcPauseSeconds">The harness's own GC pause time so far.</param>
 internal sealed record TimelinePoint(
     double Seconds,
     string Stage,
     double BridgeCores,
     double HarnessCores,
+    double OtherCores,
     long BridgeRssBytes,
     long HarnessRssBytes,
     int Streams,
-    long Responses);
+    long Responses,
+    double HarnessGcPauseSeconds);
 
 /// <summary>One point of the stream-count sweep.</summary>
 internal sealed record SweepPoint(int Streams, LatencyStats Propagation, LatencyStats Floor, double BridgeCores, double HarnessCores, double ResponsesPerSecond, long PeakRssBytes);

@@ -18,7 +18,7 @@ internal static class Summary
         Line(text, $"     deliveries {p.Deliveries:N0} of {p.ExpectedDeliveries:N0} expected; {p.Outstanding:N0} outstanding after {p.DrainSeconds:0.0} s of drain");
         Line(text, $"     pushed {p.ResponsesPerSecond:N0} responses/s, {p.AssignmentsPerSecond:N0} assignments/s, {p.BytesPerSecond / 1048576:0.0} MiB/s"
             + (p.BridgeReportedResponsesPerSecond is { } server ? $" (bridge counts {server:N0} responses/s)" : ""));
-        Line(text, $"     bridge {p.BridgeCores:0.00} cores, GC paused {p.BridgeGcPauseSeconds * 1000:0} ms ({p.BridgeGcPauseShare:P1}), RSS {Mib(p.BridgeRssEndBytes)}; harness {p.HarnessCores:0.00} cores");
+        Line(text, $"     bridge {p.BridgeCores:0.00} cores, GC paused {p.BridgeGcPauseSeconds * 1000:0} ms ({p.BridgeGcPauseShare:P1}), RSS {Mib(p.BridgeRssEndBytes)}; harness {p.HarnessCores:0.00} cores (GC paused {p.HarnessGcPauseSeconds * 1000:0} ms); other processes {p.OtherCores:0.00} cores");
         Line(text, $"     Consul: {p.ConsulRequestsPerSecond:0.0} requests/s, bridge connections {p.BridgeConnectionsToAgent}, 429s {p.TooManyRequests}");
         if (p.CooldownViolations > 0)
         {

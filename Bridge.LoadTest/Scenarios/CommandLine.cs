@@ -46,6 +46,7 @@ internal static class CommandLine
           --bridge-arg --Key=Value                  extra bridge setting (repeatable)
           --bridge-env KEY=VALUE                    extra bridge environment variable (repeatable)
           --seed N --drain SECONDS --settle SECONDS
+          --quiet-wait SECONDS                      wait at most this long for other processes to go quiet (default 600, 0 = don't)
         """;
 
     public static LoadCommand Parse(IReadOnlyList<string> args)
@@ -158,6 +159,10 @@ internal static class CommandLine
                 case "--drain":
                     var drain = TimeSpan.FromSeconds(Double(name, value));
                     overrides.Add(s => s with { DrainTimeout = drain });
+                    break;
+                case "--quiet-wait":
+                    var quiet = TimeSpan.FromSeconds(Double(name, value));
+                    overrides.Add(s => s with { QuietWait = quiet });
                     break;
                 case "--settle":
                     var settle = TimeSpan.FromSeconds(Double(name, value));

@@ -62,6 +62,12 @@ internal sealed class LoadRun
             _print("!! " + note);
         }
 
+        var otherCores = 0.0;
+        if (s.QuietWait > TimeSpan.Zero)
+        {
+            otherCores = await MachineQuiet.WaitAsync(s.QuietWait, 0.3, _print, ct).ConfigureAwait(false);
+        }
+
         await using var timeline = new Timeline(_print);
         var catalog = new SyntheticCatalog(s.Services, s.InstancesPerService, s.Nodes > 0 ? s.Nodes : SyntheticCatalog.DefaultNodes(s.Services, s.InstancesPerService));
         timeline.Stage($"seeding {catalog.Services} services x {catalog.InstancesPerService} instances on {catalog.Nodes} nodes");
@@ -104,6 +110,7 @@ internal sealed class LoadRun
                 s.ScopeIncludesHot, s.BridgeArguments, s.BridgeEnvironment),
             ConsulProtocol = https ? "https (h2)" : "http/1.1",
             Note = note,
+            OtherCoresAtStart = otherCores,
             SeedSeconds = seedSeconds,
             CatalogReadFloorSeconds = catalogFloor,
             Agent = AgentTotals(agent),
@@ -188,6 +195,8 @@ internal sealed class LoadRun
         var countersBefore = fleet.Counters();
         var bridgeBefore = bridge.Sampler.Sample();
         var harnessBefore = ProcessSampler.Self.Sample();
+        var machineBefore = MachineSample.Take();
+        var harnessGcBefore = GC.GetTotalPauseDuration();
         var metricsBefore = await bridge.ScrapeAsync(ct).ConfigureAwait(false);
         var agentBefore = agent.GetStatistics();
         var floorBefore = floor.Armed;
@@ -199,6 +208,8 @@ internal sealed class LoadRun
         var countersAfter = fleet.Counters();
         var bridgeAfter = bridge.Sampler.Sample();
         var harnessAfter = ProcessSampler.Self.Sample();
+        var machineAfter = MachineSample.Take();
+        var harnessGc = GC.GetTotalPauseDuration() - harnessGcBefore;
         var metricsAfter = await bridge.ScrapeAsync(ct).ConfigureAwait(false);
         var agentAfter = agent.GetStatistics();
         var floorRequests = floor.Armed - floorBefore;
@@ -248,6 +259,8 @@ internal sealed class LoadRun
             AssignmentsPerSecond = window.Assignments / seconds,
             BridgeCores = bridgeAfter.CoresSince(bridgeBefore),
             HarnessCores = harnessAfter.CoresSince(harnessBefore),
+            OtherCores = Math.Max(0, machineAfter.CoresSince(machineBefore) - bridgeAfter.CoresSince(bridgeBefore) - harnessAfter.CoresSince(harnessBefore)),
+            HarnessGcPauseSeconds = harnessGc.TotalSeconds,
             BridgeGcPauseSeconds = gcPause,
             BridgeGcPauseShare = gcPause / seconds,
             BridgeRssEndBytes = bridgeAfter.RssBytes,

@@ -14,6 +14,7 @@ internal static class Presets
     public static RunSettings Smoke => new()
     {
         Name = "smoke",
+        QuietWait = TimeSpan.Zero,
         Services = 50,
         InstancesPerService = 3,
         WildcardStreams = 25,

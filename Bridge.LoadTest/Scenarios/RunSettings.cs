@@ -82,5 +82,8 @@ internal sealed record RunSettings
 
     public int Seed { get; init; } = 1;
 
+    /// <summary>How long to wait for other processes to leave the machine quiet before starting; zero to start at once.</summary>
+    public TimeSpan QuietWait { get; init; } = TimeSpan.FromMinutes(10);
+
     public int TotalStreams => WildcardStreams + ScopedStreams;
 }

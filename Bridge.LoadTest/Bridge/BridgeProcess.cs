@@ -104,8 +104,10 @@ internal sealed partial class BridgeProcess : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
-        // Only what the run says: no Consul or bridge settings leak in from the caller's environment.
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("CONSUL_", StringComparison.Ordinal) || k.StartsWith("BRIDGE_", StringComparison.Ordinal)).ToList())
+        // Only what the run says: no Consul or bridge settings, nor the harness's own GC tuning, leak in from the
+        // caller's environment.
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("CONSUL_", StringComparison.Ordinal) || k.StartsWith("BRIDGE_", StringComparison.Ordinal)
+            || k.StartsWith("DOTNET_GC", StringComparison.OrdinalIgnoreCase) || k.StartsWith("DOTNET_gc", StringComparison.Ordinal)).ToList())
         {
             start.Environment.Remove(key);
         }

@@ -25,6 +25,17 @@ internal static class Program
             return e.Message == "help" ? 0 : 2;
         }
 
+        if (command.ReplotFrom is { } sweepFile)
+        {
+            await using var json = File.OpenRead(sweepFile);
+            var saved = await JsonSerializer.DeserializeAsync(json, LoadJsonContext.Default.SweepResult)
+                ?? throw new InvalidDataException($"{sweepFile} holds no sweep");
+            var target = command.PlotPath ?? Path.ChangeExtension(sweepFile, ".svg");
+            await File.WriteAllTextAsync(target, SvgPlot.Render(saved, PlotTargetMs, PlotTitle));
+            Print($"plot: {Path.GetFullPath(target)}");
+            return 0;
+        }
+
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {
@@ -103,10 +114,15 @@ internal static class Program
         await WriteJsonAsync(Path.Combine(environment.OutputDirectory, "sweep-runs.json"), runs, LoadJsonContext.Default.ListRunResult);
         var plot = command.PlotPath ?? Path.Combine(environment.OutputDirectory, "p99-vs-streams.svg");
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(plot))!);
-        await File.WriteAllTextAsync(plot, SvgPlot.Render(sweep, targetMs: 20, "Change-to-proxy propagation against stream count"), ct);
+        await File.WriteAllTextAsync(plot, SvgPlot.Render(sweep, PlotTargetMs, PlotTitle), ct);
         Print($"plot: {Path.GetFullPath(plot)}");
         return sweep;
     }
+
+    /// <summary>Scenario A's target, drawn on the sweep (which uses A's catalog and churn).</summary>
+    private const double PlotTargetMs = 20;
+
+    private const string PlotTitle = "Change-to-proxy propagation against stream count";
 
     private static async Task WriteJsonAsync<T>(string path, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
     {

@@ -5,8 +5,9 @@ using System.Text;
 namespace Bridge.LoadTest.Reporting;
 
 /// <summary>
-/// A hand-written SVG line chart of propagation latency against stream count (log-scaled stream axis), with the
-/// floor for comparison and the target as a dashed line. No plotting packages: the file is small and diffable.
+/// A hand-written SVG line chart of propagation latency against stream count, both axes log-scaled (latencies span
+/// milliseconds to seconds), with the floor for comparison and the target as a dashed line. No plotting packages:
+/// the file is small and diffable.
 /// </summary>
 internal static class SvgPlot
 {
@@ -33,7 +34,8 @@ internal static class SvgPlot
             values.Add(t);
         }
 
-        var yMax = NiceCeiling(values.Count > 0 ? values.Max() * 1.1 : 1);
+        var yMin = Math.Pow(10, Math.Floor(Math.Log10(Math.Max(0.1, values.Count > 0 ? values.Min() : 1))));
+        var yMax = Math.Pow(10, Math.Ceiling(Math.Log10(Math.Max(yMin * 10, values.Count > 0 ? values.Max() : 10))));
         var xMin = Math.Log10(points.Count > 0 ? points.Min(p => p.Streams) : 1);
         var xMax = Math.Log10(points.Count > 0 ? points.Max(p => p.Streams) : 10);
         if (xMax - xMin < 1e-9)
@@ -43,7 +45,7 @@ internal static class SvgPlot
         }
 
         double X(int streams) => Left + ((Math.Log10(streams) - xMin) / (xMax - xMin) * (Width - Left - Right));
-        double Y(double ms) => Top + ((1 - (ms / yMax)) * (Height - Top - Bottom));
+        double Y(double ms) => Top + ((1 - ((Math.Log10(Math.Max(ms, yMin)) - Math.Log10(yMin)) / (Math.Log10(yMax) - Math.Log10(yMin)))) * (Height - Top - Bottom));
 
         var svg = new StringBuilder();
         Append(svg, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" font-family=\"sans-serif\" font-size=\"12\">");
@@ -52,9 +54,8 @@ internal static class SvgPlot
         Append(svg, $"<text x=\"{Width / 2}\" y=\"40\" text-anchor=\"middle\" fill=\"#555\">{Escape(sweep.Description)}</text>");
 
         // Axes, grid and ticks.
-        for (var i = 0; i <= 5; i++)
+        for (var ms = yMin; ms <= yMax * 1.001; ms *= 10)
         {
-            var ms = yMax * i / 5;
             var y = Y(ms);
             Append(svg, $"<line x1=\"{Left}\" y1=\"{F(y)}\" x2=\"{Width - Right}\" y2=\"{F(y)}\" stroke=\"#e5e5e5\"/>");
             Append(svg, $"<text x=\"{Left - 8}\" y=\"{F(y + 4)}\" text-anchor=\"end\">{F(ms)}</text>");
@@ -70,7 +71,7 @@ internal static class SvgPlot
         Append(svg, $"<line x1=\"{Left}\" y1=\"{Height - Bottom}\" x2=\"{Width - Right}\" y2=\"{Height - Bottom}\" stroke=\"black\"/>");
         Append(svg, $"<line x1=\"{Left}\" y1=\"{Top}\" x2=\"{Left}\" y2=\"{Height - Bottom}\" stroke=\"black\"/>");
         Append(svg, $"<text x=\"{(Left + Width - Right) / 2}\" y=\"{Height - 15}\" text-anchor=\"middle\">concurrent ADS streams (log scale)</text>");
-        Append(svg, $"<text transform=\"translate(18 {(Top + Height - Bottom) / 2}) rotate(-90)\" text-anchor=\"middle\">change → proxy (ms)</text>");
+        Append(svg, $"<text transform=\"translate(18 {(Top + Height - Bottom) / 2}) rotate(-90)\" text-anchor=\"middle\">change → proxy (ms, log scale)</text>");
 
         if (targetMs is { } target)
         {
@@ -100,20 +101,6 @@ internal static class SvgPlot
 
         Append(svg, "</svg>");
         return svg.ToString();
-    }
-
-    private static double NiceCeiling(double value)
-    {
-        var magnitude = Math.Pow(10, Math.Floor(Math.Log10(value)));
-        foreach (var step in new[] { 1, 2, 2.5, 5, 10 })
-        {
-            if (step * magnitude >= value)
-            {
-                return step * magnitude;
-            }
-        }
-
-        return 10 * magnitude;
     }
 
     private static string F(double value) => value.ToString("0.#", CultureInfo.InvariantCulture);

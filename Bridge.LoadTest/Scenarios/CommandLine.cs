@@ -15,6 +15,9 @@ internal sealed record LoadCommand
     public string? OutputDirectory { get; init; }
 
     public string? PlotPath { get; init; }
+
+    /// <summary>Only draw the plot again from a <c>sweep.json</c>.</summary>
+    public string? ReplotFrom { get; init; }
 }
 
 /// <summary>Parses <c>scripts/load</c>'s options.</summary>
@@ -43,6 +46,7 @@ internal static class CommandLine
           --streams N,N,...                         sweep points
           --out DIR                                 results (default artifacts/load/<time>)
           --plot PATH                               the sweep's SVG (default <out>/p99-vs-streams.svg)
+          --replot SWEEP.json                       only draw the plot again from a sweep's results (to --plot)
           --bridge-arg --Key=Value                  extra bridge setting (repeatable)
           --bridge-env KEY=VALUE                    extra bridge environment variable (repeatable)
           --seed N --drain SECONDS --settle SECONDS
@@ -138,6 +142,9 @@ internal static class CommandLine
                     break;
                 case "--plot":
                     command = command with { PlotPath = value };
+                    break;
+                case "--replot":
+                    command = command with { ReplotFrom = value };
                     break;
                 case "--bridge-arg":
                     overrides.Add(s => s with { BridgeArguments = [.. s.BridgeArguments, value] });

@@ -9,7 +9,10 @@ namespace Bridge.DevAgent;
 /// </summary>
 public sealed record DevAgentOptions
 {
-    /// <summary>HTTP address to listen on, e.g. <c>http://127.0.0.1:8500</c>. Port 0 picks a free port.</summary>
+    /// <summary>
+    /// Address to listen on, e.g. <c>http://127.0.0.1:8500</c>. Port 0 picks a free port. <c>https://</c> serves TLS with
+    /// a certificate from a CA made at start (see <see cref="DevAgentServer.CaFile"/>), HTTP/2 and HTTP/1.1 offered by ALPN.
+    /// </summary>
     public string Url { get; init; } = "http://127.0.0.1:8500";
 
     /// <summary>Datacenter the agent belongs to; queries for any other datacenter fail as Consul's do.</summary>

@@ -5,6 +5,7 @@ using Bridge.DevAgent.Control;
 using Bridge.DevAgent.Diagnostics;
 using Bridge.DevAgent.Faults;
 using Bridge.DevAgent.Http;
+using Bridge.DevAgent.Tls;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -29,10 +30,12 @@ public sealed partial class DevAgentServer : IAsyncDisposable
     private readonly ConnectionGate _connections;
     private readonly RequestMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly DevCertificateAuthority? _tls;
     private int _stopped;
 
-    private DevAgentServer(WebApplication app, Uri address, DevCatalog catalog, FaultKnobs faults, ConnectionGate connections, RequestMetrics metrics, ILogger logger)
+    private DevAgentServer(WebApplication app, Uri address, DevCatalog catalog, FaultKnobs faults, ConnectionGate connections, RequestMetrics metrics, ILogger logger, DevCertificateAuthority? tls)
     {
+        _tls = tls;
         _app = app;
         Address = address;
         Catalog = catalog;
@@ -51,6 +54,15 @@ public sealed partial class DevAgentServer : IAsyncDisposable
     /// <summary>The faults the agent injects.</summary>
     public FaultKnobs Faults { get; }
 
+    /// <summary>
+    /// For an <c>https://</c> agent, the PEM file of the CA that signed its certificate (a client's <c>Consul:CaFile</c>);
+    /// it is made at start and deleted when the agent is disposed. Null over plain HTTP.
+    /// </summary>
+    public string? CaFile => _tls?.CaFile;
+
+    /// <summary>For an <c>https://</c> agent, the CA that signed its certificate; null over plain HTTP.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? CaCertificate => _tls?.CaCertificate;
+
     /// <summary>Starts an agent listening on <see cref="DevAgentOptions.Url"/>.</summary>
     /// <param name="options">Settings.</param>
     /// <param name="ct">Cancels start-up.</param>
@@ -60,7 +72,7 @@ public sealed partial class DevAgentServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var endpoint = ParseEndpoint(options.Url);
+        var (endpoint, https) = ParseEndpoint(options.Url);
         var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
         var logger = loggerFactory.CreateLogger("Bridge.DevAgent");
         var time = TimeProvider.System;
@@ -69,6 +81,7 @@ public sealed partial class DevAgentServer : IAsyncDisposable
         var catalog = new DevCatalog(options, time, loggerFactory.CreateLogger<DevCatalog>());
         var connections = new ConnectionGate(options.MaxConnsPerClient, faults, metrics, loggerFactory.CreateLogger<ConnectionGate>());
         faults.AbortConnections = connections.AbortAll;
+        var tls = https ? DevCertificateAuthority.Create(new Uri(options.Url).Host.Trim('[', ']')) : null;
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -95,10 +108,19 @@ public sealed partial class DevAgentServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+
+            // Consul's HTTPS listener is Go's: ALPN offers h2, and one connection carries up to 250 streams.
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 250;
             kestrel.Listen(endpoint, listen =>
             {
-                listen.Protocols = HttpProtocols.Http1;
+                listen.Protocols = tls is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
+
+                // Added before TLS, so the limit counts TCP connections, however many requests each multiplexes.
                 listen.Use(next => connection => connections.HandleAsync(connection, next));
+                if (tls is not null)
+                {
+                    listen.UseHttps(tls.ServerCertificate);
+                }
             });
         });
 
@@ -120,19 +142,26 @@ public sealed partial class DevAgentServer : IAsyncDisposable
         {
             await app.DisposeAsync();
             catalog.StopTimers();
+            tls?.Dispose();
             throw new IOException($"The dev agent cannot listen on {options.Url}: the address is already in use.", ex);
         }
         catch
         {
             await app.DisposeAsync();
             catalog.StopTimers();
+            tls?.Dispose();
             throw;
         }
 
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
-            ?? $"http://{endpoint}";
-        var server = new DevAgentServer(app, new Uri(bound), catalog, faults, connections, metrics, logger);
+            ?? $"{(https ? "https" : "http")}://{endpoint}";
+        var server = new DevAgentServer(app, new Uri(bound), catalog, faults, connections, metrics, logger, tls);
         Log.Started(logger, server.Address, options.Datacenter, options.NodeName);
+        if (tls is not null)
+        {
+            Log.ServingHttps(logger, tls.CaFile);
+        }
+
         return server;
     }
 
@@ -157,6 +186,7 @@ public sealed partial class DevAgentServer : IAsyncDisposable
     {
         await StopAsync();
         await _app.DisposeAsync();
+        _tls?.Dispose();
     }
 
     private static DevAgentStatistics Snapshot(ConnectionGate connections, RequestMetrics metrics, FaultKnobs faults) => new()
@@ -172,11 +202,11 @@ public sealed partial class DevAgentServer : IAsyncDisposable
         Faults = faults.Counters,
     };
 
-    private static IPEndPoint ParseEndpoint(string url)
+    private static (IPEndPoint Endpoint, bool Https) ParseEndpoint(string url)
     {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp || uri.AbsolutePath != "/")
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.AbsolutePath != "/")
         {
-            throw new ArgumentException($"DevAgentOptions.Url must be http://<host>:<port>, got '{url}'.");
+            throw new ArgumentException($"DevAgentOptions.Url must be http://<host>:<port> or https://<host>:<port>, got '{url}'.");
         }
 
         var host = uri.Host.Trim('[', ']');
@@ -187,7 +217,7 @@ public sealed partial class DevAgentServer : IAsyncDisposable
             _ when IPAddress.TryParse(host, out var ip) => ip,
             _ => throw new ArgumentException($"DevAgentOptions.Url must name an IP address or localhost, got '{uri.Host}'."),
         };
-        return new IPEndPoint(address, uri.Port);
+        return (new IPEndPoint(address, uri.Port), uri.Scheme == Uri.UriSchemeHttps);
     }
 
     private static bool IsAddressInUse(Exception ex)
@@ -210,5 +240,8 @@ public sealed partial class DevAgentServer : IAsyncDisposable
 
         [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Dev agent on {Address} stopped")]
         public static partial void Stopped(ILogger logger, Uri address);
+
+        [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Dev agent serves HTTPS (HTTP/2 and HTTP/1.1) with a throwaway CA; trust {CaFile}")]
+        public static partial void ServingHttps(ILogger logger, string caFile);
     }
 }

@@ -1,0 +1,93 @@
+namespace Bridge.LoadTest.Catalog;
+
+/// <summary>What a change did to one instance.</summary>
+internal enum ChangeKind
+{
+    /// <summary>A passing instance moved to a port no earlier change used.</summary>
+    Port,
+
+    /// <summary>A passing instance's check went critical: the instance leaves the assignment.</summary>
+    Critical,
+
+    /// <summary>A critical instance's check passes again: it comes back on its port.</summary>
+    Passing,
+}
+
+/// <summary>
+/// One catalog write made by churn. <see cref="TargetPort"/> is what a proxy sees for the instance once the change
+/// reached it: its port, or <see cref="Absent"/> when it is no longer a healthy endpoint.
+/// </summary>
+/// <param name="Seq">Order of the change in the run, from 0.</param>
+/// <param name="Service">Service index.</param>
+/// <param name="Instance">Instance index within the service.</param>
+/// <param name="Kind">What changed.</param>
+/// <param name="TargetPort">The instance's endpoint port after the change, or <see cref="Absent"/>.</param>
+/// <param name="Timestamp"><see cref="System.Diagnostics.Stopwatch"/> timestamp taken just before the write.</param>
+internal readonly record struct Change(int Seq, int Service, int Instance, ChangeKind Kind, int TargetPort, long Timestamp)
+{
+    public const int Absent = -1;
+}
+
+/// <summary>
+/// Every change of a run, per service, in the order written. One writer (churn) appends; any number of stream
+/// read loops read concurrently without locks: a reader that sees a count sees every change below it.
+/// </summary>
+internal sealed class ChangeLog
+{
+    private readonly Change[][] _changes;
+    private readonly int[] _counts;
+    private readonly object _gate = new();
+    private readonly List<int> _serviceBySeq = [];
+    private int _total;
+
+    public ChangeLog(int services)
+    {
+        _changes = new Change[services][];
+        _counts = new int[services];
+        for (var s = 0; s < services; s++)
+        {
+            _changes[s] = [];
+        }
+    }
+
+    public int Total => Volatile.Read(ref _total);
+
+    public int Count(int service) => Volatile.Read(ref _counts[service]);
+
+    /// <summary>Change <paramref name="index"/> of <paramref name="service"/>; valid for any index below a count read earlier.</summary>
+    public Change Get(int service, int index) => Volatile.Read(ref _changes[service])[index];
+
+    /// <summary>The service of the change numbered <paramref name="seq"/>.</summary>
+    public int ServiceOfSeq(int seq)
+    {
+        lock (_gate)
+        {
+            return _serviceBySeq[seq];
+        }
+    }
+
+    public void Append(Change change)
+    {
+        lock (_gate)
+        {
+            var s = change.Service;
+            var array = _changes[s];
+            var count = _counts[s];
+            if (count == array.Length)
+            {
+                var grown = new Change[Math.Max(8, array.Length * 2)];
+                Array.Copy(array, grown, count);
+                grown[count] = change;
+                Volatile.Write(ref _changes[s], grown);
+            }
+            else
+            {
+                array[count] = change;
+            }
+
+            Volatile.Write(ref _counts[s], count + 1);
+            _serviceBySeq.Add(s);
+            _total++;
+        }
+    }
+}

@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using Bridge.DevAgent.Catalog;
+using Bridge.LoadTest.Measurement;
+
+namespace Bridge.LoadTest.Catalog;
+
+/// <summary>Which changes churn makes.</summary>
+internal enum ChangeMix
+{
+    /// <summary>Ports and health: a passing instance moves port or goes critical, a critical one passes again.</summary>
+    Mixed,
+
+    /// <summary>Only port moves: every change leaves a state no earlier change left, whatever the rate.</summary>
+    Ports,
+}
+
+/// <summary>
+/// Changes instances at a steady rate through the dev agent's C# API, logging each change (service, instance, what
+/// a proxy will see, Stopwatch timestamp taken just before the write) before it is written, so no response can
+/// carry a change the log does not yet hold. A change is planned some time before it is made, which lets the floor
+/// probe park its blocking query on the service first.
+/// </summary>
+internal sealed class Churn
+{
+    private const int FirstChangedPort = 30_000;
+    private const int LastChangedPort = 65_000;
+
+    private readonly SyntheticCatalog _catalog;
+    private readonly DevCatalog _agent;
+    private readonly ChangeLog _log;
+    private readonly FloorProbe? _floor;
+    private readonly TimeSpan _cooldown;
+    private readonly Random _random;
+    private readonly int[] _ports;
+    private readonly bool[] _critical;
+    private readonly long[] _reservedUntil;
+    private readonly int[] _criticalPerService;
+    private int _nextPort = FirstChangedPort;
+    private int _seq;
+
+    public Churn(SyntheticCatalog catalog, DevCatalog agent, ChangeLog log, FloorProbe? floor, TimeSpan cooldown, int seed)
+    {
+        _catalog = catalog;
+        _agent = agent;
+        _log = log;
+        _floor = floor;
+        _cooldown = cooldown;
+        _random = new Random(seed);
+        _ports = new int[catalog.Instances];
+        Array.Fill(_ports, SyntheticCatalog.BasePort);
+        _critical = new bool[catalog.Instances];
+        _reservedUntil = new long[catalog.Instances];
+        _criticalPerService = new int[catalog.Services];
+    }
+
+    /// <summary>Instances changed again within the cool-down because every instance of the service was cooling down.</summary>
+    public int CooldownViolations { get; private set; }
+
+    /// <summary>Makes <paramref name="count"/> changes of <paramref name="mix"/> at <paramref name="perSecond"/>, on services <paramref name="pickService"/> picks.</summary>
+    /// <returns>The wall time the changes took.</returns>
+    public async Task<TimeSpan> RunAsync(int count, double perSecond, ChangeMix mix, Func<Random, int> pickService, Action<int>? progress, CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(perSecond);
+        var interval = TimeSpan.FromSeconds(1 / perSecond);
+
+        // Plan half a second ahead (at least one change): time enough for a floor query to be parked.
+        var lead = Math.Max(1, (int)Math.Ceiling(0.5 * perSecond));
+        var planned = new Queue<Planned>();
+        var clock = Stopwatch.StartNew();
+        for (var k = 0; k < count + lead; k++)
+        {
+            if (k < count)
+            {
+                var service = pickService(_random);
+                var sameServicePending = planned.Any(p => p.Service == service);
+                var query = _floor is not null && !sameServicePending ? _floor.Arm(_catalog.ServiceName(service), _agent.Index) : null;
+                planned.Enqueue(Plan(service, mix, query));
+            }
+
+            if (k < lead)
+            {
+                continue;
+            }
+
+            var due = interval * (k - lead);
+            var wait = due - clock.Elapsed;
+            if (wait > TimeSpan.FromMilliseconds(1))
+            {
+                await Task.Delay(wait, ct).ConfigureAwait(false);
+            }
+
+            Apply(planned.Dequeue());
+            if (progress is not null && (k - lead + 1) % Math.Max(1, (int)perSecond) == 0)
+            {
+                progress(k - lead + 1);
+            }
+        }
+
+        return clock.Elapsed;
+    }
+
+    private Planned Plan(int service, ChangeMix mix, FloorQuery? query)
+    {
+        var now = Stopwatch.GetTimestamp();
+        var perService = _catalog.InstancesPerService;
+        var start = _random.Next(perService);
+        var instance = -1;
+        var oldest = -1;
+        for (var n = 0; n < perService; n++)
+        {
+            var candidate = (start + n) % perService;
+            var slot = Slot(service, candidate);
+            if (_reservedUntil[slot] <= now)
+            {
+                instance = candidate;
+                break;
+            }
+
+            if (oldest < 0 || _reservedUntil[slot] < _reservedUntil[Slot(service, oldest)])
+            {
+                oldest = candidate;
+            }
+        }
+
+        if (instance < 0)
+        {
+            instance = oldest;
+            CooldownViolations++;
+        }
+
+        var index = Slot(service, instance);
+        _reservedUntil[index] = now + (long)(_cooldown.TotalSeconds * Stopwatch.Frequency);
+        ChangeKind kind;
+        if (_critical[index])
+        {
+            kind = ChangeKind.Passing;
+        }
+        else if (mix == ChangeMix.Ports || _criticalPerService[service] * 3 >= perService || _random.Next(2) == 0)
+        {
+            kind = ChangeKind.Port;
+        }
+        else
+        {
+            kind = ChangeKind.Critical;
+        }
+
+        var port = _ports[index];
+        switch (kind)
+        {
+            case ChangeKind.Port:
+                port = NextPort();
+                _ports[index] = port;
+                break;
+            case ChangeKind.Critical:
+                _critical[index] = true;
+                _criticalPerService[service]++;
+                break;
+            case ChangeKind.Passing:
+                _critical[index] = false;
+                _criticalPerService[service]--;
+                break;
+        }
+
+        return new Planned(service, instance, kind, kind == ChangeKind.Critical ? Change.Absent : port, query);
+    }
+
+    private void Apply(Planned change)
+    {
+        var timestamp = Stopwatch.GetTimestamp();
+        _log.Append(new Change(_seq++, change.Service, change.Instance, change.Kind, change.TargetPort, timestamp));
+        if (change.Floor is not null)
+        {
+            change.Floor.ChangedAt = timestamp;
+        }
+
+        switch (change.Kind)
+        {
+            case ChangeKind.Port:
+                _agent.RegisterCatalogEntry(_catalog.Registration(change.Service, change.Instance, change.TargetPort, withCheck: false));
+                break;
+            case ChangeKind.Critical or ChangeKind.Passing:
+                var node = _catalog.NodeName(_catalog.NodeOf(change.Service, change.Instance));
+                var status = change.Kind == ChangeKind.Critical ? CheckStatus.Critical : CheckStatus.Passing;
+                _agent.SetCheckStatus(_catalog.CheckId(change.Service, change.Instance), status, node: node);
+                break;
+        }
+    }
+
+    private int NextPort()
+    {
+        var port = _nextPort;
+        _nextPort = port == LastChangedPort ? FirstChangedPort : port + 1;
+        return port;
+    }
+
+    private int Slot(int service, int instance) => (service * _catalog.InstancesPerService) + instance;
+
+    private sealed record Planned(int Service, int Instance, ChangeKind Kind, int TargetPort, FloorQuery? Floor);
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using Bridge.LoadTest.Catalog;
+using Bridge.LoadTest.Measurement;
+using Grpc.Net.Client;
+
+namespace Bridge.LoadTest.Fleet;
+
+/// <summary>Totals over every stream of a fleet at one moment.</summary>
+internal readonly record struct FleetCounters(long Timestamp, long Responses, long Bytes, long Assignments, long Deliveries)
+{
+    public FleetCounters Minus(FleetCounters earlier) => new(
+        Timestamp, Responses - earlier.Responses, Bytes - earlier.Bytes, Assignments - earlier.Assignments, Deliveries - earlier.Deliveries);
+
+    public double Seconds(FleetCounters earlier) => Stopwatch.GetElapsedTime(earlier.Timestamp, Timestamp).TotalSeconds;
+}
+
+/// <summary>
+/// The simulated proxies: opened in waves (each wave synced before the next, as a fleet rolls out, so start-up does
+/// not swamp a two-core machine), over one HTTP/2 channel per source address with at most
+/// <see cref="StreamsPerSource"/> streams each.
+/// </summary>
+internal sealed class ProxyFleet : IAsyncDisposable
+{
+    /// <summary>Streams per source address: half the bridge's default <c>Ads:MaxStreamsPerPeer</c>.</summary>
+    public const int StreamsPerSource = 500;
+
+    private readonly int _adsPort;
+    private readonly SyntheticCatalog _catalog;
+    private readonly Propagation _propagation;
+    private readonly List<Proxy> _proxies = [];
+    private readonly List<GrpcChannel> _channels = [];
+
+    public ProxyFleet(int adsPort, SyntheticCatalog catalog, Propagation propagation)
+    {
+        _adsPort = adsPort;
+        _catalog = catalog;
+        _propagation = propagation;
+    }
+
+    public IReadOnlyList<Proxy> Proxies => _proxies;
+
+    /// <summary>Opens a stream per shape, <paramref name="waveSize"/> at a time, each wave synced before the next.</summary>
+    public async Task OpenAsync(IReadOnlyList<ProxyShape> shapes, int waveSize, TimeSpan syncTimeout, Action<int>? progress, CancellationToken ct)
+    {
+        for (var first = 0; first < shapes.Count; first += waveSize)
+        {
+            var wave = new List<Proxy>();
+            for (var n = first; n < Math.Min(shapes.Count, first + waveSize); n++)
+            {
+                var id = _proxies.Count;
+                var shape = shapes[n];
+                Proxy proxy = shape.Delta
+                    ? new DeltaProxy(id, shape, _catalog, _propagation)
+                    : new SotwProxy(id, shape, _catalog, _propagation);
+                _proxies.Add(proxy);
+                wave.Add(proxy);
+                await proxy.StartAsync(ChannelFor(id), ct).ConfigureAwait(false);
+            }
+
+            try
+            {
+                await Task.WhenAll(wave.Select(p => p.Synced)).WaitAsync(syncTimeout, ct).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                var late = wave.Count(p => !p.Synced.IsCompleted);
+                throw new TimeoutException($"{late} of {wave.Count} streams opened from #{first} did not sync within {syncTimeout.TotalSeconds:0} s.");
+            }
+
+            progress?.Invoke(_proxies.Count);
+        }
+    }
+
+    public FleetCounters Counters()
+    {
+        long responses = 0, bytes = 0, assignments = 0, deliveries = 0;
+        foreach (var proxy in _proxies)
+        {
+            responses += proxy.Responses;
+            bytes += proxy.Bytes;
+            assignments += proxy.Assignments;
+            deliveries += proxy.Deliveries;
+        }
+
+        return new FleetCounters(Stopwatch.GetTimestamp(), responses, bytes, assignments, deliveries);
+    }
+
+    /// <summary>Streams that have ended (the bridge closed or refused them).</summary>
+    public int Ended => _proxies.Count(p => p.Completion.IsCompleted);
+
+    /// <summary>How many (change, stream) pairs are still owed: changes to a service a stream subscribes to that it has not received.</summary>
+    public long Outstanding(ChangeLog log)
+    {
+        long owed = 0;
+        foreach (var proxy in _proxies)
+        {
+            owed += Subscribed(proxy).Sum(s => (long)Math.Max(0, log.Count(s) - proxy.Cursors.Get(s)));
+        }
+
+        return owed;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Task.WhenAll(_proxies.Select(p => p.DisposeAsync().AsTask())).ConfigureAwait(false);
+        foreach (var channel in _channels)
+        {
+            channel.Dispose();
+        }
+    }
+
+    private IEnumerable<int> Subscribed(Proxy proxy) => proxy.Shape.Scope ?? Enumerable.Range(0, _catalog.Services);
+
+    private GrpcChannel ChannelFor(int id)
+    {
+        var group = id / StreamsPerSource;
+        while (_channels.Count <= group)
+        {
+            _channels.Add(LoopbackSources.AdsChannel(_adsPort, LoopbackSources.ForGroup(_channels.Count)));
+        }
+
+        return _channels[group];
+    }
+}

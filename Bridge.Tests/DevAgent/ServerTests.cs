@@ -30,7 +30,6 @@ public sealed class ServerTests
         Assert.That(ex!.Message, Does.Contain("already in use").And.Contain(port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 
-    [TestCase("https://127.0.0.1:8500")]
     [TestCase("127.0.0.1:8500")]
     [TestCase("http://consul.example:8500")]
     public void Invalid_urls_are_rejected_with_the_option_name(string url)

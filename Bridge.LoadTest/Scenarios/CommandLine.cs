@@ -16,6 +16,9 @@ internal sealed record LoadCommand
 
     public string? PlotPath { get; init; }
 
+    /// <summary>A bridge build other than the repository's own (e.g. one with a candidate fix).</summary>
+    public string? DaemonPath { get; init; }
+
     /// <summary>Only draw the plot again from a <c>sweep.json</c>.</summary>
     public string? ReplotFrom { get; init; }
 }
@@ -46,6 +49,7 @@ internal static class CommandLine
           --streams N,N,...                         sweep points
           --out DIR                                 results (default artifacts/load/<time>)
           --plot PATH                               the sweep's SVG (default <out>/p99-vs-streams.svg)
+          --daemon PATH                             run this consul-xds-bridge.dll instead of the repository's Release build
           --replot SWEEP.json                       only draw the plot again from a sweep's results (to --plot)
           --bridge-arg --Key=Value                  extra bridge setting (repeatable)
           --bridge-env KEY=VALUE                    extra bridge environment variable (repeatable)
@@ -142,6 +146,9 @@ internal static class CommandLine
                     break;
                 case "--plot":
                     command = command with { PlotPath = value };
+                    break;
+                case "--daemon":
+                    command = command with { DaemonPath = Path.GetFullPath(value) };
                     break;
                 case "--replot":
                     command = command with { ReplotFrom = value };

@@ -67,6 +67,7 @@ internal sealed record RunShape(
     int WildcardStreams,
     int ScopedStreams,
     int ScopeSize,
+    int DistinctScopes,
     double DeltaShare,
     bool ScopeIncludesHot,
     IReadOnlyList<string> BridgeArguments,

@@ -34,7 +34,9 @@ internal static class Summary
         var text = new StringBuilder();
         var shape = r.Shape;
         Line(text, $"== {r.Name}: {shape.Services:N0} services x {shape.InstancesPerService} instances on {shape.Nodes:N0} nodes; " +
-            $"{shape.WildcardStreams:N0} wildcard + {shape.ScopedStreams:N0} scoped streams ({shape.DeltaShare:P0} delta); Consul over {r.ConsulProtocol}");
+            $"{shape.WildcardStreams:N0} wildcard + {shape.ScopedStreams:N0} scoped streams" +
+            (shape.ScopedStreams > 0 ? $" ({shape.DistinctScopes:N0} distinct lists of {shape.ScopeSize})" : "") +
+            $", {shape.DeltaShare:P0} delta; Consul over {r.ConsulProtocol}");
         if (r.Note is not null)
         {
             Line(text, $"   note: {r.Note}");

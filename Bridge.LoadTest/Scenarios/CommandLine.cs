@@ -43,6 +43,7 @@ internal static class CommandLine
         options (override the scenario's values):
           --services N --instances N --nodes N      catalog
           --wildcard N --scoped N --scope-size N    streams (wildcard, scoped to N services each)
+          --distinct-scopes N                       different service lists among scoped streams (default: one per service)
           --delta-share F                           share of streams on delta ADS (0..1, default 0.5)
           --rate R --changes N                      rate and count of the first churn phase
           --http | --https                          the bridge talks to the agent over HTTP/1.1 or HTTPS (HTTP/2)
@@ -120,6 +121,10 @@ internal static class CommandLine
                 case "--scope-size":
                     var scopeSize = Int(name, value, 1);
                     overrides.Add(s => s with { ScopeSize = scopeSize });
+                    break;
+                case "--distinct-scopes":
+                    var distinct = Int(name, value, 1);
+                    overrides.Add(s => s with { DistinctScopes = distinct });
                     break;
                 case "--delta-share":
                     var share = Double(name, value);

@@ -106,7 +106,8 @@ internal sealed class LoadRun
         {
             Name = s.Name,
             StartedAt = startedAt,
-            Shape = new RunShape(s.Services, s.InstancesPerService, catalog.Nodes, s.WildcardStreams, s.ScopedStreams, s.ScopeSize, s.DeltaShare,
+            Shape = new RunShape(s.Services, s.InstancesPerService, catalog.Nodes, s.WildcardStreams, s.ScopedStreams, s.ScopeSize,
+                Math.Min(s.ScopedStreams, s.DistinctScopes > 0 ? s.DistinctScopes : s.Services), s.DeltaShare,
                 s.ScopeIncludesHot, s.BridgeArguments, s.BridgeEnvironment),
             ConsulProtocol = https ? "https (h2)" : "http/1.1",
             Note = note,

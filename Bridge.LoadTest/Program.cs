@@ -45,7 +45,7 @@ internal static class Program
 
         var output = command.OutputDirectory
             ?? Path.Combine("artifacts", "load", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
-        var environment = RunEnvironment.Locate(Path.GetFullPath(output));
+        var environment = RunEnvironment.Locate(Path.GetFullPath(output), command.DaemonPath);
         Print($"bridge: {environment.Daemon}");
         Print($"results: {environment.OutputDirectory}");
         if (!environment.ConsulTlsSupported)

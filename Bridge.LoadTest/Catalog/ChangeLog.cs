@@ -57,6 +57,43 @@ internal sealed class ChangeLog
     /// <summary>Change <paramref name="index"/> of <paramref name="service"/>; valid for any index below a count read earlier.</summary>
     public Change Get(int service, int index) => Volatile.Read(ref _changes[service])[index];
 
+    /// <summary>
+    /// What a proxy sees of an instance once the first <paramref name="prefix"/> changes of its service reached it:
+    /// the target of the last of them that touched the instance, else the seeded state.
+    /// </summary>
+    public int StateAfter(int service, int instance, int prefix)
+    {
+        for (var j = prefix - 1; j >= 0; j--)
+        {
+            var change = Get(service, j);
+            if (change.Instance == instance)
+            {
+                return change.TargetPort;
+            }
+        }
+
+        return SyntheticCatalog.BasePort;
+    }
+
+    /// <summary>
+    /// Whether changes <paramref name="from"/> up to <paramref name="to"/> of a service leave every instance they
+    /// touch as it was: a stream that lagged behind all of them is owed nothing, and the bridge rightly sends nothing
+    /// (it serves the latest state, never the steps between).
+    /// </summary>
+    public bool NetNoOp(int service, int from, int to)
+    {
+        for (var j = from; j < to; j++)
+        {
+            var instance = Get(service, j).Instance;
+            if (StateAfter(service, instance, from) != StateAfter(service, instance, to))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>The service of the change numbered <paramref name="seq"/>.</summary>
     public int ServiceOfSeq(int seq)
     {

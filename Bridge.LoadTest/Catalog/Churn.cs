@@ -69,30 +69,30 @@ internal sealed class Churn
         var clock = Stopwatch.StartNew();
         for (var k = 0; k < count + lead; k++)
         {
+            if (k >= lead)
+            {
+                var due = interval * (k - lead);
+                var wait = due - clock.Elapsed;
+                if (wait > TimeSpan.FromMilliseconds(1))
+                {
+                    await Task.Delay(wait, ct).ConfigureAwait(false);
+                }
+
+                Apply(planned.Dequeue());
+                if (progress is not null && (k - lead + 1) % Math.Max(1, (int)perSecond) == 0)
+                {
+                    progress(k - lead + 1);
+                }
+            }
+
             if (k < count)
             {
+                // A floor query returns at the service's next write: arm it only if no earlier planned change is
+                // still to be made to the same service.
                 var service = pickService(_random);
                 var sameServicePending = planned.Any(p => p.Service == service);
                 var query = _floor is not null && !sameServicePending ? _floor.Arm(_catalog.ServiceName(service), _agent.Index) : null;
                 planned.Enqueue(Plan(service, mix, query));
-            }
-
-            if (k < lead)
-            {
-                continue;
-            }
-
-            var due = interval * (k - lead);
-            var wait = due - clock.Elapsed;
-            if (wait > TimeSpan.FromMilliseconds(1))
-            {
-                await Task.Delay(wait, ct).ConfigureAwait(false);
-            }
-
-            Apply(planned.Dequeue());
-            if (progress is not null && (k - lead + 1) % Math.Max(1, (int)perSecond) == 0)
-            {
-                progress(k - lead + 1);
             }
         }
 
@@ -125,7 +125,12 @@ internal sealed class Churn
         if (instance < 0)
         {
             instance = oldest;
-            CooldownViolations++;
+
+            // Port moves never repeat a state, so only a health flip can be mistaken for an older change.
+            if (mix == ChangeMix.Mixed)
+            {
+                CooldownViolations++;
+            }
         }
 
         var index = Slot(service, instance);

@@ -18,8 +18,11 @@ internal static class FleetPlan
             shapes.Add(new ProxyShape(random.NextDouble() < settings.DeltaShare, null, i % 2 == 0));
         }
 
+        // Replicas share their service's list: stream i declares list i mod (distinct lists).
         var scopeSize = Math.Min(settings.ScopeSize, settings.Services);
-        for (var i = 0; i < settings.ScopedStreams; i++)
+        var distinct = Math.Min(settings.ScopedStreams, settings.DistinctScopes > 0 ? settings.DistinctScopes : settings.Services);
+        var scopes = new List<int[]>(distinct);
+        for (var d = 0; d < distinct; d++)
         {
             var scope = new HashSet<int>();
             if (settings.ScopeIncludesHot)
@@ -32,7 +35,12 @@ internal static class FleetPlan
                 scope.Add(random.Next(settings.Services));
             }
 
-            shapes.Add(new ProxyShape(random.NextDouble() < settings.DeltaShare, [.. scope.Order()], i % 2 == 0));
+            scopes.Add([.. scope.Order()]);
+        }
+
+        for (var i = 0; i < settings.ScopedStreams; i++)
+        {
+            shapes.Add(new ProxyShape(random.NextDouble() < settings.DeltaShare, scopes[i % distinct], i % 2 == 0));
         }
 
         random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(shapes));

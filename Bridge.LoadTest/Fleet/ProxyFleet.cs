@@ -88,16 +88,47 @@ internal sealed class ProxyFleet : IAsyncDisposable
     /// <summary>Streams that have ended (the bridge closed or refused them).</summary>
     public int Ended => _proxies.Count(p => p.Completion.IsCompleted);
 
-    /// <summary>How many (change, stream) pairs are still owed: changes to a service a stream subscribes to that it has not received.</summary>
-    public long Outstanding(ChangeLog log)
+    /// <summary>
+    /// (change, stream) pairs not received: changes to a service a stream subscribes to that it has not seen. Those
+    /// whose net effect, from what the stream last saw, is nothing are counted apart as superseded: no push is owed.
+    /// </summary>
+    /// <param name="log">The run's changes.</param>
+    /// <param name="fromSeq">Count only changes numbered from this one (those of the current phase).</param>
+    /// <param name="maxExamples">How many owed pairs to describe.</param>
+    public (long Owed, long Superseded, IReadOnlyList<string> Examples) Outstanding(ChangeLog log, int fromSeq = 0, int maxExamples = 0)
     {
-        long owed = 0;
+        long owed = 0, superseded = 0;
+        var examples = new List<string>();
         foreach (var proxy in _proxies)
         {
-            owed += Subscribed(proxy).Sum(s => (long)Math.Max(0, log.Count(s) - proxy.Cursors.Get(s)));
+            foreach (var service in Subscribed(proxy))
+            {
+                var count = log.Count(service);
+                var seen = proxy.Cursors.Get(service);
+                if (seen >= count)
+                {
+                    continue;
+                }
+
+                var inPhase = Enumerable.Range(seen, count - seen).Count(j => log.Get(service, j).Seq >= fromSeq);
+                if (log.NetNoOp(service, seen, count))
+                {
+                    superseded += inPhase;
+                    continue;
+                }
+
+                owed += inPhase;
+                if (examples.Count < maxExamples)
+                {
+                    var pending = Enumerable.Range(seen, count - seen).Select(j => log.Get(service, j))
+                        .Select(c => $"#{c.Seq} {c.Kind} instance {c.Instance} -> {(c.TargetPort == Change.Absent ? "absent" : c.TargetPort)}");
+                    examples.Add($"stream {proxy.Id} ({(proxy.Shape.Delta ? "delta" : "sotw")}, {(proxy.Shape.Scope is null ? "wildcard" : "scoped")}, " +
+                        $"{proxy.Completion.Status}) service {_catalog.ServiceName(service)}: {string.Join("; ", pending)}");
+                }
+            }
         }
 
-        return owed;
+        return (owed, superseded, examples);
     }
 
     public async ValueTask DisposeAsync()

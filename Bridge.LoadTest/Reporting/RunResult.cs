@@ -17,6 +17,12 @@ internal sealed record RunResult
 
     public string? Note { get; init; }
 
+    /// <summary>The bridge build that ran.</summary>
+    public string? Daemon { get; init; }
+
+    /// <summary>The harness's GC settings (it shares the machine, and its pauses would delay receive timestamps).</summary>
+    public string? HarnessGc { get; init; }
+
     /// <summary>Cores other processes used in the seconds before the run started (after waiting for quiet, if asked).</summary>
     public double OtherCoresAtStart { get; init; }
 
@@ -61,6 +67,7 @@ internal sealed record RunShape(
     int WildcardStreams,
     int ScopedStreams,
     int ScopeSize,
+    int DistinctScopes,
     double DeltaShare,
     bool ScopeIncludesHot,
     IReadOnlyList<string> BridgeArguments,
@@ -94,6 +101,12 @@ internal sealed record PhaseResult
 
     /// <summary>Pairs still owed when the drain timed out (0 when every stream got every change).</summary>
     public long Outstanding { get; init; }
+
+    /// <summary>
+    /// Pairs not received because later changes undid them before the stream caught up (an instance went critical
+    /// and passed again): the stream's state is already right, so nothing was owed.
+    /// </summary>
+    public long Superseded { get; init; }
 
     public double DrainSeconds { get; init; }
 

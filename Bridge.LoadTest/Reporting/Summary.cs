@@ -15,7 +15,8 @@ internal static class Summary
         Line(text, $"     last stream  {Stats(p.LastStream)}  (per change, until every subscribed stream had it)");
         Line(text, $"     floor        {Stats(p.Floor)}  ({p.FloorDiscarded} not usable)");
         Line(text, $"     p99 / floor p99 = {(p.RatioToFloorP99 is { } r ? r.ToString("0.0", CultureInfo.InvariantCulture) : "n/a")}");
-        Line(text, $"     deliveries {p.Deliveries:N0} of {p.ExpectedDeliveries:N0} expected; {p.Outstanding:N0} outstanding after {p.DrainSeconds:0.0} s of drain");
+        Line(text, $"     deliveries {p.Deliveries:N0} of {p.ExpectedDeliveries:N0} expected; {p.Outstanding:N0} outstanding after {p.DrainSeconds:0.0} s of drain"
+            + (p.Superseded > 0 ? $", {p.Superseded:N0} superseded (undone before the stream caught up: nothing owed)" : ""));
         Line(text, $"     pushed {p.ResponsesPerSecond:N0} responses/s, {p.AssignmentsPerSecond:N0} assignments/s, {p.BytesPerSecond / 1048576:0.0} MiB/s"
             + (p.BridgeReportedResponsesPerSecond is { } server ? $" (bridge counts {server:N0} responses/s)" : ""));
         Line(text, $"     bridge {p.BridgeCores:0.00} cores, GC paused {p.BridgeGcPauseSeconds * 1000:0} ms ({p.BridgeGcPauseShare:P1}), RSS {Mib(p.BridgeRssEndBytes)}; harness {p.HarnessCores:0.00} cores (GC paused {p.HarnessGcPauseSeconds * 1000:0} ms); other processes {p.OtherCores:0.00} cores");
@@ -33,7 +34,9 @@ internal static class Summary
         var text = new StringBuilder();
         var shape = r.Shape;
         Line(text, $"== {r.Name}: {shape.Services:N0} services x {shape.InstancesPerService} instances on {shape.Nodes:N0} nodes; " +
-            $"{shape.WildcardStreams:N0} wildcard + {shape.ScopedStreams:N0} scoped streams ({shape.DeltaShare:P0} delta); Consul over {r.ConsulProtocol}");
+            $"{shape.WildcardStreams:N0} wildcard + {shape.ScopedStreams:N0} scoped streams" +
+            (shape.ScopedStreams > 0 ? $" ({shape.DistinctScopes:N0} distinct lists of {shape.ScopeSize})" : "") +
+            $", {shape.DeltaShare:P0} delta; Consul over {r.ConsulProtocol}");
         if (r.Note is not null)
         {
             Line(text, $"   note: {r.Note}");

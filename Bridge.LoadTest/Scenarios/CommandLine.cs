@@ -16,6 +16,9 @@ internal sealed record LoadCommand
 
     public string? PlotPath { get; init; }
 
+    /// <summary>A bridge build other than the repository's own (e.g. one with a candidate fix).</summary>
+    public string? DaemonPath { get; init; }
+
     /// <summary>Only draw the plot again from a <c>sweep.json</c>.</summary>
     public string? ReplotFrom { get; init; }
 }
@@ -40,12 +43,14 @@ internal static class CommandLine
         options (override the scenario's values):
           --services N --instances N --nodes N      catalog
           --wildcard N --scoped N --scope-size N    streams (wildcard, scoped to N services each)
+          --distinct-scopes N                       different service lists among scoped streams (default: one per service)
           --delta-share F                           share of streams on delta ADS (0..1, default 0.5)
           --rate R --changes N                      rate and count of the first churn phase
           --http | --https                          the bridge talks to the agent over HTTP/1.1 or HTTPS (HTTP/2)
           --streams N,N,...                         sweep points
           --out DIR                                 results (default artifacts/load/<time>)
           --plot PATH                               the sweep's SVG (default <out>/p99-vs-streams.svg)
+          --daemon PATH                             run this consul-xds-bridge.dll instead of the repository's Release build
           --replot SWEEP.json                       only draw the plot again from a sweep's results (to --plot)
           --bridge-arg --Key=Value                  extra bridge setting (repeatable)
           --bridge-env KEY=VALUE                    extra bridge environment variable (repeatable)
@@ -117,6 +122,10 @@ internal static class CommandLine
                     var scopeSize = Int(name, value, 1);
                     overrides.Add(s => s with { ScopeSize = scopeSize });
                     break;
+                case "--distinct-scopes":
+                    var distinct = Int(name, value, 1);
+                    overrides.Add(s => s with { DistinctScopes = distinct });
+                    break;
                 case "--delta-share":
                     var share = Double(name, value);
                     if (share is < 0 or > 1)
@@ -142,6 +151,9 @@ internal static class CommandLine
                     break;
                 case "--plot":
                     command = command with { PlotPath = value };
+                    break;
+                case "--daemon":
+                    command = command with { DaemonPath = Path.GetFullPath(value) };
                     break;
                 case "--replot":
                     command = command with { ReplotFrom = value };

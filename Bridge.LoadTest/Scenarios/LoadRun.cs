@@ -15,10 +15,10 @@ namespace Bridge.LoadTest.Scenarios;
 /// <param name="ConsulTlsSupported">Whether this bridge has <c>Consul:CaFile</c> (and so HTTP/2 to Consul).</param>
 internal sealed record RunEnvironment(string Daemon, string OutputDirectory, bool ConsulTlsSupported)
 {
-    /// <summary>The bridge found in the repository, output under <paramref name="outputDirectory"/>.</summary>
-    public static RunEnvironment Locate(string outputDirectory)
+    /// <summary>The bridge found in the repository (or <paramref name="daemon"/>), output under <paramref name="outputDirectory"/>.</summary>
+    public static RunEnvironment Locate(string outputDirectory, string? daemon = null)
     {
-        var daemon = BridgeProcess.LocateDaemon();
+        daemon ??= BridgeProcess.LocateDaemon();
         var settings = Path.Combine(Path.GetDirectoryName(daemon)!, "appsettings.json");
         var tls = File.Exists(settings) && File.ReadAllText(settings).Contains("\"CaFile\"", StringComparison.Ordinal);
         Directory.CreateDirectory(outputDirectory);
@@ -106,10 +106,13 @@ internal sealed class LoadRun
         {
             Name = s.Name,
             StartedAt = startedAt,
-            Shape = new RunShape(s.Services, s.InstancesPerService, catalog.Nodes, s.WildcardStreams, s.ScopedStreams, s.ScopeSize, s.DeltaShare,
+            Shape = new RunShape(s.Services, s.InstancesPerService, catalog.Nodes, s.WildcardStreams, s.ScopedStreams, s.ScopeSize,
+                Math.Min(s.ScopedStreams, s.DistinctScopes > 0 ? s.DistinctScopes : s.Services), s.DeltaShare,
                 s.ScopeIncludesHot, s.BridgeArguments, s.BridgeEnvironment),
             ConsulProtocol = https ? "https (h2)" : "http/1.1",
             Note = note,
+            Daemon = _environment.Daemon,
+            HarnessGc = $"{(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, gen0size={Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "default"}, LOHThreshold={Environment.GetEnvironmentVariable("DOTNET_GCLOHThreshold") ?? "default"}",
             OtherCoresAtStart = otherCores,
             SeedSeconds = seedSeconds,
             CatalogReadFloorSeconds = catalogFloor,
@@ -216,13 +219,17 @@ internal sealed class LoadRun
 
         timeline.Stage($"{phase.Name}: draining", () => $"{sink.Count} deliveries");
         var drainClock = Stopwatch.StartNew();
-        long outstanding;
-        while ((outstanding = fleet.Outstanding(propagation.Log)) > 0 && drainClock.Elapsed < _settings.DrainTimeout)
+        while (fleet.Outstanding(propagation.Log, firstSeq).Owed > 0 && drainClock.Elapsed < _settings.DrainTimeout)
         {
             await Task.Delay(250, ct).ConfigureAwait(false);
         }
 
         var drainSeconds = drainClock.Elapsed.TotalSeconds;
+        var (outstanding, superseded, examples) = fleet.Outstanding(propagation.Log, firstSeq, maxExamples: 10);
+        foreach (var example in examples)
+        {
+            _print("   never received: " + example);
+        }
         var deliveries = sink.Snapshot();
         var (floorSamples, floorDiscarded) = floor.Collect();
         long expected = 0;
@@ -248,6 +255,7 @@ internal sealed class LoadRun
             ExpectedDeliveries = expected,
             Deliveries = deliveries.Count,
             Outstanding = outstanding,
+            Superseded = superseded,
             DrainSeconds = drainSeconds,
             Propagation = stats,
             LastStream = lastStream,

@@ -40,6 +40,12 @@ internal sealed record RunSettings
 
     public int ScopeSize { get; init; } = 50;
 
+    /// <summary>
+    /// How many different service lists the scoped streams declare; 0 for one per service. Replicas of one service
+    /// call the same services, so a fleet has about as many distinct lists as services, however many proxies it has.
+    /// </summary>
+    public int DistinctScopes { get; init; }
+
     /// <summary>Share of streams on delta ADS; the rest are state of the world.</summary>
     public double DeltaShare { get; init; } = 0.5;
 

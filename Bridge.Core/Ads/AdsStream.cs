@@ -53,6 +53,14 @@ internal abstract class AdsStream<TRequest, TResponse>
     /// <summary>The response owed for one type against this snapshot, or null; and the change time it carries.</summary>
     protected abstract (TResponse? Response, long ChangedAt) Build(string typeUrl, XdsSnapshot snapshot);
 
+    /// <summary>Adds the wake keys of every type's subscription (see <see cref="ScopedLookup.AddWakeKeys"/>).</summary>
+    protected abstract void AddWakeKeys(HashSet<string> keys);
+
+    /// <summary>Subclasses call this when a subscription changed, so the stream's wake keys are recomputed.</summary>
+    protected void InterestChanged() => _interestChanged = true;
+
+    private bool _interestChanged = true;
+
     /// <summary>Per-type state as operators see it.</summary>
     protected abstract IReadOnlyList<TypeStatus> Describe();
 
@@ -73,10 +81,11 @@ internal abstract class AdsStream<TRequest, TResponse>
         using var scope = Logger.BeginScope(new StreamScope(this, _handle.Id, peer));
         try
         {
-            await using var pump = new RequestPump<TRequest>(_requests, Options.RequestQueueLength, ct);
-            long generation = -1;
+            var wake = new WakeSignal();
+            using var registration = Cache.Wakes.Register(wake);
+            await using var pump = new RequestPump<TRequest>(_requests, Options.RequestQueueLength, wake, ct);
             var syncDeadline = InitialSync.Deadline(Cache, Options, ct);
-            while (await pump.WaitAsync(Cache, generation, ct, Cache.Current.Ready ? null : syncDeadline).ConfigureAwait(false))
+            while (await pump.WaitAsync(ct, Cache.Current.Ready ? null : syncDeadline).ConfigureAwait(false))
             {
                 InitialSync.ThrowIfLate(Cache, syncDeadline, Logger, peer, Options);
                 while (pump.TryRead(out var request))
@@ -84,8 +93,16 @@ internal abstract class AdsStream<TRequest, TResponse>
                     Receive(request, peer, protocol);
                 }
 
+                if (Client is not null && _interestChanged)
+                {
+                    // Before reading the snapshot: a change published after this is sure to wake the stream again.
+                    _interestChanged = false;
+                    var keys = new HashSet<string>(StringComparer.Ordinal);
+                    AddWakeKeys(keys);
+                    registration.Update(keys);
+                }
+
                 var snapshot = Cache.Current;
-                generation = snapshot.Generation;
                 if (Client is null || !snapshot.Ready)
                 {
                     continue;

@@ -5,52 +5,55 @@ using Grpc.Core;
 namespace Bridge.Core.Ads;
 
 /// <summary>
-/// Reads a stream's requests into a short bounded queue and lets the stream's single serving loop wait for
-/// either a request or a newer cache snapshot. A client that floods requests is paused by the queue; a client
-/// that stops reading only stalls its own loop, which picks up the newest snapshot when it resumes.
+/// Reads a stream's requests into a short bounded queue and wakes the stream's single serving loop, through the
+/// same <see cref="WakeSignal"/> the cache uses for snapshots that concern the stream. A client that floods requests
+/// is paused by the queue; a client that stops reading only stalls its own loop, which picks up the newest
+/// snapshot when it resumes.
 /// </summary>
 internal sealed class RequestPump<TRequest> : IAsyncDisposable
 {
     private readonly Channel<TRequest> _queue;
+    private readonly WakeSignal _wake;
     private readonly CancellationTokenSource _cts;
+    private readonly CancellationTokenRegistration _wakeOnCancel;
     private readonly Task _reader;
-    private Task<bool>? _pendingRead;
-    private static readonly Task Never = new TaskCompletionSource().Task;
 
-    public RequestPump(IAsyncStreamReader<TRequest> requests, int capacity, CancellationToken ct)
+    public RequestPump(IAsyncStreamReader<TRequest> requests, int capacity, WakeSignal wake, CancellationToken ct)
     {
         _queue = Channel.CreateBounded<TRequest>(new BoundedChannelOptions(Math.Max(1, capacity))
         {
             SingleWriter = true,
+            SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        _wake = wake;
         _cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        _wakeOnCancel = _cts.Token.Register(static state => ((WakeSignal)state!).Set(), wake);
         _reader = ReadAsync(requests, _cts.Token);
     }
 
     public bool TryRead(out TRequest request) => _queue.Reader.TryRead(out request!);
 
     /// <summary>
-    /// Waits until a request is queued (true), a snapshot newer than <paramref name="generation"/> exists (true),
-    /// or the client closed its side (false). Errors from reading the stream surface here.
+    /// Waits until a request is queued or the signal is set (true: a snapshot may concern the stream), or the
+    /// client closed its side (false). Errors from reading the stream surface here.
     /// </summary>
-    public async Task<bool> WaitAsync(XdsCache cache, long generation, CancellationToken ct, Task? alsoWakeOn = null)
+    public async Task<bool> WaitAsync(CancellationToken ct, Task? alsoWakeOn = null)
     {
-        _pendingRead ??= _queue.Reader.WaitToReadAsync(ct).AsTask();
-        if (!_pendingRead.IsCompleted)
+        if (_queue.Reader.Count == 0 && !_queue.Reader.Completion.IsCompleted)
         {
-            await Task.WhenAny(_pendingRead, cache.WaitForNewerAsync(generation, ct), alsoWakeOn ?? Never).ConfigureAwait(false);
+            var woken = _wake.WaitAsync();
+            await (alsoWakeOn is null ? woken : Task.WhenAny(woken, alsoWakeOn)).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
         }
 
-        if (!_pendingRead.IsCompleted)
+        if (_queue.Reader.Count == 0 && _queue.Reader.Completion.IsCompleted)
         {
-            return true;
+            await _queue.Reader.Completion.ConfigureAwait(false);
+            return false;
         }
 
-        var more = await _pendingRead.ConfigureAwait(false);
-        _pendingRead = null;
-        return more;
+        return true;
     }
 
     private async Task ReadAsync(IAsyncStreamReader<TRequest> requests, CancellationToken ct)
@@ -60,6 +63,7 @@ internal sealed class RequestPump<TRequest> : IAsyncDisposable
             while (await requests.MoveNext(ct).ConfigureAwait(false))
             {
                 await _queue.Writer.WriteAsync(requests.Current, ct).ConfigureAwait(false);
+                _wake.Set();
             }
 
             _queue.Writer.TryComplete();
@@ -68,12 +72,15 @@ internal sealed class RequestPump<TRequest> : IAsyncDisposable
         {
             _queue.Writer.TryComplete(e);
         }
+
+        _wake.Set();
     }
 
     public async ValueTask DisposeAsync()
     {
         await _cts.CancelAsync().ConfigureAwait(false);
         await _reader.ConfigureAwait(false);
+        await _wakeOnCancel.DisposeAsync().ConfigureAwait(false);
         _cts.Dispose();
     }
 }

@@ -51,6 +51,36 @@ internal static class ScopedLookup
         return false;
     }
 
+    /// <summary>
+    /// The wake keys of one type's subscription (see <see cref="WakeIndex"/>): every listed name and, for a
+    /// <c>service:port</c> listener, its service; under a wildcard, the node's scope when it narrows this type,
+    /// else the type's wildcard key.
+    /// </summary>
+    public static void AddWakeKeys(ClientIdentity client, string typeUrl, bool wildcard, IEnumerable<string> names, HashSet<string> keys)
+    {
+        if (wildcard)
+        {
+            if (client.Scope is { } scope && IsPerService(client.Kind, typeUrl))
+            {
+                keys.UnionWith(scope);
+            }
+            else
+            {
+                keys.Add(WakeIndex.WildcardKey(typeUrl));
+            }
+        }
+
+        foreach (var name in names)
+        {
+            keys.Add(name);
+            var service = ServiceOf(name);
+            if (!ReferenceEquals(service, name))
+            {
+                keys.Add(service);
+            }
+        }
+    }
+
     /// <summary>A gRPC listener may be asked for as <c>service:port</c>; scoping looks at the service.</summary>
     private static string ServiceOf(string name)
     {

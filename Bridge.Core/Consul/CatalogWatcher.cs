@@ -253,11 +253,11 @@ internal sealed class CatalogWatcher
                         try
                         {
                             return await fetch(new QueryOptions(tracker.NextIndex, EffectiveWait()), token).ConfigureAwait(false);
-                    }
-                    catch (Exception e) when (e is not ConsulException and not OperationCanceledException)
-                    {
-                        // Whatever else a query throws is a failed query too: retried, never the end of the watch.
-                        throw new ConsulException(endpoint, ConsulErrorKind.BadResponse, $"{e.GetType().Name}: {e.Message}", inner: e);
+                        }
+                        catch (Exception e) when (e is not ConsulException and not OperationCanceledException)
+                        {
+                            // Whatever else a query throws is a failed query too: retried, never the end of the watch.
+                            throw new ConsulException(endpoint, ConsulErrorKind.BadResponse, $"{e.GetType().Name}: {e.Message}", inner: e);
                         }
                         finally
                         {

@@ -30,6 +30,69 @@ internal sealed class XdsCache
 
     public XdsSnapshot Current => Volatile.Read(ref _current);
 
+    /// <summary>The streams waiting for changes, by what they subscribed to: a snapshot wakes only those it concerns.</summary>
+    public WakeIndex Wakes { get; } = new();
+
+    /// <summary>How many past generations' changed names are kept for streams catching up.</summary>
+    internal const int ChangeLogLength = 64;
+
+    private readonly ChangeEntry?[] _changeLog = new ChangeEntry?[ChangeLogLength];
+
+    private sealed record ChangeEntry(long Generation, ImmutableDictionary<string, ImmutableHashSet<string>> Names);
+
+    private static readonly ImmutableHashSet<string> NoNames = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The names of <paramref name="typeUrl"/> that may differ between generation <paramref name="since"/> and
+    /// <paramref name="snapshot"/>; null when that is no longer known (more than <see cref="ChangeLogLength"/>
+    /// generations apart), and the caller must compare everything it holds.
+    /// </summary>
+    public IReadOnlySet<string>? ChangedSince(long since, XdsSnapshot snapshot, string typeUrl)
+    {
+        if (since < 0 || since > snapshot.Generation || snapshot.Generation - since > ChangeLogLength)
+        {
+            return null;
+        }
+
+        if (since == snapshot.Generation)
+        {
+            return NoNames;
+        }
+
+        if (since == snapshot.Generation - 1)
+        {
+            return snapshot.ChangedNames.GetValueOrDefault(typeUrl) ?? NoNames;
+        }
+
+        HashSet<string>? union = null;
+        IReadOnlySet<string> result = NoNames;
+        for (var generation = since + 1; generation <= snapshot.Generation; generation++)
+        {
+            var entry = Volatile.Read(ref _changeLog[generation % ChangeLogLength]);
+            if (entry is null || entry.Generation != generation)
+            {
+                return null;
+            }
+
+            if (!entry.Names.TryGetValue(typeUrl, out var names) || names.Count == 0)
+            {
+                continue;
+            }
+
+            if (result.Count == 0)
+            {
+                result = names;
+                continue;
+            }
+
+            union ??= new HashSet<string>(result, StringComparer.Ordinal);
+            union.UnionWith(names);
+            result = union;
+        }
+
+        return result;
+    }
+
     /// <summary>Completes when the first snapshot built from a full catalog (from Consul or the state file) is published.</summary>
     public Task WhenReady => _ready.Task;
 
@@ -301,6 +364,7 @@ internal sealed class XdsCache
             Services = membershipChanged ? catalog.Services.Keys.ToImmutableSortedSet(StringComparer.Ordinal) : before.Services,
             MembershipGeneration = before.MembershipGeneration + (membershipChanged ? 1 : 0),
         };
+        Volatile.Write(ref _changeLog[next.Generation % ChangeLogLength], new ChangeEntry(next.Generation, next.ChangedNames));
         TaskCompletionSource released;
         lock (_gate)
         {
@@ -310,6 +374,15 @@ internal sealed class XdsCache
         }
 
         released.SetResult();
+        if (rebuildAll || ready != before.Ready)
+        {
+            Wakes.WakeAll();
+        }
+        else
+        {
+            Wakes.Wake(changed);
+        }
+
         if (next.Ready)
         {
             _ready.TrySetResult();

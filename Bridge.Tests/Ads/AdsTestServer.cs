@@ -173,6 +173,7 @@ internal sealed class AdsTestServer : IAsyncDisposable
 internal static class AdsEvents
 {
     public const int StreamOpened = 4001;
+    public const int StreamClosed = 4002;
     public const int Ack = 4003;
     public const int Nack = 4004;
     public const int UnknownTypeUrl = 4005;

@@ -255,6 +255,39 @@ public sealed class XdsCacheTests
     }
 
     [Test]
+    public void ChangedSince_joins_the_names_of_every_generation_between_and_forgets_past_its_log()
+    {
+        Sync(_store, ("api", [Entry("n1", "api-1", service: "api", nodeAddress: "10.0.1.1")]), ("web", [Entry("n1", "web-1", nodeAddress: "10.0.2.1")]));
+        var start = _cache.Current.Generation;
+        _store.Apply([new ServiceEntriesObserved("web", 10, [Entry("n1", "web-1", nodeAddress: "10.0.2.2")])]);
+        _store.Apply([new ServiceEntriesObserved("api", 11, [Entry("n1", "api-1", service: "api", nodeAddress: "10.0.1.2")])]);
+        var now = _cache.Current;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(now.Generation, Is.EqualTo(start + 2));
+            Assert.That(_cache.ChangedSince(start, now, TypeUrls.ClusterLoadAssignment), Is.EquivalentTo(new[] { "api", "web" }));
+            Assert.That(_cache.ChangedSince(start + 1, now, TypeUrls.ClusterLoadAssignment), Is.EquivalentTo(new[] { "api" }));
+            Assert.That(_cache.ChangedSince(start, now, TypeUrls.Listener), Is.Empty);
+            Assert.That(_cache.ChangedSince(now.Generation, now, TypeUrls.ClusterLoadAssignment), Is.Empty);
+            Assert.That(_cache.ChangedSince(-1, now, TypeUrls.ClusterLoadAssignment), Is.Null, "never evaluated");
+        });
+
+        for (var i = 0; i < XdsCache.ChangeLogLength; i++)
+        {
+            _store.Apply([new ServiceEntriesObserved("web", 20 + (ulong)i, [Entry("n1", "web-1", nodeAddress: $"10.0.3.{1 + i}")])]);
+        }
+
+        var later = _cache.Current;
+        Assert.Multiple(() =>
+        {
+            Assert.That(later.Generation, Is.EqualTo(now.Generation + XdsCache.ChangeLogLength));
+            Assert.That(_cache.ChangedSince(now.Generation, later, TypeUrls.ClusterLoadAssignment), Is.EquivalentTo(new[] { "web" }));
+            Assert.That(_cache.ChangedSince(start, later, TypeUrls.ClusterLoadAssignment), Is.Null, "older than the log: compare everything");
+        });
+    }
+
+    [Test]
     public void WaitForNewerAsync_ends_when_cancelled()
     {
         using var cts = new CancellationTokenSource();

@@ -52,8 +52,13 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
         lock (state)
         {
             // An ACK or NACK alone changes nothing to compare; a first request or a subscription change does.
-            state.Dirty |= !state.Seen || request.ResourceNamesSubscribe.Count > 0 || request.ResourceNamesUnsubscribe.Count > 0;
+            var subscriptionChanged = !state.Seen || request.ResourceNamesSubscribe.Count > 0 || request.ResourceNamesUnsubscribe.Count > 0;
+            state.Dirty |= subscriptionChanged;
             Apply(state, request);
+            if (subscriptionChanged)
+            {
+                InterestChanged();
+            }
         }
     }
 
@@ -158,12 +163,10 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
             var previous = state.ServedGeneration;
             state.ServedGeneration = snapshot.Generation;
             IEnumerable<string> names;
-            if (!state.Dirty && previous >= 0 && previous >= snapshot.Generation - 1)
+            if (!state.Dirty && Cache.ChangedSince(previous, snapshot, state.TypeUrl) is { } changed)
             {
                 // Subscription unchanged: only names changed since the last snapshot this state saw can matter.
-                if (previous == snapshot.Generation
-                    || !snapshot.ChangedNames.TryGetValue(state.TypeUrl, out var changed)
-                    || !ScopedLookup.AnyRelevant(client, state.TypeUrl, changed, state.Names, state.Wildcard, state.Known.ContainsKey))
+                if (changed.Count == 0 || !ScopedLookup.AnyRelevant(client, state.TypeUrl, changed, state.Names, state.Wildcard, state.Known.ContainsKey))
                 {
                     return null;
                 }
@@ -239,6 +242,17 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
                     eds.Known[cluster] = DeltaTypeState.Stale;
                     eds.Dirty = true;
                 }
+            }
+        }
+    }
+
+    protected override void AddWakeKeys(HashSet<string> keys)
+    {
+        foreach (var state in _types.Values)
+        {
+            lock (state)
+            {
+                ScopedLookup.AddWakeKeys(Client!, state.TypeUrl, state.Wildcard, state.Names, keys);
             }
         }
     }

@@ -81,7 +81,7 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
         UpdateSubscription(state, request);
     }
 
-    private static void UpdateSubscription(SotwTypeState state, DiscoveryRequest request)
+    private void UpdateSubscription(SotwTypeState state, DiscoveryRequest request)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         var star = false;
@@ -136,6 +136,7 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
             }
 
             state.Owed = true;
+            InterestChanged();
         }
     }
 
@@ -154,10 +155,9 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
                 return null;
             }
 
-            if (previous == snapshot.Generation - 1)
+            if (Cache.ChangedSince(previous, snapshot, state.TypeUrl) is { } changed)
             {
-                if (!snapshot.ChangedNames.TryGetValue(state.TypeUrl, out var changed)
-                    || !ScopedLookup.AnyRelevant(client, state.TypeUrl, changed, state.Names, state.Wildcard, state.Sent.ContainsKey))
+                if (changed.Count == 0 || !ScopedLookup.AnyRelevant(client, state.TypeUrl, changed, state.Names, state.Wildcard, state.Sent.ContainsKey))
                 {
                     return null;
                 }
@@ -302,6 +302,14 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
         }
 
         return XdsResource.HashVersion(hash.GetCurrentHash());
+    }
+
+    protected override void AddWakeKeys(HashSet<string> keys)
+    {
+        foreach (var state in _types.Values)
+        {
+            ScopedLookup.AddWakeKeys(Client!, state.TypeUrl, state.Wildcard, state.Names, keys);
+        }
     }
 
     protected override IReadOnlyList<TypeStatus> Describe()

@@ -1,0 +1,93 @@
+using Bridge.Core.Xds;
+using Bridge.Testing.Ads;
+using Envoy.Config.Endpoint.V3;
+
+namespace Bridge.Tests.Ads.Sotw;
+
+/// <summary>
+/// Streams are woken only by changes to what they subscribed to, so one that sat through many snapshots about
+/// other services must still catch up exactly: through the cache's log of changed names when it is near, by
+/// comparing everything it holds when it is not.
+/// </summary>
+[TestFixture]
+[CancelAfter(30_000)]
+public sealed class TargetedWakeTests
+{
+    private static readonly TimeSpan Wait = AdsTestServer.Wait;
+
+    [TestCase(5)]
+    [TestCase(XdsCache.ChangeLogLength + 10)]
+    public async Task A_stream_that_slept_through_changes_to_other_services_gets_exactly_its_own(int unrelated)
+    {
+        await using var server = await AdsTestServer.StartAsync();
+        server.Sync(("web", [new TestInstance("10.0.0.1", 8080)]), ("api", [new TestInstance("10.0.1.1", 9090)]));
+
+        var sotw = server.Sotw(AdsNodes.Envoy("sotw-api"));
+        await sotw.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["api"]);
+        await sotw.AckAsync(await sotw.NextAsync(Wait));
+        var delta = server.Delta(AdsNodes.Envoy("delta-api"));
+        await delta.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["api"]);
+        await delta.AckAsync(await delta.NextAsync(Wait));
+        var wildcard = server.Sotw(AdsNodes.Envoy("sotw-wildcard"));
+        await wildcard.SubscribeAsync(TypeUrls.Cluster, []);
+        await wildcard.AckAsync(await wildcard.NextAsync(Wait));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(server.Cache.Wakes.CountFor("api"), Is.EqualTo(2), "the two streams that named api");
+            Assert.That(server.Cache.Wakes.CountFor("web"), Is.Zero, "nobody named web");
+            Assert.That(server.Cache.Wakes.CountFor(WakeIndex.WildcardKey(TypeUrls.Cluster)), Is.EqualTo(1));
+        });
+
+        var first = server.Cache.Current.Generation;
+        for (var i = 0; i < unrelated; i++)
+        {
+            var generation = server.Cache.Current.Generation;
+            server.SetService("web", new TestInstance($"10.0.0.{2 + i}", 8080));
+            await server.Cache.WaitForNewerAsync(generation, CancellationToken.None).WaitAsync(Wait);
+        }
+
+        Assert.That(server.Cache.Current.Generation - first, Is.EqualTo(unrelated));
+        server.SetService("api", new TestInstance("10.0.1.9", 9090));
+        server.SetService("db", new TestInstance("10.0.2.1", 5432));
+
+        var sotwNext = await sotw.NextAsync(Wait);
+        Assert.That(sotwNext.Assignments().Select(a => (a.ClusterName, string.Join(",", a.EndpointAddresses()))), Is.EqualTo(new[] { ("api", "10.0.1.9:9090") }));
+        var deltaNext = await delta.NextAsync(Wait);
+        Assert.Multiple(() =>
+        {
+            Assert.That(deltaNext.Unpack<ClusterLoadAssignment>().Keys, Is.EqualTo(new[] { "api" }));
+            Assert.That(deltaNext.Unpack<ClusterLoadAssignment>()["api"].EndpointAddresses(), Is.EqualTo(new[] { "10.0.1.9:9090" }));
+            Assert.That(deltaNext.RemovedResources, Is.Empty);
+        });
+
+        // The wildcard stream holds every cluster; the new one reaches it in a full answer.
+        var clusters = await wildcard.NextAsync(Wait);
+        Assert.That(clusters.ResourceNames(), Is.EquivalentTo(new[] { "api", "db", "web" }));
+    }
+
+    [Test]
+    public async Task Changing_a_subscription_moves_the_streams_wake_keys()
+    {
+        await using var server = await AdsTestServer.StartAsync();
+        server.Sync(("web", [new TestInstance("10.0.0.1", 8080)]), ("api", [new TestInstance("10.0.1.1", 9090)]));
+        var client = server.Sotw(AdsNodes.Grpc("grpc-moves"));
+
+        await client.SubscribeAsync(TypeUrls.Listener, ["web:8080"]);
+        await client.AckAsync(await client.NextAsync(Wait));
+        Assert.That(server.Cache.Wakes.CountFor("web"), Is.EqualTo(1), "a listener asked for as service:port is woken by its service");
+
+        await client.SubscribeAsync(TypeUrls.Listener, ["api"]);
+        var listeners = await client.NextAsync(Wait);
+        Assert.Multiple(() =>
+        {
+            Assert.That(listeners.ResourceNames(), Is.EqualTo(new[] { "api" }));
+            Assert.That(server.Cache.Wakes.CountFor("web"), Is.Zero);
+            Assert.That(server.Cache.Wakes.CountFor("api"), Is.EqualTo(1));
+        });
+
+        await client.DisposeAsync();
+        await server.Logs.WaitForAsync(AdsEvents.StreamClosed, _ => true, Wait);
+        Assert.That(server.Cache.Wakes.Count, Is.Zero, "a closed stream leaves the index");
+    }
+}

@@ -9,9 +9,42 @@ using Microsoft.Extensions.Logging;
 
 namespace Bridge.Core.Ads;
 
-/// <summary>The Aggregated Discovery Service: every stream reads the same cache and keeps only its own state.</summary>
-internal sealed class AdsService : AggregatedDiscoveryService.AggregatedDiscoveryServiceBase
+/// <summary>
+/// The Aggregated Discovery Service: every stream reads the same cache and keeps only its own state. Bound by
+/// <see cref="BindService"/> rather than the generated base class, so requests are read by
+/// <see cref="DiscoveryRequestReader"/>. The handlers are virtual and the class unsealed because the gRPC host only
+/// serves a method that is a virtual declared by the bound class.
+/// </summary>
+[BindServiceMethod(typeof(AdsService), nameof(BindService))]
+internal class AdsService
 {
+    private const string ServiceName = "envoy.service.discovery.v3.AggregatedDiscoveryService";
+
+    private static readonly Method<DiscoveryRequest, DiscoveryResponse> StreamMethod = new(
+        MethodType.DuplexStreaming, ServiceName, nameof(StreamAggregatedResources),
+        Marshallers.Create(Serialize, static context => DiscoveryRequestReader.Parse(context.PayloadAsReadOnlySequence())),
+        Marshallers.Create(Serialize, static context => DiscoveryResponse.Parser.ParseFrom(context.PayloadAsReadOnlySequence())));
+
+    private static readonly Method<DeltaDiscoveryRequest, DeltaDiscoveryResponse> DeltaMethod = new(
+        MethodType.DuplexStreaming, ServiceName, nameof(DeltaAggregatedResources),
+        Marshallers.Create(Serialize, static context => DeltaDiscoveryRequest.Parser.ParseFrom(context.PayloadAsReadOnlySequence())),
+        Marshallers.Create(Serialize, static context => DeltaDiscoveryResponse.Parser.ParseFrom(context.PayloadAsReadOnlySequence())));
+
+    /// <summary>Called by the gRPC host to learn the service's methods (with a null instance) and to serve them.</summary>
+    public static void BindService(ServiceBinderBase binder, AdsService? service)
+    {
+        binder.AddMethod(StreamMethod, service is null ? null : service.StreamAggregatedResources);
+        binder.AddMethod(DeltaMethod, service is null ? null : service.DeltaAggregatedResources);
+    }
+
+    private static void Serialize<T>(T message, SerializationContext context)
+        where T : Google.Protobuf.IBufferMessage
+    {
+        context.SetPayloadLength(((Google.Protobuf.IMessage)message).CalculateSize());
+        Google.Protobuf.MessageExtensions.WriteTo((Google.Protobuf.IMessage)message, context.GetBufferWriter());
+        context.Complete();
+    }
+
     private readonly XdsCache _cache;
     private readonly StreamRegistry _registry;
     private readonly AdsOptions _options;
@@ -28,7 +61,7 @@ internal sealed class AdsService : AggregatedDiscoveryService.AggregatedDiscover
         _authorizer = authorizer;
     }
 
-    public override async Task StreamAggregatedResources(
+    public virtual async Task StreamAggregatedResources(
         IAsyncStreamReader<DiscoveryRequest> requestStream,
         IServerStreamWriter<DiscoveryResponse> responseStream,
         ServerCallContext context)
@@ -80,7 +113,7 @@ internal sealed class AdsService : AggregatedDiscoveryService.AggregatedDiscover
         return new RpcException(new Status(StatusCode.PermissionDenied, $"not authorized: {reason}"));
     }
 
-    public override async Task DeltaAggregatedResources(
+    public virtual async Task DeltaAggregatedResources(
         IAsyncStreamReader<DeltaDiscoveryRequest> requestStream,
         IServerStreamWriter<DeltaDiscoveryResponse> responseStream,
         ServerCallContext context)

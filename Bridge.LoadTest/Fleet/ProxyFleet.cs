@@ -16,8 +16,9 @@ internal readonly record struct FleetCounters(long Timestamp, long Responses, lo
 
 /// <summary>
 /// The simulated proxies: opened in waves (each wave synced before the next, as a fleet rolls out, so start-up does
-/// not swamp a two-core machine), over one HTTP/2 channel per source address with at most
-/// <see cref="StreamsPerSource"/> streams each.
+/// not swamp a two-core machine). Each HTTP/2 connection carries <c>streamsPerConnection</c> streams (one, as a real
+/// proxy's, by default); connections leave from a new loopback source address every <see cref="StreamsPerSource"/>
+/// streams.
 /// </summary>
 internal sealed class ProxyFleet : IAsyncDisposable
 {
@@ -25,14 +26,16 @@ internal sealed class ProxyFleet : IAsyncDisposable
     public const int StreamsPerSource = 500;
 
     private readonly int _adsPort;
+    private readonly int _streamsPerConnection;
     private readonly SyntheticCatalog _catalog;
     private readonly Propagation _propagation;
     private readonly List<Proxy> _proxies = [];
     private readonly List<GrpcChannel> _channels = [];
 
-    public ProxyFleet(int adsPort, SyntheticCatalog catalog, Propagation propagation)
+    public ProxyFleet(int adsPort, int streamsPerConnection, SyntheticCatalog catalog, Propagation propagation)
     {
         _adsPort = adsPort;
+        _streamsPerConnection = Math.Max(1, streamsPerConnection);
         _catalog = catalog;
         _propagation = propagation;
     }
@@ -144,12 +147,13 @@ internal sealed class ProxyFleet : IAsyncDisposable
 
     private GrpcChannel ChannelFor(int id)
     {
-        var group = id / StreamsPerSource;
-        while (_channels.Count <= group)
+        var connection = id / _streamsPerConnection;
+        while (_channels.Count <= connection)
         {
-            _channels.Add(LoopbackSources.AdsChannel(_adsPort, LoopbackSources.ForGroup(_channels.Count)));
+            var firstStream = _channels.Count * _streamsPerConnection;
+            _channels.Add(LoopbackSources.AdsChannel(_adsPort, LoopbackSources.ForGroup(firstStream / StreamsPerSource)));
         }
 
-        return _channels[group];
+        return _channels[connection];
     }
 }

@@ -46,6 +46,7 @@ internal static class CommandLine
           --distinct-scopes N                       different service lists among scoped streams (default: one per service)
           --delta-share F                           share of streams on delta ADS (0..1, default 0.5)
           --rate R --changes N                      rate and count of the first churn phase
+          --streams-per-connection N                ADS streams sharing one HTTP/2 connection (default 1, as real proxies)
           --http | --https                          the bridge talks to the agent over HTTP/1.1 or HTTPS (HTTP/2)
           --streams N,N,...                         sweep points
           --out DIR                                 results (default artifacts/load/<time>)
@@ -170,6 +171,10 @@ internal static class CommandLine
 
                     var (key, setting) = (value[..eq], value[(eq + 1)..]);
                     overrides.Add(s => s with { BridgeEnvironment = new Dictionary<string, string>(s.BridgeEnvironment) { [key] = setting } });
+                    break;
+                case "--streams-per-connection":
+                    var perConnection = Int(name, value, 1);
+                    overrides.Add(s => s with { StreamsPerConnection = perConnection });
                     break;
                 case "--seed":
                     var seed = Int(name, value, 0);

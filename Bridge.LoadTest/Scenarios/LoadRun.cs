@@ -136,7 +136,7 @@ internal sealed class LoadRun
 
         var log = new ChangeLog(catalog.Services);
         var propagation = new Propagation(catalog, log);
-        await using var fleet = new ProxyFleet(bridge.AdsPort, catalog, propagation);
+        await using var fleet = new ProxyFleet(bridge.AdsPort, s.StreamsPerConnection, catalog, propagation);
         timeline.WatchFleet(() => (fleet.Proxies.Count, fleet.Counters().Responses));
         var shapes = FleetPlan.Shapes(s);
         var subscribers = FleetPlan.Subscribers(shapes, catalog.Services);

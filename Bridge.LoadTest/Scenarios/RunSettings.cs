@@ -60,6 +60,12 @@ internal sealed record RunSettings
     /// <summary>The dev agent's <c>http_max_conns_per_client</c>.</summary>
     public int MaxConnsPerClient { get; init; } = 200;
 
+    /// <summary>
+    /// ADS streams sharing one HTTP/2 connection. Real proxies each hold their own connection (one ADS stream), so
+    /// the default is 1; more lets one connection's writer and flow-control window carry several proxies.
+    /// </summary>
+    public int StreamsPerConnection { get; init; } = 1;
+
     public int WaveSize { get; init; } = 250;
 
     public TimeSpan SyncTimeout { get; init; } = TimeSpan.FromMinutes(3);

@@ -18,6 +18,10 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
     private readonly Dictionary<string, XdsResource> _emptyAssignments = new(StringComparer.Ordinal);
     private long _nonce;
 
+    /// <summary>Where a request's names are read to be compared; per thread, as reading never awaits.</summary>
+    [ThreadStatic]
+    private static HashSet<string>? t_listed;
+
     public SotwStream(
         IAsyncStreamReader<DiscoveryRequest> requests,
         IServerStreamWriter<DiscoveryResponse> responses,
@@ -83,7 +87,10 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
 
     private void UpdateSubscription(SotwTypeState state, DiscoveryRequest request)
     {
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        // Every ACK restates the whole subscription (thousands of names for an Envoy's EDS): the names are read
+        // into a set kept for the purpose, so an unchanged subscription allocates nothing.
+        var names = t_listed ??= new HashSet<string>(StringComparer.Ordinal);
+        names.Clear();
         var star = false;
         foreach (var name in request.ResourceNames)
         {
@@ -131,7 +138,7 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
                     }
                 }
 
-                state.Names = names;
+                state.Names = new HashSet<string>(names, StringComparer.Ordinal);
                 state.Wildcard = wildcard;
             }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.IO.Hashing;
 using System.Text;
 using Envoy.Service.Discovery.V3;
 
@@ -26,6 +27,17 @@ internal static class DiscoveryRequestReader
     private static readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> s_lookup = s_names.GetAlternateLookup<ReadOnlySpan<char>>();
     private static int s_count;
 
+    /// <summary>Lists of at least this many names are shared whole.</summary>
+    private const int MinSharedList = 16;
+
+    /// <summary>Bytes of shared lists kept before the table is emptied.</summary>
+    private const long MaxSharedListBytes = 32L * 1024 * 1024;
+
+    private sealed record NameList(byte[] Bytes, string[] Names);
+
+    private static readonly ConcurrentDictionary<UInt128, NameList> s_lists = new();
+    private static long s_listBytes;
+
     public static DiscoveryRequest Parse(ReadOnlySequence<byte> payload)
     {
         if (payload.IsSingleSegment)
@@ -49,11 +61,14 @@ internal static class DiscoveryRequestReader
     /// <summary>The request, or null when the bytes are not plain well-formed fields (the stock parser then decides).</summary>
     internal static DiscoveryRequest? Parse(ReadOnlySpan<byte> message)
     {
-        // First pass: check the framing and copy every field except the names, which the stock parser then reads.
+        // One pass checks the framing and splits the fields: the names' (tags, lengths and bytes) into one buffer,
+        // everything else into another, which the stock parser reads.
         var rest = ArrayPool<byte>.Shared.Rent(message.Length);
+        var listed = ArrayPool<byte>.Shared.Rent(message.Length);
         try
         {
             var restLength = 0;
+            var listedLength = 0;
             var names = 0;
             for (var position = 0; position < message.Length;)
             {
@@ -62,31 +77,23 @@ internal static class DiscoveryRequestReader
                     return null;
                 }
 
+                var target = field == ResourceNamesField && value.Length >= 0 ? listed.AsSpan(listedLength) : rest.AsSpan(restLength);
+                message[start..position].CopyTo(target);
                 if (field == ResourceNamesField && value.Length >= 0)
                 {
+                    listedLength += position - start;
                     names++;
                 }
                 else
                 {
-                    message[start..position].CopyTo(rest.AsSpan(restLength));
                     restLength += position - start;
                 }
             }
 
             var request = DiscoveryRequest.Parser.ParseFrom(rest, 0, restLength);
-            if (names == 0)
+            if (names > 0)
             {
-                return request;
-            }
-
-            request.ResourceNames.Capacity = names;
-            for (var position = 0; position < message.Length;)
-            {
-                TryReadField(message, ref position, out var field, out _, out var value);
-                if (field == ResourceNamesField && value.Length >= 0)
-                {
-                    request.ResourceNames.Add(Shared(message.Slice(value.Start, value.Length)));
-                }
+                request.ResourceNames.AddRange(Names(listed.AsSpan(0, listedLength), names));
             }
 
             return request;
@@ -94,7 +101,43 @@ internal static class DiscoveryRequestReader
         finally
         {
             ArrayPool<byte>.Shared.Return(rest);
+            ArrayPool<byte>.Shared.Return(listed);
         }
+    }
+
+    /// <summary>
+    /// The names of a list (field-3 entries as on the wire). A long list is most often one already seen, on this
+    /// stream's last ACK or on another proxy's: it is looked up whole, by hash and then byte for byte.
+    /// </summary>
+    private static string[] Names(ReadOnlySpan<byte> listed, int count)
+    {
+        var key = count >= MinSharedList ? XxHash128.HashToUInt128(listed) : default;
+        if (count >= MinSharedList && s_lists.TryGetValue(key, out var known) && listed.SequenceEqual(known.Bytes))
+        {
+            return known.Names;
+        }
+
+        var names = new string[count];
+        var n = 0;
+        for (var position = 0; position < listed.Length;)
+        {
+            TryReadField(listed, ref position, out _, out _, out var value);
+            names[n++] = Shared(listed.Slice(value.Start, value.Length));
+        }
+
+        if (count >= MinSharedList)
+        {
+            if (Interlocked.Add(ref s_listBytes, listed.Length) > MaxSharedListBytes)
+            {
+                // Lists of proxies long gone are never looked up again: past the budget, start afresh.
+                s_lists.Clear();
+                Interlocked.Exchange(ref s_listBytes, listed.Length);
+            }
+
+            s_lists[key] = new NameList(listed.ToArray(), names);
+        }
+
+        return names;
     }
 
     /// <summary>

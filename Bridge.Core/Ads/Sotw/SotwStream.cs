@@ -87,6 +87,15 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
 
     private void UpdateSubscription(SotwTypeState state, DiscoveryRequest request)
     {
+        // The usual ACK lists the very strings of the previous request (names are shared as they are read).
+        var listed = request.ResourceNames;
+        if (state.Listed is { } last && last.Length == listed.Count && SameStrings(last, listed))
+        {
+            return;
+        }
+
+        state.Listed = [.. listed];
+
         // Every ACK restates the whole subscription (thousands of names for an Envoy's EDS): the names are read
         // into a set kept for the purpose, so an unchanged subscription allocates nothing.
         var names = t_listed ??= new HashSet<string>(StringComparer.Ordinal);
@@ -145,6 +154,19 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
             state.Owed = true;
             InterestChanged();
         }
+    }
+
+    private static bool SameStrings(string[] last, Google.Protobuf.Collections.RepeatedField<string> listed)
+    {
+        for (var i = 0; i < last.Length; i++)
+        {
+            if (!ReferenceEquals(last[i], listed[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private DiscoveryResponse? Build(SotwTypeState state, XdsSnapshot snapshot)

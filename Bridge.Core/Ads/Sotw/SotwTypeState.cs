@@ -12,6 +12,9 @@ internal sealed class SotwTypeState
 
     public bool Wildcard { get; set; }
 
+    /// <summary>The names of the last request applied, in its order, to recognise an ACK that restates them.</summary>
+    public string[]? Listed { get; set; }
+
     /// <summary>Whether the client has ever listed a name; until then an empty list means wildcard (legacy rule).</summary>
     public bool SawNames { get; set; }
 

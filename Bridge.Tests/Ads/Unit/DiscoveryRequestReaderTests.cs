@@ -63,13 +63,31 @@ public sealed class DiscoveryRequestReaderTests
         });
     }
 
-    [Test]
-    public void The_same_name_in_two_requests_is_one_string()
+    [TestCase(3)]
+    [TestCase(500)]
+    public void The_same_name_in_two_requests_is_one_string(int names)
     {
-        var first = DiscoveryRequestReader.Parse(new ReadOnlySequence<byte>(Sample(3).ToByteArray()));
-        var second = DiscoveryRequestReader.Parse(new ReadOnlySequence<byte>(Sample(3).ToByteArray()));
+        var first = DiscoveryRequestReader.Parse(new ReadOnlySequence<byte>(Sample(names).ToByteArray()));
+        var second = DiscoveryRequestReader.Parse(new ReadOnlySequence<byte>(Sample(names).ToByteArray()));
 
         Assert.That(first.ResourceNames.Zip(second.ResourceNames).All(p => ReferenceEquals(p.First, p.Second)), Is.True);
+    }
+
+    [Test]
+    public void A_long_list_that_differs_in_one_name_is_read_as_it_is()
+    {
+        var known = Sample(500);
+        DiscoveryRequestReader.Parse(new ReadOnlySequence<byte>(known.ToByteArray()));
+        var changed = Sample(500);
+        changed.ResourceNames[250] = "service-x";
+        var reordered = Sample(500);
+        (reordered.ResourceNames[0], reordered.ResourceNames[1]) = (reordered.ResourceNames[1], reordered.ResourceNames[0]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(DiscoveryRequestReader.Parse(new ReadOnlySequence<byte>(changed.ToByteArray())).ResourceNames, Is.EqualTo(changed.ResourceNames));
+            Assert.That(DiscoveryRequestReader.Parse(new ReadOnlySequence<byte>(reordered.ToByteArray())).ResourceNames, Is.EqualTo(reordered.ResourceNames));
+        });
     }
 
     [Test]

@@ -12,10 +12,30 @@ public sealed record ClientIdentity(string NodeId, string Cluster, ClientKind Ki
     /// The services this node declared it calls (node metadata <see cref="AdsOptions.ServicesMetadataKey"/>, a
     /// comma-separated string or a list); null when it declared none or <c>*</c>, meaning every service.
     /// </summary>
-    public ImmutableSortedSet<string>? Scope { get; init; }
+    public ImmutableSortedSet<string>? Scope
+    {
+        get => _scope;
+        init
+        {
+            ScopeKey = value is null ? "*" : string.Join(',', value);
+            _scope = value is null ? null
+                : s_scopes.TryGetValue(ScopeKey, out var shared) ? shared
+                : s_scopes.Count < MaxSharedScopes ? s_scopes.GetOrAdd(ScopeKey, value) : value;
+        }
+    }
+
+    private readonly ImmutableSortedSet<string>? _scope;
 
     /// <summary>A stable key of <see cref="Scope"/>, shared by nodes that declared the same services.</summary>
-    public string ScopeKey => Scope is null ? "*" : string.Join(',', Scope);
+    public string ScopeKey { get; private init; } = "*";
+
+    /// <summary>
+    /// Nodes that declare the same services (the replicas of one service) share one set: thousands of proxies
+    /// need not each hold their own copy of the list.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, ImmutableSortedSet<string>> s_scopes = new(StringComparer.Ordinal);
+
+    private const int MaxSharedScopes = 100_000;
 
     /// <summary>Whether a service-named resource (cluster, assignment, gRPC listener or route) is for this node.</summary>
     public bool InScope(string service) => Scope is null || Scope.Contains(service);

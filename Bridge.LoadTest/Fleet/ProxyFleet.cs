@@ -40,7 +40,16 @@ internal sealed class ProxyFleet : IAsyncDisposable
         _propagation = propagation;
     }
 
-    public IReadOnlyList<Proxy> Proxies => _proxies;
+    public IReadOnlyList<Proxy> Proxies => Snapshot();
+
+    /// <summary>The proxies so far: the timeline samples them from another thread while waves are opening.</summary>
+    private Proxy[] Snapshot()
+    {
+        lock (_proxies)
+        {
+            return [.. _proxies];
+        }
+    }
 
     /// <summary>Opens a stream per shape, <paramref name="waveSize"/> at a time, each wave synced before the next.</summary>
     public async Task OpenAsync(IReadOnlyList<ProxyShape> shapes, int waveSize, TimeSpan syncTimeout, Action<int>? progress, CancellationToken ct)
@@ -55,7 +64,11 @@ internal sealed class ProxyFleet : IAsyncDisposable
                 Proxy proxy = shape.Delta
                     ? new DeltaProxy(id, shape, _catalog, _propagation)
                     : new SotwProxy(id, shape, _catalog, _propagation);
-                _proxies.Add(proxy);
+                lock (_proxies)
+                {
+                    _proxies.Add(proxy);
+                }
+
                 wave.Add(proxy);
                 await proxy.StartAsync(ChannelFor(id), ct).ConfigureAwait(false);
             }
@@ -77,7 +90,7 @@ internal sealed class ProxyFleet : IAsyncDisposable
     public FleetCounters Counters()
     {
         long responses = 0, bytes = 0, assignments = 0, deliveries = 0;
-        foreach (var proxy in _proxies)
+        foreach (var proxy in Snapshot())
         {
             responses += proxy.Responses;
             bytes += proxy.Bytes;
@@ -89,7 +102,7 @@ internal sealed class ProxyFleet : IAsyncDisposable
     }
 
     /// <summary>Streams that have ended (the bridge closed or refused them).</summary>
-    public int Ended => _proxies.Count(p => p.Completion.IsCompleted);
+    public int Ended => Snapshot().Count(p => p.Completion.IsCompleted);
 
     /// <summary>
     /// (change, stream) pairs not received: changes to a service a stream subscribes to that it has not seen. Those
@@ -102,7 +115,7 @@ internal sealed class ProxyFleet : IAsyncDisposable
     {
         long owed = 0, superseded = 0;
         var examples = new List<string>();
-        foreach (var proxy in _proxies)
+        foreach (var proxy in Snapshot())
         {
             foreach (var service in Subscribed(proxy))
             {

@@ -8,7 +8,7 @@ internal static class StreamMetrics
 {
     public static void Written(string typeUrl, string protocol, long changedAt)
     {
-        BridgeMetrics.ResponsesPushed.Add(1, new("type", TypeUrls.Short(typeUrl)), new("protocol", protocol));
+        BridgeMetrics.ResponseWritten(TypeUrls.IndexOf(typeUrl), protocol == "delta");
         if (changedAt != 0)
         {
             BridgeMetrics.PropagationToWrite.Record(BridgeMetrics.SecondsSince(changedAt));

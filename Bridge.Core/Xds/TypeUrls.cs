@@ -11,6 +11,16 @@ public static class TypeUrls
     /// <summary>In make-before-break order: clusters before their endpoints, listeners before their routes.</summary>
     public static IReadOnlyList<string> All { get; } = [Cluster, ClusterLoadAssignment, Listener, RouteConfiguration];
 
+    /// <summary>The position of a known type URL in <see cref="All"/>.</summary>
+    public static int IndexOf(string typeUrl) => typeUrl switch
+    {
+        Cluster => 0,
+        ClusterLoadAssignment => 1,
+        Listener => 2,
+        RouteConfiguration => 3,
+        _ => throw new ArgumentOutOfRangeException(nameof(typeUrl), typeUrl, "not a served type"),
+    };
+
     /// <summary>LDS and CDS answers must list every resource; the others may carry only some.</summary>
     public static bool RequiresFullState(string typeUrl) => typeUrl is Listener or Cluster;
 

@@ -33,11 +33,20 @@ public static class BridgeMetrics
     internal static readonly Counter<long> Nacks = Meter.CreateCounter<long>(
         "xds_nacks_total", description: "xDS responses rejected by proxies, by type");
 
-    internal static readonly Histogram<double> PropagationToWrite = Meter.CreateHistogram<double>(
-        "propagation_write_seconds", unit: "s", description: "Consul answer received to xDS response written on a stream");
+    internal static readonly LatencyHistogram PropagationToWrite = new(
+        "bridge_propagation_write_seconds", "Consul answer received to xDS response written on a stream");
 
-    internal static readonly Histogram<double> PropagationToAck = Meter.CreateHistogram<double>(
-        "propagation_ack_seconds", unit: "s", description: "Consul answer received to the proxy's ACK of the resulting response");
+    internal static readonly LatencyHistogram PropagationToAck = new(
+        "bridge_propagation_ack_seconds", "Consul answer received to the proxy's ACK of the resulting response");
+
+    /// <summary>The histograms kept outside the meter, in the Prometheus text format, for the metrics endpoint to append.</summary>
+    public static string ExportHistograms()
+    {
+        var text = new System.Text.StringBuilder();
+        PropagationToWrite.WriteTo(text);
+        PropagationToAck.WriteTo(text);
+        return text.ToString();
+    }
 
     internal static readonly Histogram<double> ConsulRequestDuration = Meter.CreateHistogram<double>(
         "consul_request_seconds", unit: "s", description: "Consul HTTP request duration (blocking queries include their wait), by endpoint");

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Bridge.Core.Ads;
 using Bridge.Core.Catalog;
+using Bridge.Core.Observability;
 using Bridge.Core.Xds;
 using Google.Protobuf;
 using Prometheus;
@@ -27,7 +28,13 @@ internal static class AdminEndpoints
         admin.MapGet("/debug/catalog", (CatalogStore store) => Results.Json(Catalog(store.Current), AdminJsonContext.Default.CatalogView));
         admin.MapGet("/debug/xds", (XdsCache cache, bool? resources) => Results.Json(Xds(cache.Current, resources == true), AdminJsonContext.Default.XdsView));
         admin.MapGet("/debug/clients", (StreamRegistry registry) => Results.Json(Clients(registry), AdminJsonContext.Default.IReadOnlyListClientView));
-        admin.MapMetrics("/metrics");
+        admin.MapGet("/metrics", async context =>
+        {
+            // The meter's instruments through prometheus-net, then the push-path histograms the bridge keeps itself.
+            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await Prometheus.Metrics.DefaultRegistry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+            await context.Response.WriteAsync(BridgeMetrics.ExportHistograms(), context.RequestAborted).ConfigureAwait(false);
+        });
     }
 
     internal static ReadinessView Readiness(CatalogStore store, XdsCache cache)

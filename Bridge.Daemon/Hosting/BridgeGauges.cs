@@ -27,7 +27,7 @@ internal static class BridgeGauges
             Prometheus.Metrics.SuppressDefaultMetrics(new Prometheus.SuppressDefaultMetricOptions { SuppressMeters = true });
             s_export = Prometheus.MeterAdapter.StartListening(new Prometheus.MeterAdapterOptions
             {
-                ResolveHistogramBuckets = _ => [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 150, 330, 660],
+                ResolveHistogramBuckets = _ => [.. LatencyHistogram.Bounds],
                 // The longest prometheus-net allows: a counter that stays still must not vanish from scrapes.
                 MetricsExpireAfter = TimeSpan.FromDays(1),
             });

@@ -25,6 +25,12 @@ internal static class Program
             return e.Message == "help" ? 0 : 2;
         }
 
+        if (command.ProfileSummaryOf is { } profile)
+        {
+            Console.WriteLine(ProfileSummary.Render(profile, top: 60));
+            return 0;
+        }
+
         if (command.ReplotFrom is { } sweepFile)
         {
             await using var json = File.OpenRead(sweepFile);

@@ -21,6 +21,9 @@ internal sealed record LoadCommand
 
     /// <summary>Only draw the plot again from a <c>sweep.json</c>.</summary>
     public string? ReplotFrom { get; init; }
+
+    /// <summary>Only rank the methods of a converted profile (<c>scripts/profile</c> does this).</summary>
+    public string? ProfileSummaryOf { get; init; }
 }
 
 /// <summary>Parses <c>scripts/load</c>'s options.</summary>
@@ -53,6 +56,7 @@ internal static class CommandLine
           --plot PATH                               the sweep's SVG (default <out>/p99-vs-streams.svg)
           --daemon PATH                             run this consul-xds-bridge.dll instead of the repository's Release build
           --replot SWEEP.json                       only draw the plot again from a sweep's results (to --plot)
+          --profile-summary FILE.speedscope.json    only rank the bridge's methods by managed CPU in a profile (scripts/profile)
           --bridge-arg --Key=Value                  extra bridge setting (repeatable)
           --bridge-env KEY=VALUE                    extra bridge environment variable (repeatable)
           --seed N --drain SECONDS --settle SECONDS
@@ -158,6 +162,9 @@ internal static class CommandLine
                     break;
                 case "--replot":
                     command = command with { ReplotFrom = value };
+                    break;
+                case "--profile-summary":
+                    command = command with { ProfileSummaryOf = value };
                     break;
                 case "--bridge-arg":
                     overrides.Add(s => s with { BridgeArguments = [.. s.BridgeArguments, value] });

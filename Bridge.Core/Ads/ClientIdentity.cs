@@ -18,9 +18,7 @@ public sealed record ClientIdentity(string NodeId, string Cluster, ClientKind Ki
         init
         {
             ScopeKey = value is null ? "*" : string.Join(',', value);
-            _scope = value is null ? null
-                : s_scopes.TryGetValue(ScopeKey, out var shared) ? shared
-                : s_scopes.Count < MaxSharedScopes ? s_scopes.GetOrAdd(ScopeKey, value) : value;
+            _scope = value is null ? null : Share(ScopeKey, value);
         }
     }
 
@@ -35,7 +33,26 @@ public sealed record ClientIdentity(string NodeId, string Cluster, ClientKind Ki
     /// </summary>
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, ImmutableSortedSet<string>> s_scopes = new(StringComparer.Ordinal);
 
-    private const int MaxSharedScopes = 100_000;
+    /// <summary>Names held by shared scopes at most: nodes inventing lists cannot grow the table past this.</summary>
+    private const int MaxSharedScopeNames = 1_000_000;
+
+    private static int s_sharedScopeNames;
+
+    private static ImmutableSortedSet<string> Share(string key, ImmutableSortedSet<string> scope)
+    {
+        if (s_scopes.TryGetValue(key, out var shared))
+        {
+            return shared;
+        }
+
+        if (Interlocked.Add(ref s_sharedScopeNames, scope.Count) > MaxSharedScopeNames)
+        {
+            Interlocked.Add(ref s_sharedScopeNames, -scope.Count);
+            return scope;
+        }
+
+        return s_scopes.GetOrAdd(key, scope);
+    }
 
     /// <summary>Whether a service-named resource (cluster, assignment, gRPC listener or route) is for this node.</summary>
     public bool InScope(string service) => Scope is null || Scope.Contains(service);

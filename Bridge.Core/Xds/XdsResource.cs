@@ -27,6 +27,9 @@ public sealed class XdsResource
     public Any Packed { get; }
     public string Version { get; }
 
+    /// <summary>The version of a state-of-the-world response carrying this resource alone, once a stream computed it.</summary>
+    internal string? SoleResponseVersion { get; set; }
+
     /// <summary>How many resources were serialised in this process: pushes must never add to it.</summary>
     public static long Serialisations => Interlocked.Read(ref s_serialisations);
 

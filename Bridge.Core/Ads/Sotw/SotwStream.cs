@@ -319,7 +319,11 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
     }
 
     /// <summary>A response's version is a hash of the names and versions it carries: equal content, equal version.</summary>
-    internal static string VersionOf(IReadOnlyList<XdsResource> resources)
+    internal static string VersionOf(IReadOnlyList<XdsResource> resources) =>
+        // The usual push carries one changed resource to many streams: its response version is computed once.
+        resources.Count == 1 ? resources[0].SoleResponseVersion ??= HashVersions(resources) : HashVersions(resources);
+
+    private static string HashVersions(IReadOnlyList<XdsResource> resources)
     {
         var hash = new XxHash128();
         foreach (var resource in resources)

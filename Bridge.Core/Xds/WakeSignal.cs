@@ -24,6 +24,18 @@ internal sealed class WakeSignal
         waiter?.TrySetResult();
     }
 
+    /// <summary>Whether a wake-up is waiting to be taken by the next <see cref="WaitAsync"/>.</summary>
+    public bool IsPending
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pending;
+            }
+        }
+    }
+
     public Task WaitAsync()
     {
         lock (_gate)

@@ -18,7 +18,7 @@ namespace Bridge.Core.Ads;
 [BindServiceMethod(typeof(AdsService), nameof(BindService))]
 internal class AdsService
 {
-    private const string ServiceName = "envoy.service.discovery.v3.AggregatedDiscoveryService";
+    private static readonly string ServiceName = AggregatedDiscoveryService.Descriptor.FullName;
 
     private static readonly Method<DiscoveryRequest, DiscoveryResponse> StreamMethod = new(
         MethodType.DuplexStreaming, ServiceName, nameof(StreamAggregatedResources),
@@ -38,10 +38,10 @@ internal class AdsService
     }
 
     private static void Serialize<T>(T message, SerializationContext context)
-        where T : Google.Protobuf.IBufferMessage
+        where T : Google.Protobuf.IMessage
     {
-        context.SetPayloadLength(((Google.Protobuf.IMessage)message).CalculateSize());
-        Google.Protobuf.MessageExtensions.WriteTo((Google.Protobuf.IMessage)message, context.GetBufferWriter());
+        context.SetPayloadLength(message.CalculateSize());
+        Google.Protobuf.MessageExtensions.WriteTo(message, context.GetBufferWriter());
         context.Complete();
     }
 

@@ -5,8 +5,10 @@ using Bridge.Core.Xds;
 namespace Bridge.Core.Observability;
 
 /// <summary>
-/// The bridge's instruments, on one <see cref="Meter"/> that the daemon exports to Prometheus. Names and labels
-/// are part of the operator interface (dashboards and alerts): never rename one.
+/// The bridge's instruments, on one <see cref="Meter"/> that the daemon exports to Prometheus, except the two
+/// propagation histograms recorded per response and per ACK: those are <see cref="LatencyHistogram"/>s, which the
+/// metrics endpoint appends (<see cref="ExportHistograms"/>), and a meter listener does not see them. Names and
+/// labels are part of the operator interface (dashboards and alerts): never rename one.
 /// </summary>
 public static class BridgeMetrics
 {

@@ -98,7 +98,10 @@ internal sealed class XdsCache
 
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Completes when a snapshot newer than <paramref name="generation"/> is published.</summary>
+    /// <summary>
+    /// Completes when a snapshot newer than <paramref name="generation"/> is published, whatever it changed: for
+    /// callers that follow every publication (tests, tools). Streams wait on their <see cref="Wakes"/> keys instead.
+    /// </summary>
     public Task WaitForNewerAsync(long generation, CancellationToken ct)
     {
         Task next;

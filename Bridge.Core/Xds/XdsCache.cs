@@ -23,10 +23,7 @@ internal sealed class XdsCache
     {
         _logger = logger;
         _translator = new ResourceTranslator(options, logger);
-        _envoyListenerName = options.EnvoyListenerName;
     }
-
-    private string _envoyListenerName;
 
     public XdsSnapshot Current => Volatile.Read(ref _current);
 
@@ -125,7 +122,8 @@ internal sealed class XdsCache
 
     /// <summary>
     /// Envoy's outbound RouteConfiguration holding only the services of one scope. Built and serialised once per
-    /// scope and membership change, then shared by every node that declared the same services.
+    /// scope and membership change (a reload counts as one), then shared by every node that declared the same
+    /// services. Built with the translator of the snapshot it is for, so a reload never mixes settings.
     /// </summary>
     public XdsResource ScopedEnvoyRoute(string scopeKey, IReadOnlySet<string> scope, XdsSnapshot snapshot)
     {
@@ -134,7 +132,8 @@ internal sealed class XdsCache
             return cached.Route;
         }
 
-        var route = XdsResource.Create(_envoyListenerName, _translator.EnvoyRoute(snapshot.Services.Where(scope.Contains)));
+        var translator = snapshot.Translator ?? _translator;
+        var route = XdsResource.Create(translator.EnvoyListenerName, translator.EnvoyRoute(snapshot.Services.Where(scope.Contains)));
         if (_scopedRoutes.Count < MaxScopedRoutes || _scopedRoutes.ContainsKey(scopeKey))
         {
             _scopedRoutes[scopeKey] = (snapshot.MembershipGeneration, route);
@@ -144,40 +143,13 @@ internal sealed class XdsCache
     }
 
     private const int MaxScopedRoutes = 100_000;
-    private const int MaxTombstones = 10_000;
-
-    /// <summary>Removed services still shown (without endpoints) to gRPC clients, oldest first.</summary>
-    private readonly OrderedSet _tombstones = new();
-
-    /// <summary>Insertion-ordered set of names.</summary>
-    private sealed class OrderedSet
-    {
-        private readonly LinkedList<string> _order = new();
-        private readonly Dictionary<string, LinkedListNode<string>> _nodes = new(StringComparer.Ordinal);
-
-        public int Count => _nodes.Count;
-
-        public void Add(string name) => _nodes[name] = _order.AddLast(name);
-
-        public bool Remove(string name)
-        {
-            if (!_nodes.Remove(name, out var node))
-            {
-                return false;
-            }
-
-            _order.Remove(node);
-            return true;
-        }
-
-        public string First() => _order.First!.Value;
-    }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, XdsResource> _portedListeners = new(StringComparer.Ordinal);
 
     /// <summary>
     /// A gRPC client dialling <c>xds:///web:8080</c> asks for the Listener <c>web:8080</c>; it gets one of exactly that
-    /// name, routed like <c>web</c>'s. Built once per name (their content never changes) and only for served services.
+    /// name, routed like <c>web</c>'s, for as long as <c>web</c> has a gRPC listener (served, or departed and kept so
+    /// that a client never learns it does not exist). Built once per name: their content never changes.
     /// </summary>
     public XdsResource? GrpcListenerWithPort(string name, XdsSnapshot snapshot)
     {
@@ -188,7 +160,7 @@ internal sealed class XdsCache
         }
 
         var service = name[..colon];
-        if (!snapshot.Services.Contains(service))
+        if (!snapshot.Get(ClientKind.Grpc, TypeUrls.Listener).ByName.ContainsKey(service))
         {
             return null;
         }
@@ -202,171 +174,55 @@ internal sealed class XdsCache
         return _portedListeners.Count < MaxScopedRoutes ? _portedListeners.GetOrAdd(name, listener) : listener;
     }
 
+    /// <summary>The catalog the current snapshot was built from: a reload translates this one, never an older one.</summary>
+    private CatalogSnapshot _catalog = CatalogSnapshot.Empty;
+
     /// <summary>Catalog subscriber: applies one catalog change.</summary>
     public void Apply(CatalogSnapshot catalog, CatalogDiff diff)
     {
         lock (_applyGate)
         {
-            ApplyLocked(catalog, diff, rebuildAll: false);
+            _catalog = catalog;
+            var builder = new SnapshotBuilder(Current, _translator, _logger);
+            builder.ApplyChanges(catalog, diff);
+            Publish(builder, catalog, rebuilt: false);
         }
     }
 
     /// <summary>
-    /// New translation settings (a reload): every service is translated again; only resources whose bytes
-    /// changed get new versions, so proxies see exactly what the new settings changed.
+    /// New translation settings (a reload): everything is built again from the catalog this cache last applied, as
+    /// a fresh start with the new settings would build it; only resources whose bytes changed get new versions, so
+    /// proxies see exactly what the new settings changed.
     /// </summary>
-    public void UpdateOptions(XdsOptions options, CatalogSnapshot catalog)
+    public void UpdateOptions(XdsOptions options)
     {
         lock (_applyGate)
         {
             _translator = new ResourceTranslator(options, _logger);
-            _envoyListenerName = options.EnvoyListenerName;
-            var all = catalog.Services.Keys.Select(name => new ServiceChange(name, ServiceChangeKind.Changed, [], [], [])).ToImmutableArray();
-            ApplyLocked(catalog, new CatalogDiff(all), rebuildAll: true);
+            var builder = new SnapshotBuilder(Current, _translator, _logger);
+            builder.BuildAll(_catalog);
+            Publish(builder, _catalog, rebuilt: true);
         }
     }
 
-    private void ApplyLocked(CatalogSnapshot catalog, CatalogDiff diff, bool rebuildAll)
+    /// <summary>What a fresh cache with these settings would serve for this catalog (for comparisons in tests).</summary>
+    internal static XdsSnapshot BuildFresh(XdsOptions options, CatalogSnapshot catalog, ILogger logger)
+    {
+        var builder = new SnapshotBuilder(XdsSnapshot.Empty, new ResourceTranslator(options, logger), logger);
+        builder.BuildAll(catalog);
+        return builder.ToSnapshot(XdsSnapshot.Empty, catalog, rebuilt: true);
+    }
+
+    private void Publish(SnapshotBuilder builder, CatalogSnapshot catalog, bool rebuilt)
     {
         var before = Current;
-        var sets = before.Sets.ToBuilder();
-        var changed = new Dictionary<string, HashSet<string>>();
-        var removedCount = 0;
-
-        void Put(ClientKind kind, string typeUrl, XdsResource resource, bool wildcard)
-        {
-            var set = sets.GetValueOrDefault((kind, typeUrl)) ?? ResourceSet.Empty;
-            if (set.ByName.TryGetValue(resource.Name, out var existing) && existing.Version == resource.Version)
-            {
-                return;
-            }
-
-            sets[(kind, typeUrl)] = new ResourceSet(
-                set.ByName.SetItem(resource.Name, resource),
-                wildcard ? set.Wildcard.Add(resource.Name) : set.Wildcard);
-            Changed(typeUrl).Add(resource.Name);
-        }
-
-        void Remove(ClientKind kind, string typeUrl, string name)
-        {
-            var set = sets.GetValueOrDefault((kind, typeUrl));
-            if (set is null || !set.ByName.ContainsKey(name))
-            {
-                return;
-            }
-
-            sets[(kind, typeUrl)] = new ResourceSet(set.ByName.Remove(name), set.Wildcard.Remove(name));
-            Changed(typeUrl).Add(name);
-            removedCount++;
-        }
-
-        // A message equal to the one already served keeps its resource: nothing is serialised again.
-        XdsResource Packed(ClientKind kind, string typeUrl, string name, Google.Protobuf.IMessage message) =>
-            sets.GetValueOrDefault((kind, typeUrl))?.ByName.GetValueOrDefault(name) is { } existing && existing.Message.Equals(message)
-                ? existing
-                : XdsResource.Create(name, message);
-
-        void LeaveWildcard(ClientKind kind, string typeUrl, string name)
-        {
-            if (sets.GetValueOrDefault((kind, typeUrl)) is { } set && set.Wildcard.Contains(name))
-            {
-                sets[(kind, typeUrl)] = set with { Wildcard = set.Wildcard.Remove(name) };
-                Changed(typeUrl).Add(name);
-            }
-        }
-
-        // Tombstones are bounded: past the limit the oldest removed service really leaves the gRPC view too.
-        void Tombstone(string name)
-        {
-            _tombstones.Remove(name);
-            _tombstones.Add(name);
-            while (_tombstones.Count > MaxTombstones)
-            {
-                var oldest = _tombstones.First();
-                _tombstones.Remove(oldest);
-                foreach (var typeUrl in TypeUrls.All)
-                {
-                    Remove(ClientKind.Grpc, typeUrl, oldest);
-                }
-            }
-        }
-
-        HashSet<string> Changed(string typeUrl) =>
-            changed.TryGetValue(typeUrl, out var names) ? names : changed[typeUrl] = new HashSet<string>(StringComparer.Ordinal);
-
-        var membershipChanged = false;
-        foreach (var change in diff.Changes)
-        {
-            if (change.Kind == ServiceChangeKind.Removed)
-            {
-                membershipChanged = true;
-                Remove(ClientKind.Envoy, TypeUrls.Cluster, change.Service);
-                Remove(ClientKind.Envoy, TypeUrls.ClusterLoadAssignment, change.Service);
-
-                // gRPC clients keep a removed service's listener, route and cluster, with no endpoints: they ignore a
-                // re-added resource whose content equals the one they saw deleted (grpc-js keeps its cache across the
-                // deletion), so a service scaled to zero and back would stay unreachable. gRPC's own guidance
-                // (ignore_resource_deletion) treats deletions this way too. RPCs fail as unavailable meanwhile.
-                Put(ClientKind.Grpc, TypeUrls.ClusterLoadAssignment, Packed(ClientKind.Grpc, TypeUrls.ClusterLoadAssignment, change.Service, ResourceTranslator.EmptyAssignment(change.Service)), wildcard: false);
-                foreach (var typeUrl in TypeUrls.All)
-                {
-                    LeaveWildcard(ClientKind.Grpc, typeUrl, change.Service);
-                }
-
-                Tombstone(change.Service);
-                continue;
-            }
-
-            var service = catalog.Services[change.Service];
-            var policy = ServicePolicy.From(service, _logger);
-            var envoyCluster = _translator.Cluster(service, policy, ClientKind.Envoy);
-            var grpcCluster = _translator.Cluster(service, policy, ClientKind.Grpc);
-            var envoyResource = Packed(ClientKind.Envoy, TypeUrls.Cluster, service.Name, envoyCluster);
-            Put(ClientKind.Envoy, TypeUrls.Cluster, envoyResource, wildcard: true);
-            Put(ClientKind.Grpc, TypeUrls.Cluster, grpcCluster.Equals(envoyCluster) ? envoyResource : Packed(ClientKind.Grpc, TypeUrls.Cluster, service.Name, grpcCluster), wildcard: true);
-
-            var assignment = Packed(ClientKind.Envoy, TypeUrls.ClusterLoadAssignment, service.Name, _translator.Assignment(service));
-            foreach (var kind in Kinds)
-            {
-                Put(kind, TypeUrls.ClusterLoadAssignment, assignment, wildcard: true);
-            }
-
-            _tombstones.Remove(service.Name);
-            if (change.Kind == ServiceChangeKind.Added)
-            {
-                membershipChanged = true;
-                // Answered only when asked for by name: a gRPC client never wants every service's listener.
-                Put(ClientKind.Grpc, TypeUrls.Listener, XdsResource.Create(service.Name, ResourceTranslator.GrpcListener(service.Name)), wildcard: false);
-                Put(ClientKind.Grpc, TypeUrls.RouteConfiguration, XdsResource.Create(service.Name, ResourceTranslator.GrpcRoute(service.Name)), wildcard: false);
-            }
-        }
-
-        if (rebuildAll || !sets.ContainsKey((ClientKind.Envoy, TypeUrls.Listener)))
-        {
-            Put(ClientKind.Envoy, TypeUrls.Listener, Packed(ClientKind.Envoy, TypeUrls.Listener, _envoyListenerName, _translator.EnvoyListener()), wildcard: true);
-        }
-
-        if (rebuildAll || membershipChanged || !sets.ContainsKey((ClientKind.Envoy, TypeUrls.RouteConfiguration)))
-        {
-            Put(ClientKind.Envoy, TypeUrls.RouteConfiguration, Packed(ClientKind.Envoy, TypeUrls.RouteConfiguration, _envoyListenerName, _translator.EnvoyRoute(catalog.Services.Keys)), wildcard: false);
-        }
-
         var ready = before.Ready || catalog.Synced;
-        if (changed.Count == 0 && ready == before.Ready)
+        if (builder.Changed.Count == 0 && ready == before.Ready && !rebuilt)
         {
             return;
         }
 
-        var next = new XdsSnapshot(
-            before.Generation + 1,
-            ready,
-            sets.ToImmutable(),
-            changed.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableHashSet(StringComparer.Ordinal)))
-        {
-            ChangedAt = catalog.ChangedAt,
-            Services = membershipChanged ? catalog.Services.Keys.ToImmutableSortedSet(StringComparer.Ordinal) : before.Services,
-            MembershipGeneration = before.MembershipGeneration + (membershipChanged ? 1 : 0),
-        };
+        var next = builder.ToSnapshot(before, catalog, rebuilt);
         Volatile.Write(ref _changeLog[next.Generation % ChangeLogLength], new ChangeEntry(next.Generation, next.ChangedNames));
         TaskCompletionSource released;
         lock (_gate)
@@ -377,13 +233,13 @@ internal sealed class XdsCache
         }
 
         released.SetResult();
-        if (rebuildAll || ready != before.Ready)
+        if (rebuilt || ready != before.Ready)
         {
             Wakes.WakeAll();
         }
         else
         {
-            Wakes.Wake(changed);
+            Wakes.Wake(builder.Changed);
         }
 
         if (next.Ready)
@@ -391,8 +247,7 @@ internal sealed class XdsCache
             _ready.TrySetResult();
         }
 
-        XdsLog.SnapshotPublished(_logger, next.Generation, changed.Values.Sum(c => c.Count), removedCount);
+        XdsLog.SnapshotPublished(_logger, next.Generation, builder.Changed.Values.Sum(c => c.Count), builder.RemovedCount);
     }
 
-    private static readonly ClientKind[] Kinds = [ClientKind.Envoy, ClientKind.Grpc];
 }

@@ -26,10 +26,12 @@ internal sealed class ResourceTranslator
     private readonly XdsOptions _options;
     private readonly ILogger _logger;
 
-    public ResourceTranslator(XdsOptions options, ILogger logger)
+    /// <param name="reported">Case collisions already logged, shared by the translators of one cache so that a reload does not repeat them.</param>
+    public ResourceTranslator(XdsOptions options, ILogger logger, HashSet<string>? reported = null)
     {
         _options = options;
         _logger = logger;
+        _caseCollisionsReported = reported ?? new HashSet<string>(StringComparer.Ordinal);
     }
 
     /// <summary>The name of Envoy's outbound listener and of its RouteConfiguration.</summary>
@@ -197,7 +199,7 @@ internal sealed class ResourceTranslator
         return route;
     }
 
-    private readonly HashSet<string> _caseCollisionsReported = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _caseCollisionsReported;
 
     private void ReportCaseCollision(string key, List<string> spellings)
     {

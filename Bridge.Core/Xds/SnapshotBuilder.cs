@@ -42,7 +42,8 @@ internal sealed class SnapshotBuilder
     public int RemovedCount { get; private set; }
 
     /// <summary>Applies one catalog change: only the services it names are translated again.</summary>
-    public void ApplyChanges(CatalogSnapshot catalog, CatalogDiff diff)
+    /// <param name="previousDeparted">The departed list of the catalog applied before: when it is the same object, nothing departed or returned.</param>
+    public void ApplyChanges(CatalogSnapshot catalog, CatalogDiff diff, ImmutableSortedDictionary<string, long> previousDeparted)
     {
         foreach (var change in diff.Changes)
         {
@@ -69,10 +70,19 @@ internal sealed class SnapshotBuilder
             Serve(catalog.Services[change.Service]);
         }
 
-        // Departed services forgotten by the catalog (it remembers a bounded number) leave the gRPC view too.
-        foreach (var name in _tombstones.Where(n => !catalog.Departed.ContainsKey(n) && !catalog.Services.ContainsKey(n)).ToList())
+        if (!ReferenceEquals(catalog.Departed, previousDeparted))
         {
-            Forget(name);
+            // Departed services forgotten by the catalog (it remembers a bounded number) leave the gRPC view too;
+            // ones it brought from the state file join it.
+            foreach (var name in _tombstones.Where(n => !catalog.Departed.ContainsKey(n) && !catalog.Services.ContainsKey(n)).ToList())
+            {
+                Forget(name);
+            }
+
+            foreach (var name in catalog.Departed.Keys.Where(n => !_tombstones.Contains(n) && !catalog.Services.ContainsKey(n)).ToList())
+            {
+                Tombstone(name);
+            }
         }
 
         if (!_sets.ContainsKey((ClientKind.Envoy, TypeUrls.Listener)))

@@ -22,8 +22,11 @@ internal sealed class XdsCache
     public XdsCache(XdsOptions options, ILogger<XdsCache> logger)
     {
         _logger = logger;
-        _translator = new ResourceTranslator(options, logger);
+        _translator = new ResourceTranslator(options, logger, _reported);
     }
+
+    /// <summary>What the translators of this cache have already logged once.</summary>
+    private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
 
     public XdsSnapshot Current => Volatile.Read(ref _current);
 
@@ -182,9 +185,10 @@ internal sealed class XdsCache
     {
         lock (_applyGate)
         {
+            var previousDeparted = _catalog.Departed;
             _catalog = catalog;
             var builder = new SnapshotBuilder(Current, _translator, _logger);
-            builder.ApplyChanges(catalog, diff);
+            builder.ApplyChanges(catalog, diff, previousDeparted);
             Publish(builder, catalog, rebuilt: false);
         }
     }
@@ -198,7 +202,7 @@ internal sealed class XdsCache
     {
         lock (_applyGate)
         {
-            _translator = new ResourceTranslator(options, _logger);
+            _translator = new ResourceTranslator(options, _logger, _reported);
             var builder = new SnapshotBuilder(Current, _translator, _logger);
             builder.BuildAll(_catalog);
             Publish(builder, _catalog, rebuilt: true);

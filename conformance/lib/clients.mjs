@@ -1,10 +1,11 @@
 // Proxyless gRPC clients (grpc-js-xds 1.14.1) of the bridge, and helpers that run RPCs and count outcomes.
-import { execFileSync } from 'node:child_process';
 import grpc from '@grpc/grpc-js';
 import xds from '@grpc/grpc-js-xds';
 import { ECHO_METHOD } from './backends.mjs';
-import { childEnv } from './devagent.mjs';
-import { daemonDll } from './paths.mjs';
+import { bootstrap } from './bootstrap.mjs';
+import { Tally } from './tally.mjs';
+
+export { bootstrap, Tally };
 
 xds.register();
 
@@ -23,25 +24,6 @@ const EchoClient = grpc.makeGenericClientConstructor({
     responseDeserialize: (b) => b.toString('utf8'),
   },
 }, 'Echo');
-
-/**
- * The bootstrap a user would deploy: what `consul-xds-bridge bootstrap grpc --node-id <id>` prints for this
- * bridge, with an optional zone and extra node metadata layered on top.
- */
-const printed = new Map();
-export function bootstrap({ adsAddress, nodeId, zone = '', metadata = {} }) {
-  const key = `${adsAddress} ${nodeId}`;
-  if (!printed.has(key)) {
-    const out = execFileSync('dotnet', [daemonDll(), 'bootstrap', 'grpc', '--node-id', nodeId, '--xds-address', adsAddress], {
-      env: childEnv(), encoding: 'utf8', timeout: 30_000,
-    });
-    printed.set(key, out);
-  }
-  const b = JSON.parse(printed.get(key));
-  if (zone) b.node.locality = { ...b.node.locality, zone };
-  b.node.metadata = { ...b.node.metadata, ...metadata };
-  return b;
-}
 
 /**
  * Makes clients of `xds:///<service>`. Without a node id they share the process-wide XdsClient (one ADS
@@ -67,6 +49,7 @@ export class ClientFactory {
     if (nodeId) options[BOOTSTRAP_OPTION] = JSON.stringify(bootstrap({ adsAddress: this.adsAddress, nodeId, zone, metadata }));
     const client = new EchoClient(`xds:///${service}`, grpc.credentials.createInsecure(), options);
     client.service = service;
+    client.batch = (count, options) => runBatch(client, count, options);
     this.clients.push(client);
     return client;
   }
@@ -82,6 +65,7 @@ export function processWideClients() {
     client(service) {
       const client = new EchoClient(`xds:///${service}`, grpc.credentials.createInsecure());
       client.service = service;
+      client.batch = (count, options) => runBatch(client, count, options);
       return client;
     },
   };
@@ -95,47 +79,6 @@ export function call(client, { deadlineMs = 3000 } = {}) {
       else resolve({ outcome: name });
     });
   });
-}
-
-/** Outcome counts of a set of RPCs: `by[backendName|'ERR CODE'] = n`, plus one example detail per error. */
-export class Tally {
-  constructor() {
-    this.by = {};
-    this.total = 0;
-    this.errorDetails = {};
-  }
-
-  add({ outcome, details }) {
-    this.by[outcome] = (this.by[outcome] ?? 0) + 1;
-    this.total += 1;
-    if (details !== undefined && !(outcome in this.errorDetails)) this.errorDetails[outcome] = details;
-  }
-
-  get failures() {
-    return Object.entries(this.by).filter(([k]) => k.startsWith('ERR ')).reduce((n, [, v]) => n + v, 0);
-  }
-
-  /** Names of the backends that served at least one RPC, sorted. */
-  get backends() {
-    return Object.keys(this.by).filter((k) => !k.startsWith('ERR ')).sort();
-  }
-
-  count(outcome) {
-    return this.by[outcome] ?? 0;
-  }
-
-  /** True if every RPC failed with the given code, e.g. 'UNAVAILABLE'. */
-  allFailedWith(code) {
-    return this.total > 0 && this.count(`ERR ${code}`) === this.total;
-  }
-
-  toString() {
-    return JSON.stringify({ by: this.by, errorDetails: this.errorDetails });
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')]() {
-    return `Tally ${this.toString()}`;
-  }
 }
 
 /** Runs `count` RPCs, `concurrency` at a time, and tallies the outcomes. */

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClientFactory, bootstrap, runBatch, startTraffic } from '../lib/clients.mjs';
 import { startCsds } from '../lib/csds.mjs';
+import { HEAVY_OF_400, assertServedBy, waitForBackends } from '../lib/expect.mjs';
 import { useBridge } from '../lib/suite.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
@@ -38,23 +39,6 @@ function runNode(args, env) {
   });
 }
 
-/** Waits until a batch of RPCs is served by exactly `expected` backends, without failures. */
-function waitForBackends(client, expected, { batch = 30, timeout = 20_000 } = {}) {
-  const want = [...expected].sort();
-  return waitFor(`${client.service} to be served by exactly ${want.join(', ')}`,
-    () => runBatch(client, batch),
-    (t) => t.failures === 0 && JSON.stringify(t.backends) === JSON.stringify(want),
-    { timeout });
-}
-
-/** Asserts that `count` RPCs all succeed, every one of `expected` serves some, and nothing else does. */
-async function assertServedBy(client, expected, count = 60) {
-  const tally = await runBatch(client, count);
-  assert.equal(tally.failures, 0, `no RPC to ${client.service} may fail: ${tally}`);
-  assert.deepEqual(tally.backends, [...expected].sort(), `backends serving ${client.service}: ${tally}`);
-  return tally;
-}
-
 env.scenario('traffic reaches every healthy instance', async () => {
   const backends = await env.startBackends(['spread-1', 'spread-2', 'spread-3']);
   await env.register('spread', backends);
@@ -74,7 +58,8 @@ env.scenario('a target with a port (xds:///service:port) reaches the same instan
 });
 
 env.scenario('cluster options from service meta never make a gRPC client NACK', async () => {
-  // least_request and maglev are Envoy-only (grpc-js NACKs them); ring_hash and outlier detection it takes.
+  // least_request and maglev are Envoy-only (grpc-js NACKs them) and ring_hash gives gRPC clients nothing
+  // without a hash policy: the bridge sends round_robin for all three. Outlier detection grpc-js takes.
   const options = {
     'opts-lr': { protocol: 'grpc', lb_policy: 'least_request', connect_timeout: '250ms', outlier_consecutive_5xx: '5', outlier_interval: '10s', outlier_base_ejection_time: '30s', outlier_max_ejection_percent: '50' },
     'opts-mg': { lb_policy: 'maglev' },
@@ -84,7 +69,6 @@ env.scenario('cluster options from service meta never make a gRPC client NACK', 
     const backends = await env.startBackends([`${service}-1`, `${service}-2`]);
     for (const b of backends) await env.agent.register({ id: b.name, name: service, port: b.port, meta });
     const client = clients.client(service);
-    // Ring hash with no hash policy picks a random hash per RPC, so it too spreads over both.
     await waitForBackends(client, [`${service}-1`, `${service}-2`]);
   }
   const clusters = (await csds.resources()).filter((r) => r.type === 'Cluster' && r.name in options);
@@ -153,11 +137,6 @@ env.scenario('maintenance mode moves traffic away; disabling it brings it back',
   await waitForBackends(client, ['maint-1', 'maint-2']);
   await assertServedBy(client, ['maint-1', 'maint-2']);
 });
-
-// grpc-js picks a locality at random by weight, so with 3:1 the heavy instance's count of 400 RPCs is
-// binomial(400, 0.75): mean 300, sd 8.7. [255, 345] is beyond 5 sd either way, and an even 1:1 split
-// (200) is far outside it.
-const HEAVY_OF_400 = [255, 345];
 
 env.scenario('Consul weights shape the split (Passing 3 vs 1 gives about 3:1)', async () => {
   const [heavy, light] = await env.startBackends(['weight-3', 'weight-1']);

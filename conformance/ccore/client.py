@@ -118,4 +118,7 @@ def traffic_stop(request):
     return tally.snapshot()
 
 
-wire.serve({"batch": batch, "trafficStart": traffic_start, "trafficRead": traffic_read, "trafficStop": traffic_stop})
+wire.serve(
+    {"batch": batch, "trafficStart": traffic_start, "trafficRead": traffic_read, "trafficStop": traffic_stop},
+    about={"grpcio": grpc.__version__},
+)

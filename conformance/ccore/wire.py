@@ -30,9 +30,12 @@ def _handle(handlers, request):
         _reply({"id": request.get("id"), "error": f"{type(e).__name__}: {e}"})
 
 
-def serve(handlers, on_close=None):
-    """Serves requests until stdin closes (the harness is done, or gone), then ends the process at once."""
-    _reply({"id": 0, "ready": True})
+def serve(handlers, on_close=None, about=None):
+    """
+    Says it is ready (with `about`, facts for the harness), then serves requests until stdin closes (the harness
+    is done, or gone), then ends the process at once.
+    """
+    _reply({"id": 0, "ready": True, **(about or {})})
     for line in sys.stdin:
         if line.strip():
             request = json.loads(line)

@@ -56,12 +56,6 @@ export function unpack(any, expectedTypeUrl) {
   return type.toObject(type.decode(any.value), { longs: String, enums: String, defaults: true, oneofs: true });
 }
 
-/** Encodes `message` (a plain object) as an Any of the upstream type that `typeUrl` names. */
-export function pack(typeUrl, message) {
-  const type = root.lookupType(typeUrl.slice(typeUrl.lastIndexOf('/') + 1));
-  return { type_url: typeUrl, value: Buffer.from(type.encode(type.fromObject(message)).finish()) };
-}
-
 /** An Envoy-like node: what the bridge sees first on every stream. */
 export function envoyNode(id, metadata = {}) {
   const fields = {};
@@ -113,40 +107,6 @@ class ResponseQueue {
     await new Promise((r) => setTimeout(r, ms));
     return this.queue.splice(0);
   }
-}
-
-/**
- * A state-of-the-world ADS server that answers as a test says, for seeing what a client does with a response
- * the bridge would never send: `answer(request)` returns a DiscoveryResponse to send, or nothing, and `push`
- * sends one on every open stream. Keeps every request it received.
- */
-export async function startScriptedAds(answer) {
-  const server = new grpc.Server();
-  const requests = [];
-  const streams = new Set();
-  server.addService(AggregatedDiscoveryService.service, {
-    StreamAggregatedResources(call) {
-      streams.add(call);
-      call.on('close', () => streams.delete(call));
-      call.on('data', (request) => {
-        requests.push(request);
-        const response = answer(request);
-        if (response) call.write(response);
-      });
-      call.on('end', () => call.end());
-      call.on('error', () => {});
-    },
-  });
-  const port = await new Promise((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
-  return {
-    address: `127.0.0.1:${port}`,
-    requests,
-    push(response) {
-      for (const call of streams) call.write(response);
-    },
-    close: () => server.forceShutdown(),
-  };
 }
 
 export function adsStub(address) {

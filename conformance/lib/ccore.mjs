@@ -50,7 +50,8 @@ class PythonWorker {
       for (const { reject } of this.pending.values()) reject(new Error(`${this.proc.name} exited (code=${code}, signal=${signal})`));
       this.pending.clear();
     });
-    await whenReady(this.proc, ready, 15_000, 'ready');
+    /** What the process said of itself when ready (client.py: { grpcio: version }). */
+    this.about = await whenReady(this.proc, ready, 15_000, 'ready');
     return this;
   }
 
@@ -193,6 +194,11 @@ export class CCoreClient {
       /** Stops, and resolves to the tally of every RPC started, each having completed. */
       stop: async () => Tally.from(await this.worker.request('trafficStop', { traffic }, deadlineMs + 15_000)),
     };
+  }
+
+  /** The grpcio version the application runs on. */
+  get version() {
+    return this.worker.about.grpcio;
   }
 
   /** How the application ended if it ended unasked (a crash), else null. */

@@ -26,6 +26,18 @@ const EchoClient = grpc.makeGenericClientConstructor({
 }, 'Echo');
 
 /**
+ * A client of xds:///<service>, with the `service`, `batch` and `startTraffic` that lib/expect.mjs and
+ * lib/scenarios.mjs use.
+ */
+function echoClient(service, options = {}) {
+  const client = new EchoClient(`xds:///${service}`, grpc.credentials.createInsecure(), options);
+  client.service = service;
+  client.batch = (count, batchOptions) => runBatch(client, count, batchOptions);
+  client.startTraffic = (trafficOptions) => startTraffic(client, trafficOptions);
+  return client;
+}
+
+/**
  * Makes clients of `xds:///<service>`. Without a node id they share the process-wide XdsClient (one ADS
  * stream for all their services, as in a real application); with one, the channel gets its own bootstrap
  * and so its own XdsClient and ADS stream under that node id.
@@ -47,9 +59,7 @@ export class ClientFactory {
   client(service, { nodeId, zone, metadata } = {}) {
     const options = {};
     if (nodeId) options[BOOTSTRAP_OPTION] = JSON.stringify(bootstrap({ adsAddress: this.adsAddress, nodeId, zone, metadata }));
-    const client = new EchoClient(`xds:///${service}`, grpc.credentials.createInsecure(), options);
-    client.service = service;
-    client.batch = (count, options) => runBatch(client, count, options);
+    const client = echoClient(service, options);
     this.clients.push(client);
     return client;
   }
@@ -63,10 +73,7 @@ export class ClientFactory {
 export function processWideClients() {
   return {
     client(service) {
-      const client = new EchoClient(`xds:///${service}`, grpc.credentials.createInsecure());
-      client.service = service;
-      client.batch = (count, options) => runBatch(client, count, options);
-      return client;
+      return echoClient(service);
     },
   };
 }
@@ -96,8 +103,8 @@ export async function runBatch(client, count, { concurrency = 10, deadlineMs = 3
 }
 
 /**
- * Keeps RPCs flowing (`concurrency` in flight at all times) until stopped; `stop()` resolves to the tally of
- * every RPC that was started, each having run to completion.
+ * Keeps RPCs flowing (`concurrency` in flight at all times) until stopped; `tally` (or `read()`) is the count
+ * so far, and `stop()` resolves to the tally of every RPC that was started, each having run to completion.
  */
 export function startTraffic(client, { concurrency = 4, deadlineMs = 5000 } = {}) {
   const tally = new Tally();
@@ -108,6 +115,9 @@ export function startTraffic(client, { concurrency = 4, deadlineMs = 5000 } = {}
   const workers = Array.from({ length: concurrency }, worker);
   return {
     tally,
+    async read() {
+      return tally;
+    },
     async stop() {
       running = false;
       await Promise.all(workers);

@@ -142,7 +142,7 @@ export class CCoreClient {
   constructor(nodeId, worker, rejections) {
     this.nodeId = nodeId;
     this.worker = worker;
-    /** Every log entry in which C-core rejected something, as one block of text naming the node. */
+    /** Every log entry in which C-core rejected something: its lines as logged, the first naming the node. */
     this.rejections = rejections;
     /** `Type/name` of every resource C-core parsed (and so accepted) so far. */
     this.parsed = new Set();
@@ -169,7 +169,7 @@ export class CCoreClient {
     });
   }
 
-  /** A channel to xds:///<service> in this application, with the `service` and `batch` that lib/expect.mjs uses. */
+  /** A channel to xds:///<service> in this application, with what lib/expect.mjs and lib/scenarios.mjs use. */
   channel(service) {
     return {
       service,

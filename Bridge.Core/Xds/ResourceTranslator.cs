@@ -39,7 +39,9 @@ internal sealed class ResourceTranslator
 
     /// <summary>
     /// One EDS cluster per service, shaped by the service's meta. A policy a client kind cannot use is not sent
-    /// to it: gRPC clients NACK LEAST_REQUEST, RANDOM and MAGLEV, so they get ROUND_ROBIN instead.
+    /// to it: gRPC clients NACK LEAST_REQUEST, RANDOM and MAGLEV, so they get ROUND_ROBIN instead. They get it for
+    /// RING_HASH too: with no hash policy on their routes, ring hash hashes each RPC at random and gives them no
+    /// affinity, and gRPC C-core 1.50 and 1.51 (Debian 12's gRPC) crash with SIGSEGV on the first RPC it picks.
     /// </summary>
     public Cluster Cluster(CatalogService service, ServicePolicy policy, ClientKind kind)
     {
@@ -60,16 +62,16 @@ internal sealed class ResourceTranslator
             case LoadBalancing.RoundRobin:
                 cluster.LbPolicy = Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.RoundRobin;
                 break;
+            case var other when kind == ClientKind.Grpc:
+                XdsLog.PolicyNotSupported(_logger, service.Name, other.ToString());
+                cluster.LbPolicy = Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.RoundRobin;
+                break;
             case LoadBalancing.RingHash:
                 cluster.LbPolicy = Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.RingHash;
                 cluster.RingHashLbConfig = new Envoy.Config.Cluster.V3.Cluster.Types.RingHashLbConfig
                 {
                     HashFunction = Envoy.Config.Cluster.V3.Cluster.Types.RingHashLbConfig.Types.HashFunction.XxHash,
                 };
-                break;
-            case var other when kind == ClientKind.Grpc:
-                XdsLog.PolicyNotSupported(_logger, service.Name, other.ToString());
-                cluster.LbPolicy = Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.RoundRobin;
                 break;
             case LoadBalancing.LeastRequest:
                 cluster.LbPolicy = Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.LeastRequest;

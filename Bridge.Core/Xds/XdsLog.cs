@@ -22,7 +22,7 @@ internal static partial class XdsLog
     public static partial void InvalidServiceMeta(ILogger logger, string service, string key, string value, string accepted);
 
     [LoggerMessage(EventId = 3005, EventName = "PolicyNotSupportedByClient", Level = LogLevel.Debug,
-        Message = "Service {Service} asks for {Policy}, which gRPC clients reject; they get ROUND_ROBIN")]
+        Message = "Service {Service} asks for {Policy}, which is not sent to gRPC clients; they get ROUND_ROBIN")]
     public static partial void PolicyNotSupported(ILogger logger, string service, string policy);
 
     [LoggerMessage(EventId = 3006, EventName = "ServiceNamesDifferInCase", Level = LogLevel.Warning,

@@ -39,6 +39,26 @@ public sealed class ResourceTranslatorTests
         });
     }
 
+    [TestCase(LoadBalancing.RingHash)]
+    [TestCase(LoadBalancing.LeastRequest)]
+    [TestCase(LoadBalancing.Random)]
+    [TestCase(LoadBalancing.Maglev)]
+    public void Grpc_clients_get_round_robin_for_every_other_policy_and_envoy_gets_it_as_asked(LoadBalancing asked)
+    {
+        var policy = ServicePolicy.Default with { LoadBalancing = asked };
+        var service = Service("web", Instance("n1", "10.0.0.1"));
+
+        var grpc = Translator().Cluster(service, policy, ClientKind.Grpc);
+        var envoy = Translator().Cluster(service, policy, ClientKind.Envoy);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(grpc.LbPolicy, Is.EqualTo(Cluster.Types.LbPolicy.RoundRobin), "gRPC clients");
+            Assert.That(grpc.RingHashLbConfig, Is.Null, "no ring hash settings go with round robin");
+            Assert.That(envoy.LbPolicy.ToString(), Is.EqualTo(asked.ToString()), "Envoy");
+        });
+    }
+
     // ---- ClusterLoadAssignment: shape ---------------------------------------------------------------
 
     [Test]

@@ -27,6 +27,9 @@ internal sealed class CatalogStore
     /// <summary>Held ACL-filtered answers: the service list (key "") or a service, with how much each keeps.</summary>
     private readonly Dictionary<string, int> _aclHolds = new(StringComparer.Ordinal);
 
+    /// <summary>Services with served instances kept at their last state because Consul now lists them unreadably.</summary>
+    private readonly Dictionary<string, int> _unreadableHolds = new(StringComparer.Ordinal);
+
     private RemovalHold? _hold;
     private volatile bool _confirmRequested;
     private CancellationTokenSource? _nudge;
@@ -73,8 +76,11 @@ internal sealed class CatalogStore
     /// <summary>How many services, and how many services' instance lists, are kept because an ACL-filtered answer left them out.</summary>
     public (int Services, int ServicesWithInstances) AclHeld { get; private set; }
 
+    /// <summary>How many instances are served from their last known state because Consul's answer lists them in a form that cannot be read.</summary>
+    public int UnreadableHeld { get; private set; }
+
     /// <summary>Whether what is served differs from what Consul last said, on purpose: the state file is not written then.</summary>
-    public bool Holding => HeldRemoval is not null || AclHeld != (0, 0);
+    public bool Holding => HeldRemoval is not null || AclHeld != (0, 0) || UnreadableHeld > 0;
 
     /// <summary>Why the bridge is not fully current, one phrase each (empty while it is).</summary>
     public IReadOnlyList<string> Problems
@@ -96,6 +102,11 @@ internal sealed class CatalogStore
             if (instances > 0)
             {
                 problems.Add($"ACLs filtered served instances of {instances} services out of Consul's answers; they are kept");
+            }
+
+            if (UnreadableHeld > 0)
+            {
+                problems.Add($"{UnreadableHeld} served instances are listed by Consul in a form that cannot be read; their last known state is kept");
             }
 
             if (HeldRemoval is { } hold)
@@ -331,6 +342,19 @@ internal sealed class CatalogStore
                     }
 
                     AclHeld = (_aclHolds.GetValueOrDefault(""), _aclHolds.Count - (_aclHolds.ContainsKey("") ? 1 : 0));
+                    break;
+
+                case UnreadableHoldChanged unreadable:
+                    if (unreadable.Held > 0)
+                    {
+                        _unreadableHolds[unreadable.Service] = unreadable.Held;
+                    }
+                    else
+                    {
+                        _unreadableHolds.Remove(unreadable.Service);
+                    }
+
+                    UnreadableHeld = _unreadableHolds.Values.Sum();
                     break;
             }
         }

@@ -196,6 +196,7 @@ internal sealed class CatalogWatcher
         using var scope = _logger.BeginScope(new KeyValuePair<string, object?>[] { new("Service", service) });
         IReadOnlyList<HealthServiceEntry>? last = null;
         var held = 0;
+        var heldUnreadable = 0;
         try
         {
             await WatchAsync(
@@ -209,6 +210,20 @@ internal sealed class CatalogWatcher
                     {
                         // ACLs hid instances that were being served: they stay until an unfiltered answer.
                         entries = [.. result.Value, .. keep];
+                    }
+
+                    // An entry Consul lists but that cannot be read is not a deregistration either: an instance served
+                    // before keeps its last known state (all of them, when an entry cannot even be told apart).
+                    var unreadable = result.Skipped.Count > 0 && last is not null ? Unreadable(last, entries, result.Skipped) : [];
+                    if (unreadable.Count > 0)
+                    {
+                        entries = [.. entries, .. unreadable];
+                    }
+
+                    if (unreadable.Count != heldUnreadable)
+                    {
+                        heldUnreadable = unreadable.Count;
+                        await events.WriteAsync(new UnreadableHoldChanged(service, heldUnreadable), ct).ConfigureAwait(false);
                     }
 
                     if (keep.Count != held)
@@ -243,12 +258,26 @@ internal sealed class CatalogWatcher
         }
         finally
         {
+            // A watch that ends (its service left, or shutdown) holds nothing any more.
             if (held > 0)
             {
-                // A watch that ends (its service left, or shutdown) holds nothing any more.
                 events.TryWrite(new AclHoldChanged(service, 0));
             }
+
+            if (heldUnreadable > 0)
+            {
+                events.TryWrite(new UnreadableHoldChanged(service, 0));
+            }
         }
+    }
+
+    /// <summary>Entries of <paramref name="before"/> missing from <paramref name="now"/> that an unreadable entry may stand for.</summary>
+    private static List<HealthServiceEntry> Unreadable(IReadOnlyList<HealthServiceEntry> before, IReadOnlyList<HealthServiceEntry> now, IReadOnlyList<SkippedInstance> skipped)
+    {
+        var anonymous = skipped.Any(s => s.Node.Length == 0 || s.ServiceId.Length == 0);
+        var named = skipped.Select(s => (s.Node, s.ServiceId)).ToHashSet();
+        var present = new HashSet<(string?, string?)>(now.Select(e => (e?.Node?.Node, e?.Service?.ID)));
+        return [.. before.Where(e => e?.Node?.Node is { } node && e.Service?.ID is { } id && !present.Contains((node, id)) && (anonymous || named.Contains((node, id))))];
     }
 
     /// <summary>Entries of <paramref name="before"/> whose node and service ID are not in <paramref name="now"/>.</summary>

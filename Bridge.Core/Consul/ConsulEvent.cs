@@ -28,3 +28,9 @@ internal sealed record AclHoldChanged(string? Service, int Held) : ConsulEvent;
 
 /// <summary>Consul became unreachable or erroring, or answered again after failing.</summary>
 internal sealed record ConsulAvailabilityChanged(bool Available, string? Error) : ConsulEvent;
+
+/// <summary>
+/// Instances of <paramref name="Service"/> that were served and that Consul's latest answer lists but in a form that
+/// cannot be read: <paramref name="Held"/> of them keep their last known state. 0 means none are held any more.
+/// </summary>
+internal sealed record UnreadableHoldChanged(string Service, int Held) : ConsulEvent;

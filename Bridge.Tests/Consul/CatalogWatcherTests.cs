@@ -201,6 +201,36 @@ public sealed class CatalogWatcherTests
     }
 
     [Test]
+    public async Task Watch_keeps_a_served_instance_that_consul_lists_unreadably_and_leaves_out_one_never_read()
+    {
+        await ListServices("""{"web":[]}""", 10);
+        (await _consul.NextAsync(HealthWeb)).Json(WebEntries, 12);
+        await NextEventAsync<ServiceEntriesObserved>();
+
+        // web-1's port arrives as a string (a proxy rewriting bodies); web-2 is new and unreadable from the start.
+        const string mangled = """
+            [{"Node":{"Node":"n1","Address":"10.0.0.1"},"Service":{"ID":"web-1","Service":"web","Port":"8080"},"Checks":[]},
+             {"Node":{"Node":"n2","Address":"10.0.0.2"},"Service":{"ID":"web-2","Service":"web","Port":"8080"},"Checks":[]}]
+            """;
+        (await _consul.NextAsync(HealthWeb)).Json(mangled, 13);
+        var held = await NextEventAsync<UnreadableHoldChanged>();
+        var read = await NextEventAsync<ServiceEntriesObserved>();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(held, Is.EqualTo(new UnreadableHoldChanged("web", 1)));
+            Assert.That(read.Entries.Select(e => e.Service!.ID), Is.EqualTo(new[] { "web-1" }), "web-1 keeps its last known state; web-2 was never read");
+            Assert.That(read.Entries.Single().Service!.Port, Is.EqualTo(8080));
+            Assert.That(read.Skipped.Select(s => s.ServiceId), Is.EqualTo(new[] { "web-1", "web-2" }));
+        });
+
+        // Readable again: followed as it is, nothing held.
+        (await _consul.NextAsync(HealthWeb)).Json("[]", 14);
+        Assert.That(await NextEventAsync<UnreadableHoldChanged>(), Is.EqualTo(new UnreadableHoldChanged("web", 0)));
+        Assert.That((await NextEventAsync<ServiceEntriesObserved>()).Entries, Is.Empty);
+    }
+
+    [Test]
     public async Task Watch_keeps_services_an_acl_filtered_list_leaves_out_until_an_unfiltered_answer_says_they_are_gone()
     {
         await ListServices("""{"web":[],"api":[]}""", 10);

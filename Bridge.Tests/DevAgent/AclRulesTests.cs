@@ -39,7 +39,9 @@ public sealed class AclRulesTests
         {
             agent.Server.Catalog.RegisterCatalogEntry(new CatalogRegistration
             {
-                Node = node, Address = "10.0.0.1", Service = new CatalogServiceRegistration { Id = "web-" + node, Service = "web", Port = 80 },
+                Node = node,
+                Address = "10.0.0.1",
+                Service = new CatalogServiceRegistration { Id = "web-" + node, Service = "web", Port = 80 },
             });
         }
 

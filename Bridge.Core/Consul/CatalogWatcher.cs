@@ -304,8 +304,8 @@ internal sealed class CatalogWatcher
         return shared < MinSharedWait ? (MinSharedWait < _options.Wait ? MinSharedWait : _options.Wait) : shared;
     }
 
-    /// <param name="holding">Whether the watch holds back part of an ACL-filtered answer: it then re-reads with
-    /// <see cref="ConsulOptions.AclRetryWait"/>, because a token that works again does not move Consul's index.</param>
+    /// <param name="holding">Whether the watch holds back part of an ACL-filtered answer: it then re-reads without
+    /// blocking every <see cref="ConsulOptions.AclRetryWait"/>, because a token that works again does not move Consul's index.</param>
     private async Task WatchAsync<T>(
         string endpoint,
         Func<QueryOptions, CancellationToken, Task<QueryResult<T>>> fetch,
@@ -370,19 +370,23 @@ internal sealed class CatalogWatcher
             while (!ct.IsCancellationRequested)
             {
                 await pacer.WaitAsync(ct).ConfigureAwait(false);
+
+                // A token that works again does not move Consul's index, and a query blocked on it answers at its
+                // deadline with what it computed before: while holding, re-read without blocking every AclRetryWait.
+                var held = holding();
+                if (held)
+                {
+                    await Task.Delay(_options.AclRetryWait, _time, ct).ConfigureAwait(false);
+                }
+
                 var result = await retry.ExecuteAsync(
                     async token =>
                     {
                         await _inFlight.WaitAsync(token).ConfigureAwait(false);
                         try
                         {
-                            var wait = EffectiveWait();
-                            if (holding() && _options.AclRetryWait < wait)
-                            {
-                                wait = _options.AclRetryWait;
-                            }
-
-                            return await fetch(new QueryOptions(tracker.NextIndex, wait), token).ConfigureAwait(false);
+                            // Holding an ACL-filtered answer: read afresh without blocking (see the pause before it).
+                            return await fetch(new QueryOptions(held ? 0 : tracker.NextIndex, EffectiveWait()), token).ConfigureAwait(false);
                         }
                         catch (Exception e) when (e is not ConsulException and not OperationCanceledException)
                         {

@@ -72,8 +72,8 @@ public sealed record ConsulOptions
     public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// While an ACL-filtered answer is held (the token lost a permission), the wait of the watches holding it: a token
-    /// that works again does not move Consul's index, so only a short wait sees it within seconds.
+    /// While an ACL-filtered answer is held (the token lost a permission), how often the watches holding it read again
+    /// without blocking: a token that works again does not move Consul's index, so a blocking query would not see it.
     /// </summary>
     public TimeSpan AclRetryWait { get; init; } = TimeSpan.FromSeconds(5);
 

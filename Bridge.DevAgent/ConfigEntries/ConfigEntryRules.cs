@@ -77,12 +77,16 @@ internal static partial class ConfigEntryRules
         }
     }
 
-    private static ConfigEntry Normalize(ConfigEntry entry) => entry switch
+    // Deserialized records may hold nulls where their initializers put empty values: the JSON reader sets every
+    // init-only property it has, given or not.
+    private static ConfigEntry Normalize(ConfigEntry entry) => (entry with { Name = entry.Name ?? string.Empty }) switch
     {
         ServiceDefaultsEntry defaults => defaults with
         {
-            Protocol = defaults.Protocol.ToLowerInvariant(),
+            Protocol = (defaults.Protocol ?? string.Empty).ToLowerInvariant(),
             Mode = Omit(defaults.Mode),
+            TransparentProxy = defaults.TransparentProxy ?? new(),
+            Expose = defaults.Expose ?? new(),
             MutualTlsMode = Omit(defaults.MutualTlsMode),
             MeshGateway = Normalize(defaults.MeshGateway),
             ExternalSni = Omit(defaults.ExternalSni),
@@ -162,12 +166,13 @@ internal static partial class ConfigEntryRules
                         PathRegex = Omit(http.PathRegex),
                         Header = Omit(http.Header?.Select(h => h with
                         {
+                            Name = h.Name ?? string.Empty,
                             Exact = Omit(h.Exact),
                             Prefix = Omit(h.Prefix),
                             Suffix = Omit(h.Suffix),
                             Regex = Omit(h.Regex),
                         }).ToList()),
-                        QueryParam = Omit(http.QueryParam?.Select(q => q with { Exact = Omit(q.Exact), Regex = Omit(q.Regex) }).ToList()),
+                        QueryParam = Omit(http.QueryParam?.Select(q => q with { Name = q.Name ?? string.Empty, Exact = Omit(q.Exact), Regex = Omit(q.Regex) }).ToList()),
                         Methods = Omit(http.Methods?.Select(m => m.ToUpperInvariant()).ToList()),
                     }
                     : null,
@@ -211,6 +216,7 @@ internal static partial class ConfigEntryRules
     private static UpstreamConfig Normalize(UpstreamConfig upstream) => upstream with
     {
         Name = Omit(upstream.Name),
+        Peer = upstream.Peer ?? string.Empty,
         EnvoyListenerJson = Omit(upstream.EnvoyListenerJson),
         EnvoyClusterJson = Omit(upstream.EnvoyClusterJson),
         Protocol = Omit(upstream.Protocol?.ToLowerInvariant()),

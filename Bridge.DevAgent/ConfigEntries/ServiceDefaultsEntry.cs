@@ -12,6 +12,7 @@ namespace Bridge.DevAgent.ConfigEntries;
 public sealed record ServiceDefaultsEntry : ConfigEntry
 {
     /// <inheritdoc/>
+    [JsonPropertyOrder(-100)]
     public override string Kind => ConfigEntryKinds.ServiceDefaults;
 
     /// <summary><c>tcp</c> (when empty), <c>http</c>, <c>http2</c>, <c>grpc</c> or any other string; stored in lower case.</summary>

@@ -25,6 +25,7 @@ public sealed record ServiceResolverEntry : ConfigEntry
     public TimeSpan RequestTimeout { get; init; }
 
     /// <inheritdoc/>
+    [JsonPropertyOrder(-100)]
     public override string Kind => ConfigEntryKinds.ServiceResolver;
 
     /// <summary>The subset used when a request names none.</summary>

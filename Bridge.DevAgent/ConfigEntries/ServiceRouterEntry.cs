@@ -10,6 +10,7 @@ namespace Bridge.DevAgent.ConfigEntries;
 public sealed record ServiceRouterEntry : ConfigEntry
 {
     /// <inheritdoc/>
+    [JsonPropertyOrder(-100)]
     public override string Kind => ConfigEntryKinds.ServiceRouter;
 
     /// <summary>The routes; Go writes <c>null</c> for none.</summary>

@@ -9,6 +9,7 @@ namespace Bridge.DevAgent.ConfigEntries;
 public sealed record ServiceSplitterEntry : ConfigEntry
 {
     /// <inheritdoc/>
+    [JsonPropertyOrder(-100)]
     public override string Kind => ConfigEntryKinds.ServiceSplitter;
 
     /// <summary>The splits; Go writes <c>null</c> for none (which Consul refuses).</summary>

@@ -30,6 +30,13 @@ internal sealed partial class ConsulApi
     /// <summary><c>PUT /v1/config</c>.</summary>
     public async Task ConfigApplyAsync(HttpContext context)
     {
+        // Go's mux tells "/v1/config/" (every kind) from "/v1/config"; ASP.NET's routing does not.
+        if (context.Request.Path.Value?.EndsWith('/') == true)
+        {
+            await ConfigAsync(context);
+            return;
+        }
+
         if (!await AllowMethodAsync(context, PutOnly))
         {
             return;

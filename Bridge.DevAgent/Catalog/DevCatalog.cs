@@ -393,8 +393,9 @@ public sealed partial class DevCatalog
     /// <summary>
     /// The catalog of a cluster rebuilt from scratch: every service, check and node is gone except the agent's own
     /// node with its <c>serfHealth</c> check and the servers' <c>consul</c> service, written again into an empty store,
-    /// so indexes restart as low as a new agent's. Agent services go too, with their TTL timers. Every blocking
-    /// query returns at once with the new, low index. ACL tokens are the agent's settings and stay.
+    /// so indexes restart as low as a new agent's. Agent services go too, with their TTL timers, and config entries:
+    /// a wiped primary's secondaries replicate their removal, a wiped secondary replicates them back from the primary.
+    /// Every blocking query returns at once with the new, low index. ACL tokens are the agent's settings and stay.
     /// </summary>
     /// <returns>The new last index.</returns>
     public ulong Wipe()
@@ -416,7 +417,10 @@ public sealed partial class DevCatalog
 
         Log.Wiped(_logger, index);
         Signals.Abandon();
-        return index;
+
+        // A rebuilt primary has no config entries left to replicate; a rebuilt secondary gets them back from the primary.
+        Federation.ReplicateConfigEntries();
+        return Index;
     }
 
     /// <summary>

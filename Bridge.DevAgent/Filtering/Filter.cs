@@ -72,50 +72,45 @@ internal sealed class Filter
             return Apply(match, value, field.Kind);
         }
 
-        switch (field.Kind)
+        return field.Kind switch
         {
-            case FieldKind.Object:
+            FieldKind.Object => value is not null && EvaluateMatch(match, depth + 1, field.Fields![selector[depth]].Get(value), field.Fields[selector[depth]]),
+            FieldKind.ObjectList => AnyElement(match, depth, value, field),
+            FieldKind.StringMap or FieldKind.ObjectMap => ThroughMap(match, depth, value, field),
+            _ => false,
+        };
+    }
+
+    // Selection through a slice is an "any" over its elements, at the same depth.
+    private static bool AnyElement(MatchNode match, int depth, object? value, FilterField field)
+    {
+        var element = FilterField.Root(field.Fields!);
+        foreach (var item in (IEnumerable?)value ?? Array.Empty<object>())
+        {
+            if (EvaluateMatch(match, depth, item, element))
             {
-                var child = field.Fields![selector[depth]];
-                return value is not null && EvaluateMatch(match, depth + 1, child.Get(value), child);
+                return true;
             }
-
-            case FieldKind.ObjectList:
-            {
-                // Selection through a slice is an "any" over its elements, at the same depth.
-                var element = FilterField.Root(field.Fields!);
-                foreach (var item in (IEnumerable?)value ?? Array.Empty<object>())
-                {
-                    if (EvaluateMatch(match, depth, item, element))
-                    {
-                        return true;
-                    }
-                }
-
-                return false;
-            }
-
-            case FieldKind.StringMap or FieldKind.ObjectMap:
-            {
-                object? found = null;
-                var present = value switch
-                {
-                    IReadOnlyDictionary<string, string> strings when strings.TryGetValue(selector[depth], out var s) => (found = s) is not null,
-                    IReadOnlyDictionary<string, object> objects when objects.TryGetValue(selector[depth], out var o) => (found = o) is not null,
-                    _ => false,
-                };
-                if (!present)
-                {
-                    // A missing key: nothing equals it, contains anything or is non-empty; everything else holds.
-                    return match.Expression.Operator is not (MatchOperator.Equal or MatchOperator.IsNotEmpty or MatchOperator.In);
-                }
-
-                return EvaluateMatch(match, depth + 1, found, field.Fields![FilterField.AnyKey]);
-            }
-
-            default:
-                return false;
         }
+
+        return false;
+    }
+
+    private static bool ThroughMap(MatchNode match, int depth, object? value, FilterField field)
+    {
+        var key = match.Expression.Selector[depth];
+        object? found = null;
+        var present = value switch
+        {
+            IReadOnlyDictionary<string, string> strings when strings.TryGetValue(key, out var s) => (found = s) is not null,
+            IReadOnlyDictionary<string, object> objects when objects.TryGetValue(key, out var o) => (found = o) is not null,
+            _ => false,
+        };
+
+        // A missing key: nothing equals it or contains anything; everything else holds.
+        return present
+            ? EvaluateMatch(match, depth + 1, found, field.Fields![FilterField.AnyKey])
+            : match.Expression.Operator is not (MatchOperator.Equal or MatchOperator.IsNotEmpty or MatchOperator.In);
     }
 
     private static bool Apply(MatchNode match, object? value, FieldKind kind)

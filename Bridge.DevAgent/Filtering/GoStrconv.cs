@@ -57,66 +57,43 @@ internal static class GoStrconv
 
             var escape = body[i + 1];
             i += 2;
-            switch (escape)
+            if (Simple(escape) is { } simple)
             {
-                case 'a': FlushAndAppend(builder, bytes, '\a'); break;
-                case 'b': FlushAndAppend(builder, bytes, '\b'); break;
-                case 'f': FlushAndAppend(builder, bytes, '\f'); break;
-                case 'n': FlushAndAppend(builder, bytes, '\n'); break;
-                case 'r': FlushAndAppend(builder, bytes, '\r'); break;
-                case 't': FlushAndAppend(builder, bytes, '\t'); break;
-                case 'v': FlushAndAppend(builder, bytes, '\v'); break;
-                case '\\': FlushAndAppend(builder, bytes, '\\'); break;
-                case '"': FlushAndAppend(builder, bytes, '"'); break;
-                case 'x' or 'u' or 'U':
+                FlushBytes(builder, bytes);
+                builder.Append(simple);
+            }
+            else if (escape is 'x' or 'u' or 'U')
+            {
+                var digits = escape switch { 'x' => 2, 'u' => 4, _ => 8 };
+                if (i + digits > body.Length
+                    || !uint.TryParse(body.AsSpan(i, digits), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var code)
+                    || (escape != 'x' && !Rune.IsValid(code)))
                 {
-                    var digits = escape switch { 'x' => 2, 'u' => 4, _ => 8 };
-                    if (i + digits > body.Length
-                        || !uint.TryParse(body.AsSpan(i, digits), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var code))
-                    {
-                        return false;
-                    }
+                    return false;
+                }
 
-                    i += digits;
-                    if (escape == 'x')
-                    {
-                        // \x escapes are bytes, joined into UTF-8 with their neighbours.
-                        bytes.Add((byte)code);
-                        break;
-                    }
-
-                    if (!Rune.IsValid(code))
-                    {
-                        return false;
-                    }
-
+                i += digits;
+                if (escape == 'x')
+                {
+                    // \x escapes are bytes, joined into UTF-8 with their neighbours.
+                    bytes.Add((byte)code);
+                }
+                else
+                {
                     FlushBytes(builder, bytes);
                     builder.Append(new Rune(code).ToString());
-                    break;
                 }
-
-                case >= '0' and <= '7':
-                {
-                    if (i + 2 > body.Length)
-                    {
-                        return false;
-                    }
-
-                    var octal = (escape - '0') * 64;
-                    var d1 = body[i] - '0';
-                    var d2 = body[i + 1] - '0';
-                    if (d1 is < 0 or > 7 || d2 is < 0 or > 7 || octal + (d1 * 8) + d2 > 255)
-                    {
-                        return false;
-                    }
-
-                    bytes.Add((byte)(octal + (d1 * 8) + d2));
-                    i += 2;
-                    break;
-                }
-
-                default:
-                    return false;
+            }
+            else if (escape is >= '0' and <= '7' && i + 2 <= body.Length
+                && body[i] is >= '0' and <= '7' && body[i + 1] is >= '0' and <= '7'
+                && ((escape - '0') * 64) + ((body[i] - '0') * 8) + (body[i + 1] - '0') <= 255)
+            {
+                bytes.Add((byte)(((escape - '0') * 64) + ((body[i] - '0') * 8) + (body[i + 1] - '0')));
+                i += 2;
+            }
+            else
+            {
+                return false;
             }
         }
 
@@ -204,11 +181,20 @@ internal static class GoStrconv
     private static FormatException Syntax(string function, string value) =>
         new($"strconv.{function}: parsing {Quote(value)}: invalid syntax");
 
-    private static void FlushAndAppend(StringBuilder builder, List<byte> bytes, char c)
+    // The one-character escapes of a double-quoted Go string.
+    private static char? Simple(char escape) => escape switch
     {
-        FlushBytes(builder, bytes);
-        builder.Append(c);
-    }
+        'a' => '\a',
+        'b' => '\b',
+        'f' => '\f',
+        'n' => '\n',
+        'r' => '\r',
+        't' => '\t',
+        'v' => '\v',
+        '\\' => '\\',
+        '"' => '"',
+        _ => null,
+    };
 
     private static void FlushBytes(StringBuilder builder, List<byte> bytes)
     {

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
+using Bridge.DevAgent.Http;
 
 namespace Bridge.DevAgent.ConfigEntries;
 
@@ -35,6 +37,24 @@ public abstract record ConfigEntry
     /// <summary>Index of the write that last changed it.</summary>
     [JsonPropertyOrder(1002)]
     public ulong ModifyIndex { get; init; }
+
+    /// <summary>Reads an entry from the JSON body <c>PUT /v1/config</c> takes, as Consul decodes it (its kind from <c>Kind</c>).</summary>
+    /// <param name="json">The entry.</param>
+    /// <exception cref="DevAgentException">400 <c>Request decoding failed: ...</c>, as Consul answers such a body.</exception>
+    public static ConfigEntry FromJson(string json)
+    {
+        JsonElement body;
+        try
+        {
+            body = JsonSerializer.Deserialize(json, DevAgentJsonContext.Default.JsonElement);
+        }
+        catch (JsonException ex)
+        {
+            throw new DevAgentException(400, "Request decoding failed: " + ex.Message);
+        }
+
+        return ConfigEntryDecoder.Decode(body);
+    }
 }
 
 /// <summary>The kinds of configuration entry Consul knows (<c>structs.MakeConfigEntry</c>), and which of them the dev agent stores.</summary>

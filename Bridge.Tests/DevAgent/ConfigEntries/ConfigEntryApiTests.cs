@@ -211,10 +211,12 @@ public sealed class ConfigEntryApiTests
         await using var agent = await TestAgent.StartAsync();
         var catalog = agent.Server.Catalog;
 
-        catalog.ApplyConfigEntry(new ServiceDefaultsEntry { Name = "web", Protocol = "http" });
+        catalog.ApplyConfigEntry(ConfigEntry.FromJson("""{ "Kind": "service-defaults", "Name": "web", "Protocol": "HTTP" }"""));
         catalog.ApplyConfigEntry(new ServiceSplitterEntry { Name = "web", Splits = [new ServiceSplit { Weight = 100 }] });
         var refused = Assert.Throws<Bridge.DevAgent.DevAgentException>(() => catalog.DeleteConfigEntry(ConfigEntryKinds.ServiceDefaults, "web"));
+        var undecodable = Assert.Throws<Bridge.DevAgent.DevAgentException>(() => ConfigEntry.FromJson("""{ "Name": "web" }"""));
 
+        Assert.That((undecodable!.StatusCode, undecodable.Message), Is.EqualTo((400, "Request decoding failed: Payload does not contain a kind/Kind key at the top level")));
         Assert.That(refused!.StatusCode, Is.EqualTo(500));
         Assert.That(refused.Message, Is.EqualTo("discovery chain \"web\" uses a protocol \"tcp\" that does not permit advanced routing or splitting behavior"));
         Assert.That(catalog.ListConfigEntries().Select(e => e.Kind), Is.EqualTo(new[] { "service-defaults", "service-splitter" }));

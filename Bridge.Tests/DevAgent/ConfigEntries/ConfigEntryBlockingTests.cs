@@ -119,6 +119,23 @@ public sealed class ConfigEntryBlockingTests
     }
 
     [Test]
+    public async Task A_snapshot_restore_releases_config_queries_with_the_restored_index()
+    {
+        await using var agent = await TestAgent.StartAsync();
+        await agent.PutConfigAsync("""{ "Kind": "service-defaults", "Name": "web" }""");
+        await agent.PutConfigAsync("""{ "Kind": "service-defaults", "Name": "api" }""");
+        var first = await agent.GetAsync("/v1/config/service-defaults");
+
+        var watch = agent.GetAsync($"/v1/config/service-defaults?index={first.Index}&wait=30s");
+        await agent.BlockingQueriesParkedAsync();
+        agent.Server.Catalog.ResetIndex(2);
+        var released = await watch;
+
+        Assert.That(released.Index, Is.EqualTo(2UL));
+        Assert.That(released.Json.EnumerateArray().Select(e => e.GetProperty("ModifyIndex").GetUInt64()), Has.All.LessThanOrEqualTo(2UL));
+    }
+
+    [Test]
     public async Task Lists_hold_what_the_token_may_read_and_do_not_wake_for_what_it_may_not()
     {
         await using var agent = await TestAgent.StartAsync();

@@ -53,8 +53,20 @@ internal abstract class AdsStream<TRequest, TResponse>
     /// <summary>The response owed for one type against this snapshot, or null; and the change time it carries.</summary>
     protected abstract (TResponse? Response, long ChangedAt) Build(string typeUrl, XdsSnapshot snapshot);
 
+    /// <summary>What the client subscribed to and holds, per type URL.</summary>
+    protected Subscriptions Subscriptions { get; } = new();
+
     /// <summary>Adds the wake keys of every type's subscription (see <see cref="ScopedLookup.AddWakeKeys"/>).</summary>
-    protected abstract void AddWakeKeys(HashSet<string> keys);
+    private void AddWakeKeys(HashSet<string> keys)
+    {
+        foreach (var subscription in Subscriptions.All())
+        {
+            lock (subscription)
+            {
+                ScopedLookup.AddWakeKeys(Client!, subscription.TypeUrl, subscription.Wildcard, subscription.Names, keys);
+            }
+        }
+    }
 
     /// <summary>Subclasses call this when a subscription changed, so the stream's wake keys are recomputed.</summary>
     protected void InterestChanged() => _interestChanged = true;
@@ -62,7 +74,7 @@ internal abstract class AdsStream<TRequest, TResponse>
     private bool _interestChanged = true;
 
     /// <summary>Per-type state as operators see it.</summary>
-    protected abstract IReadOnlyList<TypeStatus> Describe();
+    private IReadOnlyList<TypeStatus> Describe() => Subscriptions.Describe();
 
     public async Task RunAsync(StreamRegistry registry, string peer, CancellationToken ct)
     {

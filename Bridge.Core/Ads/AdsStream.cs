@@ -19,6 +19,7 @@ internal abstract class AdsStream<TRequest, TResponse>
     private readonly IServerStreamWriter<TResponse> _responses;
     private readonly HashSet<string> _unknownTypesLogged = new(StringComparer.Ordinal);
     private StreamHandle? _handle;
+    private IDisposable? _scope;
 
     protected AdsStream(IAsyncStreamReader<TRequest> requests, IServerStreamWriter<TResponse> responses, XdsCache cache, AdsOptions options, ILogger logger)
     {
@@ -65,6 +66,18 @@ internal abstract class AdsStream<TRequest, TResponse>
             {
                 ScopedLookup.AddWakeKeys(Client!, subscription.TypeUrl, subscription.Wildcard, subscription.Names, keys);
             }
+        }
+    }
+
+    /// <summary>
+    /// Subclasses call this for each name newly subscribed: a gRPC client dialling <c>xds:///web:8080</c> needs a
+    /// listener of that very name, which the cache builds into its snapshots from then on.
+    /// </summary>
+    protected void Subscribed(string typeUrl, string name)
+    {
+        if (Client?.Kind == ClientKind.Grpc && typeUrl == TypeUrls.Listener && !Cache.Current.Get(ClientKind.Grpc, TypeUrls.Listener).ByName.ContainsKey(name))
+        {
+            Cache.RequestPortedListener(name);
         }
     }
 
@@ -147,6 +160,7 @@ internal abstract class AdsStream<TRequest, TResponse>
         }
         finally
         {
+            _scope?.Dispose();
             registry.Close(_handle);
             AdsLog.StreamClosed(Logger, _handle.Id, NodeId, reason);
         }
@@ -158,6 +172,12 @@ internal abstract class AdsStream<TRequest, TResponse>
         {
             Client = ClientIdentity.From(NodeOf(request), Options);
             _handle!.Client = Client;
+            if (Client.Scope is { } scope)
+            {
+                _scope = Cache.HoldScope(Client.ScopeKey, scope)
+                    ?? throw new RpcException(new Status(StatusCode.ResourceExhausted, $"more than {XdsCache.MaxExtras} distinct service lists are declared by open streams"));
+            }
+
             AdsLog.StreamOpened(Logger, _handle.Id, Client.NodeId, Client.Kind.ToString(), protocol, peer);
         }
 

@@ -221,40 +221,6 @@ public sealed class XdsCacheTests
     }
 
     [Test]
-    public async Task WaitForNewerAsync_completes_when_a_snapshot_is_published()
-    {
-        Sync(_store, ("web", [Entry("n1", "web-1")]));
-        var waiting = _cache.WaitForNewerAsync(_cache.Current.Generation, CancellationToken.None);
-        var pendingBefore = !waiting.IsCompleted;
-
-        _store.Apply([new ServiceEntriesObserved("web", 9, [Entry("n2", "web-1", nodeAddress: "10.0.0.2")])]);
-        await waiting.WaitAsync(TimeSpan.FromSeconds(5));
-
-        Assert.That(pendingBefore, Is.True);
-    }
-
-    [Test]
-    public void WaitForNewerAsync_completes_at_once_for_an_older_generation()
-    {
-        Sync(_store, ("web", [Entry("n1", "web-1")]));
-
-        var waiting = _cache.WaitForNewerAsync(_cache.Current.Generation - 1, CancellationToken.None);
-
-        Assert.That(waiting.IsCompletedSuccessfully, Is.True);
-    }
-
-    [Test]
-    public void WaitForNewerAsync_keeps_waiting_through_a_change_that_publishes_nothing()
-    {
-        Sync(_store, ("web", [Entry("n1", "web-1", tags: ["a"])]));
-        var waiting = _cache.WaitForNewerAsync(_cache.Current.Generation, CancellationToken.None);
-
-        _store.Apply([new ServiceEntriesObserved("web", 9, [Entry("n1", "web-1", tags: ["b"])])]);
-
-        Assert.That(waiting.IsCompleted, Is.False);
-    }
-
-    [Test]
     public void ChangedSince_joins_the_names_of_every_generation_between_and_forgets_past_its_log()
     {
         Sync(_store, ("api", [Entry("n1", "api-1", service: "api", nodeAddress: "10.0.1.1")]), ("web", [Entry("n1", "web-1", nodeAddress: "10.0.2.1")]));
@@ -273,7 +239,7 @@ public sealed class XdsCacheTests
             Assert.That(_cache.ChangedSince(-1, now, TypeUrls.ClusterLoadAssignment), Is.Null, "never evaluated");
         });
 
-        for (var i = 0; i < XdsCache.ChangeLogLength; i++)
+        for (var i = 0; i < ChangeLog.Length; i++)
         {
             _store.Apply([new ServiceEntriesObserved("web", 20 + (ulong)i, [Entry("n1", "web-1", nodeAddress: $"10.0.3.{1 + i}")])]);
         }
@@ -281,21 +247,10 @@ public sealed class XdsCacheTests
         var later = _cache.Current;
         Assert.Multiple(() =>
         {
-            Assert.That(later.Generation, Is.EqualTo(now.Generation + XdsCache.ChangeLogLength));
+            Assert.That(later.Generation, Is.EqualTo(now.Generation + ChangeLog.Length));
             Assert.That(_cache.ChangedSince(now.Generation, later, TypeUrls.ClusterLoadAssignment), Is.EquivalentTo(new[] { "web" }));
             Assert.That(_cache.ChangedSince(start, later, TypeUrls.ClusterLoadAssignment), Is.Null, "older than the log: compare everything");
         });
-    }
-
-    [Test]
-    public void WaitForNewerAsync_ends_when_cancelled()
-    {
-        using var cts = new CancellationTokenSource();
-        var waiting = _cache.WaitForNewerAsync(_cache.Current.Generation, cts.Token);
-
-        cts.Cancel();
-
-        Assert.That(() => waiting.WaitAsync(TimeSpan.FromSeconds(5)), Throws.InstanceOf<OperationCanceledException>());
     }
 
     private static (CatalogStore Store, XdsCache Cache) Pipeline()

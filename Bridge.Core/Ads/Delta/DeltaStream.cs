@@ -105,6 +105,7 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
             }
 
             state.Names.Add(name);
+            Subscribed(state.TypeUrl, name);
             if (!request.InitialResourceVersions.ContainsKey(name))
             {
                 // A subscribed name must be provided even if the client seems to hold it.
@@ -182,7 +183,7 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
             foreach (var name in names)
             {
                 var visible = state.Names.Contains(name) || (state.Wildcard && ScopedLookup.InWildcard(client, state.TypeUrl, set, name));
-                var resource = visible ? ScopedLookup.Find(client, state.TypeUrl, set, name, Cache, snapshot) : null;
+                var resource = visible ? ScopedLookup.Find(client, state.TypeUrl, set, name, snapshot) : null;
                 if (resource is not null)
                 {
                     if (!state.Holds(name, resource.Version))

@@ -131,6 +131,7 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
                     if (!state.Names.Contains(name))
                     {
                         state.Forget(name);
+                        Subscribed(state.TypeUrl, name);
                     }
                 }
 
@@ -199,7 +200,7 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
             : state.Names.Order(StringComparer.Ordinal));
         foreach (var name in scope)
         {
-            if (ScopedLookup.Find(client, state.TypeUrl, set, name, Cache, snapshot) is { } resource)
+            if (ScopedLookup.Find(client, state.TypeUrl, set, name, snapshot) is { } resource)
             {
                 selected.Add(resource);
             }

@@ -35,10 +35,8 @@ internal static class AdminEndpoints
         admin.MapGet("/debug/clients", (StreamRegistry registry) => Results.Json(Clients(registry), AdminJsonContext.Default.IReadOnlyListClientView));
         admin.MapGet("/metrics", async context =>
         {
-            // The meter's instruments through prometheus-net, then the push-path histograms the bridge keeps itself.
             context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
             await Prometheus.Metrics.DefaultRegistry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
-            await context.Response.WriteAsync(BridgeMetrics.ExportHistograms(), context.RequestAborted).ConfigureAwait(false);
         });
     }
 

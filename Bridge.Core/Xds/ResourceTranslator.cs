@@ -228,6 +228,7 @@ internal sealed class ResourceTranslator
             list.Add((instance, ip, weight, health));
         }
 
+        var scale = WeightScale(groups.Values);
         foreach (var ((dc, zone), members) in groups)
         {
             var byWeight = members.GroupBy(m => m.Weight).OrderBy(g => g.Key).ToList();
@@ -239,8 +240,9 @@ internal sealed class ResourceTranslator
                     Priority = 0,
                 };
                 uint total = 0;
-                foreach (var (instance, ip, weight, health) in weightClass)
+                foreach (var (instance, ip, consulWeight, health) in weightClass)
                 {
+                    var weight = scale < 1 ? Math.Max(1, (uint)(consulWeight * scale)) : consulWeight;
                     locality.LbEndpoints.Add(new LbEndpoint
                     {
                         Endpoint = new Endpoint
@@ -252,7 +254,7 @@ internal sealed class ResourceTranslator
                     });
                     if (health == HealthStatus.Healthy)
                     {
-                        total = (uint)Math.Min(uint.MaxValue / 2, (ulong)total + weight);
+                        total += weight;
                     }
                 }
 
@@ -263,6 +265,31 @@ internal sealed class ResourceTranslator
         }
 
         return cla;
+    }
+
+    /// <summary>
+    /// The factor every endpoint weight is multiplied by: 1, unless the weights would sum past UINT32_MAX. Envoy refuses
+    /// an assignment whose endpoint weights, or locality weights, sum past it in one priority (ring hash and maglev),
+    /// and gRPC clients refuse such locality weights; Consul takes weights up to int.MaxValue. Scaled weights keep their
+    /// ratios and are at least 1, and leave room for the weight of 1 a locality without healthy endpoints gets.
+    /// </summary>
+    private static double WeightScale(IEnumerable<List<(ServiceInstance Instance, IPAddress Ip, uint Weight, HealthStatus Health)>> groups)
+    {
+        ulong total = 0;
+        ulong endpoints = 0;
+        ulong localities = 0;
+        foreach (var members in groups)
+        {
+            localities += (ulong)members.Select(m => m.Weight).Distinct().Count();
+            foreach (var member in members)
+            {
+                total += member.Weight;
+                endpoints++;
+            }
+        }
+
+        var budget = (double)uint.MaxValue - localities - endpoints;
+        return total + localities <= uint.MaxValue ? 1 : budget / total;
     }
 
     private bool TryEndpoint(ServiceInstance instance, out IPAddress ip, out uint weight, out HealthStatus health)

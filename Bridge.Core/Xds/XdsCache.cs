@@ -129,7 +129,8 @@ internal sealed class XdsCache
     /// </summary>
     public XdsResource ScopedEnvoyRoute(string scopeKey, IReadOnlySet<string> scope, XdsSnapshot snapshot)
     {
-        if (_scopedRoutes.TryGetValue(scopeKey, out var cached) && cached.Membership == snapshot.MembershipGeneration)
+        // The route is named after the listener, which a reload may rename.
+        if (_scopedRoutes.TryGetValue(scopeKey, out var cached) && cached.Membership == snapshot.MembershipGeneration && cached.Route.Name == _envoyListenerName)
         {
             return cached.Route;
         }
@@ -219,14 +220,15 @@ internal sealed class XdsCache
     {
         lock (_applyGate)
         {
+            var retiredListener = options.EnvoyListenerName == _envoyListenerName ? null : _envoyListenerName;
             _translator = new ResourceTranslator(options, _logger);
             _envoyListenerName = options.EnvoyListenerName;
             var all = catalog.Services.Keys.Select(name => new ServiceChange(name, ServiceChangeKind.Changed, [], [], [])).ToImmutableArray();
-            ApplyLocked(catalog, new CatalogDiff(all), rebuildAll: true);
+            ApplyLocked(catalog, new CatalogDiff(all), rebuildAll: true, retiredListener);
         }
     }
 
-    private void ApplyLocked(CatalogSnapshot catalog, CatalogDiff diff, bool rebuildAll)
+    private void ApplyLocked(CatalogSnapshot catalog, CatalogDiff diff, bool rebuildAll, string? retiredListener = null)
     {
         var before = Current;
         var sets = before.Sets.ToBuilder();
@@ -339,6 +341,14 @@ internal sealed class XdsCache
                 Put(ClientKind.Grpc, TypeUrls.Listener, XdsResource.Create(service.Name, ResourceTranslator.GrpcListener(service.Name)), wildcard: false);
                 Put(ClientKind.Grpc, TypeUrls.RouteConfiguration, XdsResource.Create(service.Name, ResourceTranslator.GrpcRoute(service.Name)), wildcard: false);
             }
+        }
+
+        // A listener renamed by a reload replaces the old one: Envoy told of both would keep the old listener on the
+        // address and refuse the new one, or keep listening where it no longer should.
+        if (retiredListener is not null)
+        {
+            Remove(ClientKind.Envoy, TypeUrls.Listener, retiredListener);
+            Remove(ClientKind.Envoy, TypeUrls.RouteConfiguration, retiredListener);
         }
 
         if (rebuildAll || !sets.ContainsKey((ClientKind.Envoy, TypeUrls.Listener)))

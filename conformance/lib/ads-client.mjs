@@ -26,11 +26,15 @@ export function unpack(any, expectedTypeUrl) {
   return type.toObject(type.decode(any.value), PLAIN);
 }
 
-/** Node metadata as a Struct: a string stays a string, a list of strings becomes a list value. */
+/**
+ * Node metadata as a Struct: a string stays a string, a list of strings becomes a list value. proto-loader
+ * brings its own google.protobuf types, whose fields keep protobuf's JSON (camelCase) names whatever keepCase
+ * says: `string_value` would be dropped without a word.
+ */
 function struct(metadata) {
   const fields = {};
   for (const [k, v] of Object.entries(metadata)) {
-    fields[k] = Array.isArray(v) ? { list_value: { values: v.map((s) => ({ string_value: s })) } } : { string_value: v };
+    fields[k] = Array.isArray(v) ? { listValue: { values: v.map((s) => ({ stringValue: s })) } } : { stringValue: v };
   }
   return { fields };
 }
@@ -45,8 +49,9 @@ export function grpcNode(id, metadata = {}) {
   return { id, cluster: 'conformance', metadata: struct({ 'bridge.client_kind': 'grpc', ...metadata }), user_agent_name: 'gRPC Node', user_agent_version: '1.14.1' };
 }
 
-function kindOf(node) {
-  return node.metadata?.fields?.['bridge.client_kind']?.string_value === 'grpc' ? 'grpc' : 'envoy';
+/** The kind of client a node says it is (its metadata's bridge.client_kind). */
+export function kindOf(node) {
+  return node.metadata?.fields?.['bridge.client_kind']?.stringValue === 'grpc' ? 'grpc' : 'envoy';
 }
 
 /**

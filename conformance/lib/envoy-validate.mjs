@@ -99,7 +99,8 @@ export class XdsView {
     this.held = new Map(Object.values(TYPE).slice(0, 4).map((t) => [t, new Map()]));
     this.violations = [];
     this.reported = new Set();
-    this.responses = 0;
+    /** Responses taken, per type URL. */
+    this.responses = new Map();
   }
 
   /** Resources of one type held now: name -> { message, plain }. */
@@ -109,7 +110,7 @@ export class XdsView {
 
   /** Takes one DiscoveryResponse (`protocol` 'sotw') or DeltaDiscoveryResponse ('delta'); returns new violations. */
   accept(response, protocol) {
-    this.responses += 1;
+    this.responses.set(response.type_url, (this.responses.get(response.type_url) ?? 0) + 1);
     const found = [];
     const report = (path, rule, detail) => found.push({ path, rule, detail });
     const typeUrl = response.type_url;

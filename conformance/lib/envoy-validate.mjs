@@ -31,8 +31,8 @@ export function validateMessage(type, message, { clientKind = 'envoy', path = ty
   const report = (at, rule, detail) => out.push({ path: at, rule, detail });
   const context = { clientKind };
   const hooks = {
-    visit(t, m, at) {
-      MESSAGE_CHECKS[t.fullName]?.(m, at, report, context);
+    visit(typeName, m, at) {
+      MESSAGE_CHECKS[typeName]?.(m, at, report, context);
     },
     onAny(any, at) {
       const payloadType = typeOf(any.type_url);
@@ -56,8 +56,8 @@ export function validateMessage(type, message, { clientKind = 'envoy', path = ty
 }
 
 /**
- * Decodes one resource (an Any as received) and validates it. Returns { name, message, plain, violations };
- * `message` is null when it does not decode.
+ * Decodes one resource (an Any as received) and validates it. Returns { name, message, violations, type };
+ * `message` (protobufjs) is null when it does not decode.
  */
 export function validateResource(any, { typeUrl = any.type_url, clientKind = 'envoy' } = {}) {
   const violations = [];
@@ -66,16 +66,38 @@ export function validateResource(any, { typeUrl = any.type_url, clientKind = 'en
     violations.push({ path: label, rule: 'envoy.resource.type_url', detail: `${any.type_url} in a response of ${typeUrl}` });
   }
   const type = typeOf(any.type_url);
-  if (!type) return { name: undefined, message: null, plain: null, violations: [...violations, { path: label, rule: 'envoy.typed_config.known', detail: `no loaded proto defines ${any.type_url}` }] };
+  if (!type) return { name: undefined, message: null, violations: [...violations, { path: label, rule: 'envoy.typed_config.known', detail: `no loaded proto defines ${any.type_url}` }] };
   let message;
   try {
     message = type.decode(any.value);
   } catch (e) {
-    return { name: undefined, message: null, plain: null, violations: [...violations, { path: label, rule: 'envoy.typed_config.known', detail: `does not decode: ${e.message}` }] };
+    return { name: undefined, message: null, violations: [...violations, { path: label, rule: 'envoy.typed_config.known', detail: `does not decode: ${e.message}` }] };
   }
   const name = resourceName(any.type_url, message);
   violations.push(...validateMessage(type, message, { clientKind, path: `${type.name} ${JSON.stringify(name)}` }));
-  return { name, message, plain: type.toObject(message, PLAIN), violations };
+  return { name, message, violations, type };
+}
+
+const LB_POLICY = typeOf(TYPE.cluster).lookupEnum('LbPolicy').valuesById;
+const EDS = typeOf(TYPE.cluster).lookupEnum('DiscoveryType').values.EDS;
+
+/** The ClusterLoadAssignment an EDS cluster asks for; null for a cluster of another type. */
+function edsName(cluster) {
+  if (cluster.cluster_discovery_type !== 'type' || cluster.type !== EDS) return null;
+  return cluster.eds_cluster_config?.service_name || cluster.name;
+}
+
+/** One resource a client holds: the decoded message, and as a plain object (made when first asked for). */
+class Held {
+  constructor(type, message) {
+    this.type = type;
+    this.message = message;
+  }
+
+  get plain() {
+    this.cached ??= this.type.toObject(this.message, PLAIN);
+    return this.cached;
+  }
 }
 
 /** The HttpConnectionManagers a listener holds (API listener or network filters), decoded. */
@@ -103,7 +125,7 @@ export class XdsView {
     this.responses = new Map();
   }
 
-  /** Resources of one type held now: name -> { message, plain }. */
+  /** Resources of one type held now: name -> Held ({ message, plain }). */
   of(typeUrl) {
     return this.held.get(typeUrl) ?? new Map();
   }
@@ -129,7 +151,7 @@ export class XdsView {
       if (received.has(r.name)) {
         report(`${label} ${JSON.stringify(r.name)}`, UNIQUE_NAMES[typeUrl] ?? 'bridge.resource_name', 'appears twice in one response');
       }
-      received.set(r.name, { message: r.message, plain: r.plain });
+      received.set(r.name, new Held(r.type, r.message));
     }
 
     if (!this.held.has(typeUrl)) this.held.set(typeUrl, new Map());
@@ -152,12 +174,13 @@ export class XdsView {
 
   crossChecks(report) {
     checkListenerAddresses(new Map([...this.of(TYPE.listener)].map(([n, r]) => [n, r.message])), report);
-    const policyOf = new Map();
-    for (const { plain } of this.of(TYPE.cluster).values()) {
-      if (plain.type === 'EDS') policyOf.set(plain.eds_cluster_config?.service_name || plain.name, plain.lb_policy);
-    }
-    for (const [name, { message }] of this.of(TYPE.endpoint)) {
-      checkHashBalancerWeights(message, `ClusterLoadAssignment ${JSON.stringify(name)}`, report, policyOf.get(name));
+    const assignments = this.of(TYPE.endpoint);
+    for (const { message } of this.of(TYPE.cluster).values()) {
+      const policy = LB_POLICY[message.lb_policy];
+      if (policy !== 'RING_HASH' && policy !== 'MAGLEV') continue;
+      const name = edsName(message);
+      const cla = name !== null && assignments.get(name);
+      if (cla) checkHashBalancerWeights(cla.message, `ClusterLoadAssignment ${JSON.stringify(name)}`, report, policy);
     }
   }
 
@@ -168,12 +191,13 @@ export class XdsView {
       for (const hcm of connectionManagers(message)) if (hcm.rds) routes.add(hcm.rds.route_config_name);
     }
     const assignments = new Set();
-    for (const { plain } of this.of(TYPE.cluster).values()) {
-      if (plain.type === 'EDS') assignments.add(plain.eds_cluster_config?.service_name || plain.name);
+    for (const { message } of this.of(TYPE.cluster).values()) {
+      const assignment = edsName(message);
+      if (assignment !== null) assignments.add(assignment);
     }
     const clusters = new Set();
-    for (const { plain } of this.of(TYPE.route).values()) {
-      for (const vh of plain.virtual_hosts) {
+    for (const { message } of this.of(TYPE.route).values()) {
+      for (const vh of message.virtual_hosts) {
         for (const r of vh.routes) {
           if (r.route?.cluster) clusters.add(r.route.cluster);
           for (const w of r.route?.weighted_clusters?.clusters ?? []) clusters.add(w.name);

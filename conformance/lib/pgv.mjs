@@ -117,17 +117,31 @@ export class PgvValidator {
     this.compiled = new Map();
   }
 
+  /** A type's rules, read once: its fields as plain descriptors (protobufjs's reflection getters are slow). */
   compile(type) {
     let c = this.compiled.get(type);
     if (c) return c;
     const ignored = option(type, '(validate.disabled)') === true || option(type, '(validate.ignored)') === true;
     c = {
+      name: type.fullName,
       ignored,
-      requiredOneofs: type.oneofsArray.filter((o) => option(o, '(validate.required)') === true),
+      requiredOneofs: type.oneofsArray.filter((o) => option(o, '(validate.required)') === true).map((o) => ({ name: o.name, fields: [...o.oneof] })),
       fields: type.fieldsArray.map((field) => {
         const rules = option(field, '(validate.rules)') ?? null;
         if (rules) checkImplemented(rules, `${type.fullName.slice(1)}.${field.name}`);
-        return { field, rules };
+        const resolved = field.resolvedType;
+        return {
+          name: field.name,
+          oneof: field.partOf?.name ?? null,
+          map: field.map,
+          repeated: field.repeated,
+          keyType: field.keyType,
+          scalar: field.type,
+          message: resolved instanceof protobuf.Type ? resolved : null,
+          messageName: resolved instanceof protobuf.Type ? resolved.fullName : null,
+          enumType: resolved instanceof protobuf.Enum ? resolved : null,
+          rules,
+        };
       }),
     };
     this.compiled.set(type, c);
@@ -136,23 +150,27 @@ export class PgvValidator {
 
   /**
    * Validates `message` (decoded by protobufjs, not plain) of `type`. Every broken rule becomes
-   * { path, rule, detail } in `out`. `visit(type, message, path)` is called for every message reached, Any
+   * { path, rule, detail } in `out`. `visit(typeName, message, path)` is called for every message reached, Any
    * payloads excepted: `onAny(any, path)` gets those (Envoy validates a typed config once it unpacks it).
    */
   validate(type, message, path, out, hooks = {}) {
-    hooks.visit?.(type, message, path);
     const c = this.compile(type);
+    hooks.visit?.(c.name, message, path);
     if (c.ignored) return;
     for (const oneof of c.requiredOneofs) {
-      if (!message[oneof.name]) out.push({ path, rule: 'oneof.required', detail: `one of ${oneof.oneof.join(', ')} must be set` });
+      if (!message[oneof.name]) out.push({ path, rule: 'oneof.required', detail: `one of ${oneof.fields.join(', ')} must be set` });
     }
-    for (const { field, rules } of c.fields) {
-      if (field.partOf && message[field.partOf.name] !== field.name) continue;
+    for (const field of c.fields) {
+      if (field.oneof && message[field.oneof] !== field.name) continue;
       const value = message[field.name];
-      const at = `${path}.${field.name}`;
-      if (field.map) this.checkMap(field, value ?? {}, rules, at, out, hooks);
-      else if (field.repeated) this.checkRepeated(field, value ?? [], rules, at, out, hooks);
-      else this.checkValue(field, value, rules, at, out, hooks, '');
+      const rules = field.rules;
+      if (field.map) {
+        if (rules || (field.message && value && Object.keys(value).length)) this.checkMap(field, value ?? {}, rules, `${path}.${field.name}`, out, hooks);
+      } else if (field.repeated) {
+        if (rules || (field.message && value?.length)) this.checkRepeated(field, value ?? [], rules, `${path}.${field.name}`, out, hooks);
+      } else if (rules || (field.message && value != null)) {
+        this.checkValue(field, value, rules, `${path}.${field.name}`, out, hooks, '');
+      }
     }
   }
 
@@ -180,7 +198,7 @@ export class PgvValidator {
       if (r.min_pairs !== undefined && entries.length < r.min_pairs) out.push({ path: at, rule: 'map.min_pairs', detail: `${entries.length} pairs, at least ${r.min_pairs} required` });
       if (r.max_pairs !== undefined && entries.length > r.max_pairs) out.push({ path: at, rule: 'map.max_pairs', detail: `${entries.length} pairs, at most ${r.max_pairs} allowed` });
     }
-    const keyField = { type: field.keyType, resolvedType: null, name: 'key' };
+    const keyField = { scalar: field.keyType, message: null, enumType: null, name: 'key' };
     for (const [key, value] of entries) {
       const keyValue = field.keyType === 'bool' ? key === 'true' : INTEGER.has(field.keyType) ? BigInt(key) : key;
       if (r?.keys) this.checkValue(keyField, keyValue, r.keys, `${at}[${JSON.stringify(key)}](key)`, out, hooks, 'map.keys.');
@@ -191,16 +209,16 @@ export class PgvValidator {
 
   /** One singular value: a field (set, if in a oneof), a list item, a map key or value. */
   checkValue(field, value, rules, at, out, hooks, prefix) {
-    const type = field.resolvedType;
+    const type = field.message;
     const fail = (rule, detail) => out.push({ path: at, rule: prefix + rule, detail });
-    if (type instanceof protobuf.Type) {
+    if (type) {
       const present = value !== null && value !== undefined;
-      const name = type.fullName;
+      const name = field.messageName;
       if (name === DURATION || name === TIMESTAMP) {
         const kind = name === DURATION ? 'duration' : 'timestamp';
         const r = rules?.[kind];
         if (r?.required && !present) fail(`${kind}.required`, 'must be set');
-        if (present) hooks.visit?.(type, value, at);
+        if (present) hooks.visit?.(name, value, at);
         if (!r || !present) return;
         this.checkTime(kind, nanos(value), r, fail);
         return;
@@ -223,11 +241,11 @@ export class PgvValidator {
       if (present && !rules?.message?.skip) this.validate(type, value, at, out, hooks);
       return;
     }
-    if (type instanceof protobuf.Enum) {
-      this.checkEnum(type, value, rules?.enum, fail);
+    if (field.enumType) {
+      this.checkEnum(field.enumType, value, rules?.enum, fail);
       return;
     }
-    this.checkScalar(field.type, value, rules, fail);
+    this.checkScalar(field.scalar, value, rules, fail);
   }
 
   checkEnum(type, value, r, fail) {

@@ -7,7 +7,7 @@ import { startBackend } from './backends.mjs';
 
 // node 20 runs a file's top-level `before` hooks concurrently, so a file's own setup must not be a second
 // `before`: it goes in `setup` (after both processes are up) and `onCleanup` (run first in `after`).
-export function useBridge({ bridgeSettings = {}, agentSeed, setup } = {}) {
+export function useBridge({ bridgeSettings = {}, agentSeed, agentOptions = [], setup } = {}) {
   const env = {
     agent: null,
     bridge: null,
@@ -49,7 +49,7 @@ export function useBridge({ bridgeSettings = {}, agentSeed, setup } = {}) {
   };
 
   before(async () => {
-    env.agent = await DevAgent.start({ seed: typeof agentSeed === 'function' ? await agentSeed() : agentSeed });
+    env.agent = await DevAgent.start({ seed: typeof agentSeed === 'function' ? await agentSeed() : agentSeed, options: agentOptions });
     env.bridge = await Bridge.start({ consulAddress: env.agent.url, settings: bridgeSettings });
     await setup?.(env);
   });

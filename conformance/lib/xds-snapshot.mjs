@@ -66,7 +66,7 @@ export class Follower {
    * Reads, ACKs and follows responses until the client holds everything it subscribed to and `done(view)`
    * holds. Throws on the first response that breaks Envoy's rules, and on timeout.
    */
-  async until(done = null, { what = 'the client to hold everything it subscribed to', timeoutMs = 20_000 } = {}) {
+  async until(done = null, { what = 'the client to hold everything it subscribed to', timeoutMs = 20_000, show } = {}) {
     const deadline = Date.now() + timeoutMs;
     const pending = new Set(this.resubscribe());
     for (;;) {
@@ -75,9 +75,14 @@ export class Follower {
       try {
         response = await this.ads.next(Math.max(1, deadline - Date.now()));
       } catch (e) {
-        if (/no response within/.test(e.message)) throw new Error(`${this.node.id} (${this.protocol}): timed out waiting for ${what}`);
+        if (/no response within/.test(e.message)) {
+          const missing = [...this.subscribed].filter(([t, names]) => !names.has('*')).map(([t, names]) => [t.split('.').pop(), [...names].filter((n) => !this.view.of(t).has(n)).length]);
+          throw new Error(`${this.node.id} (${this.protocol}): timed out waiting for ${what}; names subscribed but not held, by type: ${JSON.stringify(missing)}`
+            + `; answers awaited: ${[...pending].map((t) => t.split('.').pop()).join(', ') || 'none'}${show ? `; ${show(this.view)}` : ''}`);
+        }
         throw e;
       }
+      if (process.env.TRACE_FOLLOW) console.error("TRACE", this.node.id, Date.now() % 100000, response.type_url.split(".").pop(), response.resources.length);
       this.last.set(response.type_url, response);
       pending.delete(response.type_url);
       this.ads.ack(response);

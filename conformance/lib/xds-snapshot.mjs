@@ -82,7 +82,6 @@ export class Follower {
         }
         throw e;
       }
-      if (process.env.TRACE_FOLLOW) console.error("TRACE", this.node.id, Date.now() % 100000, response.type_url.split(".").pop(), response.resources.length);
       this.last.set(response.type_url, response);
       pending.delete(response.type_url);
       this.ads.ack(response);

@@ -207,6 +207,26 @@ public sealed class XdsCacheTests
     }
 
     [Test]
+    public void Reload_that_renames_the_envoy_listener_withdraws_the_old_listener_and_route()
+    {
+        // Envoy told of both would keep the old listener on the address and refuse the new one ("has duplicate
+        // address ... as existing listener"), or, on another port, keep listening where it no longer should.
+        Sync(_store, ("web", [Entry("n1", "web-1")]));
+
+        _cache.UpdateOptions(new XdsOptions { EnvoyListenerName = "egress" });
+
+        var after = _cache.Current;
+        Assert.Multiple(() =>
+        {
+            Assert.That(after.Get(ClientKind.Envoy, TypeUrls.Listener).ByName.Keys, Is.EqualTo(new[] { "egress" }));
+            Assert.That(after.Get(ClientKind.Envoy, TypeUrls.Listener).Wildcard, Is.EqualTo(new[] { "egress" }));
+            Assert.That(after.Get(ClientKind.Envoy, TypeUrls.RouteConfiguration).ByName.Keys, Is.EqualTo(new[] { "egress" }));
+            Assert.That(after.MayHaveChanged(TypeUrls.Listener, "outbound_http"), Is.True, "streams holding the old listener learn it is gone");
+            Assert.That(after.MayHaveChanged(TypeUrls.RouteConfiguration, "outbound_http"), Is.True);
+        });
+    }
+
+    [Test]
     public void Service_with_zero_instances_is_served_with_an_empty_assignment()
     {
         Sync(_store, ("web", []));

@@ -4,9 +4,14 @@ import { ManagedProcess, whenReady } from './processes.mjs';
 import { devAgentDll } from './paths.mjs';
 
 export class DevAgent {
-  /** Starts an agent on a port the kernel picks; it prints `dev agent listening on <address>` once it serves. */
-  static async start() {
-    const proc = new ManagedProcess('dev-agent', 'dotnet', [devAgentDll(), '--url', 'http://127.0.0.1:0'], { env: childEnv() });
+  /**
+   * Starts an agent on a port the kernel picks; it prints `dev agent listening on <address>` once it serves.
+   * `seed`: a seed file (Bridge.DevAgent/Seeding/SeedFile.cs) registered before it listens; `options`: more of
+   * its command line, e.g. ['--max-conns-per-client', '0'].
+   */
+  static async start({ seed, options = [] } = {}) {
+    const args = [devAgentDll(), '--url', 'http://127.0.0.1:0', ...(seed ? ['--seed', seed] : []), ...options];
+    const proc = new ManagedProcess('dev-agent', 'dotnet', args, { env: childEnv() });
     const listening = proc.waitForLine(/dev agent listening on (http:\/\/\S+)/);
     proc.start();
     const [, url] = await whenReady(proc, listening, 30_000, 'listening');

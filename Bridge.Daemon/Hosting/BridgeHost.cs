@@ -1,6 +1,7 @@
 using Bridge.Core.Ads;
 using Bridge.Core.Ads.Authorization;
 using Bridge.Core.Catalog;
+using Bridge.Core.Configuration;
 using Bridge.Core.Consul;
 using Bridge.Core.Xds;
 using Bridge.Daemon.Configuration;
@@ -44,7 +45,11 @@ internal static class BridgeHost
         var services = builder.Services;
         services.AddSingleton(settings.Consul);
         services.AddSingleton(settings.Xds);
-        services.AddSingleton(settings.Ads);
+        // The settings in force; a reload publishes each new snapshot to it (the subscriber below applies it).
+        var settingsMonitor = new SettingsMonitor(settings);
+        services.AddSingleton(settingsMonitor);
+        // Resolved as each ADS stream opens: a stream takes the ADS settings in force then, and keeps them.
+        services.AddTransient(_ => settingsMonitor.Current.Ads);
         services.AddSingleton(settings.Admin);
         services.AddSingleton(settings.Catalog);
         services.AddSingleton(settings.State);
@@ -81,19 +86,42 @@ internal static class BridgeHost
         services.AddHostedService<SystemdNotifications>();
         if (configuration is IConfigurationRoot root)
         {
-            services.AddSingleton(sp => new SettingsReloader(
-                settings, root, sp.GetRequiredService<CatalogWatcher>(), sp.GetRequiredService<CatalogStore>(), sp.GetRequiredService<XdsCache>(), sp.GetRequiredService<ILogger<SettingsReloader>>()));
+            services.AddSingleton(sp => new SettingsReloader(root, settingsMonitor, sp.GetRequiredService<ILogger<SettingsReloader>>()));
             services.AddHostedService(sp => sp.GetRequiredService<SettingsReloader>());
         }
         services.AddGrpc();
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        app.Services.GetService<SettingsReloader>()?.OnReloaded(next => authorizer.Update(next.AdsAuthorization));
         SecurityPosture.Report(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(SecurityLog.Category), settings);
         var store = app.Services.GetRequiredService<CatalogStore>();
         var cache = app.Services.GetRequiredService<XdsCache>();
         store.Subscribe(cache.Apply);
+        var watcher = app.Services.GetRequiredService<CatalogWatcher>();
+        // Applies what a reload can change live (SettingReloads); the ADS settings are taken by each new stream.
+        settingsMonitor.OnChange(async (change, _) =>
+        {
+            var (before, next) = (change.Previous, change.Next);
+            if (change.ChangedKeys.Any(key => key is "Consul:IncludeServices" or "Consul:ExcludeServices" or "Consul:IncludeTags" or "Consul:ExcludeTags"))
+            {
+                await watcher.UpdateFiltersAsync(next.Consul).ConfigureAwait(false);
+            }
+
+            if (next.Catalog != before.Catalog)
+            {
+                store.UpdateOptions(next.Catalog);
+            }
+
+            if (next.Xds != before.Xds)
+            {
+                cache.UpdateOptions(next.Xds);
+            }
+
+            if (next.AdsAuthorization != before.AdsAuthorization)
+            {
+                authorizer.Update(next.AdsAuthorization);
+            }
+        });
         app.MapGrpcService<AdsService>();
         app.MapGrpcService<ClientStatusService>();
         AdminEndpoints.Map(app, admin.Port);

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace Bridge.Daemon.Configuration;
+namespace Bridge.Core.Configuration;
 
 /// <summary>Parses <c>host:port</c> listen settings; the host must be an IP literal so the bind is unambiguous.</summary>
 internal static class ListenAddress

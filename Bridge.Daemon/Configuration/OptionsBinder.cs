@@ -108,11 +108,20 @@ internal static class OptionsBinder
     private static bool IsMap(Type type) =>
         type.IsGenericType && type.GetGenericTypeDefinition() is var d && (d == typeof(IReadOnlyDictionary<,>) || d == typeof(IDictionary<,>) || d == typeof(Dictionary<,>));
 
-    /// <summary>A known key the operator probably meant: one holds the other, or they are two edits apart.</summary>
+    /// <summary>
+    /// A known key the operator probably meant: one holds the other, the known one holds every word of the typed one
+    /// (<c>ZoneKey</c>, <c>ZoneNodeMetaKey</c>), or they are two edits apart (<c>Adress</c>, <c>Address</c>).
+    /// </summary>
     private static bool IsClose(string typed, string known)
     {
         var (a, b) = (typed.ToUpperInvariant(), known.ToUpperInvariant());
         if (Math.Min(a.Length, b.Length) >= 3 && (a.Contains(b, StringComparison.Ordinal) || b.Contains(a, StringComparison.Ordinal)))
+        {
+            return true;
+        }
+
+        var words = Words(typed).Where(w => w.Length >= 3).ToList();
+        if (words.Count > 1 && words.All(w => known.Contains(w, StringComparison.OrdinalIgnoreCase)))
         {
             return true;
         }
@@ -132,5 +141,19 @@ internal static class OptionsBinder
         }
 
         return row[b.Length] <= 2;
+    }
+
+    /// <summary>The words of a PascalCase key: <c>ZoneNodeMetaKey</c> is Zone, Node, Meta, Key.</summary>
+    private static IEnumerable<string> Words(string key)
+    {
+        var start = 0;
+        for (var i = 1; i <= key.Length; i++)
+        {
+            if (i == key.Length || char.IsUpper(key[i]))
+            {
+                yield return key[start..i];
+                start = i;
+            }
+        }
     }
 }

@@ -1,8 +1,5 @@
 using System.Globalization;
-using System.Reflection;
-using Bridge.Core.Ads;
 using Bridge.Daemon.Configuration;
-using Bridge.Daemon.Security;
 
 namespace Bridge.Daemon.Cli;
 

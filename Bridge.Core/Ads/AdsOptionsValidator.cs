@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace Bridge.Core.Ads;
 
 /// <summary>Checks the <c>Ads</c> section once bound (its TLS keys and its Authorization subsection have their own).</summary>
-internal sealed class AdsOptionsValidator : IValidateOptions<AdsOptions>
+public sealed class AdsOptionsValidator : IValidateOptions<AdsOptions>
 {
     public ValidateOptionsResult Validate(string? name, AdsOptions o)
     {

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace Bridge.Core.Catalog;
 
 /// <summary>Checks the <c>Catalog</c> section once bound.</summary>
-internal sealed class CatalogOptionsValidator : IValidateOptions<CatalogOptions>
+public sealed class CatalogOptionsValidator : IValidateOptions<CatalogOptions>
 {
     public ValidateOptionsResult Validate(string? name, CatalogOptions o)
     {

@@ -7,7 +7,7 @@ namespace Bridge.Core.Configuration;
 /// An immutable map that compares by content: the same keys (under the map's key comparer) with equal values,
 /// whatever the order. Options records store their maps as one, for the reason <see cref="EquatableList{T}"/> gives.
 /// </summary>
-internal sealed class EquatableDictionary<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, IEquatable<EquatableDictionary<TKey, TValue>>
+public sealed class EquatableDictionary<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, IEquatable<EquatableDictionary<TKey, TValue>>
     where TKey : notnull
 {
     public static EquatableDictionary<TKey, TValue> Empty { get; } = new(ImmutableDictionary<TKey, TValue>.Empty);

@@ -8,7 +8,7 @@ namespace Bridge.Core.Configuration;
 /// so that two snapshots bound from the same configuration are equal and a reload that changed nothing is seen as
 /// such (a record compares a plain list by reference).
 /// </summary>
-internal sealed class EquatableList<T> : IReadOnlyList<T>, IEquatable<EquatableList<T>>
+public sealed class EquatableList<T> : IReadOnlyList<T>, IEquatable<EquatableList<T>>
 {
     public static EquatableList<T> Empty { get; } = new([]);
 

@@ -4,7 +4,7 @@ using System.Net;
 namespace Bridge.Core.Configuration;
 
 /// <summary>Parses <c>host:port</c> listen settings; the host must be an IP literal so the bind is unambiguous.</summary>
-internal static class ListenAddress
+public static class ListenAddress
 {
     public static bool TryParse(string? text, out IPEndPoint endpoint)
     {

@@ -11,7 +11,7 @@ namespace Bridge.Core.Configuration;
 /// Where a setting came from when that is not its own key (e.g. <c>CaFile</c> from <c>CONSUL_CACERT</c>), so a
 /// failure names what the operator actually set.
 /// </param>
-internal sealed class SettingFailures(string section, IReadOnlyDictionary<string, string>? origins = null)
+public sealed class SettingFailures(string section, IReadOnlyDictionary<string, string>? origins = null)
 {
     private readonly List<string> _failures = [];
 

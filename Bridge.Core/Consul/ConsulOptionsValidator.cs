@@ -8,7 +8,7 @@ namespace Bridge.Core.Consul;
 /// The files it names (token file, certificates) are read by whoever loads the settings, after this passes.
 /// </summary>
 /// <param name="origins">Where a setting came from when not from its own key (see <see cref="SettingFailures"/>).</param>
-internal sealed class ConsulOptionsValidator(IReadOnlyDictionary<string, string>? origins = null) : IValidateOptions<ConsulOptions>
+public sealed class ConsulOptionsValidator(IReadOnlyDictionary<string, string>? origins = null) : IValidateOptions<ConsulOptions>
 {
     public ValidateOptionsResult Validate(string? name, ConsulOptions o)
     {

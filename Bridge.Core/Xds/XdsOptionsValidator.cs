@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace Bridge.Core.Xds;
 
 /// <summary>Checks the <c>Xds</c> section once bound.</summary>
-internal sealed class XdsOptionsValidator : IValidateOptions<XdsOptions>
+public sealed class XdsOptionsValidator : IValidateOptions<XdsOptions>
 {
     public ValidateOptionsResult Validate(string? name, XdsOptions o)
     {

@@ -8,7 +8,7 @@ internal enum ReloadEffect
     /// <summary>At once, everywhere: proxies receive what the new value changes.</summary>
     Live,
 
-    /// <summary>For every ADS stream opened after the reload; streams already open keep the value they started with.</summary>
+    /// <summary>For every ADS stream opened after the reload; streams already open keep running as they started.</summary>
     NewStreams,
 
     /// <summary>At the next start: a reload that changes it logs event 5103 naming it.</summary>
@@ -91,15 +91,15 @@ internal static class SettingReloads
         ["Ads:ClientCaFile"] = Restart,
         ["Admin:Listen"] = Restart,
 
-        // A stream takes the ADS settings in force when it opens, and keeps them.
-        ["Ads:ClientKindMetadataKey"] = NewStreams,
-        ["Ads:ServicesMetadataKey"] = NewStreams,
-        ["Ads:ClientKindOverrides"] = NewStreams,
-        ["Ads:MaxResourceNamesPerRequest"] = NewStreams,
-        ["Ads:RequestQueueLength"] = NewStreams,
-        ["Ads:InitialSyncTimeout"] = NewStreams,
-        ["Ads:MaxStreams"] = NewStreams,
-        ["Ads:MaxStreamsPerPeer"] = NewStreams,
+        // The ADS service is built once, with the settings of the start, and every stream reads its settings there.
+        ["Ads:ClientKindMetadataKey"] = Restart,
+        ["Ads:ServicesMetadataKey"] = Restart,
+        ["Ads:ClientKindOverrides"] = Restart,
+        ["Ads:MaxResourceNamesPerRequest"] = Restart,
+        ["Ads:RequestQueueLength"] = Restart,
+        ["Ads:InitialSyncTimeout"] = Restart,
+        ["Ads:MaxStreams"] = Restart,
+        ["Ads:MaxStreamsPerPeer"] = Restart,
 
         // A stream is authorized when it opens; streams already open keep running.
         ["Ads:Authorization:AllowedNodeIds"] = NewStreams,

@@ -1,9 +1,6 @@
+using Bridge.Core;
 using Bridge.Core.Ads;
-using Bridge.Core.Ads.Authorization;
-using Bridge.Core.Catalog;
 using Bridge.Core.Configuration;
-using Bridge.Core.Consul;
-using Bridge.Core.Xds;
 using Bridge.Daemon.Configuration;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Hosting.Systemd;
@@ -43,19 +40,12 @@ internal static class BridgeHost
         });
 
         var services = builder.Services;
-        services.AddSingleton(settings.Consul);
-        services.AddSingleton(settings.Xds);
-        // The settings in force; a reload publishes each new snapshot to it (the subscriber below applies it).
+        services.AddSingleton(TimeProvider.System);
+        // The settings in force; a reload publishes each new snapshot to it, and the pipeline applies it (below).
         var settingsMonitor = new SettingsMonitor(settings);
         services.AddSingleton(settingsMonitor);
-        // Resolved as each ADS stream opens: a stream takes the ADS settings in force then, and keeps them.
-        services.AddTransient(_ => settingsMonitor.Current.Ads);
-        services.AddSingleton(settings.Admin);
-        services.AddSingleton(settings.Catalog);
-        services.AddSingleton(settings.State);
-        services.AddSingleton(TimeProvider.System);
         var consulAddress = new Uri(settings.Consul.Address);
-        var consulHttp = services.AddHttpClient<ConsulClient>(http =>
+        var consulHttp = services.AddHttpClient(ConsulHttpClient, http =>
             {
                 http.BaseAddress = consulAddress;
                 // Each query carries its own timeout (wait + wait/16 + margin).
@@ -73,14 +63,14 @@ internal static class BridgeHost
             }
         }
 
-        // Always present, so that a reload can turn authorization on, change it or turn it off.
-        var authorizer = new ReloadableStreamAuthorizer(settings.AdsAuthorization);
-        services.AddSingleton<IStreamAuthorizer>(authorizer);
-
-        services.AddSingleton<CatalogWatcher>();
-        services.AddSingleton(sp => new CatalogStore(sp.GetRequiredService<ILogger<CatalogStore>>(), settings.Catalog, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<XdsCache>();
-        services.AddSingleton<StreamRegistry>();
+        // Core's stages, composed through their one entry point.
+        services.AddSingleton(sp => BridgePipeline.Create(
+            PipelineSettingsOf(settings),
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(ConsulHttpClient),
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => sp.GetRequiredService<BridgePipeline>().AdsService);
+        services.AddSingleton(sp => sp.GetRequiredService<BridgePipeline>().Streams);
         services.AddHostedService<CatalogPipeline>();
         services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
         services.AddHostedService<SystemdNotifications>();
@@ -89,46 +79,33 @@ internal static class BridgeHost
             services.AddSingleton(sp => new SettingsReloader(root, settingsMonitor, sp.GetRequiredService<ILogger<SettingsReloader>>()));
             services.AddHostedService(sp => sp.GetRequiredService<SettingsReloader>());
         }
+
         services.AddGrpc();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         SecurityPosture.Report(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(SecurityLog.Category), settings);
-        var store = app.Services.GetRequiredService<CatalogStore>();
-        var cache = app.Services.GetRequiredService<XdsCache>();
-        store.Subscribe(cache.Apply);
-        var watcher = app.Services.GetRequiredService<CatalogWatcher>();
-        // Applies what a reload can change live (SettingReloads); the ADS settings are taken by each new stream.
-        settingsMonitor.OnChange(async (change, _) =>
-        {
-            var (before, next) = (change.Previous, change.Next);
-            if (change.ChangedKeys.Any(key => key is "Consul:IncludeServices" or "Consul:ExcludeServices" or "Consul:IncludeTags" or "Consul:ExcludeTags"))
-            {
-                await watcher.UpdateFiltersAsync(next.Consul).ConfigureAwait(false);
-            }
-
-            if (next.Catalog != before.Catalog)
-            {
-                store.UpdateOptions(next.Catalog);
-            }
-
-            if (next.Xds != before.Xds)
-            {
-                cache.UpdateOptions(next.Xds);
-            }
-
-            if (next.AdsAuthorization != before.AdsAuthorization)
-            {
-                authorizer.Update(next.AdsAuthorization);
-            }
-        });
+        var pipeline = app.Services.GetRequiredService<BridgePipeline>();
+        // What a reload can change live reaches the stages (SettingReloads says which settings that is).
+        settingsMonitor.OnChange((change, _) => pipeline.ApplyAsync(PipelineSettingsOf(change.Next)));
         app.MapGrpcService<AdsService>();
         app.MapGrpcService<ClientStatusService>();
         AdminEndpoints.Map(app, admin.Port);
-        BridgeGauges.Register(
-            app.Services.GetRequiredService<StreamRegistry>(), store, app.Services.GetRequiredService<CatalogWatcher>(), cache, TimeProvider.System);
+        BridgeGauges.Register(pipeline, TimeProvider.System);
         return app;
     }
+
+    /// <summary>The name of the HTTP client every Consul query goes through (its handler chain is the transport).</summary>
+    internal const string ConsulHttpClient = "consul";
+
+    /// <summary>What Core's stages are configured with, out of the daemon's settings.</summary>
+    internal static PipelineSettings PipelineSettingsOf(BridgeSettings settings) => new(
+        settings.Consul,
+        settings.Catalog,
+        settings.Xds,
+        settings.Ads,
+        settings.AdsAuthorization,
+        settings.State.ResolvedPath is { } path ? new StatePersistence(path, settings.State.WriteInterval, settings.State.MaxAge) : null);
 
     /// <summary>JSON lines under systemd or when output is redirected (journald, files); readable text on a terminal.</summary>
     private static void ConfigureLogging(ILoggingBuilder logging)

@@ -67,6 +67,14 @@ internal sealed partial class SettingsReloader : IHostedService, IDisposable
                 return false;
             }
 
+            var change = await _settings.PublishAsync(next, cancellationToken).ConfigureAwait(false);
+
+            // A file watcher reports one edit several times; a reload nobody asked for that changed nothing says nothing.
+            if (change is null && trigger == FileChanged)
+            {
+                return true;
+            }
+
             // Against the start, not the last reload: until a restart, these keep their starting values, however
             // many reloads come and go.
             var pending = SettingReloads.Changed(_started, next).Where(key => SettingReloads.Of(key) == ReloadEffect.Restart).ToList();
@@ -75,7 +83,6 @@ internal sealed partial class SettingsReloader : IHostedService, IDisposable
                 Log.RestartNeeded(_logger, trigger, string.Join(", ", pending));
             }
 
-            var change = await _settings.PublishAsync(next, cancellationToken).ConfigureAwait(false);
             Log.Reloaded(_logger, trigger, change is null ? "none" : string.Join(", ", change.ChangedKeys));
             return true;
         }

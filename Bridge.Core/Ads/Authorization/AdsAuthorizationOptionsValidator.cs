@@ -7,7 +7,7 @@ namespace Bridge.Core.Ads.Authorization;
 /// Checks the <c>Ads:Authorization</c> section once bound: the patterns, and the tokens it lists (those of its
 /// token file are checked, line by line, when the file is read).
 /// </summary>
-internal sealed class AdsAuthorizationOptionsValidator : IValidateOptions<AdsAuthorizationOptions>
+public sealed class AdsAuthorizationOptionsValidator : IValidateOptions<AdsAuthorizationOptions>
 {
     /// <summary>Tokens guard every proxy's configuration: long enough not to be guessed, and plain enough for a header.</summary>
     public const string TokenRule = "a token must be at least 16 printable ASCII characters without spaces (the token itself is not shown)";

@@ -1,5 +1,6 @@
 using Bridge.Core;
 using Bridge.Core.Ads;
+using Bridge.Core.Configuration;
 using Bridge.Daemon.Configuration;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Hosting.Systemd;
@@ -40,6 +41,9 @@ internal static class BridgeHost
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
+        // The settings in force; a reload publishes each new snapshot to it, and the pipeline applies it (below).
+        var settingsMonitor = new SettingsMonitor(settings);
+        services.AddSingleton(settingsMonitor);
         var consulAddress = new Uri(settings.Consul.Address);
         var consulHttp = services.AddHttpClient(ConsulHttpClient, http =>
             {
@@ -72,8 +76,7 @@ internal static class BridgeHost
         services.AddHostedService<SystemdNotifications>();
         if (configuration is IConfigurationRoot root)
         {
-            services.AddSingleton(sp => new SettingsReloader(
-                settings, root, next => sp.GetRequiredService<BridgePipeline>().ApplyAsync(PipelineSettingsOf(next)), sp.GetRequiredService<ILogger<SettingsReloader>>()));
+            services.AddSingleton(sp => new SettingsReloader(root, settingsMonitor, sp.GetRequiredService<ILogger<SettingsReloader>>()));
             services.AddHostedService(sp => sp.GetRequiredService<SettingsReloader>());
         }
 
@@ -83,6 +86,8 @@ internal static class BridgeHost
         var app = builder.Build();
         SecurityPosture.Report(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(SecurityLog.Category), settings);
         var pipeline = app.Services.GetRequiredService<BridgePipeline>();
+        // What a reload can change live reaches the stages (SettingReloads says which settings that is).
+        settingsMonitor.OnChange((change, _) => pipeline.ApplyAsync(PipelineSettingsOf(change.Next)));
         app.MapGrpcService<AdsService>();
         app.MapGrpcService<ClientStatusService>();
         AdminEndpoints.Map(app, admin.Port);

@@ -84,9 +84,17 @@ internal static class ConfigEntryDecoder
         return new SkippedConfigEntry(kind, JsonArrayEntries.Text(root, "Name"), field.Length == 0 ? "(entry)" : field, value, Reason(error));
     }
 
-    /// <summary>The exception's own words, without the position System.Text.Json appends (the field says where).</summary>
+    /// <summary>
+    /// Why the value was refused: what the reader found (System.Text.Json's own message names the enclosing type,
+    /// not the field), else the message without the position appended to it (the field says where).
+    /// </summary>
     private static string Reason(JsonException error)
     {
+        if (error.InnerException is InvalidOperationException or FormatException or OverflowException)
+        {
+            return error.InnerException.Message;
+        }
+
         var message = error.Message;
         var at = message.IndexOf(" Path: ", StringComparison.Ordinal);
         return (at < 0 ? message : message[..at]).Trim();

@@ -254,8 +254,9 @@ internal static class ChainCompiler
                     : [Rewrite(id, failover.Service, failover.ServiceSubset, null)];
 
             var chosen = new List<TargetId>();
-            foreach (var candidate in candidates.Where(c => c != id))
+            foreach (var candidate in candidates)
             {
+                // The target itself is no failover, even when a redirect leads back to it.
                 var (resolved, candidateResolver) = Resolve(candidate, resolver);
                 if (resolved == id || chosen.Contains(resolved))
                 {

@@ -77,7 +77,13 @@ public sealed class ConfigEntryDecoderTests
             Assert.That((http.PathPrefix, http.PathExact, http.PathRegex), Is.EqualTo(("/api", "/x", "/y.*")));
             Assert.That(http.Header!.Single(), Is.EqualTo(new RouteHeaderMatch
             {
-                Name = "x-a", Present = true, Exact = "e", Prefix = "p", Suffix = "s", Regex = "r", Invert = true,
+                Name = "x-a",
+                Present = true,
+                Exact = "e",
+                Prefix = "p",
+                Suffix = "s",
+                Regex = "r",
+                Invert = true,
             }));
             Assert.That(http.QueryParam!.Single(), Is.EqualTo(new RouteQueryParamMatch { Name = "q", Present = true, Exact = "e", Regex = "r" }));
             Assert.That(http.Methods, Is.EqualTo(new[] { "GET", "POST" }));
@@ -140,13 +146,24 @@ public sealed class ConfigEntryDecoderTests
             Assert.That(entry.Subsets["v2"], Is.EqualTo(new ResolverSubset()));
             Assert.That(entry.Redirect, Is.EqualTo(new ResolverRedirect
             {
-                Service = "api", ServiceSubset = "v2", Namespace = "default", Partition = "default", Datacenter = "dc2", Peer = "p", SamenessGroup = "g",
+                Service = "api",
+                ServiceSubset = "v2",
+                Namespace = "default",
+                Partition = "default",
+                Datacenter = "dc2",
+                Peer = "p",
+                SamenessGroup = "g",
             }));
             Assert.That((failover.Service, failover.ServiceSubset, failover.Namespace, failover.SamenessGroup), Is.EqualTo(("b", "s", "default", "g")));
             Assert.That(failover.Datacenters, Is.EqualTo(new[] { "dc2", "dc3" }));
             Assert.That(failover.Targets!.Single(), Is.EqualTo(new FailoverTarget
             {
-                Service = "t", ServiceSubset = "ts", Namespace = "default", Partition = "default", Datacenter = "dc4", Peer = "tp",
+                Service = "t",
+                ServiceSubset = "ts",
+                Namespace = "default",
+                Partition = "default",
+                Datacenter = "dc4",
+                Peer = "tp",
             }));
             Assert.That(failover.Policy!.Mode, Is.EqualTo("order-by-locality"));
             Assert.That(failover.Policy.Regions, Is.EqualTo(new[] { "eu" }));

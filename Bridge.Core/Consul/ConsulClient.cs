@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using Bridge.Core.Observability;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Net;
@@ -65,13 +64,13 @@ internal sealed class ConsulClient
                 result = await SendAsync(path, endpoint, query, parse, leader: true, ct).ConfigureAwait(false);
             }
 
-            BridgeMetrics.ConsulRequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tag);
+            ConsulMetrics.RequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tag);
             return result;
         }
         catch (ConsulException e)
         {
-            BridgeMetrics.ConsulRequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tag);
-            BridgeMetrics.ConsulErrors.Add(1, tag, new("kind", e.Kind.ToString()), new("status", e.Status is { } s ? ((int)s).ToString(CultureInfo.InvariantCulture) : "none"));
+            ConsulMetrics.RequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tag);
+            ConsulMetrics.Errors.Add(1, tag, new("kind", e.Kind.ToString()), new("status", e.Status is { } s ? ((int)s).ToString(CultureInfo.InvariantCulture) : "none"));
             throw;
         }
     }

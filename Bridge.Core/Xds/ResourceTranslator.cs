@@ -132,6 +132,15 @@ internal sealed class ResourceTranslator
         ApiListener = new ApiListener { ApiListener_ = Any.Pack(ConnectionManager(routeName ?? service, routeName ?? service)) },
     };
 
+    /// <summary>The service of a <c>service:port</c> listener name (<c>xds:///web:8080</c>), or null for any other name.</summary>
+    public static string? PortedService(string name)
+    {
+        var colon = name.LastIndexOf(':');
+        return colon > 0 && ushort.TryParse(name.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)
+            ? name[..colon]
+            : null;
+    }
+
     /// <summary>The route of a gRPC listener: every call to the service (with or without a port) goes to its cluster.</summary>
     public static RouteConfiguration GrpcRoute(string service) => new()
     {

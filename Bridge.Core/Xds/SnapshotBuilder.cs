@@ -22,18 +22,27 @@ internal sealed class SnapshotBuilder
     private ImmutableDictionary<(ClientKind Kind, string TypeUrl), ResourceSet>.Builder _sets;
     private readonly ImmutableSortedDictionary<string, ImmutableArray<SkippedInstance>>.Builder _leftOut;
     private readonly ImmutableSortedDictionary<string, ImmutableArray<MetaProblem>>.Builder _invalidMeta;
+    private readonly IReadOnlyDictionary<string, IReadOnlySet<string>> _scopes;
+    private readonly IReadOnlyCollection<string> _portedNames;
     private ImmutableSortedSet<string> _tombstones;
+    private ImmutableDictionary<string, XdsResource> _scopedRoutes;
     private bool _membershipChanged;
 
-    public SnapshotBuilder(XdsSnapshot before, ResourceTranslator translator, ILogger logger)
+    /// <param name="scopes">The scopes open streams declared (key to services): each gets its own Envoy route.</param>
+    /// <param name="portedNames">The <c>service:port</c> listener names gRPC clients asked for.</param>
+    public SnapshotBuilder(
+        XdsSnapshot before, ResourceTranslator translator, ILogger logger, IReadOnlyDictionary<string, IReadOnlySet<string>> scopes, IReadOnlyCollection<string> portedNames)
     {
         _before = before;
         _translator = translator;
         _logger = logger;
+        _scopes = scopes;
+        _portedNames = portedNames;
         _sets = before.Sets.ToBuilder();
         _leftOut = before.LeftOut.ToBuilder();
         _invalidMeta = before.InvalidMeta.ToBuilder();
         _tombstones = before.Tombstones;
+        _scopedRoutes = before.ScopedRoutes;
     }
 
     /// <summary>Names that may differ from the previous snapshot, by type URL.</summary>
@@ -94,6 +103,59 @@ internal sealed class SnapshotBuilder
         {
             Put(ClientKind.Envoy, TypeUrls.RouteConfiguration, Packed(ClientKind.Envoy, TypeUrls.RouteConfiguration, _translator.EnvoyListenerName, _translator.EnvoyRoute(catalog.Services.Keys)), wildcard: false);
         }
+
+        if (_membershipChanged || !ReferenceEquals(catalog.Departed, previousDeparted))
+        {
+            BuildScopedRoutes(catalog);
+            BuildPortedListeners();
+        }
+    }
+
+    /// <summary>The Envoy route of a scope a stream has just declared, added to the next snapshot.</summary>
+    public void AddScope(string key, IReadOnlySet<string> services, CatalogSnapshot catalog) =>
+        _scopedRoutes = _scopedRoutes.SetItem(key, ScopedRoute(services, catalog, _before.ScopedRoutes.GetValueOrDefault(key)));
+
+    /// <summary>A <c>service:port</c> listener a gRPC client has just asked for, added to the next snapshot if its service has a listener.</summary>
+    public void AddPortedListener(string name) => PortedListener(name);
+
+    /// <summary>One route per held scope, holding only the scope's services; scopes no stream holds any more are dropped.</summary>
+    private void BuildScopedRoutes(CatalogSnapshot catalog)
+    {
+        var routes = ImmutableDictionary.CreateBuilder<string, XdsResource>(StringComparer.Ordinal);
+        foreach (var (key, services) in _scopes)
+        {
+            routes[key] = ScopedRoute(services, catalog, _before.ScopedRoutes.GetValueOrDefault(key));
+        }
+
+        _scopedRoutes = routes.ToImmutable();
+    }
+
+    private XdsResource ScopedRoute(IReadOnlySet<string> services, CatalogSnapshot catalog, XdsResource? before)
+    {
+        var route = _translator.EnvoyRoute(catalog.Services.Keys.Where(services.Contains));
+        return before is not null && before.Message.Equals(route) ? before : XdsResource.Create(route.Name, route);
+    }
+
+    private void BuildPortedListeners()
+    {
+        foreach (var name in _portedNames)
+        {
+            PortedListener(name);
+        }
+    }
+
+    /// <summary>Served while the service has a gRPC listener (served or tombstoned); gone with it.</summary>
+    private void PortedListener(string name)
+    {
+        var service = ResourceTranslator.PortedService(name)!;
+        if (_sets.GetValueOrDefault((ClientKind.Grpc, TypeUrls.Listener))?.ByName.ContainsKey(service) == true)
+        {
+            Put(ClientKind.Grpc, TypeUrls.Listener, Packed(ClientKind.Grpc, TypeUrls.Listener, name, ResourceTranslator.GrpcListener(name, routeName: service)), wildcard: false);
+        }
+        else
+        {
+            Remove(ClientKind.Grpc, TypeUrls.Listener, name);
+        }
     }
 
     /// <summary>Builds every resource of the catalog as a fresh start would, then records what differs from before.</summary>
@@ -115,6 +177,8 @@ internal sealed class SnapshotBuilder
 
         Put(ClientKind.Envoy, TypeUrls.Listener, Packed(ClientKind.Envoy, TypeUrls.Listener, _translator.EnvoyListenerName, _translator.EnvoyListener()), wildcard: true);
         Put(ClientKind.Envoy, TypeUrls.RouteConfiguration, Packed(ClientKind.Envoy, TypeUrls.RouteConfiguration, _translator.EnvoyListenerName, _translator.EnvoyRoute(catalog.Services.Keys)), wildcard: false);
+        BuildScopedRoutes(catalog);
+        BuildPortedListeners();
         _membershipChanged = true;
 
         // Put recorded every name it wrote; what disappeared counts as changed too.
@@ -144,7 +208,7 @@ internal sealed class SnapshotBuilder
             Tombstones = _tombstones,
             LeftOut = _leftOut.ToImmutable(),
             InvalidMeta = _invalidMeta.ToImmutable(),
-            Translator = _translator,
+            ScopedRoutes = _scopedRoutes,
         };
     }
 

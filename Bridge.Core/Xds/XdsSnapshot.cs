@@ -44,8 +44,11 @@ public sealed record XdsSnapshot(
     public ImmutableSortedDictionary<string, ImmutableArray<MetaProblem>> InvalidMeta { get; init; } =
         ImmutableSortedDictionary.Create<string, ImmutableArray<MetaProblem>>(StringComparer.Ordinal);
 
-    /// <summary>The translator (settings) this snapshot was built with: anything built later for it uses the same.</summary>
-    internal ResourceTranslator? Translator { get; init; }
+    /// <summary>
+    /// Envoy's outbound RouteConfiguration per declared scope (see <c>ClientIdentity.ScopeKey</c>), holding only the
+    /// virtual hosts of the scope's services; shared by every node that declared the same services.
+    /// </summary>
+    public ImmutableDictionary<string, XdsResource> ScopedRoutes { get; init; } = ImmutableDictionary.Create<string, XdsResource>(StringComparer.Ordinal);
 
     public ResourceSet Get(ClientKind kind, string typeUrl) => Sets.GetValueOrDefault((kind, typeUrl)) ?? ResourceSet.Empty;
 

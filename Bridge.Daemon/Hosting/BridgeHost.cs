@@ -1,8 +1,6 @@
+using Bridge.Core;
 using Bridge.Core.Ads;
-using Bridge.Core.Ads.Authorization;
-using Bridge.Core.Catalog;
-using Bridge.Core.Consul;
-using Bridge.Core.Xds;
+using Bridge.Core.Configuration;
 using Bridge.Daemon.Configuration;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Hosting.Systemd;
@@ -42,15 +40,12 @@ internal static class BridgeHost
         });
 
         var services = builder.Services;
-        services.AddSingleton(settings.Consul);
-        services.AddSingleton(settings.Xds);
-        services.AddSingleton(settings.Ads);
-        services.AddSingleton(settings.Admin);
-        services.AddSingleton(settings.Catalog);
-        services.AddSingleton(settings.State);
         services.AddSingleton(TimeProvider.System);
+        // The settings in force; a reload publishes each new snapshot to it, and the pipeline applies it (below).
+        var settingsMonitor = new SettingsMonitor(settings);
+        services.AddSingleton(settingsMonitor);
         var consulAddress = new Uri(settings.Consul.Address);
-        var consulHttp = services.AddHttpClient<ConsulClient>(http =>
+        var consulHttp = services.AddHttpClient(ConsulHttpClient, http =>
             {
                 http.BaseAddress = consulAddress;
                 // Each query carries its own timeout (wait + wait/16 + margin).
@@ -68,39 +63,49 @@ internal static class BridgeHost
             }
         }
 
-        // Always present, so that a reload can turn authorization on, change it or turn it off.
-        var authorizer = new ReloadableStreamAuthorizer(settings.AdsAuthorization);
-        services.AddSingleton<IStreamAuthorizer>(authorizer);
-
-        services.AddSingleton<CatalogWatcher>();
-        services.AddSingleton(sp => new CatalogStore(sp.GetRequiredService<ILogger<CatalogStore>>(), settings.Catalog, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<XdsCache>();
-        services.AddSingleton<StreamRegistry>();
+        // Core's stages, composed through their one entry point.
+        services.AddSingleton(sp => BridgePipeline.Create(
+            PipelineSettingsOf(settings),
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(ConsulHttpClient),
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => sp.GetRequiredService<BridgePipeline>().AdsService);
+        services.AddSingleton(sp => sp.GetRequiredService<BridgePipeline>().Streams);
         services.AddHostedService<CatalogPipeline>();
         services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
         services.AddHostedService<SystemdNotifications>();
         if (configuration is IConfigurationRoot root)
         {
-            services.AddSingleton(sp => new SettingsReloader(
-                settings, root, sp.GetRequiredService<CatalogWatcher>(), sp.GetRequiredService<CatalogStore>(), sp.GetRequiredService<XdsCache>(), sp.GetRequiredService<ILogger<SettingsReloader>>()));
+            services.AddSingleton(sp => new SettingsReloader(root, settingsMonitor, sp.GetRequiredService<ILogger<SettingsReloader>>()));
             services.AddHostedService(sp => sp.GetRequiredService<SettingsReloader>());
         }
+
         services.AddGrpc();
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        app.Services.GetService<SettingsReloader>()?.OnReloaded(next => authorizer.Update(next.AdsAuthorization));
         SecurityPosture.Report(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(SecurityLog.Category), settings);
-        var store = app.Services.GetRequiredService<CatalogStore>();
-        var cache = app.Services.GetRequiredService<XdsCache>();
-        store.Subscribe(cache.Apply);
+        var pipeline = app.Services.GetRequiredService<BridgePipeline>();
+        // What a reload can change live reaches the stages (SettingReloads says which settings that is).
+        settingsMonitor.OnChange((change, _) => pipeline.ApplyAsync(PipelineSettingsOf(change.Next)));
         app.MapGrpcService<AdsService>();
         app.MapGrpcService<ClientStatusService>();
         AdminEndpoints.Map(app, admin.Port);
-        BridgeGauges.Register(
-            app.Services.GetRequiredService<StreamRegistry>(), store, app.Services.GetRequiredService<CatalogWatcher>(), cache, TimeProvider.System);
+        BridgeGauges.Register(pipeline, TimeProvider.System);
         return app;
     }
+
+    /// <summary>The name of the HTTP client every Consul query goes through (its handler chain is the transport).</summary>
+    internal const string ConsulHttpClient = "consul";
+
+    /// <summary>What Core's stages are configured with, out of the daemon's settings.</summary>
+    internal static PipelineSettings PipelineSettingsOf(BridgeSettings settings) => new(
+        settings.Consul,
+        settings.Catalog,
+        settings.Xds,
+        settings.Ads,
+        settings.AdsAuthorization,
+        settings.State.ResolvedPath is { } path ? new StatePersistence(path, settings.State.WriteInterval, settings.State.MaxAge) : null);
 
     /// <summary>JSON lines under systemd or when output is redirected (journald, files); readable text on a terminal.</summary>
     private static void ConfigureLogging(ILoggingBuilder logging)

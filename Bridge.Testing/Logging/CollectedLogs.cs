@@ -31,22 +31,51 @@ public static class CollectedLogs
         return [.. logs.GetSnapshot().Where(r => r.Id.Id == eventId)];
     }
 
+    /// <summary>The events named <paramref name="eventName"/> (their <c>EventName</c>) logged so far, in order.</summary>
+    /// <param name="logger">The logger the code under test was given.</param>
+    /// <param name="eventName">The event's name, e.g. <c>ServiceRemoved</c>.</param>
+    /// <returns>A point-in-time list.</returns>
+    public static IReadOnlyList<FakeLogRecord> WithEvent(this FakeLogger logger, string eventName)
+    {
+        ArgumentNullException.ThrowIfNull(logger);
+        return [.. logger.Collector.GetSnapshot().Where(r => r.Id.Name == eventName)];
+    }
+
+    /// <summary>Every record the logger collected so far.</summary>
+    /// <param name="logger">The logger the code under test was given.</param>
+    /// <returns>A point-in-time list.</returns>
+    public static IReadOnlyList<FakeLogRecord> Entries(this FakeLogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(logger);
+        return logger.Collector.GetSnapshot();
+    }
+
+    /// <summary>The event's named fields as text, as an operator's log pipeline sees them.</summary>
+    /// <param name="record">The event.</param>
+    /// <returns>Field name to value.</returns>
+    public static IReadOnlyDictionary<string, string> Fields(this FakeLogRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return (record.StructuredState ?? []).Where(p => p.Key != "{OriginalFormat}").ToDictionary(p => p.Key, p => p.Value ?? "", StringComparer.Ordinal);
+    }
+
     /// <summary>The first event <paramref name="eventId"/> after <paramref name="after"/> that satisfies <paramref name="match"/>, as soon as it is written.</summary>
     /// <param name="logs">The collector.</param>
     /// <param name="eventId">The event id.</param>
     /// <param name="match">What else the event must satisfy; any when null.</param>
-    /// <param name="timeout">How long to wait before failing with every event written since the mark.</param>
+    /// <param name="timeout">How long to wait before failing with every event written since the mark (10 s when null).</param>
     /// <param name="after">A <see cref="Mark"/>; 0 for the whole log.</param>
     /// <returns>The event.</returns>
     /// <exception cref="TimeoutException">No such event within <paramref name="timeout"/>.</exception>
-    public static async Task<FakeLogRecord> WaitForAsync(this FakeLogCollector logs, int eventId, Func<FakeLogRecord, bool>? match, TimeSpan timeout, int after = 0)
+    public static async Task<FakeLogRecord> WaitForAsync(this FakeLogCollector logs, int eventId, Func<FakeLogRecord, bool>? match = null, TimeSpan? timeout = null, int after = 0)
     {
         ArgumentNullException.ThrowIfNull(logs);
+        var patience = timeout ?? TimeSpan.FromSeconds(10);
         bool Matches(FakeLogRecord r) => r.Id.Id == eventId && (match?.Invoke(r) ?? true);
 
         // The records before the mark are skipped by identity, whichever record the live enumeration starts from.
         var before = new HashSet<FakeLogRecord>(logs.GetSnapshot().Take(after), ReferenceEqualityComparer.Instance);
-        using var deadline = new CancellationTokenSource(timeout);
+        using var deadline = new CancellationTokenSource(patience);
         try
         {
             await foreach (var record in logs.GetLogsAsync(deadline.Token).ConfigureAwait(false))
@@ -61,7 +90,7 @@ public static class CollectedLogs
         {
         }
 
-        throw new TimeoutException($"No log event {eventId} matching within {timeout.TotalSeconds} s. Logged:{Environment.NewLine}"
+        throw new TimeoutException($"No log event {eventId} matching within {patience.TotalSeconds} s. Logged:{Environment.NewLine}"
             + string.Join(Environment.NewLine, logs.GetSnapshot().Skip(after).Select(Describe)));
     }
 

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Bridge.Testing.Hosting;
 
 namespace Bridge.Tests.Daemon;
 

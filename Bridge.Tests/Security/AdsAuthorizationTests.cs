@@ -1,3 +1,5 @@
+using Bridge.Testing.Logging;
+using Bridge.Testing.Hosting;
 using Grpc.Core;
 
 namespace Bridge.Tests.Security;
@@ -12,32 +14,32 @@ public sealed class AdsAuthorizationTests
     [Test]
     public async Task A_stream_without_a_token_is_refused_with_permission_denied_and_a_warning_naming_the_peer()
     {
-        await using var bridge = await SecureBridge.StartAsync(Tokens());
+        await using var bridge = await InProcessBridge.StartAsync(new() { Settings = Tokens() });
 
-        using var channel = bridge.Channel();
-        var error = Assert.ThrowsAsync<RpcException>(() => SecureBridge.FetchClustersAsync(channel));
+        using var channel = bridge.OpenChannel();
+        var error = Assert.ThrowsAsync<RpcException>(() => AdsProbe.FetchClustersAsync(channel));
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.PermissionDenied));
         var logged = await bridge.Logs.WaitForAsync(StreamUnauthorized);
         Assert.That(logged.Level, Is.EqualTo(Microsoft.Extensions.Logging.LogLevel.Warning));
-        Assert.That(logged["Peer"], Does.StartWith("ipv4:127.0.0.1:"));
-        Assert.That(logged["NodeId"], Is.EqualTo("(unknown)"), "the token is checked before any request is read");
-        Assert.That(logged["Reason"], Does.Contain("no token presented"));
+        Assert.That(logged.Field("Peer"), Does.StartWith("ipv4:127.0.0.1:"));
+        Assert.That(logged.Field("NodeId"), Is.EqualTo("(unknown)"), "the token is checked before any request is read");
+        Assert.That(logged.Field("Reason"), Does.Contain("no token presented"));
     }
 
     [Test]
     public async Task A_wrong_token_is_refused_and_never_logged()
     {
-        await using var bridge = await SecureBridge.StartAsync(Tokens());
+        await using var bridge = await InProcessBridge.StartAsync(new() { Settings = Tokens() });
         const string wrong = "this-is-not-the-right-token-42";
 
-        using var channel = bridge.Channel();
-        var error = Assert.ThrowsAsync<RpcException>(() => SecureBridge.FetchClustersAsync(channel, headers: new Metadata { { "authorization", "Bearer " + wrong } }));
+        using var channel = bridge.OpenChannel();
+        var error = Assert.ThrowsAsync<RpcException>(() => AdsProbe.FetchClustersAsync(channel, headers: new Metadata { { "authorization", "Bearer " + wrong } }));
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.PermissionDenied));
         var logged = await bridge.Logs.WaitForAsync(StreamUnauthorized);
-        Assert.That(logged["Reason"], Does.Contain("not accepted"));
-        Assert.That(bridge.Logs.AllText, Does.Not.Contain(wrong).And.Not.Contain(Token));
+        Assert.That(logged.Field("Reason"), Does.Contain("not accepted"));
+        Assert.That(bridge.Logs.AllText(), Does.Not.Contain(wrong).And.Not.Contain(Token));
         Assert.That(error.Status.Detail, Does.Not.Contain(wrong));
     }
 
@@ -45,12 +47,12 @@ public sealed class AdsAuthorizationTests
     [TestCase("x-bridge-token", Token)]
     public async Task A_configured_token_in_either_header_gets_clusters(string key, string value)
     {
-        await using var bridge = await SecureBridge.StartAsync(Tokens());
+        await using var bridge = await InProcessBridge.StartAsync(new() { Settings = Tokens() });
 
-        using var channel = bridge.Channel();
-        var response = await SecureBridge.FetchClustersAsync(channel, headers: new Metadata { { key, value } });
+        using var channel = bridge.OpenChannel();
+        var response = await AdsProbe.FetchClustersAsync(channel, headers: new Metadata { { key, value } });
 
-        Assert.That(SecureBridge.ClusterNames(response), Does.Contain("web"));
+        Assert.That(AdsProbe.ClusterNames(response), Does.Contain("web"));
         Assert.That(bridge.Logs.WithId(StreamUnauthorized), Is.Empty);
     }
 
@@ -59,56 +61,56 @@ public sealed class AdsAuthorizationTests
     {
         using var pki = new TestPki();
         var file = pki.Write("ads-tokens", "# proxies of rack 7\n\n  " + Token + "  \n");
-        await using var bridge = await SecureBridge.StartAsync(new Dictionary<string, string?> { ["Ads:Authorization:TokenFile"] = file });
+        await using var bridge = await InProcessBridge.StartAsync(new() { Settings = new Dictionary<string, string?> { ["Ads:Authorization:TokenFile"] = file } });
 
-        using var channel = bridge.Channel();
-        var response = await SecureBridge.FetchClustersAsync(channel, headers: new Metadata { { "x-bridge-token", Token } });
+        using var channel = bridge.OpenChannel();
+        var response = await AdsProbe.FetchClustersAsync(channel, headers: new Metadata { { "x-bridge-token", Token } });
 
-        Assert.That(SecureBridge.ClusterNames(response), Does.Contain("web"));
+        Assert.That(AdsProbe.ClusterNames(response), Does.Contain("web"));
     }
 
     [Test]
     public async Task A_node_id_outside_the_allowed_ids_is_refused_on_its_first_request()
     {
-        await using var bridge = await SecureBridge.StartAsync(new Dictionary<string, string?> { ["Ads:Authorization:AllowedNodeIds:0"] = "web-*" });
+        await using var bridge = await InProcessBridge.StartAsync(new() { Settings = new Dictionary<string, string?> { ["Ads:Authorization:AllowedNodeIds:0"] = "web-*" } });
 
-        using var channel = bridge.Channel();
-        var error = Assert.ThrowsAsync<RpcException>(() => SecureBridge.FetchClustersAsync(channel, nodeId: "api-7"));
+        using var channel = bridge.OpenChannel();
+        var error = Assert.ThrowsAsync<RpcException>(() => AdsProbe.FetchClustersAsync(channel, nodeId: "api-7"));
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.PermissionDenied));
         Assert.That(error.Status.Detail, Does.Contain("node id 'api-7'"));
         var logged = await bridge.Logs.WaitForAsync(StreamUnauthorized);
-        Assert.That(logged["NodeId"], Is.EqualTo("api-7"));
-        Assert.That(logged["Peer"], Does.StartWith("ipv4:127.0.0.1:"));
-        Assert.That(logged["Reason"], Does.Contain("Ads:Authorization:AllowedNodeIds"));
+        Assert.That(logged.Field("NodeId"), Is.EqualTo("api-7"));
+        Assert.That(logged.Field("Peer"), Does.StartWith("ipv4:127.0.0.1:"));
+        Assert.That(logged.Field("Reason"), Does.Contain("Ads:Authorization:AllowedNodeIds"));
         Assert.That(bridge.Logs.WithId(4001), Is.Empty, "the stream never saw the request, so it never opened for that node");
     }
 
     [Test]
     public async Task An_allowed_node_id_gets_clusters()
     {
-        await using var bridge = await SecureBridge.StartAsync(new Dictionary<string, string?> { ["Ads:Authorization:AllowedNodeIds:0"] = "web-*" });
+        await using var bridge = await InProcessBridge.StartAsync(new() { Settings = new Dictionary<string, string?> { ["Ads:Authorization:AllowedNodeIds:0"] = "web-*" } });
 
-        using var channel = bridge.Channel();
-        var response = await SecureBridge.FetchClustersAsync(channel, nodeId: "web-sidecar-3");
+        using var channel = bridge.OpenChannel();
+        var response = await AdsProbe.FetchClustersAsync(channel, nodeId: "web-sidecar-3");
 
-        Assert.That(SecureBridge.ClusterNames(response), Does.Contain("web"));
+        Assert.That(AdsProbe.ClusterNames(response), Does.Contain("web"));
     }
 
     [Test]
     public async Task A_node_cluster_outside_the_allowed_clusters_is_refused_and_an_allowed_one_served()
     {
-        await using var bridge = await SecureBridge.StartAsync(new Dictionary<string, string?> { ["Ads:Authorization:AllowedClusters:0"] = "edge" });
+        await using var bridge = await InProcessBridge.StartAsync(new() { Settings = new Dictionary<string, string?> { ["Ads:Authorization:AllowedClusters:0"] = "edge" } });
 
-        using var channel = bridge.Channel();
-        var error = Assert.ThrowsAsync<RpcException>(() => SecureBridge.FetchClustersAsync(channel, nodeId: "web-1", cluster: "backoffice"));
-        var served = await SecureBridge.FetchClustersAsync(channel, nodeId: "web-1", cluster: "edge");
+        using var channel = bridge.OpenChannel();
+        var error = Assert.ThrowsAsync<RpcException>(() => AdsProbe.FetchClustersAsync(channel, nodeId: "web-1", cluster: "backoffice"));
+        var served = await AdsProbe.FetchClustersAsync(channel, nodeId: "web-1", cluster: "edge");
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.PermissionDenied));
         var logged = await bridge.Logs.WaitForAsync(StreamUnauthorized);
-        Assert.That(logged["NodeId"], Is.EqualTo("web-1"));
-        Assert.That(logged["Reason"], Does.Contain("cluster 'backoffice'"));
-        Assert.That(SecureBridge.ClusterNames(served), Does.Contain("web"));
+        Assert.That(logged.Field("NodeId"), Is.EqualTo("web-1"));
+        Assert.That(logged.Field("Reason"), Does.Contain("cluster 'backoffice'"));
+        Assert.That(AdsProbe.ClusterNames(served), Does.Contain("web"));
     }
 
     [Test]
@@ -116,18 +118,18 @@ public sealed class AdsAuthorizationTests
     {
         var settings = Tokens();
         settings["Ads:Authorization:AllowedNodeIds:0"] = "web-*";
-        await using var bridge = await SecureBridge.StartAsync(settings);
+        await using var bridge = await InProcessBridge.StartAsync(new() { Settings = settings });
         var token = new Metadata { { "x-bridge-token", Token } };
 
-        using var channel = bridge.Channel();
-        var noToken = Assert.ThrowsAsync<RpcException>(() => SecureBridge.FetchClustersDeltaAsync(channel, nodeId: "web-1"));
-        var wrongNode = Assert.ThrowsAsync<RpcException>(() => SecureBridge.FetchClustersDeltaAsync(channel, nodeId: "db-1", headers: token));
-        var served = await SecureBridge.FetchClustersDeltaAsync(channel, nodeId: "web-1", headers: token);
+        using var channel = bridge.OpenChannel();
+        var noToken = Assert.ThrowsAsync<RpcException>(() => AdsProbe.FetchClustersDeltaAsync(channel, nodeId: "web-1"));
+        var wrongNode = Assert.ThrowsAsync<RpcException>(() => AdsProbe.FetchClustersDeltaAsync(channel, nodeId: "db-1", headers: token));
+        var served = await AdsProbe.FetchClustersDeltaAsync(channel, nodeId: "web-1", headers: token);
 
         Assert.That(noToken!.StatusCode, Is.EqualTo(StatusCode.PermissionDenied));
         Assert.That(wrongNode!.StatusCode, Is.EqualTo(StatusCode.PermissionDenied));
         Assert.That(served.Resources.Select(r => r.Name), Does.Contain("web"));
-        Assert.That(bridge.Logs.WithId(StreamUnauthorized).Select(e => e["NodeId"]), Is.EquivalentTo(new[] { "(unknown)", "db-1" }));
+        Assert.That(bridge.Logs.WithId(StreamUnauthorized).Select(e => e.Field("NodeId")), Is.EquivalentTo(new[] { "(unknown)", "db-1" }));
     }
 
     private static Dictionary<string, string?> Tokens() => new() { ["Ads:Authorization:Tokens:0"] = Token };

@@ -6,15 +6,17 @@ using Bridge.Tests.Catalog;
 using Envoy.Config.Cluster.V3;
 using Envoy.Config.Core.V3;
 using Envoy.Config.Endpoint.V3;
+using Microsoft.Extensions.Logging.Testing;
+using Bridge.Testing.Logging;
 
 namespace Bridge.Tests.Xds;
 
 public sealed class ResourceTranslatorTests
 {
-    private CapturingLogger _log = null!;
+    private FakeLogger _log = null!;
 
     [SetUp]
-    public void SetUp() => _log = new CapturingLogger();
+    public void SetUp() => _log = new FakeLogger();
 
     // ---- Cluster ------------------------------------------------------------------------------------
 

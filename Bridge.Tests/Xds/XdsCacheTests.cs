@@ -6,6 +6,8 @@ using Bridge.Tests.Catalog;
 using Envoy.Config.Cluster.V3;
 using Envoy.Config.Endpoint.V3;
 using static Bridge.Tests.Catalog.Entries;
+using Microsoft.Extensions.Logging.Testing;
+using Bridge.Testing.Logging;
 
 namespace Bridge.Tests.Xds;
 
@@ -275,8 +277,8 @@ public sealed class XdsCacheTests
 
     private static (CatalogStore Store, XdsCache Cache) Pipeline()
     {
-        var store = new CatalogStore(new CapturingLogger<CatalogStore>());
-        var cache = new XdsCache(new XdsOptions(), new CapturingLogger<XdsCache>());
+        var store = new CatalogStore(new FakeLogger<CatalogStore>());
+        var cache = new XdsCache(new XdsOptions(), new FakeLogger<XdsCache>());
         store.Subscribe(cache.Apply);
         return (store, cache);
     }

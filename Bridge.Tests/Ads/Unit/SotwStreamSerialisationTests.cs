@@ -10,6 +10,8 @@ using Envoy.Config.Core.V3;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
 using static Bridge.Tests.Catalog.Entries;
+using Microsoft.Extensions.Logging.Testing;
+using Bridge.Testing.Logging;
 
 namespace Bridge.Tests.Ads.Unit;
 
@@ -25,8 +27,8 @@ public sealed class SotwStreamSerialisationTests
     [Test]
     public async Task Streams_serve_the_cached_bytes_and_serialise_nothing_themselves()
     {
-        var store = new CatalogStore(new CapturingLogger<CatalogStore>());
-        var cache = new XdsCache(new XdsOptions(), new CapturingLogger<XdsCache>());
+        var store = new CatalogStore(new FakeLogger<CatalogStore>());
+        var cache = new XdsCache(new XdsOptions(), new FakeLogger<XdsCache>());
         store.Subscribe(cache.Apply);
         store.Apply(
         [
@@ -83,7 +85,7 @@ public sealed class SotwStreamSerialisationTests
         private readonly Channel<DiscoveryResponse> _responses = Channel.CreateUnbounded<DiscoveryResponse>();
 
         public Task Run(CancellationToken ct) =>
-            new SotwStream(new Reader(_requests.Reader), new Writer(_responses.Writer), cache, new AdsOptions(), new CapturingLogger())
+            new SotwStream(new Reader(_requests.Reader), new Writer(_responses.Writer), cache, new AdsOptions(), new FakeLogger())
                 .RunAsync(new StreamRegistry(), nodeId, ct);
 
         public async Task SubscribeAsync()

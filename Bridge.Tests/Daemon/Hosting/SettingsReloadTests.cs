@@ -1,11 +1,10 @@
-using System.Net;
-using System.Net.Sockets;
 using Bridge.Core.Xds;
 using Bridge.Daemon.Configuration;
 using Bridge.Daemon.Hosting;
 using Bridge.DevAgent;
 using Bridge.DevAgent.Catalog;
 using Bridge.Testing.Ads;
+using Bridge.Testing.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Bridge.Tests.Daemon.Hosting;
@@ -33,13 +32,13 @@ public sealed class SettingsReloadTests
             });
             consul.Catalog.RegisterCatalogEntry(new CatalogRegistration { Node = "n1", Address = "10.0.0.1", Service = new CatalogServiceRegistration { Id = "api-1", Service = "api", Port = 9090 } });
 
-            var adsPort = FreePort();
+            var adsPort = FreePort.Next();
             var configFile = Path.Combine(dir, "appsettings.json");
             string Config(string warning, string exclude) => $$"""
                 { "Consul": { "Address": "{{consul.Address.ToString().TrimEnd('/')}}", "ExcludeServices": [{{exclude}}] },
                   "Xds": { "Warning": "{{warning}}" },
                   "Ads": { "Listen": "127.0.0.1:{{adsPort}}" },
-                  "Admin": { "Listen": "127.0.0.1:{{FreePort()}}" } }
+                  "Admin": { "Listen": "127.0.0.1:{{FreePort.Next()}}" } }
                 """;
             await File.WriteAllTextAsync(configFile, Config("Healthy", ""));
             var configuration = ConfigurationSources.Build([], configFile);
@@ -104,12 +103,5 @@ public sealed class SettingsReloadTests
         {
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Bridge.Daemon.Cli;
+using Bridge.Testing.Hosting;
 
 namespace Bridge.Tests.Daemon;
 

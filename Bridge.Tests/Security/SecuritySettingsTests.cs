@@ -1,5 +1,6 @@
 using Bridge.Daemon.Configuration;
 using Microsoft.Extensions.Configuration;
+using Bridge.Tests.Daemon.Security;
 
 namespace Bridge.Tests.Security;
 

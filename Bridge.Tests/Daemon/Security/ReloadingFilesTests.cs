@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using Bridge.Daemon.Security;
 
-namespace Bridge.Tests.Security;
+namespace Bridge.Tests.Daemon.Security;
 
 [Parallelizable(ParallelScope.All)]
 public sealed class ReloadingFilesTests

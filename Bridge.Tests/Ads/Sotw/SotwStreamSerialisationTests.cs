@@ -13,7 +13,7 @@ using static Bridge.Tests.Catalog.Entries;
 using Microsoft.Extensions.Logging.Testing;
 using Bridge.Testing.Logging;
 
-namespace Bridge.Tests.Ads.Unit;
+namespace Bridge.Tests.Ads.Sotw;
 
 /// <summary>
 /// The cache's promise seen from the streams: a resource is serialised once per version, and serving it to

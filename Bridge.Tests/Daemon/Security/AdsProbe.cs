@@ -5,7 +5,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Node = Envoy.Config.Core.V3.Node;
 
-namespace Bridge.Tests.Security;
+namespace Bridge.Tests.Daemon.Security;
 
 /// <summary>What a proxy sees of the ADS port: the first answer to a cluster request, or the status that refuses it.</summary>
 internal static class AdsProbe

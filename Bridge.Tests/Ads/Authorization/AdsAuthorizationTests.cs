@@ -1,8 +1,9 @@
 using Bridge.Testing.Logging;
 using Bridge.Testing.Hosting;
 using Grpc.Core;
+using Bridge.Tests.Daemon.Security;
 
-namespace Bridge.Tests.Security;
+namespace Bridge.Tests.Ads.Authorization;
 
 /// <summary>Authorization of proxies through the daemon as it is wired: refusal status, log line, both protocols.</summary>
 [Parallelizable(ParallelScope.All)]

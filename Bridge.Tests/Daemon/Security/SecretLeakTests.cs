@@ -3,7 +3,7 @@ using Bridge.Testing.Hosting;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
-namespace Bridge.Tests.Security;
+namespace Bridge.Tests.Daemon.Security;
 
 /// <summary>
 /// Secrets never leave the process through logs (every category, every level, exceptions and scopes included),

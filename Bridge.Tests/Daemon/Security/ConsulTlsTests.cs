@@ -7,7 +7,7 @@ using Bridge.Testing.Logging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Bridge.Tests.Security;
+namespace Bridge.Tests.Daemon.Security;
 
 /// <summary>
 /// The Consul client as the daemon wires it (handler, TLS, server name, HTTP/2) against an HTTPS Consul stand-in.

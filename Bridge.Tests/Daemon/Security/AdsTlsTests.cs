@@ -8,7 +8,7 @@ using System.Security.Cryptography.X509Certificates;
 using Bridge.Core.Xds;
 using Grpc.Core;
 
-namespace Bridge.Tests.Security;
+namespace Bridge.Tests.Daemon.Security;
 
 /// <summary>TLS and mutual TLS on the ADS listener, through the daemon as it is wired, with certificates made per run.</summary>
 [Parallelizable(ParallelScope.All)]

@@ -7,7 +7,7 @@ using Bridge.Testing.Hosting;
 using Bridge.Testing.Consul;
 using Bridge.Testing.Logging;
 
-namespace Bridge.Tests.Ads.Robustness;
+namespace Bridge.Tests.Ads;
 
 /// <summary>Hostile or broken proxies: slow readers, endless NACKs, stream floods. Other streams must not notice.</summary>
 [TestFixture]

@@ -5,7 +5,7 @@ using Bridge.Testing.Logging;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 
-namespace Bridge.Tests.Security;
+namespace Bridge.Tests.Daemon.Security;
 
 /// <summary>What the daemon says at start about how it is protected.</summary>
 [Parallelizable(ParallelScope.All)]

@@ -115,9 +115,13 @@ public static class CollectedLogs
         ArgumentNullException.ThrowIfNull(record);
         var text = new StringBuilder()
             .Append(record.Level).Append(' ').Append(record.Id.Id).Append(' ').Append(record.Category).Append(": ").Append(record.Message);
-        foreach (var (key, value) in record.StructuredState ?? [])
+        // Each field as the daemon's log formatter renders it (Convert.ToString), not as FakeLogger expands collections.
+        if (record.State is IEnumerable<KeyValuePair<string, object?>> fields)
         {
-            text.Append(' ').Append(key).Append('=').Append(value);
+            foreach (var (key, value) in fields)
+            {
+                text.Append(' ').Append(key).Append('=').Append(Convert.ToString(value, CultureInfo.InvariantCulture));
+            }
         }
 
         foreach (var scope in record.Scopes)

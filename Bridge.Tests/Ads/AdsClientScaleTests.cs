@@ -1,8 +1,4 @@
 using Bridge.Core.Xds;
-using Bridge.Testing.Ads;
-using Bridge.Testing.Hosting;
-using Bridge.Testing.Consul;
-using Bridge.Testing.Logging;
 
 namespace Bridge.Tests.Ads;
 

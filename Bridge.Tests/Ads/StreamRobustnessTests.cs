@@ -1,11 +1,7 @@
 using Bridge.Core.Ads;
 using Bridge.Core.Xds;
-using Bridge.Testing.Ads;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
-using Bridge.Testing.Hosting;
-using Bridge.Testing.Consul;
-using Bridge.Testing.Logging;
 
 namespace Bridge.Tests.Ads;
 

@@ -4,9 +4,6 @@ using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
 using Bridge.Tests.Consul;
 using static Bridge.Tests.Catalog.Entries;
-using Microsoft.Extensions.Logging.Testing;
-using Bridge.Testing.Logging;
-using Bridge.Testing.Time;
 
 namespace Bridge.Tests.Catalog;
 

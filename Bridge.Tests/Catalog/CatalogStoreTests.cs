@@ -3,8 +3,6 @@ using System.Threading.Channels;
 using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
 using static Bridge.Tests.Catalog.Entries;
-using Microsoft.Extensions.Logging.Testing;
-using Bridge.Testing.Logging;
 
 namespace Bridge.Tests.Catalog;
 

@@ -2,9 +2,6 @@ using System.Net;
 using System.Threading.Channels;
 using Bridge.Core.Consul;
 using Bridge.Tests.Catalog;
-using Microsoft.Extensions.Logging.Testing;
-using Bridge.Testing.Logging;
-using Bridge.Testing.Time;
 
 namespace Bridge.Tests.Consul;
 

@@ -7,11 +7,8 @@ using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
 using Bridge.Core.Xds;
 using Bridge.DevAgent;
-using Bridge.Testing.Consul;
 using Bridge.Tests.Catalog;
 using Envoy.Config.Endpoint.V3;
-using Microsoft.Extensions.Logging.Testing;
-using Bridge.Testing.Logging;
 
 namespace Bridge.Tests.Consul;
 

@@ -1,5 +1,4 @@
 using Bridge.Core.Consul;
-using Bridge.Testing.Time;
 
 namespace Bridge.Tests.Consul;
 

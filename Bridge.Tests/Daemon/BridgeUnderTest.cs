@@ -4,7 +4,6 @@ using System.Text.Json;
 using Bridge.Daemon.Admin;
 using Bridge.DevAgent;
 using Bridge.DevAgent.Catalog;
-using Bridge.Testing.Hosting;
 
 namespace Bridge.Tests.Daemon;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using Bridge.DevAgent.Acl;
 using Bridge.DevAgent.Catalog;
-using Bridge.Testing.Time;
 
 namespace Bridge.Tests.DevAgent;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using Bridge.DevAgent.Catalog;
-using Bridge.Testing.Time;
 
 namespace Bridge.Tests.DevAgent;
 

@@ -6,8 +6,6 @@ using Bridge.Tests.Catalog;
 using Envoy.Config.Listener.V3;
 using Envoy.Config.Route.V3;
 using static Bridge.Tests.Catalog.Entries;
-using Microsoft.Extensions.Logging.Testing;
-using Bridge.Testing.Logging;
 
 namespace Bridge.Tests.Xds;
 

@@ -1,5 +1,3 @@
-using Bridge.Testing.Logging;
-using Bridge.Testing.Hosting;
 using Grpc.Core;
 using Bridge.Tests.Daemon.Security;
 

@@ -1,10 +1,6 @@
 using Bridge.Core.Xds;
-using Bridge.Testing.Ads;
 using Envoy.Config.Core.V3;
 using Google.Protobuf.WellKnownTypes;
-using Bridge.Testing.Hosting;
-using Bridge.Testing.Consul;
-using Bridge.Testing.Logging;
 
 namespace Bridge.Tests.Ads.Sotw;
 

@@ -1,10 +1,6 @@
 using System.Diagnostics;
 using Bridge.Core.Consul;
 using Bridge.Core.Xds;
-using Bridge.Testing.Ads;
-using Bridge.Testing.Hosting;
-using Bridge.Testing.Consul;
-using Bridge.Testing.Logging;
 
 namespace Bridge.Tests.Ads.Sotw;
 

@@ -1,12 +1,8 @@
 using Bridge.Core.Ads;
 using Bridge.Core.Xds;
-using Bridge.Testing.Ads;
 using Envoy.Extensions.Filters.Http.Router.V3;
 using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
 using Envoy.Service.Discovery.V3;
-using Bridge.Testing.Hosting;
-using Bridge.Testing.Consul;
-using Bridge.Testing.Logging;
 
 namespace Bridge.Tests.Ads.Sotw;
 

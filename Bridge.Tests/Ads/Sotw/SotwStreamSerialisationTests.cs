@@ -10,8 +10,6 @@ using Envoy.Config.Core.V3;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
 using static Bridge.Tests.Catalog.Entries;
-using Microsoft.Extensions.Logging.Testing;
-using Bridge.Testing.Logging;
 
 namespace Bridge.Tests.Ads.Sotw;
 

@@ -1,9 +1,5 @@
 using Bridge.Core.Xds;
-using Bridge.Testing.Ads;
 using Envoy.Config.Endpoint.V3;
-using Bridge.Testing.Hosting;
-using Bridge.Testing.Consul;
-using Bridge.Testing.Logging;
 
 namespace Bridge.Tests.Ads.Sotw;
 

@@ -4,7 +4,6 @@ using Envoy.Config.Core.V3;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Bridge.Testing.Hosting;
 
 namespace Bridge.Tests.Daemon;
 

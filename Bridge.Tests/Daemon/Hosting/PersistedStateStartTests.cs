@@ -6,11 +6,7 @@ using Bridge.Core.Consul;
 using Bridge.Core.Xds;
 using Bridge.DevAgent;
 using Bridge.DevAgent.Catalog;
-using Bridge.Testing.Ads;
-using Bridge.Testing.Hosting;
 using Bridge.Tests.Catalog;
-using Microsoft.Extensions.Logging.Testing;
-using Bridge.Testing.Logging;
 
 namespace Bridge.Tests.Daemon.Hosting;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Bridge.Testing.Hosting;
 
 namespace Bridge.Tests.Daemon;
 

@@ -3,8 +3,6 @@ using Bridge.Daemon.Configuration;
 using Bridge.Daemon.Hosting;
 using Bridge.DevAgent;
 using Bridge.DevAgent.Catalog;
-using Bridge.Testing.Ads;
-using Bridge.Testing.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Bridge.Tests.Daemon.Hosting;

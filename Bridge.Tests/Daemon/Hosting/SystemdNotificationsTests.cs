@@ -1,6 +1,5 @@
 using System.Net;
 using Bridge.DevAgent.Faults;
-using Bridge.Testing.Hosting;
 
 namespace Bridge.Tests.Daemon;
 

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Time.Testing;
-using Bridge.Testing.Logging;
-using Bridge.Testing.Hosting;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Bridge.Core.Xds;

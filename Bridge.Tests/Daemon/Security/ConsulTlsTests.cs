@@ -1,9 +1,6 @@
 using Bridge.Core;
 using Bridge.Core.Consul;
-using Microsoft.Extensions.Logging.Testing;
 using Bridge.Daemon.Hosting;
-using Bridge.Testing.Hosting;
-using Bridge.Testing.Logging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 

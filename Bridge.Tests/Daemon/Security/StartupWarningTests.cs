@@ -1,9 +1,7 @@
 using Bridge.Daemon.Configuration;
 using Bridge.Daemon.Security;
 using Microsoft.Extensions.Configuration;
-using Bridge.Testing.Logging;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Testing;
 
 namespace Bridge.Tests.Daemon.Security;
 

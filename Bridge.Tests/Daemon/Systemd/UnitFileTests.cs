@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using Bridge.Daemon.Cli;
-using Bridge.Testing.Hosting;
 
 namespace Bridge.Tests.Daemon;
 

@@ -1,12 +1,9 @@
-using System.Net;
-using System.Net.Sockets;
 using Bridge.Core.Xds;
 using Bridge.Daemon.Configuration;
 using Bridge.Daemon.Hosting;
 using Bridge.DevAgent;
 using Bridge.DevAgent.Catalog;
 using Bridge.Testing.Ads;
-using Bridge.Tests.Security;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -44,7 +41,7 @@ public sealed class SettingsReloadTests
         Assert.Multiple(() =>
         {
             Assert.That(changes, Is.Empty, "the same lists and maps, bound again, are the same settings");
-            Assert.That(logs.WithId(ConfigurationReloaded).Single()["Keys"], Is.EqualTo("none"));
+            Assert.That(logs.WithId(ConfigurationReloaded).Single().Fields()["Keys"], Is.EqualTo("none"));
             Assert.That(logs.WithId(NeedsRestart), Is.Empty);
         });
     }
@@ -67,7 +64,7 @@ public sealed class SettingsReloadTests
             Assert.That(change.Next, Is.SameAs(monitor.Current));
             Assert.That(change.Next.Consul.IncludeServices, Is.EqualTo(new[] { "web", "api" }));
             Assert.That(change.ChangedKeys, Is.EqualTo(new[] { "Consul:IncludeServices", "Xds:Warning" }));
-            Assert.That(logs.WithId(ConfigurationReloaded).Single()["Keys"], Is.EqualTo("Consul:IncludeServices, Xds:Warning"));
+            Assert.That(logs.WithId(ConfigurationReloaded).Single().Fields()["Keys"], Is.EqualTo("Consul:IncludeServices, Xds:Warning"));
             Assert.That(logs.WithId(NeedsRestart), Is.Empty, "both apply live");
         });
     }
@@ -88,7 +85,7 @@ public sealed class SettingsReloadTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(logs.WithId(NeedsRestart).Select(e => e["Keys"]), Is.EqualTo(new[] { "Consul:Wait, Ads:Listen", "Consul:Wait, Ads:Listen" }),
+            Assert.That(logs.WithId(NeedsRestart).Select(e => e.Fields()["Keys"]), Is.EqualTo(new[] { "Consul:Wait, Ads:Listen", "Consul:Wait, Ads:Listen" }),
                 "named at each reload while they differ from the start, and no longer once they are back");
             Assert.That(logs.WithId(NeedsRestart).First().Message, Does.Contain("Consul:Wait, Ads:Listen take effect only after a restart"));
             Assert.That(changes.Select(c => string.Join(", ", c.ChangedKeys)), Is.EqualTo(new[]
@@ -113,7 +110,7 @@ public sealed class SettingsReloadTests
         {
             Assert.That(monitor.Current, Is.SameAs(before));
             Assert.That(changes, Is.Empty);
-            Assert.That(logs.WithId(ReloadRejected).Select(e => e["Key"]), Is.EquivalentTo(new[] { "Xds:Warning", "Consul:IncludeService" }));
+            Assert.That(logs.WithId(ReloadRejected).Select(e => e.Fields()["Key"]), Is.EquivalentTo(new[] { "Xds:Warning", "Consul:IncludeService" }));
             Assert.That(logs.WithId(ConfigurationReloaded), Is.Empty);
         });
     }
@@ -132,8 +129,8 @@ public sealed class SettingsReloadTests
         });
         consul.Catalog.RegisterCatalogEntry(new CatalogRegistration { Node = "n1", Address = "10.0.0.1", Service = new CatalogServiceRegistration { Id = "api-1", Service = "api", Port = 9090 } });
 
-        var adsPort = FreePort();
-        var adminPort = FreePort();
+        var adsPort = FreePort.Next();
+        var adminPort = FreePort.Next();
         string Config(string warning, string exclude) => $$"""
             { "Consul": { "Address": "{{consul.Address.ToString().TrimEnd('/')}}", "ExcludeServices": [{{exclude}}] },
               "Xds": { "Warning": "{{warning}}" },
@@ -198,14 +195,14 @@ public sealed class SettingsReloadTests
     {
         await using var consul = await DevAgentServer.StartAsync(new DevAgentOptions { Url = "http://127.0.0.1:0" });
         consul.Catalog.RegisterCatalogEntry(new CatalogRegistration { Node = "n1", Address = "10.0.0.1", Service = new CatalogServiceRegistration { Id = "web-1", Service = "web", Port = 8080 } });
-        var adsPort = FreePort();
-        var adminPort = FreePort();
+        var adsPort = FreePort.Next();
+        var adminPort = FreePort.Next();
         string Config(string ads) => $$"""
             { "Consul": { "Address": "{{consul.Address.ToString().TrimEnd('/')}}" },
               "Ads": { "Listen": "127.0.0.1:{{adsPort}}"{{ads}} },
               "Admin": { "Listen": "127.0.0.1:{{adminPort}}" } }
             """;
-        var logs = new LogCapture();
+        var logs = new FakeLogCollector();
         await using var app = await StartAsync(Config(""), logs);
         try
         {
@@ -256,19 +253,19 @@ public sealed class SettingsReloadTests
     private void Write(string json) => File.WriteAllText(ConfigFile, json);
 
     /// <summary>A reloader over a settings file, without a host: nothing subscribes but the test.</summary>
-    private (SettingsReloader Reloader, SettingsMonitor Monitor, LogCapture Logs) Reloader(string json)
+    private (SettingsReloader Reloader, SettingsMonitor Monitor, FakeLogCollector Logs) Reloader(string json)
     {
         Write(json);
         var configuration = ConfigurationSources.Build([], ConfigFile);
         var (settings, errors) = SettingsLoader.Load(configuration);
         Assert.That(errors, Is.Empty);
-        var logs = new LogCapture();
+        var logs = new FakeLogCollector();
         var monitor = new SettingsMonitor(settings!);
-        var reloader = new SettingsReloader(configuration, monitor, LoggerFactory.Create(b => b.AddProvider(logs)).CreateLogger<SettingsReloader>());
+        var reloader = new SettingsReloader(configuration, monitor, new FakeLogger<SettingsReloader>(logs));
         return (reloader, monitor, logs);
     }
 
-    private async Task<WebApplication> StartAsync(string json, LogCapture? logs = null)
+    private async Task<WebApplication> StartAsync(string json, FakeLogCollector? logs = null)
     {
         Write(json);
         var configuration = ConfigurationSources.Build([], ConfigFile);
@@ -278,7 +275,7 @@ public sealed class SettingsReloadTests
         {
             if (logs is not null)
             {
-                builder.Logging.AddProvider(logs);
+                builder.Logging.AddProvider(new FakeLoggerProvider(logs));
             }
         });
         await app.StartAsync();
@@ -291,10 +288,4 @@ public sealed class SettingsReloadTests
         return Task.CompletedTask;
     }
 
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
 }

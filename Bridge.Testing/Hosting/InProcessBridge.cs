@@ -55,6 +55,13 @@ internal sealed record InProcessBridgeOptions
 
     /// <summary>The clock of the whole bridge; the system's when null.</summary>
     public TimeProvider? Time { get; init; }
+
+    /// <summary>
+    /// A settings file read as the daemon reads <c>/etc/consul-xds-bridge/appsettings.json</c> (watched for changes, so
+    /// reloads can be tested); it gives every setting itself, listen addresses and Consul address included, and
+    /// <see cref="Settings"/> is not used. Goes with <see cref="CatalogFeed.Address"/>.
+    /// </summary>
+    public string? SettingsFile { get; init; }
 }
 
 /// <summary>
@@ -188,11 +195,20 @@ internal sealed class InProcessBridge : IAsyncDisposable
             values[key] = value;
         }
 
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        var configuration = options.SettingsFile is { } file
+            ? ConfigurationSources.Build([], file)
+            : new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var (settings, errors) = SettingsLoader.Load(configuration, _ => null);
         if (settings is null)
         {
             throw new ArgumentException("settings of the test bridge: " + string.Join("; ", errors));
+        }
+
+        if (options.SettingsFile is not null)
+        {
+            Bridge.Core.Configuration.ListenAddress.TryParse(settings.Ads.Listen, out var ads);
+            Bridge.Core.Configuration.ListenAddress.TryParse(settings.Admin.Listen, out var admin);
+            (adsPort, adminPort) = (ads.Port, admin.Port);
         }
 
         var logs = FakeLogCollector.Create(new FakeLogCollectorOptions());

@@ -138,56 +138,49 @@ public sealed class SettingsReloadTests
               "Admin": { "Listen": "127.0.0.1:{{adminPort}}" } }
             """;
         await using var app = await StartAsync(Config("Healthy", ""));
-        try
+        var reloader = app.Services.GetRequiredService<SettingsReloader>();
+        var monitor = app.Services.GetRequiredService<SettingsMonitor>();
+        using var channel = AdsChannels.Create(adsPort);
+        await using var client = new AdsClient(channel, AdsNodes.Envoy("reloaded"));
+        await client.SubscribeAsync(TypeUrls.Cluster, []);
+        var clusters = await client.NextAsync(Wait);
+        Assert.That(clusters.ResourceNames(), Does.Contain("api").And.Contain("web"));
+        await client.AckAsync(clusters);
+        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
+        var web = await client.NextAsync(Wait);
+        Assert.That(web.Assignments().Single().EndpointAddresses(), Is.EquivalentTo(new[] { "10.0.0.1:8080", "10.0.0.2:8080" }));
+        await client.AckAsync(web);
+
+        // An invalid value: refused, logged, nothing changes.
+        Write(Config("Sometimes", "\"api\""));
+        Assert.That(await reloader.ReloadAsync("test"), Is.False);
+        Assert.That(monitor.Current.Xds.Warning, Is.EqualTo(WarningMapping.Healthy));
+
+        // A valid one: the warning instance leaves web's endpoints, api leaves the catalog.
+        Write(Config("Exclude", "\"api\""));
+        Assert.That(await reloader.ReloadAsync("test"), Is.True);
+        var deadline = DateTime.UtcNow + Wait;
+        bool cdsWithoutApi = false, webWithoutWarning = false;
+        while (!(cdsWithoutApi && webWithoutWarning) && DateTime.UtcNow < deadline)
         {
-            var reloader = app.Services.GetRequiredService<SettingsReloader>();
-            var monitor = app.Services.GetRequiredService<SettingsMonitor>();
-            using var channel = AdsChannels.Create(adsPort);
-            await using var client = new AdsClient(channel, AdsNodes.Envoy("reloaded"));
-            await client.SubscribeAsync(TypeUrls.Cluster, []);
-            var clusters = await client.NextAsync(Wait);
-            Assert.That(clusters.ResourceNames(), Does.Contain("api").And.Contain("web"));
-            await client.AckAsync(clusters);
-            await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
-            var web = await client.NextAsync(Wait);
-            Assert.That(web.Assignments().Single().EndpointAddresses(), Is.EquivalentTo(new[] { "10.0.0.1:8080", "10.0.0.2:8080" }));
-            await client.AckAsync(web);
-
-            // An invalid value: refused, logged, nothing changes.
-            Write(Config("Sometimes", "\"api\""));
-            Assert.That(await reloader.ReloadAsync("test"), Is.False);
-            Assert.That(monitor.Current.Xds.Warning, Is.EqualTo(WarningMapping.Healthy));
-
-            // A valid one: the warning instance leaves web's endpoints, api leaves the catalog.
-            Write(Config("Exclude", "\"api\""));
-            Assert.That(await reloader.ReloadAsync("test"), Is.True);
-            var deadline = DateTime.UtcNow + Wait;
-            bool cdsWithoutApi = false, webWithoutWarning = false;
-            while (!(cdsWithoutApi && webWithoutWarning) && DateTime.UtcNow < deadline)
+            var next = await client.NextAsync(Wait);
+            if (next.TypeUrl == TypeUrls.Cluster)
             {
-                var next = await client.NextAsync(Wait);
-                if (next.TypeUrl == TypeUrls.Cluster)
-                {
-                    cdsWithoutApi = !next.ResourceNames().Contains("api");
-                }
-                else if (next.TypeUrl == TypeUrls.ClusterLoadAssignment && next.Assignments().FirstOrDefault(a => a.ClusterName == "web") is { } assignment)
-                {
-                    webWithoutWarning = assignment.EndpointAddresses().SequenceEqual(["10.0.0.1:8080"]);
-                }
-
-                await client.AckAsync(next);
+                cdsWithoutApi = !next.ResourceNames().Contains("api");
+            }
+            else if (next.TypeUrl == TypeUrls.ClusterLoadAssignment && next.Assignments().FirstOrDefault(a => a.ClusterName == "web") is { } assignment)
+            {
+                webWithoutWarning = assignment.EndpointAddresses().SequenceEqual(["10.0.0.1:8080"]);
             }
 
-            Assert.Multiple(() =>
-            {
-                Assert.That(cdsWithoutApi, Is.True, "the new exclude filter removed api");
-                Assert.That(webWithoutWarning, Is.True, "the new health mapping excluded the warning instance");
-            });
+            await client.AckAsync(next);
         }
-        finally
+
+        Assert.Multiple(() =>
         {
-            await app.StopAsync();
-        }
+            Assert.That(cdsWithoutApi, Is.True, "the new exclude filter removed api");
+            Assert.That(webWithoutWarning, Is.True, "the new health mapping excluded the warning instance");
+        });
     }
 
     [Test]
@@ -202,43 +195,36 @@ public sealed class SettingsReloadTests
               "Ads": { "Listen": "127.0.0.1:{{adsPort}}"{{ads}} },
               "Admin": { "Listen": "127.0.0.1:{{adminPort}}" } }
             """;
-        var logs = new FakeLogCollector();
-        await using var app = await StartAsync(Config(""), logs);
-        try
+        await using var app = await StartAsync(Config(""));
+        var logs = app.Logs;
+        var reloader = app.Services.GetRequiredService<SettingsReloader>();
+        using var channel = AdsChannels.Create(adsPort);
+        await using var open = new AdsClient(channel, AdsNodes.Envoy("db-1"));
+        await open.SubscribeAsync(TypeUrls.Cluster, []);
+        await open.AckAsync(await open.NextAsync(Wait));
+
+        Write(Config(""", "MaxStreamsPerPeer": 2, "Authorization": { "AllowedNodeIds": ["web-*"] }"""));
+        Assert.That(await reloader.ReloadAsync("test"), Is.True);
+        var refused = await CompletionOfNewStreamAsync(channel, "db-2");
+        // A second stream from this address is within the new limit of two; a third is not.
+        await using var allowed = new AdsClient(channel, AdsNodes.Envoy("web-1"));
+        await allowed.SubscribeAsync(TypeUrls.Cluster, []);
+        var served = await allowed.NextAsync(Wait);
+        var overLimit = await CompletionOfNewStreamAsync(channel, "web-2");
+
+        // The stream opened first, by a node no longer allowed, is still served.
+        await open.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
+        var endpoints = await open.NextAsync(Wait);
+
+        Assert.Multiple(() =>
         {
-            var reloader = app.Services.GetRequiredService<SettingsReloader>();
-            using var channel = AdsChannels.Create(adsPort);
-            await using var open = new AdsClient(channel, AdsNodes.Envoy("db-1"));
-            await open.SubscribeAsync(TypeUrls.Cluster, []);
-            await open.AckAsync(await open.NextAsync(Wait));
-
-            Write(Config(""", "MaxStreamsPerPeer": 2, "Authorization": { "AllowedNodeIds": ["web-*"] }"""));
-            Assert.That(await reloader.ReloadAsync("test"), Is.True);
-            var refused = await CompletionOfNewStreamAsync(channel, "db-2");
-            // A second stream from this address is within the new limit of two; a third is not.
-            await using var allowed = new AdsClient(channel, AdsNodes.Envoy("web-1"));
-            await allowed.SubscribeAsync(TypeUrls.Cluster, []);
-            var served = await allowed.NextAsync(Wait);
-            var overLimit = await CompletionOfNewStreamAsync(channel, "web-2");
-
-            // The stream opened first, by a node no longer allowed, is still served.
-            await open.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
-            var endpoints = await open.NextAsync(Wait);
-
-            Assert.Multiple(() =>
-            {
-                Assert.That(refused.StatusCode, Is.EqualTo(StatusCode.PermissionDenied), refused.Detail);
-                Assert.That(served.ResourceNames(), Does.Contain("web"));
-                Assert.That(overLimit.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted), overLimit.Detail);
-                Assert.That(overLimit.Detail, Does.Contain("Ads:MaxStreamsPerPeer"));
-                Assert.That(logs.WithId(NeedsRestart), Is.Empty, "nothing in this reload waits for a restart");
-                Assert.That(endpoints.Assignments().Single().ClusterName, Is.EqualTo("web"));
-            });
-        }
-        finally
-        {
-            await app.StopAsync();
-        }
+            Assert.That(refused.StatusCode, Is.EqualTo(StatusCode.PermissionDenied), refused.Detail);
+            Assert.That(served.ResourceNames(), Does.Contain("web"));
+            Assert.That(overLimit.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted), overLimit.Detail);
+            Assert.That(overLimit.Detail, Does.Contain("Ads:MaxStreamsPerPeer"));
+            Assert.That(logs.WithId(NeedsRestart), Is.Empty, "nothing in this reload waits for a restart");
+            Assert.That(endpoints.Assignments().Single().ClusterName, Is.EqualTo("web"));
+        });
     }
 
     private static async Task<Status> CompletionOfNewStreamAsync(Grpc.Net.Client.GrpcChannel channel, string nodeId)
@@ -265,21 +251,11 @@ public sealed class SettingsReloadTests
         return (reloader, monitor, logs);
     }
 
-    private async Task<WebApplication> StartAsync(string json, FakeLogCollector? logs = null)
+    /// <summary>The daemon in this process over the settings file, which it watches as it watches /etc's.</summary>
+    private async Task<InProcessBridge> StartAsync(string json)
     {
         Write(json);
-        var configuration = ConfigurationSources.Build([], ConfigFile);
-        var (settings, errors) = SettingsLoader.Load(configuration);
-        Assert.That(errors, Is.Empty);
-        var app = BridgeHost.Build([], settings!, configuration, builder =>
-        {
-            if (logs is not null)
-            {
-                builder.Logging.AddProvider(new FakeLoggerProvider(logs));
-            }
-        });
-        await app.StartAsync();
-        return app;
+        return await InProcessBridge.StartAsync(new InProcessBridgeOptions { Catalog = CatalogFeed.Address, SettingsFile = ConfigFile });
     }
 
     private static Task Record(List<SettingsChange> changes, SettingsChange change)

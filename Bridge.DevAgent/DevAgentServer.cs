@@ -111,7 +111,7 @@ public sealed partial class DevAgentServer : IAsyncDisposable
         var (endpoint, https) = ParseEndpoint(options.Url);
         var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
         var logger = loggerFactory.CreateLogger("Bridge.DevAgent");
-        var time = TimeProvider.System;
+        var time = options.Time;
         var metrics = new RequestMetrics();
         var federation = new Federation(options, time, loggerFactory);
         var faults = new FaultKnobs(time, federation.Local, loggerFactory.CreateLogger<FaultKnobs>())

@@ -28,6 +28,8 @@ internal static class ConsulRoutes
         Route("/v1/agent/check/fail/{**tail}", api.AgentCheckFailAsync);
         Route("/v1/agent/check/update/{**tail}", api.AgentCheckUpdateAsync);
         Route("/v1/status/leader", api.StatusLeaderAsync);
+        Route("/v1/config", api.ConfigApplyAsync);
+        Route("/v1/config/{**tail}", api.ConfigAsync);
 
         // Literal routes win over a catch-all, so this only sees paths nothing else serves.
         Route("/{**path}", api.NotFoundAsync);

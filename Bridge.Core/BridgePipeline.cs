@@ -73,6 +73,14 @@ public sealed class BridgePipeline
         _store = new CatalogStore(loggers.CreateLogger<CatalogStore>(), settings.Catalog, time);
         _cache = new XdsCache(settings.Xds, loggers.CreateLogger<XdsCache>());
         _store.Subscribe(_cache.Apply);
+        // Routing needs health reads beyond each service's own (subsets, other datacenters): the watcher follows them.
+        _store.Subscribe((catalog, diff) =>
+        {
+            if (!diff.Routing.IsEmpty)
+            {
+                _watcher.WatchTargets(catalog.Routing.Queries().ToHashSet());
+            }
+        });
         Streams = new StreamRegistry();
         _authorizer = new ReloadableStreamAuthorizer(settings.Authorization);
         AdsService = new AdsService(_cache, Streams, () => Settings.Ads, loggers.CreateLogger<AdsService>(), _authorizer);

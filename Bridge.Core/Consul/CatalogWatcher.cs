@@ -76,6 +76,8 @@ internal sealed class CatalogWatcher
     {
         _events = events;
         _running = ct;
+        var routing = new List<Task> { ReadLocalDatacenterAsync(events, ct) };
+        routing.AddRange(ConfigEntries.ConfigEntryKinds.All.Select(kind => WatchConfigEntriesAsync(kind, events, ct)));
         try
         {
             await WatchAsync(
@@ -89,6 +91,20 @@ internal sealed class CatalogWatcher
         }
         finally
         {
+            await Task.WhenAll(routing).ConfigureAwait(false);
+            List<Task> targets;
+            lock (_targetWatches)
+            {
+                foreach (var (cts, _) in _targetWatches.Values)
+                {
+                    cts.Cancel();
+                }
+
+                targets = [.. _targetWatches.Values.Select(w => w.Loop)];
+                _targetWatches.Clear();
+            }
+
+            await Task.WhenAll(targets).ConfigureAwait(false);
             List<Task> loops;
             lock (_serviceWatches)
             {
@@ -285,6 +301,141 @@ internal sealed class CatalogWatcher
     {
         var present = new HashSet<(string?, string?)>(now.Select(e => (e?.Node?.Node, e?.Service?.ID)));
         return [.. before.Where(e => e is not null && !present.Contains((e.Node?.Node, e.Service?.ID)))];
+    }
+
+    private readonly Dictionary<HealthQuery, (CancellationTokenSource Cts, Task Loop)> _targetWatches = [];
+
+    /// <summary>
+    /// The health reads routing needs beyond each service's own (a subset's filter, another datacenter): watches
+    /// start for new ones and stop for those no longer needed. Called whenever the compiled routing changes.
+    /// </summary>
+    public void WatchTargets(IReadOnlySet<HealthQuery> queries)
+    {
+        if (_events is not { } events)
+        {
+            return;
+        }
+
+        lock (_targetWatches)
+        {
+            foreach (var query in _targetWatches.Keys.Where(q => !queries.Contains(q)).ToList())
+            {
+                _targetWatches[query].Cts.Cancel();
+                _targetWatches.Remove(query);
+            }
+
+            foreach (var query in queries.Where(q => !_targetWatches.ContainsKey(q)))
+            {
+                var cts = CancellationTokenSource.CreateLinkedTokenSource(_running);
+                _targetWatches[query] = (cts, WatchTargetAsync(query, events, cts.Token));
+            }
+        }
+    }
+
+    private async Task WatchTargetAsync(HealthQuery query, ChannelWriter<ConsulEvent> events, CancellationToken ct)
+    {
+        await Task.Yield();
+        try
+        {
+            await WatchAsync(
+                $"{ConsulClient.HealthServiceEndpoint}/{query.Service}",
+                (options, token) => _client.GetHealthServiceAsync(
+                    query.Service,
+                    options with { Datacenter = query.Datacenter.Length > 0 ? query.Datacenter : null, Filter = query.Filter.Length > 0 ? query.Filter : null },
+                    token),
+                result => events.WriteAsync(new TargetEntriesObserved(query, result.Index, result.Value) { ReceivedAt = result.ReceivedAt, Skipped = result.Skipped }, ct),
+                () => false,
+                events,
+                isServiceWatch: true,
+                ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>One blocking watch per config entry kind: the routing the catalog compiles follows them.</summary>
+    private async Task WatchConfigEntriesAsync(ConfigEntries.ConfigEntryKind kind, ChannelWriter<ConsulEvent> events, CancellationToken ct)
+    {
+        await Task.Yield();
+        try
+        {
+            await WatchAsync(
+                $"{ConsulClient.ConfigEndpoint}/{ConfigEntries.ConfigEntryKinds.ApiName(kind)}",
+                (options, token) => ReadConfigEntriesAsync(kind, options, token),
+                result => events.WriteAsync(new ConfigEntriesObserved(result.Value, result.Index) { ReceivedAt = result.ReceivedAt }, ct),
+                () => false,
+                events,
+                isServiceWatch: true,
+                ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// A Consul without the config entry API (before 1.5, or a proxy that does not pass it) answers 404: that is no
+    /// entries at all, not a failure; it is asked again at the pace of a blocking wait.
+    /// </summary>
+    private async Task<QueryResult<ConfigEntries.ConfigEntryList>> ReadConfigEntriesAsync(ConfigEntries.ConfigEntryKind kind, QueryOptions options, CancellationToken ct)
+    {
+        try
+        {
+            return await _client.GetConfigEntriesAsync(kind, options, ct).ConfigureAwait(false);
+        }
+        catch (ConsulException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
+        {
+            if (options.Index > 0)
+            {
+                await Task.Delay(_options.Wait, _time, ct).ConfigureAwait(false);
+            }
+
+            return new QueryResult<ConfigEntries.ConfigEntryList>(new ConfigEntries.ConfigEntryList(kind, [], []), 1, true, TimeSpan.Zero, false, 0);
+        }
+    }
+
+    /// <summary>The configured datacenter, or the agent's own: the first Consul lists (it sorts them by round-trip time).</summary>
+    private async Task ReadLocalDatacenterAsync(ChannelWriter<ConsulEvent> events, CancellationToken ct)
+    {
+        if (!string.IsNullOrEmpty(_options.Datacenter))
+        {
+            await events.WriteAsync(new LocalDatacenterObserved(_options.Datacenter), ct).ConfigureAwait(false);
+            return;
+        }
+
+        var delay = _options.RetryBaseDelay;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var answer = await _client.GetDatacentersAsync(ct).ConfigureAwait(false);
+                if (answer.Value is [{ Length: > 0 } local, ..])
+                {
+                    await events.WriteAsync(new LocalDatacenterObserved(local), ct).ConfigureAwait(false);
+                    return;
+                }
+            }
+            catch (ConsulException)
+            {
+                // Consul is away: the service watches report it; this read simply tries again.
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+
+            try
+            {
+                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+
+            delay = delay * 2 < _options.RetryMaxDelay ? delay * 2 : _options.RetryMaxDelay;
+        }
     }
 
     /// <summary>

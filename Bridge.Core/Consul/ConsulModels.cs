@@ -71,4 +71,5 @@ public sealed record HealthCheck
 [JsonSerializable(typeof(HealthServiceEntry[]))]
 [JsonSerializable(typeof(HealthServiceEntry))]
 [JsonSerializable(typeof(Dictionary<string, string[]?>))]
+[JsonSerializable(typeof(string[]))]
 internal sealed partial class ConsulJsonContext : JsonSerializerContext;

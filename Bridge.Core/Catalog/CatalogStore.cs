@@ -371,8 +371,13 @@ internal sealed class CatalogStore
         // Synced with Consul once every listed service has been read in this process: until then a service
         // keeps what the state file said, never an empty list. Past the start-up bound the rest is served without
         // the services Consul will not answer for.
+        // Routing counts too: a chain served as the default for a moment would send a canary's share to the wrong place.
+        var served = Guard(before, _consul);
+        var diff = Diff(before.Services, served);
+        var (routing, routingChange) = _routing.Build(served, before.Routing, diff.Changes.Any(c => c.Kind != ServiceChangeKind.Changed));
+        diff = diff with { Routing = routingChange };
         var unread = _serviceSet is null ? [] : _serviceSet.Except(_readFromConsul);
-        var consulSynced = _serviceSet is not null && unread.Count == 0;
+        var consulSynced = _serviceSet is not null && unread.Count == 0 && _routing.ReadOnce(routing);
         var timedOut = !consulSynced && WaitingForFirstReads(before) && _time.GetUtcNow().UtcTicks >= _syncDeadline;
         if (timedOut)
         {
@@ -385,11 +390,8 @@ internal sealed class CatalogStore
             Unread = unread;
         }
 
-        var source = consulSynced || timedOut || before.Source != CatalogSource.Persisted ? CatalogSource.Consul : CatalogSource.Persisted;
-        var served = Guard(before, _consul);
-        var diff = Diff(before.Services, served);
-        var (routing, routingChange) = _routing.Build(served, before.Routing, diff.Changes.Any(c => c.Kind != ServiceChangeKind.Changed));
-        diff = diff with { Routing = routingChange };
+        var source = _serviceSet is null ? before.Source
+            : consulSynced || timedOut || before.Source != CatalogSource.Persisted ? CatalogSource.Consul : CatalogSource.Persisted;
         var nowSynced = before.Synced || consulSynced || timedOut;
         var publish = !diff.IsEmpty || nowSynced != before.Synced || source != before.Source;
         if (ConsulAvailable && source == CatalogSource.Consul)

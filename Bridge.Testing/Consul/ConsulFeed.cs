@@ -1,5 +1,6 @@
 using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
+using Bridge.Core.Consul.ConfigEntries;
 
 namespace Bridge.Testing.Consul;
 
@@ -27,10 +28,17 @@ internal sealed class ConsulFeed(CatalogStore store)
     private readonly Dictionary<string, TestInstance[]> _services = new(StringComparer.Ordinal);
     private ulong _index;
 
-    /// <summary>The first full read of Consul: exactly these services, after which the catalog is synced.</summary>
+    /// <summary>
+    /// What the watch reports of a Consul in datacenter dc1 without config entries: start-up waits for it as for
+    /// the services, since routing is part of what is served.
+    /// </summary>
+    public static IEnumerable<ConsulEvent> NoRouting(string datacenter = "dc1") =>
+        ConfigEntryKinds.All.Select(kind => (ConsulEvent)new ConfigEntriesObserved(new ConfigEntryList(kind, [], []), 1)).Append(new LocalDatacenterObserved(datacenter));
+
+    /// <summary>The first full read of Consul: exactly these services and no config entries, after which the catalog is synced.</summary>
     public void Sync(params (string Service, TestInstance[] Instances)[] services)
     {
-        List<ConsulEvent> events = [new ServiceSetObserved([.. services.Select(s => s.Service)], ++_index)];
+        List<ConsulEvent> events = [.. NoRouting(), new ServiceSetObserved([.. services.Select(s => s.Service)], ++_index)];
         foreach (var (service, instances) in services)
         {
             _services[service] = instances;

@@ -16,6 +16,7 @@ public sealed class CatalogCoalescingTests
             QuietPeriod = TimeSpan.FromSeconds(2),
             MaxDelay = TimeSpan.FromSeconds(10),
         });
+        store.Apply([.. ConsulFeed.NoRouting()]);
         var published = Channel.CreateUnbounded<CatalogSnapshot>();
         store.Subscribe((snapshot, _) => published.Writer.TryWrite(snapshot));
         var events = Channel.CreateUnbounded<ConsulEvent>();
@@ -57,6 +58,7 @@ public sealed class CatalogCoalescingTests
             QuietPeriod = TimeSpan.FromSeconds(5),
             MaxDelay = TimeSpan.FromMilliseconds(300),
         });
+        store.Apply([.. ConsulFeed.NoRouting()]);
         var published = Channel.CreateUnbounded<CatalogSnapshot>();
         store.Subscribe((snapshot, _) => published.Writer.TryWrite(snapshot));
         var events = Channel.CreateUnbounded<ConsulEvent>();

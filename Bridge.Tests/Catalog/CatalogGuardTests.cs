@@ -26,6 +26,7 @@ public sealed class CatalogGuardTests
         _log = new FakeLogger<CatalogStore>();
         _time = new TimerWatchingClock();
         _store = new CatalogStore(_log, new CatalogOptions { QuietPeriod = TimeSpan.Zero, MaxDelay = TimeSpan.Zero }, _time);
+        _store.Apply([.. ConsulFeed.NoRouting()]);
     }
 
     private void Serve(params string[] services) =>
@@ -185,6 +186,7 @@ public sealed class CatalogGuardTests
     public void Restart_from_the_state_file_against_a_rebuilt_consul_keeps_serving_the_saved_catalog()
     {
         var saved = new CatalogStore(new FakeLogger<CatalogStore>());
+        saved.Apply([.. ConsulFeed.NoRouting()]);
         saved.Apply([new ServiceSetObserved([.. Ten], 1), .. Ten.Select(s => Read(s, Entry("n1", s + "-1", service: s)))]);
         _store.LoadPersisted(saved.Current.Services, _time.GetUtcNow());
 

@@ -24,6 +24,7 @@ public sealed class CatalogStateFileTests
     private static CatalogSnapshot SyncedCatalog()
     {
         var store = new CatalogStore(new FakeLogger<CatalogStore>());
+        store.Apply([.. ConsulFeed.NoRouting()]);
         store.Apply([
             new ServiceSetObserved(["api", "web"], 7),
             new ServiceEntriesObserved("web", 8, [
@@ -183,6 +184,7 @@ public sealed class CatalogStateFileTests
     public void Departed_services_are_saved_and_loaded_back_in_the_order_they_left()
     {
         var store = new CatalogStore(new FakeLogger<CatalogStore>());
+        store.Apply([.. ConsulFeed.NoRouting()]);
         store.Apply([new ServiceSetObserved(["a", "b", "c"], 1), .. new[] { "a", "b", "c" }.Select(n => new ServiceEntriesObserved(n, 1, [Entry("n1", n + "-1", service: n)]))]);
         store.Apply([new ServiceSetObserved(["a", "c"], 2)]);
         store.Apply([new ServiceSetObserved(["c"], 3)]);
@@ -209,6 +211,7 @@ public sealed class CatalogStateFileTests
         file.Save(SyncedCatalog(), DateTimeOffset.UtcNow.AddMinutes(-3));
         var loaded = file.TryLoad(DateTimeOffset.UtcNow, MaxAge)!;
         var store = new CatalogStore(new FakeLogger<CatalogStore>());
+        store.Apply([.. ConsulFeed.NoRouting()]);
 
         store.LoadPersisted(loaded.Services, loaded.SavedAt);
         Assert.Multiple(() =>
@@ -236,6 +239,7 @@ public sealed class CatalogStateFileTests
     public void Persister_writes_only_catalogs_read_from_consul_and_the_newest_one_wins()
     {
         var store = new CatalogStore(new FakeLogger<CatalogStore>());
+        store.Apply([.. ConsulFeed.NoRouting()]);
         var file = new CatalogStateFile(StatePath, Identity, new FakeLogger());
         var persister = new CatalogPersister(file, store, TimeSpan.FromMilliseconds(1), TimeProvider.System);
         using var cts = new CancellationTokenSource();

@@ -17,6 +17,7 @@ public sealed class CatalogStoreTests
     {
         _log = new FakeLogger<CatalogStore>();
         _store = new CatalogStore(_log);
+        _store.Apply([.. ConsulFeed.NoRouting()]);
         _published = [];
         _store.Subscribe((snapshot, diff) => _published.Add((snapshot, diff)));
     }

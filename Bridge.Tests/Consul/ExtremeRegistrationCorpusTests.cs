@@ -61,6 +61,7 @@ public sealed class ExtremeRegistrationCorpusTests
         var client = new ConsulClient(new HttpClient { BaseAddress = _agent.Address, Timeout = Timeout.InfiniteTimeSpan }, options);
         var watcher = new CatalogWatcher(client, options, new FakeLogger<CatalogWatcher>());
         _store = new CatalogStore(new FakeLogger<CatalogStore>());
+        _store.Apply([.. ConsulFeed.NoRouting()]);
         _cache = new XdsCache(new XdsOptions(), new FakeLogger<XdsCache>());
         _store.Subscribe(_cache.Apply);
         _cts = new CancellationTokenSource();

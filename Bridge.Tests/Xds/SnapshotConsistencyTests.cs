@@ -26,6 +26,7 @@ public sealed class SnapshotConsistencyTests
     {
         _log = new FakeLogger<XdsCache>();
         _store = new CatalogStore(new FakeLogger<CatalogStore>(), new CatalogOptions { RemovalGuard = false });
+        _store.Apply([.. ConsulFeed.NoRouting()]);
         _cache = new XdsCache(new XdsOptions(), _log);
         _store.Subscribe(_cache.Apply);
     }
@@ -184,6 +185,7 @@ public sealed class SnapshotConsistencyTests
 
         // A new process: the catalog comes back from the state file with its departed list.
         var store = new CatalogStore(new FakeLogger<CatalogStore>());
+        store.Apply([.. ConsulFeed.NoRouting()]);
         var cache = new XdsCache(new XdsOptions(), new FakeLogger<XdsCache>());
         store.Subscribe(cache.Apply);
         store.LoadPersisted(saved.Services, DateTimeOffset.UtcNow, saved.Departed);

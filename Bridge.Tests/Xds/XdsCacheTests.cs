@@ -276,6 +276,7 @@ public sealed class XdsCacheTests
     private static (CatalogStore Store, XdsCache Cache) Pipeline()
     {
         var store = new CatalogStore(new FakeLogger<CatalogStore>());
+        store.Apply([.. ConsulFeed.NoRouting()]);
         var cache = new XdsCache(new XdsOptions(), new FakeLogger<XdsCache>());
         store.Subscribe(cache.Apply);
         return (store, cache);

@@ -63,6 +63,13 @@ internal sealed class RoutingState
 
     public RoutingState(ILogger logger) => _logger = logger;
 
+    /// <summary>
+    /// Whether routing has been read whole once: the datacenter, every config entry kind, and every target read the
+    /// chains need. Until then a chain could be served as the default one and flip a moment later.
+    /// </summary>
+    public bool ReadOnce(CatalogRouting routing) =>
+        _datacenter is { Length: > 0 } && _lists.Count == ConfigEntryKinds.All.Count && routing.Queries().All(_targets.ContainsKey);
+
     /// <summary>Takes the routing events of a batch; returns false for any other event.</summary>
     public bool Take(ConsulEvent e)
     {

@@ -370,8 +370,11 @@ public sealed class DeltaDiscoveryTests
         await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web", "api"]);
         await server.Logs.WaitForAsync(AdsEvents.StreamOpened, e => e.Field("NodeId") == node.Id, Wait, mark);
         server.Consul.Apply(
-            new Core.Consul.ServiceSetObserved(["api", "web"], 1),
-            new Core.Consul.ServiceEntriesObserved("web", 2, [Web1.ToEntry("web")]));
+            [
+                .. ConsulFeed.NoRouting(),
+                new Core.Consul.ServiceSetObserved(["api", "web"], 1),
+                new Core.Consul.ServiceEntriesObserved("web", 2, [Web1.ToEntry("web")]),
+            ]);
         // Not answered yet: an answer now would name web alone and report api missing, and it would be the first.
 
         server.Consul.Apply(new Core.Consul.ServiceEntriesObserved("api", 3, [Api1.ToEntry("api")]));

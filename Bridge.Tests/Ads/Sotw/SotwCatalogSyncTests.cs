@@ -23,8 +23,11 @@ public sealed class SotwCatalogSyncTests
 
         // Consul listed two services but only one has been read: published to the cache, not yet synced.
         server.Consul.Apply(
-            new ServiceSetObserved(["api", "web"], 1),
-            new ServiceEntriesObserved("web", 2, [new TestInstance("10.0.0.1", 8080).ToEntry("web")]));
+            [
+                .. ConsulFeed.NoRouting(),
+                new ServiceSetObserved(["api", "web"], 1),
+                new ServiceEntriesObserved("web", 2, [new TestInstance("10.0.0.1", 8080).ToEntry("web")]),
+            ]);
         Assert.That(server.Cache.Current.Ready, Is.False);
         // What an answer now would carry: web alone. Answers come in order, so the first one tells.
         Assert.That(server.Cache.Current.Get(ClientKind.Envoy, TypeUrls.Cluster).ByName.Keys, Is.EquivalentTo(new[] { "web" }));

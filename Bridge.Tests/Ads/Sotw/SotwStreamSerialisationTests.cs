@@ -26,6 +26,7 @@ public sealed class SotwStreamSerialisationTests
     public async Task Streams_serve_the_cached_bytes_and_serialise_nothing_themselves()
     {
         var store = new CatalogStore(new FakeLogger<CatalogStore>());
+        store.Apply([.. ConsulFeed.NoRouting()]);
         var cache = new XdsCache(new XdsOptions(), new FakeLogger<XdsCache>());
         store.Subscribe(cache.Apply);
         store.Apply(

@@ -27,6 +27,7 @@ public sealed class PersistedStateStartTests
         {
             var statePath = Path.Combine(dir, "catalog.json");
             var saved = new CatalogStore(new FakeLogger<CatalogStore>());
+            saved.Apply([.. ConsulFeed.NoRouting()]);
             saved.Apply([
                 new ServiceSetObserved(["web"], 5),
                 new ServiceEntriesObserved("web", 6, [Entries.Entry("n1", "web-1", nodeAddress: "10.0.0.1", port: 8080)]),

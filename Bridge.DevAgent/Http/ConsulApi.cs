@@ -13,7 +13,8 @@ internal sealed class ConsulApi(
     DevCatalog catalog,
     DevAgentOptions options,
     BlockingQueryRunner runner,
-    ConsulResponses responses)
+    ConsulResponses responses,
+    Func<int> connectionLimit)
 {
     private static readonly string[] GetOnly = ["GET"];
     private static readonly string[] PutOnly = ["PUT"];
@@ -138,6 +139,31 @@ internal sealed class ConsulApi(
                 .Where(c => wanted == "any" || c.Status == wanted)
                 .ToList()),
             () => []);
+    }
+
+    /// <summary>
+    /// <c>/v1/agent/self</c>: needs <c>agent:read</c> on the agent's node, so unlike catalog reads it is refused, not
+    /// filtered, for the anonymous token. <c>DebugConfig.HTTPMaxConnsPerClient</c> is the limit new connections meet.
+    /// </summary>
+    public async Task AgentSelfAsync(HttpContext context)
+    {
+        if (!await AllowMethodAsync(context, GetOnly))
+        {
+            return;
+        }
+
+        var acl = Acl.Resolve(options.RequiredToken, Tokens.From(context.Request));
+        if (acl != AclOutcome.Allowed)
+        {
+            await responses.WriteErrorAsync(context, 403, acl == AclOutcome.NotFound ? ConsulErrors.AclNotFound : ConsulErrors.PermissionDenied);
+            return;
+        }
+
+        var node = catalog.State.Nodes[catalog.NodeName].Node;
+        await responses.WriteJsonAsync(context, new AgentSelf(
+            new AgentSelfConfig(catalog.Datacenter, catalog.Datacenter, catalog.NodeName, node.Id, Server: true, DevCatalog.ConsulVersion),
+            new AgentDebugConfig(catalog.Datacenter, catalog.NodeName, GoDuration.Format(options.DefaultWait), GoDuration.Format(options.MaxWait), connectionLimit()),
+            new AgentMember(catalog.NodeName, catalog.NodeAddress, 8301, Status: 1)));
     }
 
     public async Task StatusLeaderAsync(HttpContext context)

@@ -18,11 +18,7 @@ internal sealed class CatalogWatcher
     private readonly ConsulOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly SemaphoreSlim _inFlight;
-    private readonly int _slots;
-
-    /// <summary>Shortest wait of a blocking query when there are more watches than query slots.</summary>
-    internal static readonly TimeSpan MinSharedWait = TimeSpan.FromSeconds(5);
+    private readonly QuerySlots _slots;
     private readonly Dictionary<string, (CancellationTokenSource Cts, Task Loop)> _serviceWatches = new(StringComparer.Ordinal);
     private int _failingWatches;
     private readonly object _availabilityGate = new();
@@ -32,15 +28,17 @@ internal sealed class CatalogWatcher
     private ChannelWriter<ConsulEvent>? _events;
     private CancellationToken _running;
 
-    public CatalogWatcher(ConsulClient client, ConsulOptions options, ILogger<CatalogWatcher> logger, TimeProvider? time = null)
+    /// <param name="slots">Queries allowed in flight (<see cref="ConnectionBudget.Slots"/>); by default, what Consul's default limits allow.</param>
+    public CatalogWatcher(ConsulClient client, ConsulOptions options, ILogger<CatalogWatcher> logger, TimeProvider? time = null, QuerySlots? slots = null)
     {
         _client = client;
         _options = options;
         _filters = options;
         _logger = logger;
         _time = time ?? TimeProvider.System;
-        _slots = Math.Max(1, options.EffectiveMaxConcurrentQueries);
-        _inFlight = new SemaphoreSlim(_slots);
+        _slots = slots ?? new QuerySlots(options.UsesTls
+            ? options.MaxConcurrentQueriesHttp2
+            : ConnectionBudget.PerSource(ConnectionBudget.DefaultAgentLimit, options.MaxConcurrentQueries, limitKnown: false));
     }
 
     /// <summary>Services currently watched, for diagnostics.</summary>
@@ -134,6 +132,8 @@ internal sealed class CatalogWatcher
                 _serviceWatches[name] = (cts, loop);
                 ConsulLog.WatchStarted(_logger, name);
             }
+
+            _slots.ReportDemand(_serviceWatches.Count + 1);
         }
     }
 
@@ -172,19 +172,10 @@ internal sealed class CatalogWatcher
     /// <summary>
     /// Each blocking query holds a slot (a connection, over HTTP/1.1) for up to its wait. With more watches than
     /// slots, waits shrink in proportion so every watch gets a turn: freshness then degrades gracefully to about
-    /// (watches / slots) x wait instead of some services never being read. Over HTTP/2 slots are plentiful.
+    /// (watches / slots) x wait instead of some services never being read. <see cref="ConnectionBudget"/> sizes the
+    /// slots so that this happens only beyond the agent's allowance.
     /// </summary>
-    internal TimeSpan EffectiveWait()
-    {
-        var watches = Math.Max(1, WatchedServices + 1);
-        if (watches <= _slots)
-        {
-            return _options.Wait;
-        }
-
-        var shared = _options.Wait * _slots / watches;
-        return shared < MinSharedWait ? (MinSharedWait < _options.Wait ? MinSharedWait : _options.Wait) : shared;
-    }
+    internal TimeSpan EffectiveWait() => _slots.SharedWait(_options.Wait, Math.Max(1, WatchedServices + 1));
 
     private async Task WatchAsync<T>(
         string endpoint,
@@ -249,7 +240,7 @@ internal sealed class CatalogWatcher
                 var result = await retry.ExecuteAsync(
                     async token =>
                     {
-                        await _inFlight.WaitAsync(token).ConfigureAwait(false);
+                        await _slots.WaitAsync(token).ConfigureAwait(false);
                         try
                         {
                             return await fetch(new QueryOptions(tracker.NextIndex, EffectiveWait()), token).ConfigureAwait(false);
@@ -261,7 +252,7 @@ internal sealed class CatalogWatcher
                         }
                         finally
                         {
-                            _inFlight.Release();
+                            _slots.Release();
                         }
                     },
                     ct).ConfigureAwait(false);

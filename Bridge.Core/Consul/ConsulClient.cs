@@ -18,6 +18,7 @@ internal sealed class ConsulClient
 {
     internal const string ServicesEndpoint = "/v1/catalog/services";
     internal const string HealthServiceEndpoint = "/v1/health/service";
+    internal const string AgentSelfEndpoint = "/v1/agent/self";
 
     private readonly HttpClient _http;
     private readonly ConsulOptions _options;
@@ -33,6 +34,10 @@ internal sealed class ConsulClient
 
     public Task<QueryResult<HealthServiceEntry[]>> GetHealthServiceAsync(string service, QueryOptions query, CancellationToken ct) =>
         GetAsync($"{HealthServiceEndpoint}/{Uri.EscapeDataString(service)}", HealthServiceEndpoint, query, ConsulJsonContext.Default.HealthServiceEntryArray, ct);
+
+    /// <summary>The agent's <c>http_max_conns_per_client</c> (needs <c>agent:read</c>); null when its answer does not say.</summary>
+    public async Task<int?> GetAgentConnectionLimitAsync(CancellationToken ct) =>
+        (await GetAsync(AgentSelfEndpoint, AgentSelfEndpoint, default, ConsulJsonContext.Default.AgentSelf, ct).ConfigureAwait(false)).Value.DebugConfig?.HTTPMaxConnsPerClient;
 
     private async Task<QueryResult<T>> GetAsync<T>(string path, string endpoint, QueryOptions query, JsonTypeInfo<T> typeInfo, CancellationToken ct)
         where T : class

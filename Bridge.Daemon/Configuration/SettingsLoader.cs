@@ -358,9 +358,15 @@ internal static class SettingsLoader
             errors.Add(new SettingError("Consul:MaxResponseBytes", "must be at least 1024"));
         }
 
-        if (o.MaxConcurrentQueries is < 1 or > 10_000)
+        if (o.MaxConcurrentQueries is < 0 or > 10_000)
         {
-            errors.Add(new SettingError("Consul:MaxConcurrentQueries", "accepted: 1 to 10000 (Consul allows 200 connections per client by default)"));
+            errors.Add(new SettingError("Consul:MaxConcurrentQueries",
+                "accepted: 0 (nine tenths of the agent's http_max_conns_per_client) or 1 to 10000 queries per source address"));
+        }
+
+        if (!SourceAddressPool.TryParse(o.SourceAddresses, out _, out var sourcesError))
+        {
+            errors.Add(new SettingError("Consul:SourceAddresses", sourcesError));
         }
 
         if (o.MaxConcurrentQueriesHttp2 is < 1 or > 25_000)

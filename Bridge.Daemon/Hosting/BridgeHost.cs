@@ -56,7 +56,7 @@ internal static class BridgeHost
                 // Each query carries its own timeout (wait + wait/16 + margin).
                 http.Timeout = Timeout.InfiniteTimeSpan;
             })
-            .ConfigurePrimaryHttpMessageHandler(() => ConsulTransport.CreateHandler(settings.Consul))
+            .ConfigurePrimaryHttpMessageHandler(sp => ConsulTransport.CreateHandler(settings.Consul, sp.GetRequiredService<ConnectionBudget>().Sources))
             // The token travels in a header: no header value is ever logged, whatever the log level.
             .RedactLoggedHeaders(_ => true);
         if (settings.Consul.UsesTls)
@@ -72,6 +72,8 @@ internal static class BridgeHost
         var authorizer = new ReloadableStreamAuthorizer(settings.AdsAuthorization);
         services.AddSingleton<IStreamAuthorizer>(authorizer);
 
+        services.AddSingleton(sp => new ConnectionBudget(settings.Consul, sp.GetRequiredService<ILogger<ConnectionBudget>>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => sp.GetRequiredService<ConnectionBudget>().Slots);
         services.AddSingleton<CatalogWatcher>();
         services.AddSingleton(sp => new CatalogStore(sp.GetRequiredService<ILogger<CatalogStore>>(), settings.Catalog, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<XdsCache>();
@@ -90,7 +92,7 @@ internal static class BridgeHost
 
         var app = builder.Build();
         app.Services.GetService<SettingsReloader>()?.OnReloaded(next => authorizer.Update(next.AdsAuthorization));
-        SecurityPosture.Report(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(SecurityLog.Category), settings);
+        SecurityPosture.Report(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(SecurityLog.Category), settings, app.Services.GetRequiredService<ConnectionBudget>());
         var store = app.Services.GetRequiredService<CatalogStore>();
         var cache = app.Services.GetRequiredService<XdsCache>();
         store.Subscribe(cache.Apply);

@@ -12,14 +12,19 @@ namespace Bridge.Daemon.Hosting;
 internal sealed partial class CatalogPipeline : BackgroundService
 {
     private readonly CatalogWatcher _watcher;
+    private readonly ConnectionBudget _budget;
+    private readonly ConsulClient _client;
     private readonly CatalogStore _store;
     private readonly StateOptions _state;
     private readonly TimeProvider _time;
     private readonly ILogger<CatalogStateFile> _fileLogger;
     private readonly ILogger<CatalogPipeline> _logger;
 
-    public CatalogPipeline(CatalogWatcher watcher, CatalogStore store, StateOptions state, TimeProvider time, ILogger<CatalogStateFile> fileLogger, ILogger<CatalogPipeline> logger)
+    public CatalogPipeline(
+        CatalogWatcher watcher, ConnectionBudget budget, ConsulClient client, CatalogStore store, StateOptions state, TimeProvider time, ILogger<CatalogStateFile> fileLogger, ILogger<CatalogPipeline> logger)
     {
+        _budget = budget;
+        _client = client;
         _logger = logger;
         _watcher = watcher;
         _store = store;
@@ -46,6 +51,8 @@ internal sealed partial class CatalogPipeline : BackgroundService
         var store = _store.RunAsync(events.Reader, stoppingToken);
         try
         {
+            // How many queries may be in flight depends on the agent's own connection limit: read it first.
+            await _budget.StartAsync(_client.GetAgentConnectionLimitAsync, stoppingToken).ConfigureAwait(false);
             await _watcher.RunAsync(events.Writer, stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Security;
+using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Bridge.Core.Consul;
 
@@ -16,13 +17,16 @@ internal static class ConsulTransport
     /// The handler every Consul request goes through. The certificate files were checked when the settings were
     /// loaded; a failure here means they changed since, and stops the start.
     /// </summary>
-    public static SocketsHttpHandler CreateHandler(ConsulOptions options)
+    /// <param name="options">The Consul settings.</param>
+    /// <param name="sources">Local addresses to spread connections over (<see cref="ConnectionBudget.Sources"/>); null lets the system pick.</param>
+    public static SocketsHttpHandler CreateHandler(ConsulOptions options, SourceAddressPool? sources = null)
     {
         var handler = new SocketsHttpHandler
         {
             AutomaticDecompression = DecompressionMethods.All,
-            // HTTP/1.1 (and an HTTPS peer that refuses HTTP/2): one connection per query in flight.
-            MaxConnectionsPerServer = options.MaxConcurrentQueries,
+            // Plain HTTP/1.1: one connection per query in flight, and the query slots (ConnectionBudget) already keep
+            // those within the agent's allowance. An HTTPS peer that refuses HTTP/2 gets a fixed number of connections.
+            MaxConnectionsPerServer = options.UsesTls ? options.Http1FallbackConnections : int.MaxValue,
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
             ConnectTimeout = TimeSpan.FromSeconds(10),
             // HTTP/2: a new connection only when every open one carries as many streams as Consul allows (250).
@@ -39,7 +43,41 @@ internal static class ConsulTransport
             handler.SslOptions = ClientAuthentication(options);
         }
 
+        if (sources is not null)
+        {
+            handler.ConnectCallback = (context, ct) => ConnectFromAsync(sources, context, ct);
+        }
+
         return handler;
+    }
+
+    /// <summary>A connection from the pool's first address with room; the address is given back when the connection closes.</summary>
+    internal static async ValueTask<Stream> ConnectFromAsync(SourceAddressPool sources, SocketsHttpConnectionContext context, CancellationToken ct)
+    {
+        var lease = sources.Rent();
+        var socket = new Socket(lease.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            socket.Bind(new IPEndPoint(lease.Address, 0));
+            await socket.ConnectAsync(context.DnsEndPoint, ct).ConfigureAwait(false);
+            return new LeasedNetworkStream(socket, lease);
+        }
+        catch
+        {
+            socket.Dispose();
+            lease.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A connection that gives its source address back to the pool when it is closed.</summary>
+    private sealed class LeasedNetworkStream(Socket socket, SourceAddressPool.Lease lease) : NetworkStream(socket, ownsSocket: true)
+    {
+        protected override void Dispose(bool disposing)
+        {
+            base.Dispose(disposing);
+            lease.Dispose();
+        }
     }
 
     internal static SslClientAuthenticationOptions ClientAuthentication(ConsulOptions options)
@@ -117,7 +155,7 @@ internal sealed class Http2FallbackWarning(ConsulOptions options, ILogger logger
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.Version.Major < 2 && request.Version.Major >= 2 && Interlocked.Exchange(ref _warned, 1) == 0)
         {
-            SecurityLog.ConsulRefusedHttp2(logger, options.Address, response.Version.ToString(), options.MaxConcurrentQueries, options.MaxConcurrentQueriesHttp2);
+            SecurityLog.ConsulRefusedHttp2(logger, options.Address, response.Version.ToString(), options.Http1FallbackConnections, options.MaxConcurrentQueriesHttp2);
         }
 
         return response;

@@ -112,6 +112,8 @@ internal sealed partial class BridgeProcess : IAsyncDisposable
             start.Environment.Remove(key);
         }
 
+        // Default settings, whatever another install on the machine left in /etc/consul-xds-bridge/appsettings.json.
+        start.Environment["BRIDGE_CONFIG"] = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(logPath))!, "no-settings-file.json");
         foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;

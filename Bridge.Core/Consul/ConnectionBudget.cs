@@ -19,6 +19,9 @@ internal sealed class ConnectionBudget
     /// <summary>Queries from one address when the agent sets no limit (<c>http_max_conns_per_client = 0</c>).</summary>
     public const int UnlimitedAgentQueries = 5000;
 
+    /// <summary>How often the agent's limit is read again while queries take turns: <c>consul reload</c> applies a raised one.</summary>
+    public static readonly TimeSpan RecheckInterval = TimeSpan.FromMinutes(1);
+
     private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ConsulOptions _options;
@@ -119,8 +122,10 @@ internal sealed class ConnectionBudget
     }
 
     /// <summary>
-    /// Reads the agent's <c>http_max_conns_per_client</c> once before the watch starts; when Consul cannot be reached
-    /// yet, keeps trying in the background (the assumed default applies meanwhile). Only over plain HTTP.
+    /// Reads the agent's <c>http_max_conns_per_client</c> once before the watch starts, then in the background: again
+    /// and again while Consul cannot be reached (the assumed default applies meanwhile), and every
+    /// <see cref="RecheckInterval"/> while queries take turns, so that a limit raised with <c>consul reload</c> is
+    /// used without a restart. Only over plain HTTP.
     /// </summary>
     /// <param name="read">Reads <c>DebugConfig.HTTPMaxConnsPerClient</c>; null when the agent does not say.</param>
     public async Task StartAsync(Func<CancellationToken, Task<int?>> read, CancellationToken ct)
@@ -130,25 +135,28 @@ internal sealed class ConnectionBudget
             return;
         }
 
-        if (await TryReadAsync(read, ct).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        _ = RetryAsync(read, ct);
+        var answered = await TryReadAsync(read, ct).ConfigureAwait(false);
+        _ = FollowAsync(read, answered, ct);
     }
 
-    private async Task RetryAsync(Func<CancellationToken, Task<int?>> read, CancellationToken ct)
+    private async Task FollowAsync(Func<CancellationToken, Task<int?>> read, bool answered, CancellationToken ct)
     {
-        var delay = _options.RetryBaseDelay;
+        var retry = _options.RetryBaseDelay;
         try
         {
-            do
+            while (true)
             {
-                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
-                delay = delay * 2 < _options.RetryMaxDelay ? delay * 2 : _options.RetryMaxDelay;
+                await Task.Delay(answered ? RecheckInterval : retry, _time, ct).ConfigureAwait(false);
+                if (!answered)
+                {
+                    retry = retry * 2 < _options.RetryMaxDelay ? retry * 2 : _options.RetryMaxDelay;
+                    answered = await TryReadAsync(read, ct).ConfigureAwait(false);
+                }
+                else if (AgentLimitKnown && Slots.Demand > Slots.Capacity)
+                {
+                    await TryReadAsync(read, ct).ConfigureAwait(false);
+                }
             }
-            while (!await TryReadAsync(read, ct).ConfigureAwait(false));
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -201,6 +209,11 @@ internal sealed class ConnectionBudget
         int perSource;
         lock (_gate)
         {
+            if (_origin == LimitOrigin.Agent && _agentLimit == limit)
+            {
+                return;
+            }
+
             _agentLimit = limit;
             _origin = LimitOrigin.Agent;
             perSource = PerSource(limit, _options.MaxConcurrentQueries, limitKnown: true);

@@ -106,6 +106,36 @@ public sealed class ConnectionBudgetTests
     }
 
     [Test]
+    public async Task While_queries_take_turns_a_limit_raised_on_the_agent_is_picked_up_without_a_restart()
+    {
+        var time = new ManualTimeProvider();
+        var log = new CapturingLogger<ConnectionBudget>();
+        var budget = new ConnectionBudget(Remote, log, time);
+        var limit = 20;
+        var reads = 0;
+        using var cts = new CancellationTokenSource();
+        await budget.StartAsync(_ =>
+        {
+            reads++;
+            return Task.FromResult<int?>(limit);
+        }, cts.Token);
+        budget.Slots.ReportDemand(41);
+        Assert.That(budget.Slots.Capacity, Is.EqualTo(18));
+
+        limit = 50;
+        time.Advance(ConnectionBudget.RecheckInterval);
+        await Bridge.Tests.DevAgent.TestAgent.Until(() => budget.AgentLimit == 50, "the raised limit read");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(reads, Is.EqualTo(2));
+            Assert.That(budget.Slots.Capacity, Is.EqualTo(45));
+            Assert.That(log.WithEvent("ConsulQueriesInFlight").Last().Fields["Slots"], Is.EqualTo(45), "the queries fit again");
+        });
+        await cts.CancelAsync();
+    }
+
+    [Test]
     public void The_freshness_promise_is_logged_with_its_numbers_when_the_demand_first_arrives_and_when_the_answer_changes()
     {
         var log = new CapturingLogger<ConnectionBudget>();

@@ -33,6 +33,11 @@ internal sealed class ConnectionBudget
     private LimitOrigin _origin = LimitOrigin.Assumed;
     private (int Queries, int Slots, bool Fits)? _reported;
 
+    /// <param name="options">The Consul settings.</param>
+    /// <param name="logger">Where the budget and the freshness it allows are reported.</param>
+    /// <param name="time">Paces the reads of the agent's limit.</param>
+    /// <param name="sources">Source addresses to use instead of those <see cref="ConsulOptions.SourceAddresses"/> names (tests).</param>
+    /// <param name="sourceReason">Why those addresses, for the log.</param>
     public ConnectionBudget(ConsulOptions options, ILogger<ConnectionBudget> logger, TimeProvider? time = null, SourceAddressPool? sources = null, string? sourceReason = null)
     {
         _options = options;
@@ -51,6 +56,11 @@ internal sealed class ConnectionBudget
         {
             Sources = sources;
             _sourceReason = sourceReason ?? "";
+        }
+
+        if (Sources is not null)
+        {
+            Sources.PerAddress = perSource;
         }
 
         Slots = new QuerySlots(Capacity(perSource));
@@ -234,11 +244,6 @@ internal sealed class ConnectionBudget
         if (_options.UsesTls)
         {
             return _options.MaxConcurrentQueriesHttp2;
-        }
-
-        if (Sources is not null)
-        {
-            Sources.PerAddress = perSource;
         }
 
         // An agent without a limit needs no second address.

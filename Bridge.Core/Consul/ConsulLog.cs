@@ -33,23 +33,23 @@ internal static partial class ConsulLog
         Message = "Consul answers again")]
     public static partial void Available(ILogger logger);
 
-    [LoggerMessage(EventId = 1008, EventName = "ConsulQueriesInFlight", Level = LogLevel.Information,
+    [LoggerMessage(EventId = 1020, EventName = "ConsulQueriesInFlight", Level = LogLevel.Information,
         Message = "Every Consul query has a slot: {Services} services and the service list need {Queries} queries, {Slots} slots ({Budget}); changes reach the bridge as Consul answers")]
     public static partial void QueriesInFlight(ILogger logger, int services, int queries, int slots, string budget);
 
-    [LoggerMessage(EventId = 1009, EventName = "ConsulQueriesShareSlots", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = 1021, EventName = "ConsulQueriesShareSlots", Level = LogLevel.Warning,
         Message = "{Services} services and the service list need {Queries} Consul queries but there are {Slots} slots ({Budget}): queries take turns and a change may take up to {WorstCaseDelaySeconds} s to reach the bridge; to keep every service fresh, {Remedy}")]
     public static partial void QueriesShareSlots(ILogger logger, int services, int queries, int slots, string budget, long worstCaseDelaySeconds, string remedy);
 
-    [LoggerMessage(EventId = 1010, EventName = "ConsulAgentLimitUnknown", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = 1022, EventName = "ConsulAgentLimitUnknown", Level = LogLevel.Warning,
         Message = "Could not read the agent's http_max_conns_per_client from /v1/agent/self ({Reason}); assuming Consul's default of {AssumedLimit} connections per client address: {Consequence}")]
     public static partial void AgentLimitUnknown(ILogger logger, string reason, int assumedLimit, string consequence);
 
-    [LoggerMessage(EventId = 1011, EventName = "ConsulAgentLimitRead", Level = LogLevel.Information,
+    [LoggerMessage(EventId = 1023, EventName = "ConsulAgentLimitRead", Level = LogLevel.Information,
         Message = "The Consul agent allows {AgentLimit} connections per client address (0: no limit); up to {PerSource} queries from each source address")]
     public static partial void AgentLimitRead(ILogger logger, int agentLimit, int perSource);
 
-    [LoggerMessage(EventId = 1012, EventName = "ConsulAgentLimitPending", Level = LogLevel.Debug,
+    [LoggerMessage(EventId = 1024, EventName = "ConsulAgentLimitPending", Level = LogLevel.Debug,
         Message = "The agent's connection limit could not be read yet ({Reason}); trying again, Consul's default applies meanwhile")]
     public static partial void AgentLimitPending(ILogger logger, string reason);
 }

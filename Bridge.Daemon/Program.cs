@@ -106,10 +106,51 @@ public static partial class Program
             Log.ReloadSignalIgnored(logger);
         });
 
-        await app.RunAsync().ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (BusyListener(e, devAgent?.Settings ?? settings) is { } busy)
+        {
+            // One line naming the setting, not Kestrel's stack trace: the usual cause is a second bridge.
+            await error.WriteLineAsync($"consul-xds-bridge: {busy} is already in use; stop what listens there or choose another address").ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+            return 1;
+        }
+
+        await app.WaitForShutdownAsync().ConfigureAwait(false);
+        await app.DisposeAsync().ConfigureAwait(false);
         // A failed background service stops the host without an exception; it sets the exit code (event 5201) so
         // that systemd restarts the bridge, and returning 0 here would override it.
         return Environment.ExitCode;
+    }
+
+    /// <summary>The listen setting (key and address) whose address was taken, when that is why the server did not start.</summary>
+    private static string? BusyListener(Exception failure, BridgeSettings settings)
+    {
+        var messages = new List<string>();
+        var inUse = false;
+        for (var e = failure; e is not null; e = e.InnerException)
+        {
+            messages.Add(e.Message);
+            inUse |= e is Microsoft.AspNetCore.Connections.AddressInUseException;
+        }
+
+        if (!inUse)
+        {
+            return null;
+        }
+
+        // Kestrel names the address in the exception that wraps the socket's own.
+        foreach (var (key, value) in new[] { ("Ads:Listen", settings.Ads.Listen), ("Admin:Listen", settings.Admin.Listen) })
+        {
+            if (ListenAddress.TryParse(value, out var endpoint) && messages.Any(m => m.Contains(endpoint.ToString(), StringComparison.Ordinal)))
+            {
+                return $"{key} ({value})";
+            }
+        }
+
+        return $"a listen address (Ads:Listen {settings.Ads.Listen} or Admin:Listen {settings.Admin.Listen})";
     }
 
     /// <summary>Process events. Event ids are part of the operator interface: never renumber or reuse one.</summary>

@@ -23,7 +23,7 @@ internal static class ConsulErrors
     public const string BadCheckStatus = "Status for checks must 'passing', 'warning', 'critical'";
     public const string MissingNode = "Must provide node";
     public const string MissingNodeAddress = "Must provide address if SkipNodeUpdate is not set";
-    public const string ServiceNameWithId = "Must provide service name with ID";
+    public const string ServiceNameWithId = "Must provide service name (Service.Service) when service ID is provided";
     public const string MissingNodeRegistration = "Missing node registration";
     public const string MissingServiceRegistration = "Missing service registration";
     // Not Consul's: the dev agent has no bexpr evaluator.

@@ -34,8 +34,9 @@ public sealed record DevAgentOptions
     public TimeSpan MaxWait { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
-    /// When set, ACLs are enforced with this as the only valid token: any other token gets
-    /// 403 <c>ACL not found</c>, and requests without a token act as the anonymous token.
+    /// When set, ACLs are enforced from the start with this token allowed everything (<see cref="Acl.AclRules.FullAccess"/>):
+    /// an unknown token gets 403 <c>ACL not found</c>, and requests without a token act as the anonymous token.
+    /// More tokens can be added while the agent runs (<see cref="DevAgentServer.Acl"/>).
     /// </summary>
     public string? RequiredToken { get; init; }
 

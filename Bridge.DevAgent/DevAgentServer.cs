@@ -1,4 +1,5 @@
 using System.Net;
+using Bridge.DevAgent.Acl;
 using Bridge.DevAgent.Catalog;
 using Bridge.DevAgent.Connections;
 using Bridge.DevAgent.Control;
@@ -33,12 +34,13 @@ public sealed partial class DevAgentServer : IAsyncDisposable
     private readonly DevCertificateAuthority? _tls;
     private int _stopped;
 
-    private DevAgentServer(WebApplication app, Uri address, DevCatalog catalog, FaultKnobs faults, ConnectionGate connections, RequestMetrics metrics, ILogger logger, DevCertificateAuthority? tls)
+    private DevAgentServer(WebApplication app, Uri address, DevCatalog catalog, AclTokens acl, FaultKnobs faults, ConnectionGate connections, RequestMetrics metrics, ILogger logger, DevCertificateAuthority? tls)
     {
         _tls = tls;
         _app = app;
         Address = address;
         Catalog = catalog;
+        Acl = acl;
         Faults = faults;
         _connections = connections;
         _metrics = metrics;
@@ -50,6 +52,9 @@ public sealed partial class DevAgentServer : IAsyncDisposable
 
     /// <summary>The catalog the agent serves.</summary>
     public DevCatalog Catalog { get; }
+
+    /// <summary>The ACL tokens the agent enforces; changeable while it runs.</summary>
+    public AclTokens Acl { get; }
 
     /// <summary>The faults the agent injects.</summary>
     public FaultKnobs Faults { get; }
@@ -77,8 +82,9 @@ public sealed partial class DevAgentServer : IAsyncDisposable
         var logger = loggerFactory.CreateLogger("Bridge.DevAgent");
         var time = TimeProvider.System;
         var metrics = new RequestMetrics();
-        var faults = new FaultKnobs(time, loggerFactory.CreateLogger<FaultKnobs>());
         var catalog = new DevCatalog(options, time, loggerFactory.CreateLogger<DevCatalog>());
+        var faults = new FaultKnobs(time, catalog, loggerFactory.CreateLogger<FaultKnobs>());
+        var acl = new AclTokens(options.RequiredToken, loggerFactory.CreateLogger<AclTokens>());
         var connections = new ConnectionGate(options.MaxConnsPerClient, faults, metrics, loggerFactory.CreateLogger<ConnectionGate>());
         faults.AbortConnections = connections.AbortAll;
         var tls = https ? DevCertificateAuthority.Create(new Uri(options.Url).Host.Trim('[', ']')) : null;
@@ -128,11 +134,11 @@ public sealed partial class DevAgentServer : IAsyncDisposable
         var statistics = () => Snapshot(connections, metrics, faults);
         var responses = new ConsulResponses(faults, metrics);
         var runner = new BlockingQueryRunner(catalog, options, faults, metrics, time, app.Lifetime.ApplicationStopping);
-        var gate = new RequestGate(options, faults, metrics, responses, time);
+        var gate = new RequestGate(acl, faults, metrics, responses, time);
         app.UseResponseCompression();
         app.Use(gate.InvokeAsync);
-        new DevControlApi(catalog, faults, statistics, responses).Map(app);
-        ConsulRoutes.Map(app, new ConsulApi(catalog, options, runner, responses, () => connections.Limit));
+        new DevControlApi(catalog, acl, faults, statistics, responses).Map(app);
+        ConsulRoutes.Map(app, new ConsulApi(catalog, acl, faults, runner, responses, () => connections.Limit));
 
         try
         {
@@ -155,7 +161,7 @@ public sealed partial class DevAgentServer : IAsyncDisposable
 
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
             ?? $"{(https ? "https" : "http")}://{endpoint}";
-        var server = new DevAgentServer(app, new Uri(bound), catalog, faults, connections, metrics, logger, tls);
+        var server = new DevAgentServer(app, new Uri(bound), catalog, acl, faults, connections, metrics, logger, tls);
         Log.Started(logger, server.Address, options.Datacenter, options.NodeName);
         if (tls is not null)
         {

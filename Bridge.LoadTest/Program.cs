@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Bridge.LoadTest.Catalog;
 using Bridge.LoadTest.Reporting;
 using Bridge.LoadTest.Scenarios;
 
@@ -28,6 +29,16 @@ internal static class Program
         if (command.ProfileSummaryOf is { } profile)
         {
             Console.WriteLine(ProfileSummary.Render(profile, top: 60));
+            return 0;
+        }
+
+        if (command.WriteCatalogPath is { } catalogPath)
+        {
+            var scenario = command.Scenarios[0];
+            var settings = command.Overrides(Presets.Find(scenario) ?? Presets.SweepPoint(command.SweepStreams[0]));
+            var catalog = settings.Catalog();
+            await CatalogSeedFile.WriteAsync(catalog, catalogPath, CancellationToken.None);
+            Print($"{settings.Name}: {catalog.Services} services x {catalog.InstancesPerService} instances on {catalog.Nodes} nodes written to {Path.GetFullPath(catalogPath)}");
             return 0;
         }
 

@@ -19,6 +19,7 @@ internal abstract class AdsStream<TRequest, TResponse>
     private readonly IServerStreamWriter<TResponse> _responses;
     private readonly HashSet<string> _unknownTypesLogged = new(StringComparer.Ordinal);
     private StreamHandle? _handle;
+    private IDisposable? _scope;
 
     protected AdsStream(IAsyncStreamReader<TRequest> requests, IServerStreamWriter<TResponse> responses, XdsCache cache, AdsOptions options, ILogger logger)
     {
@@ -53,8 +54,32 @@ internal abstract class AdsStream<TRequest, TResponse>
     /// <summary>The response owed for one type against this snapshot, or null; and the change time it carries.</summary>
     protected abstract (TResponse? Response, long ChangedAt) Build(string typeUrl, XdsSnapshot snapshot);
 
+    /// <summary>What the client subscribed to and holds, per type URL.</summary>
+    protected Subscriptions Subscriptions { get; } = new();
+
     /// <summary>Adds the wake keys of every type's subscription (see <see cref="ScopedLookup.AddWakeKeys"/>).</summary>
-    protected abstract void AddWakeKeys(HashSet<string> keys);
+    private void AddWakeKeys(HashSet<string> keys)
+    {
+        foreach (var subscription in Subscriptions.All())
+        {
+            lock (subscription)
+            {
+                ScopedLookup.AddWakeKeys(Client!, subscription.TypeUrl, subscription.Wildcard, subscription.Names, keys);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Subclasses call this for each name newly subscribed: a gRPC client dialling <c>xds:///web:8080</c> needs a
+    /// listener of that very name, which the cache builds into its snapshots from then on.
+    /// </summary>
+    protected void Subscribed(string typeUrl, string name)
+    {
+        if (Client?.Kind == ClientKind.Grpc && typeUrl == TypeUrls.Listener && !Cache.Current.Get(ClientKind.Grpc, TypeUrls.Listener).ByName.ContainsKey(name))
+        {
+            Cache.RequestPortedListener(name);
+        }
+    }
 
     /// <summary>Subclasses call this when a subscription changed, so the stream's wake keys are recomputed.</summary>
     protected void InterestChanged() => _interestChanged = true;
@@ -62,7 +87,7 @@ internal abstract class AdsStream<TRequest, TResponse>
     private bool _interestChanged = true;
 
     /// <summary>Per-type state as operators see it.</summary>
-    protected abstract IReadOnlyList<TypeStatus> Describe();
+    private IReadOnlyList<TypeStatus> Describe() => Subscriptions.Describe();
 
     public async Task RunAsync(StreamRegistry registry, string peer, CancellationToken ct)
     {
@@ -135,6 +160,7 @@ internal abstract class AdsStream<TRequest, TResponse>
         }
         finally
         {
+            _scope?.Dispose();
             registry.Close(_handle);
             AdsLog.StreamClosed(Logger, _handle.Id, NodeId, reason);
         }
@@ -146,6 +172,12 @@ internal abstract class AdsStream<TRequest, TResponse>
         {
             Client = ClientIdentity.From(NodeOf(request), Options);
             _handle!.Client = Client;
+            if (Client.Scope is { } scope)
+            {
+                _scope = Cache.HoldScope(Client.ScopeKey, scope)
+                    ?? throw new RpcException(new Status(StatusCode.ResourceExhausted, $"more than {XdsCache.MaxExtras} distinct service lists are declared by open streams"));
+            }
+
             AdsLog.StreamOpened(Logger, _handle.Id, Client.NodeId, Client.Kind.ToString(), protocol, peer);
         }
 

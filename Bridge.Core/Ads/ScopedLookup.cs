@@ -8,7 +8,7 @@ namespace Bridge.Core.Ads;
 /// </summary>
 internal static class ScopedLookup
 {
-    public static XdsResource? Find(ClientIdentity client, string typeUrl, ResourceSet set, string name, XdsCache cache, XdsSnapshot snapshot)
+    public static XdsResource? Find(ClientIdentity client, string typeUrl, ResourceSet set, string name, XdsSnapshot snapshot)
     {
         if (IsPerService(client.Kind, typeUrl) && !client.InScope(ServiceOf(name)))
         {
@@ -17,11 +17,12 @@ internal static class ScopedLookup
 
         if (!set.ByName.TryGetValue(name, out var resource))
         {
-            return client.Kind == ClientKind.Grpc && typeUrl == TypeUrls.Listener ? cache.GrpcListenerWithPort(name, snapshot) : null;
+            return null;
         }
 
-        return client.Scope is { } scope && client.Kind == ClientKind.Envoy && typeUrl == TypeUrls.RouteConfiguration
-            ? cache.ScopedEnvoyRoute(client.ScopeKey, scope, snapshot)
+        // The scope's own route was built when the stream declared it (XdsCache.HoldScope): never the full one.
+        return client.Scope is not null && client.Kind == ClientKind.Envoy && typeUrl == TypeUrls.RouteConfiguration
+            ? snapshot.ScopedRoutes.GetValueOrDefault(client.ScopeKey)
             : resource;
     }
 
@@ -41,8 +42,7 @@ internal static class ScopedLookup
     {
         foreach (var name in changed)
         {
-            if (names.Contains(name) || held(name) || (wildcard && (client.Scope is null || !IsPerService(client.Kind, typeUrl) || client.InScope(name)))
-                || (typeUrl == TypeUrls.Listener && client.Kind == ClientKind.Grpc && names.Any(n => n.StartsWith(name + ":", StringComparison.Ordinal))))
+            if (names.Contains(name) || held(name) || (wildcard && (client.Scope is null || !IsPerService(client.Kind, typeUrl) || client.InScope(name))))
             {
                 return true;
             }
@@ -52,9 +52,8 @@ internal static class ScopedLookup
     }
 
     /// <summary>
-    /// The wake keys of one type's subscription (see <see cref="WakeIndex"/>): every listed name and, for a
-    /// <c>service:port</c> listener, its service; under a wildcard, the node's scope when it narrows this type,
-    /// else the type's wildcard key.
+    /// The wake keys of one type's subscription (see <see cref="WakeIndex"/>): every listed name; under a wildcard,
+    /// the node's scope when it narrows this type, else the type's wildcard key.
     /// </summary>
     public static void AddWakeKeys(ClientIdentity client, string typeUrl, bool wildcard, IEnumerable<string> names, HashSet<string> keys)
     {
@@ -70,23 +69,11 @@ internal static class ScopedLookup
             }
         }
 
-        foreach (var name in names)
-        {
-            keys.Add(name);
-            var service = ServiceOf(name);
-            if (!ReferenceEquals(service, name))
-            {
-                keys.Add(service);
-            }
-        }
+        keys.UnionWith(names);
     }
 
     /// <summary>A gRPC listener may be asked for as <c>service:port</c>; scoping looks at the service.</summary>
-    private static string ServiceOf(string name)
-    {
-        var colon = name.LastIndexOf(':');
-        return colon > 0 ? name[..colon] : name;
-    }
+    private static string ServiceOf(string name) => ResourceTranslator.PortedService(name) ?? name;
 
     private static bool IsPerService(ClientKind kind, string typeUrl) =>
         typeUrl is TypeUrls.Cluster or TypeUrls.ClusterLoadAssignment || kind == ClientKind.Grpc;

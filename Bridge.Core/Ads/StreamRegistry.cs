@@ -47,6 +47,9 @@ public sealed class StreamHandle
 /// <summary>Every open stream. Streams add and remove themselves; readers get a point-in-time list.</summary>
 public sealed class StreamRegistry
 {
+    // The stream instruments exist from the start, so the first scrape already shows them at zero.
+    public StreamRegistry() => StreamMetrics.Register();
+
     private readonly ConcurrentDictionary<long, StreamHandle> _streams = new();
     private long _nextId;
 

@@ -36,4 +36,24 @@ internal static partial class CatalogLog
     [LoggerMessage(EventId = 2008, EventName = "StateFileWriteFailed", Level = LogLevel.Error,
         Message = "Could not write the state file {Path}: {Reason}; the previous file stays")]
     public static partial void StateFileWriteFailed(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 2009, EventName = "InstanceLeftOut", Level = LogLevel.Warning,
+        Message = "Instance {ServiceId} of service {Service} on node {Node} is left out: its {Field} {Value} cannot be read; the service's other instances are served")]
+    public static partial void InstanceLeftOut(ILogger logger, string service, string node, string serviceId, string field, string value);
+
+    [LoggerMessage(EventId = 2010, EventName = "RemovalHeld", Level = LogLevel.Error,
+        Message = "Consul's answer would remove {Services} of {ServedServices} served services and {Instances} of {ServedInstances} instances: held as suspect and still served; applied if Consul still says so after {ConfirmAfter}, or when confirmed (POST /catalog/removal/confirm on the admin port)")]
+    public static partial void RemovalHeld(ILogger logger, int services, int servedServices, int instances, int servedInstances, TimeSpan confirmAfter);
+
+    [LoggerMessage(EventId = 2011, EventName = "RemovalReleased", Level = LogLevel.Information,
+        Message = "The suspect removal is no longer held: Consul's catalog came back (it would now remove {Services} services and {Instances} instances)")]
+    public static partial void RemovalReleased(ILogger logger, int services, int instances);
+
+    [LoggerMessage(EventId = 2012, EventName = "RemovalApplied", Level = LogLevel.Warning,
+        Message = "The held removal of {Services} services and {Instances} instances is applied (confirmed by {ConfirmedBy})")]
+    public static partial void RemovalApplied(ILogger logger, int services, int instances, string confirmedBy);
+
+    [LoggerMessage(EventId = 2013, EventName = "SyncedWithoutSomeServices", Level = LogLevel.Error,
+        Message = "Start-up goes on without {Count} services Consul lists but has not answered for within Catalog:SyncTimeout ({Services}); they are served from the state file if it has them, and join when Consul answers")]
+    public static partial void SyncedWithout(ILogger logger, int count, string services);
 }

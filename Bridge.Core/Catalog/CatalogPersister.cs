@@ -57,7 +57,8 @@ internal sealed class CatalogPersister
     private void WriteIfNewer()
     {
         var snapshot = _store.Current;
-        if (!snapshot.Synced || snapshot.Source != CatalogSource.Consul || snapshot.Generation == _written)
+        // A catalog served while an answer is held back (ACL-filtered, or a suspect removal) is not what Consul says.
+        if (!snapshot.Synced || snapshot.Source != CatalogSource.Consul || snapshot.Generation == _written || _store.Holding)
         {
             return;
         }

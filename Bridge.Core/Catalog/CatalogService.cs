@@ -1,3 +1,4 @@
+using Bridge.Core.Consul;
 using System.Collections.Immutable;
 
 namespace Bridge.Core.Catalog;
@@ -5,8 +6,11 @@ namespace Bridge.Core.Catalog;
 /// <summary>A service and its instances, sorted by <see cref="InstanceKey"/>, as of Consul index <see cref="Index"/>.</summary>
 public sealed record CatalogService(string Name, ulong Index, ImmutableArray<ServiceInstance> Instances)
 {
+    /// <summary>Instances Consul listed that could not be read, each with the field that failed; served without them.</summary>
+    public ImmutableArray<SkippedInstance> LeftOut { get; init; } = [];
+
     public bool Equals(CatalogService? other) =>
-        other is not null && Name == other.Name && Index == other.Index && Instances.SequenceEqual(other.Instances);
+        other is not null && Name == other.Name && Index == other.Index && Instances.SequenceEqual(other.Instances) && LeftOut.SequenceEqual(other.LeftOut);
 
     public override int GetHashCode() => HashCode.Combine(Name, Index, Instances.Length);
 
@@ -38,6 +42,16 @@ public sealed record CatalogSnapshot(
         new(ImmutableSortedDictionary.Create<string, CatalogService>(StringComparer.Ordinal), 0, false, CatalogSource.None);
 
     public int InstanceCount => Services.Values.Sum(s => s.Instances.Length);
+
+    /// <summary>
+    /// Services that left the catalog, by the order they left (a rising number), most recent last; at most
+    /// <see cref="MaxDeparted"/>. gRPC clients keep being told these exist (with no endpoints), since a client told a
+    /// resource does not exist may never recover when it returns.
+    /// </summary>
+    public ImmutableSortedDictionary<string, long> Departed { get; init; } = ImmutableSortedDictionary.Create<string, long>(StringComparer.Ordinal);
+
+    /// <summary>The most departed services remembered; past it the earliest to leave is forgotten.</summary>
+    public const int MaxDeparted = 10_000;
 
     /// <summary>Stopwatch timestamp of the earliest Consul answer behind this snapshot's changes; 0 when unknown.</summary>
     public long ChangedAt { get; init; }

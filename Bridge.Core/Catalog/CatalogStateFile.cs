@@ -5,31 +5,59 @@ using Microsoft.Extensions.Logging;
 
 namespace Bridge.Core.Catalog;
 
+/// <summary>A catalog read back from the state file.</summary>
+internal sealed record SavedCatalog(
+    ImmutableSortedDictionary<string, CatalogService> Services,
+    ImmutableSortedDictionary<string, long> Departed,
+    DateTimeOffset SavedAt);
+
 /// <summary>
 /// The catalog saved to disk so a restart while Consul is unreachable still serves the last known state.
-/// Writes are atomic (temporary file, fsync, rename); a corrupt or truncated file is reported and ignored.
+/// Writes are atomic (temporary file, fsync, rename). The file records where its catalog came from (its
+/// <c>identity</c>: Consul address, datacenter and watch filters): a file from another identity, one older than the
+/// maximum age, or one that is malformed in any way is reported and ignored, never served and never a crash.
 /// </summary>
 internal sealed class CatalogStateFile
 {
-    internal const int FormatVersion = 1;
+    internal const int FormatVersion = 2;
 
     private readonly string _path;
+    private readonly string _identity;
     private readonly ILogger _logger;
 
-    public CatalogStateFile(string path, ILogger logger)
+    /// <param name="identity">Where the catalog comes from, in words an operator can compare (see the class summary).</param>
+    public CatalogStateFile(string path, string identity, ILogger logger)
     {
         _path = path;
+        _identity = identity;
         _logger = logger;
     }
 
     public string Path => _path;
+
+    /// <summary>
+    /// Where a catalog comes from: the Consul address (scheme and host lower-cased), the datacenter asked for, and the
+    /// watch filters. A file saved under another identity describes another catalog.
+    /// </summary>
+    public static string IdentityOf(Bridge.Core.Consul.ConsulOptions options)
+    {
+        var address = Uri.TryCreate(options.Address, UriKind.Absolute, out var uri)
+            ? $"{uri.Scheme}://{uri.Host.ToLowerInvariant()}:{uri.Port}{uri.AbsolutePath.TrimEnd('/')}"
+            : options.Address;
+        static string List(IReadOnlyList<string> items) => "[" + string.Join(",", items.Order(StringComparer.Ordinal)) + "]";
+        return $"Consul {address} datacenter {(string.IsNullOrEmpty(options.Datacenter) ? "(the agent's)" : options.Datacenter)}"
+            + $" services {List(options.IncludeServices)} except {List(options.ExcludeServices)}"
+            + $" tags {List(options.IncludeTags)} except {List(options.ExcludeTags)}";
+    }
 
     public void Save(CatalogSnapshot snapshot, DateTimeOffset now)
     {
         var file = new PersistedCatalog(
             FormatVersion,
             now,
-            [.. snapshot.Services.Values.Select(s => new PersistedService(s.Name, s.Index, [.. s.Instances.Select(ToPersisted)]))]);
+            _identity,
+            [.. snapshot.Services.Values.Select(s => new PersistedService(s.Name, s.Index, [.. s.Instances.Select(ToPersisted)]))],
+            [.. snapshot.Departed.OrderBy(d => d.Value).Select(d => d.Key)]);
         var temp = _path + ".tmp";
         try
         {
@@ -50,7 +78,8 @@ internal sealed class CatalogStateFile
     }
 
     /// <summary>Reads the saved catalog, or returns null (and says why) when there is none or it cannot be used.</summary>
-    public (ImmutableSortedDictionary<string, CatalogService> Services, DateTimeOffset SavedAt)? TryLoad()
+    /// <param name="maxAge">A file saved longer ago than this is not served.</param>
+    public SavedCatalog? TryLoad(DateTimeOffset now, TimeSpan maxAge)
     {
         if (!File.Exists(_path))
         {
@@ -59,30 +88,62 @@ internal sealed class CatalogStateFile
 
         try
         {
-            using var stream = File.OpenRead(_path);
-            var file = JsonSerializer.Deserialize(stream, CatalogStateJsonContext.Default.PersistedCatalog);
-            if (file is null || file.Version != FormatVersion || file.Services is null)
+            PersistedCatalog? file;
+            using (var stream = File.OpenRead(_path))
             {
-                CatalogLog.StateFileUnusable(_logger, _path, $"format version {file?.Version} is not {FormatVersion}");
+                file = JsonSerializer.Deserialize(stream, CatalogStateJsonContext.Default.PersistedCatalog);
+            }
+
+            var problem = file switch
+            {
+                null => "the file holds JSON null",
+                { Version: not FormatVersion } => $"format version {file.Version} is not {FormatVersion}",
+                { Identity: null } => "it records no identity",
+                _ when file.Identity != _identity => $"it was saved for {file.Identity}, and this bridge reads {_identity}",
+                _ when now - file.SavedAt > maxAge => $"it was saved at {file.SavedAt:o}, more than State:MaxAge ({maxAge}) ago",
+                _ when file.SavedAt > now + TimeSpan.FromMinutes(5) => $"it claims to be saved at {file.SavedAt:o}, in the future",
+                { Services: null } => "it has no service list",
+                _ => null,
+            };
+            if (problem is not null)
+            {
+                CatalogLog.StateFileUnusable(_logger, _path, problem);
                 return null;
             }
 
             var services = ImmutableSortedDictionary.CreateBuilder<string, CatalogService>(StringComparer.Ordinal);
-            foreach (var service in file.Services)
+            foreach (var service in file!.Services!)
             {
-                if (string.IsNullOrEmpty(service.Name) || service.Instances is null)
+                if (service is null || string.IsNullOrEmpty(service.Name) || service.Instances is null)
                 {
-                    throw new JsonException("a service entry has no name or no instance list");
+                    throw new InvalidDataException("a service entry is null, or has no name or no instance list");
+                }
+
+                if (services.ContainsKey(service.Name))
+                {
+                    throw new InvalidDataException($"service {service.Name} is listed twice");
                 }
 
                 var instances = service.Instances.Select(i => FromPersisted(service.Name, i)).OrderBy(i => i.Key).ToImmutableArray();
+                if (instances.Select(i => i.Key).Distinct().Count() != instances.Length)
+                {
+                    throw new InvalidDataException($"service {service.Name} lists an instance twice");
+                }
+
                 services[service.Name] = new CatalogService(service.Name, service.Index, instances);
             }
 
-            return (services.ToImmutable(), file.SavedAt);
+            var departed = ImmutableSortedDictionary.CreateBuilder<string, long>(StringComparer.Ordinal);
+            foreach (var name in (file.Departed ?? []).Where(n => !string.IsNullOrEmpty(n) && !services.ContainsKey(n)).TakeLast(CatalogSnapshot.MaxDeparted))
+            {
+                departed[name] = departed.Count + 1;
+            }
+
+            return new SavedCatalog(services.ToImmutable(), departed.ToImmutable(), file.SavedAt);
         }
-        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or NotSupportedException or InvalidOperationException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Whatever is wrong with a cache file, the bridge starts without it.
             CatalogLog.StateFileUnusable(_logger, _path, e.Message);
             return null;
         }
@@ -92,11 +153,16 @@ internal sealed class CatalogStateFile
         i.Key.Node, i.Key.ServiceId, i.Address, i.Port, i.Health, i.PassingWeight, i.WarningWeight, i.Datacenter,
         [.. i.Tags], i.Meta.ToDictionary(), i.NodeMeta.ToDictionary());
 
-    private static ServiceInstance FromPersisted(string service, PersistedInstance i)
+    private static ServiceInstance FromPersisted(string service, PersistedInstance? i)
     {
-        if (string.IsNullOrEmpty(i.Node) || string.IsNullOrEmpty(i.ServiceId) || i.Address is null)
+        if (i is null || string.IsNullOrEmpty(i.Node) || string.IsNullOrEmpty(i.ServiceId) || i.Address is null)
         {
-            throw new JsonException($"an instance of {service} has no node, service ID or address");
+            throw new InvalidDataException($"an instance of {service} is null, or has no node, service ID or address");
+        }
+
+        if (!Enum.IsDefined(i.Health))
+        {
+            throw new InvalidDataException($"instance {i.Node}/{i.ServiceId} of {service} has an unknown health {(int)i.Health}");
         }
 
         return new ServiceInstance
@@ -109,11 +175,14 @@ internal sealed class CatalogStateFile
             PassingWeight = i.PassingWeight,
             WarningWeight = i.WarningWeight,
             Datacenter = i.Datacenter ?? "",
-            Tags = [.. (i.Tags ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
-            Meta = (i.Meta ?? []).ToImmutableSortedDictionary(StringComparer.Ordinal),
-            NodeMeta = (i.NodeMeta ?? []).ToImmutableSortedDictionary(StringComparer.Ordinal),
+            Tags = [.. (i.Tags ?? []).Where(t => t is not null).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+            Meta = Sorted(i.Meta),
+            NodeMeta = Sorted(i.NodeMeta),
         };
     }
+
+    private static ImmutableSortedDictionary<string, string> Sorted(Dictionary<string, string>? map) =>
+        (map ?? []).Where(kv => kv.Value is not null).ToImmutableSortedDictionary(StringComparer.Ordinal);
 
     private static void TryDelete(string path)
     {
@@ -127,18 +196,18 @@ internal sealed class CatalogStateFile
     }
 }
 
-internal sealed record PersistedCatalog(int Version, DateTimeOffset SavedAt, List<PersistedService>? Services);
+internal sealed record PersistedCatalog(int Version, DateTimeOffset SavedAt, string? Identity, List<PersistedService?>? Services, List<string>? Departed);
 
-internal sealed record PersistedService(string Name, ulong Index, List<PersistedInstance>? Instances);
+internal sealed record PersistedService(string Name, ulong Index, List<PersistedInstance?>? Instances);
 
 internal sealed record PersistedInstance(
     string Node,
     string ServiceId,
     string Address,
-    int Port,
+    long Port,
     HealthState Health,
-    int PassingWeight,
-    int WarningWeight,
+    long PassingWeight,
+    long WarningWeight,
     string? Datacenter,
     List<string>? Tags,
     Dictionary<string, string>? Meta,

@@ -7,17 +7,20 @@ namespace Bridge.Core.Catalog;
 internal static class InstanceFactory
 {
     /// <summary>
-    /// Builds the sorted instance list. Entries without a node or service are skipped; a repeated
-    /// node + service ID keeps the first and reports the rest through <paramref name="duplicate"/>.
+    /// Builds the sorted instance list. Entries without a node or service ID cannot be told apart and are added to
+    /// <paramref name="leftOut"/>; a repeated node + service ID keeps the first and reports the rest through
+    /// <paramref name="duplicate"/>.
     /// </summary>
     public static ImmutableArray<ServiceInstance> Build(
-        string service, IReadOnlyList<HealthServiceEntry> entries, Action<string, InstanceKey>? duplicate = null)
+        string service, IReadOnlyList<HealthServiceEntry> entries, Action<string, InstanceKey>? duplicate = null, List<SkippedInstance>? leftOut = null)
     {
         var byKey = new SortedDictionary<InstanceKey, ServiceInstance>();
         foreach (var entry in entries)
         {
             if (entry is not { Node.Node: { Length: > 0 } node, Service.ID: { Length: > 0 } serviceId })
             {
+                leftOut?.Add(new SkippedInstance(
+                    entry?.Node?.Node ?? "", entry?.Service?.ID ?? "", entry?.Node?.Node is { Length: > 0 } ? "Service.ID" : "Node.Node", entry is null ? "null" : "(empty)"));
                 continue;
             }
 

@@ -23,10 +23,15 @@ public sealed record ServiceInstance
     /// <summary><c>Service.Address</c>, else <c>Node.Address</c>; not validated here (translation does that).</summary>
     public required string Address { get; init; }
 
-    public required int Port { get; init; }
+    /// <summary>Consul's port, whatever its range (Consul accepts any integer); translation checks it.</summary>
+    public required long Port { get; init; }
+
     public required HealthState Health { get; init; }
-    public int PassingWeight { get; init; } = 1;
-    public int WarningWeight { get; init; } = 1;
+
+    /// <summary>Consul's weights as registered (any positive integer); translation clamps them to what xDS carries.</summary>
+    public long PassingWeight { get; init; } = 1;
+
+    public long WarningWeight { get; init; } = 1;
 
     /// <summary>De-duplicated and sorted: Consul's health endpoint keeps duplicates and order varies.</summary>
     public ImmutableArray<string> Tags { get; init; } = [];

@@ -25,6 +25,10 @@ internal sealed class CatalogWatcher
     private readonly SemaphoreSlim _serviceSetGate = new(1, 1);
     private ConsulOptions _filters;
     private QueryResult<Dictionary<string, string[]?>>? _lastServices;
+
+    /// <summary>The service set last written to the catalog, and the part of it kept only because an ACL-filtered answer left it out.</summary>
+    private ImmutableSortedSet<string> _emitted = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+    private ImmutableSortedSet<string> _aclHeld = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
     private ChannelWriter<ConsulEvent>? _events;
     private CancellationToken _running;
 
@@ -76,6 +80,7 @@ internal sealed class CatalogWatcher
                 ConsulClient.ServicesEndpoint,
                 _client.GetServicesAsync,
                 result => OnServicesAsync(result, events, ct),
+                () => Volatile.Read(ref _aclHeld).Count > 0,
                 events,
                 isServiceWatch: false,
                 ct).ConfigureAwait(false);
@@ -104,9 +109,57 @@ internal sealed class CatalogWatcher
         try
         {
             Volatile.Write(ref _lastServices, result);
-            var wanted = ServiceFilter.Apply(result.Value, Volatile.Read(ref _filters));
-            await events.WriteAsync(new ServiceSetObserved(wanted, result.Index) { ReceivedAt = result.ReceivedAt }, ct).ConfigureAwait(false);
-            UpdateWatches(wanted, events, ct);
+            var filters = Volatile.Read(ref _filters);
+            var wanted = ServiceFilter.Apply(result.Value, filters);
+
+            // An ACL-filtered list is never a deregistration: a service it leaves out that the filters still allow
+            // stays, watched, until an answer that is not filtered (or its own unfiltered empty answer) says it is gone.
+            var held = result.FilteredByAcls
+                ? _emitted.Except(wanted).Where(n => ServiceFilter.IsNameWatched(n, filters)).ToImmutableSortedSet(StringComparer.Ordinal)
+                : ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+            await EmitServiceSetAsync(wanted.Union(held), held, result.Index, result.ReceivedAt, events, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _serviceSetGate.Release();
+        }
+    }
+
+    /// <summary>Writes the service set to the catalog and starts or stops watches to match; called under the set gate.</summary>
+    private async ValueTask EmitServiceSetAsync(
+        ImmutableSortedSet<string> services, ImmutableSortedSet<string> held, ulong index, long receivedAt, ChannelWriter<ConsulEvent> events, CancellationToken ct)
+    {
+        var wasHeld = _aclHeld.Count;
+        _aclHeld = held;
+        _emitted = services;
+        if (held.Count != wasHeld)
+        {
+            if (held.Count > 0)
+            {
+                ConsulLog.AclFilteredServicesHeld(_logger, held.Count, string.Join(", ", held.Take(10)));
+            }
+            else
+            {
+                ConsulLog.AclFilteredReleased(_logger, ConsulClient.ServicesEndpoint);
+            }
+
+            await events.WriteAsync(new AclHoldChanged(null, held.Count), ct).ConfigureAwait(false);
+        }
+
+        await events.WriteAsync(new ServiceSetObserved(services, index) { ReceivedAt = receivedAt }, ct).ConfigureAwait(false);
+        UpdateWatches(services, events, ct);
+    }
+
+    /// <summary>A service kept only because a filtered list left it out answered, unfiltered, that it has no instances: it is gone.</summary>
+    private async ValueTask ReleaseHeldServiceAsync(string service, ChannelWriter<ConsulEvent> events, CancellationToken ct)
+    {
+        await _serviceSetGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (_aclHeld.Contains(service))
+            {
+                await EmitServiceSetAsync(_emitted.Remove(service), _aclHeld.Remove(service), _lastServices?.Index ?? 1, 0, events, ct).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -141,7 +194,9 @@ internal sealed class CatalogWatcher
     {
         await Task.Yield();
         using var scope = _logger.BeginScope(new KeyValuePair<string, object?>[] { new("Service", service) });
-        var read = false;
+        IReadOnlyList<HealthServiceEntry>? last = null;
+        var held = 0;
+        var heldUnreadable = 0;
         try
         {
             await WatchAsync(
@@ -149,17 +204,51 @@ internal sealed class CatalogWatcher
                 (query, token) => _client.GetHealthServiceAsync(service, query, token),
                 async result =>
                 {
-                    if (result.Value.Length == 0 && result.FilteredByAcls && read)
+                    var entries = (IReadOnlyList<HealthServiceEntry>)result.Value;
+                    var keep = result.FilteredByAcls && last is not null ? Missing(last, result.Value) : [];
+                    if (keep.Count > 0)
                     {
-                        // An ACL-filtered empty answer is not a deregistration: keep what was read before.
-                        ConsulLog.AclFilteredEmpty(_logger, service);
-                        return;
+                        // ACLs hid instances that were being served: they stay until an unfiltered answer.
+                        entries = [.. result.Value, .. keep];
                     }
 
-                    read = true;
+                    // An entry Consul lists but that cannot be read is not a deregistration either: an instance served
+                    // before keeps its last known state (all of them, when an entry cannot even be told apart).
+                    var unreadable = result.Skipped.Count > 0 && last is not null ? Unreadable(last, entries, result.Skipped) : [];
+                    if (unreadable.Count > 0)
+                    {
+                        entries = [.. entries, .. unreadable];
+                    }
 
-                    await events.WriteAsync(new ServiceEntriesObserved(service, result.Index, result.Value) { ReceivedAt = result.ReceivedAt }, ct).ConfigureAwait(false);
+                    if (unreadable.Count != heldUnreadable)
+                    {
+                        heldUnreadable = unreadable.Count;
+                        await events.WriteAsync(new UnreadableHoldChanged(service, heldUnreadable), ct).ConfigureAwait(false);
+                    }
+
+                    if (keep.Count != held)
+                    {
+                        if (keep.Count > 0 && held == 0)
+                        {
+                            ConsulLog.AclFilteredEmpty(_logger, service, keep.Count);
+                        }
+                        else if (keep.Count == 0)
+                        {
+                            ConsulLog.AclFilteredReleased(_logger, service);
+                        }
+
+                        held = keep.Count;
+                        await events.WriteAsync(new AclHoldChanged(service, held), ct).ConfigureAwait(false);
+                    }
+
+                    last = entries;
+                    await events.WriteAsync(new ServiceEntriesObserved(service, result.Index, entries) { ReceivedAt = result.ReceivedAt, Skipped = result.Skipped }, ct).ConfigureAwait(false);
+                    if (result.Value.Length == 0 && !result.FilteredByAcls && Volatile.Read(ref _aclHeld).Contains(service))
+                    {
+                        await ReleaseHeldServiceAsync(service, events, ct).ConfigureAwait(false);
+                    }
                 },
+                () => held > 0,
                 events,
                 isServiceWatch: true,
                 ct).ConfigureAwait(false);
@@ -167,6 +256,35 @@ internal sealed class CatalogWatcher
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
+        finally
+        {
+            // A watch that ends (its service left, or shutdown) holds nothing any more.
+            if (held > 0)
+            {
+                events.TryWrite(new AclHoldChanged(service, 0));
+            }
+
+            if (heldUnreadable > 0)
+            {
+                events.TryWrite(new UnreadableHoldChanged(service, 0));
+            }
+        }
+    }
+
+    /// <summary>Entries of <paramref name="before"/> missing from <paramref name="now"/> that an unreadable entry may stand for.</summary>
+    private static List<HealthServiceEntry> Unreadable(IReadOnlyList<HealthServiceEntry> before, IReadOnlyList<HealthServiceEntry> now, IReadOnlyList<SkippedInstance> skipped)
+    {
+        var anonymous = skipped.Any(s => s.Node.Length == 0 || s.ServiceId.Length == 0);
+        var named = skipped.Select(s => (s.Node, s.ServiceId)).ToHashSet();
+        var present = new HashSet<(string?, string?)>(now.Select(e => (e?.Node?.Node, e?.Service?.ID)));
+        return [.. before.Where(e => e?.Node?.Node is { } node && e.Service?.ID is { } id && !present.Contains((node, id)) && (anonymous || named.Contains((node, id))))];
+    }
+
+    /// <summary>Entries of <paramref name="before"/> whose node and service ID are not in <paramref name="now"/>.</summary>
+    private static List<HealthServiceEntry> Missing(IReadOnlyList<HealthServiceEntry> before, HealthServiceEntry[] now)
+    {
+        var present = new HashSet<(string?, string?)>(now.Select(e => (e?.Node?.Node, e?.Service?.ID)));
+        return [.. before.Where(e => e is not null && !present.Contains((e.Node?.Node, e.Service?.ID)))];
     }
 
     /// <summary>
@@ -177,10 +295,13 @@ internal sealed class CatalogWatcher
     /// </summary>
     internal TimeSpan EffectiveWait() => _slots.SharedWait(_options.Wait, Math.Max(1, WatchedServices + 1));
 
+    /// <param name="holding">Whether the watch holds back part of an ACL-filtered answer: it then re-reads without
+    /// blocking every <see cref="ConsulOptions.AclRetryWait"/>, because a token that works again does not move Consul's index.</param>
     private async Task WatchAsync<T>(
         string endpoint,
         Func<QueryOptions, CancellationToken, Task<QueryResult<T>>> fetch,
         Func<QueryResult<T>, ValueTask> onChange,
+        Func<bool> holding,
         ChannelWriter<ConsulEvent> events,
         bool isServiceWatch,
         CancellationToken ct)
@@ -189,6 +310,7 @@ internal sealed class CatalogWatcher
         var tracker = new IndexTracker();
         var pacer = new QueryPacer(_options.QueryBurst, _options.MinQueryInterval, _time);
         var failures = 0;
+        var indexless = false;
         string? lastReason = null;
 
         var retry = new ResiliencePipelineBuilder { TimeProvider = _time }
@@ -202,7 +324,9 @@ internal sealed class CatalogWatcher
                 MaxDelay = _options.RetryMaxDelay,
                 DelayGenerator = args => new ValueTask<TimeSpan?>(args.Outcome.Exception switch
                 {
-                    ConsulException { RetryAfter: TimeSpan after } when after > TimeSpan.Zero => after,
+                    // Honoured, but never longer than our own longest backoff: a proxy answering "an hour" must not
+                    // stop a watch for an hour.
+                    ConsulException { RetryAfter: TimeSpan after } when after > TimeSpan.Zero => after < _options.RetryMaxDelay ? after : _options.RetryMaxDelay,
                     // Not transient: a wrong datacenter or token will not fix itself in a second.
                     ConsulException { Kind: ConsulErrorKind.Configuration or ConsulErrorKind.Forbidden } => _options.RetryMaxDelay,
                     _ => null,
@@ -237,13 +361,23 @@ internal sealed class CatalogWatcher
             while (!ct.IsCancellationRequested)
             {
                 await pacer.WaitAsync(ct).ConfigureAwait(false);
+
+                // A token that works again does not move Consul's index, and a query blocked on it answers at its
+                // deadline with what it computed before: while holding, re-read without blocking every AclRetryWait.
+                var held = holding();
+                if (held)
+                {
+                    await Task.Delay(_options.AclRetryWait, _time, ct).ConfigureAwait(false);
+                }
+
                 var result = await retry.ExecuteAsync(
                     async token =>
                     {
                         await _slots.WaitAsync(token).ConfigureAwait(false);
                         try
                         {
-                            return await fetch(new QueryOptions(tracker.NextIndex, EffectiveWait()), token).ConfigureAwait(false);
+                            // Holding an ACL-filtered answer: read afresh without blocking (see the pause before it).
+                            return await fetch(new QueryOptions(held ? 0 : tracker.NextIndex, EffectiveWait()), token).ConfigureAwait(false);
                         }
                         catch (Exception e) when (e is not ConsulException and not OperationCanceledException)
                         {
@@ -268,6 +402,22 @@ internal sealed class CatalogWatcher
                 if (tracker.Observe(result.Index, result.ContentHash))
                 {
                     await onChange(result).ConfigureAwait(false);
+                }
+
+                if (!result.HasIndex)
+                {
+                    // Without X-Consul-Index the next query cannot block and would come straight back: poll slowly.
+                    if (!indexless)
+                    {
+                        indexless = true;
+                        ConsulLog.IndexMissing(_logger, endpoint, (long)_options.IndexlessPollInterval.TotalMilliseconds);
+                    }
+
+                    await Task.Delay(_options.IndexlessPollInterval, _time, ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    indexless = false;
                 }
             }
         }

@@ -1,12 +1,13 @@
 using System.Buffers;
 using System.Diagnostics;
-using Bridge.Core.Observability;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bridge.Core.Consul;
 
@@ -22,50 +23,73 @@ internal sealed class ConsulClient
 
     private readonly HttpClient _http;
     private readonly ConsulOptions _options;
+    private readonly ILogger _logger;
 
-    public ConsulClient(HttpClient http, ConsulOptions options)
+    public ConsulClient(HttpClient http, ConsulOptions options, ILogger<ConsulClient>? logger = null)
     {
         _http = http;
         _options = options;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
     }
 
     public Task<QueryResult<Dictionary<string, string[]?>>> GetServicesAsync(QueryOptions query, CancellationToken ct) =>
-        GetAsync(ServicesEndpoint, ServicesEndpoint, query, ConsulJsonContext.Default.DictionaryStringStringArray, ct);
+        GetAsync(ServicesEndpoint, ServicesEndpoint, query, body => (Whole(body, ConsulJsonContext.Default.DictionaryStringStringArray), NoneSkipped), ct);
 
+    private static readonly IReadOnlyList<SkippedInstance> NoneSkipped = [];
+
+    /// <summary>
+    /// A service's instances. Consul accepts registrations that our model cannot hold (a field of an unexpected
+    /// type); such an entry is left out and described in <see cref="QueryResult{T}.Skipped"/>, and every other entry
+    /// of the answer is kept.
+    /// </summary>
     public Task<QueryResult<HealthServiceEntry[]>> GetHealthServiceAsync(string service, QueryOptions query, CancellationToken ct) =>
-        GetAsync($"{HealthServiceEndpoint}/{Uri.EscapeDataString(service)}", HealthServiceEndpoint, query, ConsulJsonContext.Default.HealthServiceEntryArray, ct);
+        GetAsync($"{HealthServiceEndpoint}/{Uri.EscapeDataString(service)}", HealthServiceEndpoint, query, HealthEntries.Parse, ct);
 
     /// <summary>The agent's <c>http_max_conns_per_client</c> (needs <c>agent:read</c>); null when its answer does not say.</summary>
     public async Task<int?> GetAgentConnectionLimitAsync(CancellationToken ct) =>
-        (await GetAsync(AgentSelfEndpoint, AgentSelfEndpoint, default, ConsulJsonContext.Default.AgentSelf, ct).ConfigureAwait(false)).Value.DebugConfig?.HTTPMaxConnsPerClient;
+        (await GetAsync(AgentSelfEndpoint, AgentSelfEndpoint, default, body => (Whole(body, ConsulJsonContext.Default.AgentSelf), NoneSkipped), ct).ConfigureAwait(false))
+            .Value.DebugConfig?.HTTPMaxConnsPerClient;
 
-    private async Task<QueryResult<T>> GetAsync<T>(string path, string endpoint, QueryOptions query, JsonTypeInfo<T> typeInfo, CancellationToken ct)
+    private static T Whole<T>(ReadOnlyMemory<byte> body, JsonTypeInfo<T> typeInfo)
+        where T : class =>
+        JsonSerializer.Deserialize(body.Span, typeInfo) ?? throw new JsonException("the response body is JSON null");
+
+    private async Task<QueryResult<T>> GetAsync<T>(
+        string path, string endpoint, QueryOptions query, Func<ReadOnlyMemory<byte>, (T Value, IReadOnlyList<SkippedInstance> Skipped)> parse, CancellationToken ct)
         where T : class
     {
         var started = Stopwatch.GetTimestamp();
         var tag = new KeyValuePair<string, object?>("endpoint", endpoint);
         try
         {
-            var result = await SendAsync(path, endpoint, query, typeInfo, ct).ConfigureAwait(false);
-            BridgeMetrics.ConsulRequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tag);
+            var result = await SendAsync(path, endpoint, query, parse, leader: false, ct).ConfigureAwait(false);
+            if (_options.Consistency == ConsulConsistency.Stale && (!result.KnownLeader || result.LastContact > _options.MaxStale))
+            {
+                // A lagging server: bound the staleness as Consul's max_stale does, by asking the leader the same question.
+                ConsulLog.StaleReRead(_logger, endpoint, (long)result.LastContact.TotalMilliseconds, result.KnownLeader);
+                result = await SendAsync(path, endpoint, query, parse, leader: true, ct).ConfigureAwait(false);
+            }
+
+            ConsulMetrics.RequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tag);
             return result;
         }
         catch (ConsulException e)
         {
-            BridgeMetrics.ConsulRequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tag);
-            BridgeMetrics.ConsulErrors.Add(1, tag, new("kind", e.Kind.ToString()), new("status", e.Status is { } s ? ((int)s).ToString(CultureInfo.InvariantCulture) : "none"));
+            ConsulMetrics.RequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tag);
+            ConsulMetrics.Errors.Add(1, tag, new("kind", e.Kind.ToString()), new("status", e.Status is { } s ? ((int)s).ToString(CultureInfo.InvariantCulture) : "none"));
             throw;
         }
     }
 
-    private async Task<QueryResult<T>> SendAsync<T>(string path, string endpoint, QueryOptions query, JsonTypeInfo<T> typeInfo, CancellationToken ct)
+    private async Task<QueryResult<T>> SendAsync<T>(
+        string path, string endpoint, QueryOptions query, Func<ReadOnlyMemory<byte>, (T Value, IReadOnlyList<SkippedInstance> Skipped)> parse, bool leader, CancellationToken ct)
         where T : class
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_options.RequestTimeout);
         // HTTP/2 over HTTPS multiplexes every blocking query over a few connections; the default version policy
         // (RequestVersionOrLower) falls back to HTTP/1.1 when Consul does not offer it.
-        using var request = new HttpRequestMessage(HttpMethod.Get, BuildQuery(path, query)) { Version = _options.RequestVersion };
+        using var request = new HttpRequestMessage(HttpMethod.Get, BuildQuery(path, query, leader)) { Version = _options.RequestVersion };
         if (!string.IsNullOrEmpty(_options.Token))
         {
             request.Headers.TryAddWithoutValidation("X-Consul-Token", _options.Token);
@@ -82,15 +106,22 @@ internal sealed class ConsulClient
             var body = await ReadBodyAsync(endpoint, response, timeout.Token).ConfigureAwait(false);
             try
             {
-                var value = JsonSerializer.Deserialize(body.Span, typeInfo)
-                    ?? throw new ConsulException(endpoint, ConsulErrorKind.BadResponse, "response body is JSON null");
+                var (value, skipped) = parse(body);
+                var index = ReadIndex(response);
+                var filtered = string.Equals(Header(response, "X-Consul-Results-Filtered-By-ACLs"), "true", StringComparison.OrdinalIgnoreCase);
                 return new QueryResult<T>(
                     value,
-                    ReadIndex(response),
+                    index ?? 1,
                     !string.Equals(Header(response, "X-Consul-KnownLeader"), "false", StringComparison.OrdinalIgnoreCase),
                     TimeSpan.FromMilliseconds(ulong.TryParse(Header(response, "X-Consul-LastContact"), CultureInfo.InvariantCulture, out var lc) ? lc : 0),
-                    string.Equals(Header(response, "X-Consul-Results-Filtered-By-ACLs"), "true", StringComparison.OrdinalIgnoreCase),
-                    XxHash128.HashToUInt128(body.Span));
+                    filtered,
+                    // The same body means something else with and without ACL filtering: an unfiltered "[]" after a
+                    // filtered one is news.
+                    XxHash128.HashToUInt128(body.Span, seed: filtered ? 1 : 0))
+                {
+                    HasIndex = index is not null,
+                    Skipped = skipped,
+                };
             }
             catch (JsonException e)
             {
@@ -116,7 +147,7 @@ internal sealed class ConsulClient
         }
     }
 
-    private string BuildQuery(string path, QueryOptions query)
+    private string BuildQuery(string path, QueryOptions query, bool leader)
     {
         var sb = new StringBuilder(path);
         char sep = '?';
@@ -136,7 +167,7 @@ internal sealed class ConsulClient
             Add("dc", _options.Datacenter);
         }
 
-        if (_options.Consistency == ConsulConsistency.Stale)
+        if (_options.Consistency == ConsulConsistency.Stale && !leader)
         {
             Add("stale", null);
         }
@@ -231,8 +262,9 @@ internal sealed class ConsulClient
         return header?.Date is DateTimeOffset date ? date - DateTimeOffset.UtcNow : null;
     }
 
-    private static ulong ReadIndex(HttpResponseMessage response) =>
-        ulong.TryParse(Header(response, "X-Consul-Index"), NumberStyles.None, CultureInfo.InvariantCulture, out var index) ? Math.Max(index, 1) : 1;
+    /// <summary><c>X-Consul-Index</c>, at least 1; null when the answer carries none (a proxy that strips headers).</summary>
+    private static ulong? ReadIndex(HttpResponseMessage response) =>
+        ulong.TryParse(Header(response, "X-Consul-Index"), NumberStyles.None, CultureInfo.InvariantCulture, out var index) ? Math.Max(index, 1) : null;
 
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;

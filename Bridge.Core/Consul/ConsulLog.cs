@@ -22,8 +22,8 @@ internal static partial class ConsulLog
     public static partial void WatchStopped(ILogger logger, string service);
 
     [LoggerMessage(EventId = 1005, EventName = "AclFilteredEmptyIgnored", Level = LogLevel.Warning,
-        Message = "Consul returned no instances for {Service} because ACLs filtered them; keeping the last known instances. Check the token's service:read and node:read rules")]
-    public static partial void AclFilteredEmpty(ILogger logger, string service);
+        Message = "ACLs filtered {Held} served instances of {Service} out of Consul's answer; they stay until an unfiltered answer. Check the token's service:read and node:read rules")]
+    public static partial void AclFilteredEmpty(ILogger logger, string service, int held);
 
     [LoggerMessage(EventId = 1006, EventName = "ConsulUnavailable", Level = LogLevel.Error,
         Message = "Consul is unreachable or erroring ({Reason}); serving the last known catalog until it answers")]
@@ -32,6 +32,22 @@ internal static partial class ConsulLog
     [LoggerMessage(EventId = 1007, EventName = "ConsulAvailable", Level = LogLevel.Information,
         Message = "Consul answers again")]
     public static partial void Available(ILogger logger);
+
+    [LoggerMessage(EventId = 1008, EventName = "AclFilteredServicesHeld", Level = LogLevel.Warning,
+        Message = "ACLs filtered {Held} served services out of Consul's service list ({Services}); they stay until an unfiltered answer. Check the token's service:read rules")]
+    public static partial void AclFilteredServicesHeld(ILogger logger, int held, string services);
+
+    [LoggerMessage(EventId = 1009, EventName = "AclFilteredReleased", Level = LogLevel.Information,
+        Message = "Consul's answer for {Scope} is no longer ACL-filtered; it is followed again")]
+    public static partial void AclFilteredReleased(ILogger logger, string scope);
+
+    [LoggerMessage(EventId = 1010, EventName = "ConsulIndexMissing", Level = LogLevel.Warning,
+        Message = "Consul's answer to {Endpoint} carries no X-Consul-Index (a proxy stripping headers?): blocking queries cannot block, so it is polled every {PollIntervalMs} ms")]
+    public static partial void IndexMissing(ILogger logger, string endpoint, long pollIntervalMs);
+
+    [LoggerMessage(EventId = 1011, EventName = "StaleAnswerReRead", Level = LogLevel.Debug,
+        Message = "A stale read of {Endpoint} was {LastContactMs} ms behind the leader (known leader: {KnownLeader}), more than Consul:MaxStale: read again from the leader")]
+    public static partial void StaleReRead(ILogger logger, string endpoint, long lastContactMs, bool knownLeader);
 
     [LoggerMessage(EventId = 1020, EventName = "ConsulQueriesInFlight", Level = LogLevel.Information,
         Message = "Every Consul query has a slot: {Services} services and the service list need {Queries} queries, {Slots} slots ({Budget}); changes reach the bridge as Consul answers")]

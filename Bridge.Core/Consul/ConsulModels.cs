@@ -29,17 +29,30 @@ public sealed record AgentService
     public IReadOnlyList<string>? Tags { get; init; }
     public string? Address { get; init; }
     public IReadOnlyDictionary<string, string>? Meta { get; init; }
-    public int Port { get; init; }
+    /// <summary>A Go <c>int</c> in Consul (64 bits), which accepts any value: range checks belong to translation.</summary>
+    public long Port { get; init; }
+
     public ServiceWeights? Weights { get; init; }
+
+    /// <summary>Addresses by tag, such as <c>lan_ipv4</c> or <c>wan</c>; another datacenter reaches the instance at its WAN one.</summary>
+    public IReadOnlyDictionary<string, ServiceTaggedAddress>? TaggedAddresses { get; init; }
+
     public string? Kind { get; init; }
     public string? Namespace { get; init; }
 }
 
-/// <summary>Consul's per-instance weights; Consul's default is 1 for both.</summary>
+/// <summary>Consul's per-instance weights; Consul's default is 1 for both, and any positive Go <c>int</c> is accepted.</summary>
 public sealed record ServiceWeights
 {
-    public int Passing { get; init; } = 1;
-    public int Warning { get; init; } = 1;
+    public long Passing { get; init; } = 1;
+    public long Warning { get; init; } = 1;
+}
+
+/// <summary>A tagged address of a service: Consul's <c>ServiceAddress</c>.</summary>
+public sealed record ServiceTaggedAddress
+{
+    public string? Address { get; init; }
+    public long Port { get; init; }
 }
 
 /// <summary>One check of a health entry; node-level checks have an empty <see cref="ServiceID"/>.</summary>
@@ -69,6 +82,7 @@ public sealed record AgentDebugConfig
 
 [JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true, NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(HealthServiceEntry[]))]
+[JsonSerializable(typeof(HealthServiceEntry))]
 [JsonSerializable(typeof(Dictionary<string, string[]?>))]
 [JsonSerializable(typeof(AgentSelf))]
 internal sealed partial class ConsulJsonContext : JsonSerializerContext;

@@ -71,6 +71,22 @@ public sealed record ConsulOptions
     /// <summary>Longest delay between retries.</summary>
     public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// While an ACL-filtered answer is held (the token lost a permission), how often the watches holding it read again
+    /// without blocking: a token that works again does not move Consul's index, so a blocking query would not see it.
+    /// </summary>
+    public TimeSpan AclRetryWait { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often a watch polls when Consul's answers carry no <c>X-Consul-Index</c> (blocking is then impossible).</summary>
+    public TimeSpan IndexlessPollInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// With <see cref="ConsulConsistency.Stale"/>, the most a server may lag behind the leader (<c>X-Consul-LastContact</c>)
+    /// before its answer is read again from the leader, as Consul's own <c>max_stale</c> does; an answer from a server
+    /// that knows no leader is always read again.
+    /// </summary>
+    public TimeSpan MaxStale { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Largest response body accepted from Consul; a larger one is an error and the last good state stays.</summary>
     public long MaxResponseBytes { get; init; } = 64L * 1024 * 1024;
 
@@ -123,6 +139,9 @@ public sealed record ConsulOptions
             .Append(", InsecureSkipVerify = ").Append(InsecureSkipVerify)
             .Append(", Wait = ").Append(Wait)
             .Append(", Consistency = ").Append(Consistency)
+            .Append(", MaxStale = ").Append(MaxStale)
+            .Append(", AclRetryWait = ").Append(AclRetryWait)
+            .Append(", IndexlessPollInterval = ").Append(IndexlessPollInterval)
             .Append(", MaxConcurrentQueries = ").Append(MaxConcurrentQueries)
             .Append(", SourceAddresses = ").Append(SourceAddresses)
             .Append(", MaxConcurrentQueriesHttp2 = ").Append(MaxConcurrentQueriesHttp2);

@@ -6,9 +6,15 @@ internal readonly record struct QueryOptions(ulong Index, TimeSpan Wait);
 
 /// <summary>A decoded Consul answer with the metadata its headers carried.</summary>
 /// <param name="Index"><c>X-Consul-Index</c>, clamped to at least 1.</param>
-/// <param name="ContentHash">Hash of the raw body, so an unchanged answer under a new index is recognised cheaply.</param>
+/// <param name="ContentHash">Hash of the raw body (and of whether ACLs filtered it), so an unchanged answer under a new index is recognised cheaply.</param>
 internal sealed record QueryResult<T>(T Value, ulong Index, bool KnownLeader, TimeSpan LastContact, bool FilteredByAcls, UInt128 ContentHash)
 {
     /// <summary><see cref="System.Diagnostics.Stopwatch"/> timestamp of when the answer's headers arrived.</summary>
     public long ReceivedAt { get; init; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
+    /// <summary>Whether the answer carried <c>X-Consul-Index</c>; without it a blocking query cannot block.</summary>
+    public bool HasIndex { get; init; } = true;
+
+    /// <summary>Entries of the answer that could not be read, each left out of <see cref="Value"/>.</summary>
+    public IReadOnlyList<SkippedInstance> Skipped { get; init; } = [];
 }

@@ -44,6 +44,12 @@ internal static class ServiceFilter
         return !tags.Any(t => options.ExcludeTags.Contains(t, StringComparer.Ordinal));
     }
 
+    /// <summary>Whether the name filters alone allow a service (its tags unknown).</summary>
+    public static bool IsNameWatched(string name, ConsulOptions options) =>
+        !string.IsNullOrEmpty(name)
+        && (options.IncludeServices.Count == 0 || options.IncludeServices.Any(p => Matches(p, name)))
+        && !options.ExcludeServices.Any(p => Matches(p, name));
+
     private static bool Matches(string pattern, string name) =>
         pattern.EndsWith('*')
             ? name.StartsWith(pattern.AsSpan(0, pattern.Length - 1), StringComparison.Ordinal)

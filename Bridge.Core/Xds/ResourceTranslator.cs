@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Net;
 using System.Net.Sockets;
 using Bridge.Core.Catalog;
+using Bridge.Core.Consul;
 using Envoy.Config.Cluster.V3;
 using Envoy.Config.Core.V3;
 using Envoy.Config.Endpoint.V3;
@@ -25,15 +26,22 @@ internal sealed class ResourceTranslator
     private readonly XdsOptions _options;
     private readonly ILogger _logger;
 
-    public ResourceTranslator(XdsOptions options, ILogger logger)
+    /// <param name="reported">Case collisions already logged, shared by the translators of one cache so that a reload does not repeat them.</param>
+    public ResourceTranslator(XdsOptions options, ILogger logger, HashSet<string>? reported = null)
     {
         _options = options;
         _logger = logger;
+        _caseCollisionsReported = reported ?? new HashSet<string>(StringComparer.Ordinal);
     }
+
+    /// <summary>The name of Envoy's outbound listener and of its RouteConfiguration.</summary>
+    public string EnvoyListenerName => _options.EnvoyListenerName;
 
     /// <summary>
     /// One EDS cluster per service, shaped by the service's meta. A policy a client kind cannot use is not sent
-    /// to it: gRPC clients NACK LEAST_REQUEST, RANDOM and MAGLEV, so they get ROUND_ROBIN instead.
+    /// to it: gRPC clients NACK LEAST_REQUEST, RANDOM and MAGLEV, so they get ROUND_ROBIN instead. They get it for
+    /// RING_HASH too: with no hash policy on their routes, ring hash hashes each RPC at random and gives them no
+    /// affinity, and gRPC C-core 1.50 and 1.51 (Debian 12's gRPC) crash with SIGSEGV on the first RPC it picks.
     /// </summary>
     public Cluster Cluster(CatalogService service, ServicePolicy policy, ClientKind kind)
     {
@@ -54,16 +62,16 @@ internal sealed class ResourceTranslator
             case LoadBalancing.RoundRobin:
                 cluster.LbPolicy = Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.RoundRobin;
                 break;
+            case var other when kind == ClientKind.Grpc:
+                XdsLog.PolicyNotSupported(_logger, service.Name, other.ToString());
+                cluster.LbPolicy = Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.RoundRobin;
+                break;
             case LoadBalancing.RingHash:
                 cluster.LbPolicy = Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.RingHash;
                 cluster.RingHashLbConfig = new Envoy.Config.Cluster.V3.Cluster.Types.RingHashLbConfig
                 {
                     HashFunction = Envoy.Config.Cluster.V3.Cluster.Types.RingHashLbConfig.Types.HashFunction.XxHash,
                 };
-                break;
-            case var other when kind == ClientKind.Grpc:
-                XdsLog.PolicyNotSupported(_logger, service.Name, other.ToString());
-                cluster.LbPolicy = Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.RoundRobin;
                 break;
             case LoadBalancing.LeastRequest:
                 cluster.LbPolicy = Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.LeastRequest;
@@ -124,6 +132,15 @@ internal sealed class ResourceTranslator
         ApiListener = new ApiListener { ApiListener_ = Any.Pack(ConnectionManager(routeName ?? service, routeName ?? service)) },
     };
 
+    /// <summary>The service of a <c>service:port</c> listener name (<c>xds:///web:8080</c>), or null for any other name.</summary>
+    public static string? PortedService(string name)
+    {
+        var colon = name.LastIndexOf(':');
+        return colon > 0 && ushort.TryParse(name.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)
+            ? name[..colon]
+            : null;
+    }
+
     /// <summary>The route of a gRPC listener: every call to the service (with or without a port) goes to its cluster.</summary>
     public static RouteConfiguration GrpcRoute(string service) => new()
     {
@@ -155,17 +172,55 @@ internal sealed class ResourceTranslator
         },
     };
 
-    /// <summary>One virtual host per service, answering its name and its Consul DNS name, with and without a port.</summary>
+    /// <summary>
+    /// One virtual host per service, answering its name and its Consul DNS name, with and without a port. Envoy
+    /// compares domains without case and rejects a route configuration that repeats one, and Consul looks services up
+    /// without case too: services whose names differ only in case share one virtual host, routed to the first of
+    /// them in ordinal order (Consul answers the same instances for every spelling). A name that cannot be a domain
+    /// (a <c>*</c> inside it) gets no virtual host; its cluster is still served.
+    /// </summary>
     public RouteConfiguration EnvoyRoute(IEnumerable<string> services)
     {
         var route = new RouteConfiguration { Name = _options.EnvoyListenerName };
-        foreach (var service in services)
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var group in services.GroupBy(s => s.ToLowerInvariant(), StringComparer.Ordinal))
         {
-            var dns = $"{service}.service.consul";
-            route.VirtualHosts.Add(VirtualHost(service, [service, $"{service}:*", dns, $"{dns}:*"]));
+            var spellings = group.Order(StringComparer.Ordinal).ToList();
+            if (spellings.Count > 1)
+            {
+                ReportCaseCollision(group.Key, spellings);
+            }
+
+            var service = spellings[0];
+            var name = group.Key;
+            if (name.Contains('*', StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            // A name such as "web.service.consul" would claim another service's DNS domain: the first claim wins.
+            var dns = $"{name}.service.consul";
+            var domains = new[] { name, $"{name}:*", dns, $"{dns}:*" }.Where(claimed.Add).ToArray();
+            if (domains.Length > 0)
+            {
+                route.VirtualHosts.Add(VirtualHost(service, domains));
+            }
         }
 
         return route;
+    }
+
+    private readonly HashSet<string> _caseCollisionsReported;
+
+    private void ReportCaseCollision(string key, List<string> spellings)
+    {
+        lock (_caseCollisionsReported)
+        {
+            if (_caseCollisionsReported.Count < 10_000 && _caseCollisionsReported.Add(string.Join('\0', spellings)))
+            {
+                XdsLog.ServiceNamesDifferInCase(_logger, string.Join(", ", spellings), spellings[0]);
+            }
+        }
     }
 
     private static VirtualHost VirtualHost(string service, string[] domains) => new()
@@ -195,39 +250,62 @@ internal sealed class ResourceTranslator
     /// <summary>An assignment with no endpoints, for a name that is requested but has no service.</summary>
     public static ClusterLoadAssignment EmptyAssignment(string name) => new() { ClusterName = name };
 
+    /// <summary>The field named for an instance left out because another instance has its address and port.</summary>
+    internal const string DuplicateAddressField = "address:port";
+
+    /// <summary>The most an endpoint weighs: Consul's own Envoy configuration clamps weights to 1-128 the same way.</summary>
+    internal const uint MaxEndpointWeight = 128;
+
     /// <summary>
     /// Endpoints are grouped by locality (region = datacenter, zone from node meta). Within a zone, endpoints
     /// of different weights go to separate sub-zones whose weight is the sum of theirs: clients that balance
-    /// by locality first and round-robin inside one (gRPC's default) then honour Consul's weights too.
+    /// by locality first and round-robin inside one (gRPC's default) then honour Consul's weights too. Instances
+    /// that cannot be endpoints (a port outside 1-65535, an address that is not an IP literal, an address:port
+    /// another instance already has) are left out and listed in <paramref name="leftOut"/>.
     /// </summary>
-    public ClusterLoadAssignment Assignment(CatalogService service)
+    public ClusterLoadAssignment Assignment(CatalogService service, List<SkippedInstance>? leftOut = null)
     {
         var cla = new ClusterLoadAssignment { ClusterName = service.Name };
-        var seen = new HashSet<(string, int)>();
-        var groups = new SortedDictionary<(string Dc, string Zone), List<(ServiceInstance Instance, IPAddress Ip, uint Weight, HealthStatus Health)>>();
+        var candidates = new List<(ServiceInstance Instance, IPAddress Ip, uint Weight, HealthStatus Health)>();
         foreach (var instance in service.Instances)
         {
-            if (!TryEndpoint(instance, out var ip, out var weight, out var health))
+            if (TryEndpoint(instance, leftOut, out var ip, out var weight, out var health) is { } candidate)
             {
+                candidates.Add(candidate);
+            }
+        }
+
+        // Two instances at one address:port (the same process registered on two nodes): keep the healthiest, then
+        // the first by node; proxies reject a repeated address.
+        var kept = new Dictionary<(string, long), (ServiceInstance Instance, IPAddress Ip, uint Weight, HealthStatus Health)>();
+        foreach (var candidate in candidates)
+        {
+            var key = (candidate.Ip.ToString(), candidate.Instance.Port);
+            if (!kept.TryGetValue(key, out var other))
+            {
+                kept[key] = candidate;
                 continue;
             }
 
-            if (!seen.Add((ip.ToString(), instance.Port)))
-            {
-                XdsLog.DuplicateAddress(_logger, service.Name, instance.Key.Node, $"{FormatHost(ip)}:{instance.Port}");
-                continue;
-            }
+            var (winner, loser) = Rank(candidate.Health) < Rank(other.Health) ? (candidate, other) : (other, candidate);
+            kept[key] = winner;
+            leftOut?.Add(new SkippedInstance(loser.Instance.Key.Node, loser.Instance.Key.ServiceId, DuplicateAddressField, $"{FormatHost(loser.Ip)}:{loser.Instance.Port}"));
+        }
 
-            var zone = instance.NodeMeta.GetValueOrDefault(_options.ZoneNodeMetaKey, "");
-            var key = (instance.Datacenter, zone);
+        var groups = new SortedDictionary<(string Dc, string Zone), List<(ServiceInstance Instance, IPAddress Ip, uint Weight, HealthStatus Health)>>();
+        foreach (var candidate in candidates.Where(c => kept[(c.Ip.ToString(), c.Instance.Port)].Instance == c.Instance))
+        {
+            var zone = candidate.Instance.NodeMeta.GetValueOrDefault(_options.ZoneNodeMetaKey, "");
+            var key = (candidate.Instance.Datacenter, zone);
             if (!groups.TryGetValue(key, out var list))
             {
                 groups[key] = list = [];
             }
 
-            list.Add((instance, ip, weight, health));
+            list.Add(candidate);
         }
 
+        var totals = new List<ulong>();
         foreach (var ((dc, zone), members) in groups)
         {
             var byWeight = members.GroupBy(m => m.Weight).OrderBy(g => g.Key).ToList();
@@ -238,7 +316,7 @@ internal sealed class ResourceTranslator
                     Locality = new Locality { Region = dc, Zone = zone, SubZone = byWeight.Count > 1 ? $"weight-{weightClass.Key}" : "" },
                     Priority = 0,
                 };
-                uint total = 0;
+                ulong total = 0;
                 foreach (var (instance, ip, weight, health) in weightClass)
                 {
                     locality.LbEndpoints.Add(new LbEndpoint
@@ -252,37 +330,50 @@ internal sealed class ResourceTranslator
                     });
                     if (health == HealthStatus.Healthy)
                     {
-                        total = (uint)Math.Min(uint.MaxValue / 2, (ulong)total + weight);
+                        total += weight;
                     }
                 }
 
                 // A locality weight must be at least 1, and one without weight is dropped by gRPC clients.
-                locality.LoadBalancingWeight = Math.Max(1, total);
+                totals.Add(Math.Max(1, total));
                 cla.Endpoints.Add(locality);
             }
+        }
+
+        // gRPC rejects a priority whose locality weights sum past 2^32-1. With endpoints at most 128 each that takes
+        // over 33 million endpoints; should it ever happen, every locality is scaled down alike.
+        var sum = totals.Aggregate(0UL, (a, b) => a + b);
+        var divisor = sum > uint.MaxValue ? (sum / uint.MaxValue) + 1 : 1;
+        for (var i = 0; i < cla.Endpoints.Count; i++)
+        {
+            cla.Endpoints[i].LoadBalancingWeight = (uint)Math.Max(1, totals[i] / divisor);
         }
 
         return cla;
     }
 
-    private bool TryEndpoint(ServiceInstance instance, out IPAddress ip, out uint weight, out HealthStatus health)
+    /// <summary>Lower is healthier: HEALTHY, then UNHEALTHY (served only with Xds:Unhealthy=Unhealthy).</summary>
+    private static int Rank(HealthStatus health) => health == HealthStatus.Healthy ? 0 : 1;
+
+    private (ServiceInstance, IPAddress, uint, HealthStatus)? TryEndpoint(
+        ServiceInstance instance, List<SkippedInstance>? leftOut, out IPAddress ip, out uint weight, out HealthStatus health)
     {
         ip = IPAddress.None;
         weight = 0;
         health = HealthStatus.Unknown;
         if (instance.Port is < 1 or > 65535)
         {
-            XdsLog.InvalidInstance(_logger, instance.Service, instance.Key.Node, instance.Key.ServiceId, "port", instance.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            return false;
+            leftOut?.Add(new SkippedInstance(instance.Key.Node, instance.Key.ServiceId, "port", instance.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            return null;
         }
 
         if (!TryParseIpLiteral(instance.Address, out ip))
         {
-            XdsLog.InvalidInstance(_logger, instance.Service, instance.Key.Node, instance.Key.ServiceId, "address", instance.Address);
-            return false;
+            leftOut?.Add(new SkippedInstance(instance.Key.Node, instance.Key.ServiceId, "address", instance.Address));
+            return null;
         }
 
-        int consulWeight;
+        long consulWeight;
         switch (instance.Health)
         {
             case HealthState.Passing:
@@ -294,11 +385,11 @@ internal sealed class ResourceTranslator
                 consulWeight = instance.WarningWeight;
                 break;
             case HealthState.Warning:
-                return false;
+                return null;
             default:
                 if (_options.Unhealthy == UnhealthyMapping.Exclude)
                 {
-                    return false;
+                    return null;
                 }
 
                 health = HealthStatus.Unhealthy;
@@ -309,11 +400,11 @@ internal sealed class ResourceTranslator
         if (consulWeight < 1)
         {
             // Consul allows a weight of 0 for warning instances: they should receive nothing.
-            return false;
+            return null;
         }
 
-        weight = (uint)consulWeight;
-        return true;
+        weight = (uint)Math.Min(consulWeight, MaxEndpointWeight);
+        return (instance, ip, weight, health);
     }
 
     /// <summary>Only IPv4 dotted quads and IPv6 literals: proxies reject host names in EDS, and .NET would read "1" as 0.0.0.1.</summary>

@@ -51,11 +51,15 @@ internal sealed record ServicePolicy(
     /// Meta lives on instances; a service's value for a key is that of its first instance (by node, then service ID)
     /// that sets the key, so the choice is stable whatever order Consul lists them in.
     /// </summary>
-    public static ServicePolicy From(CatalogService service, ILogger logger)
+    public static ServicePolicy From(CatalogService service, ILogger logger) =>
+        From(service, (key, value, accepted) => XdsLog.InvalidServiceMeta(logger, service.Name, key, value, accepted));
+
+    /// <param name="invalid">Told of each invalid value: its key, the value, and what would be accepted.</param>
+    public static ServicePolicy From(CatalogService service, Action<string, string, string> invalid)
     {
         string? Meta(string key) => service.Instances.Select(i => i.Meta.GetValueOrDefault(key)).FirstOrDefault(v => v is not null);
 
-        void Invalid(string key, string value, string accepted) => XdsLog.InvalidServiceMeta(logger, service.Name, key, value, accepted);
+        void Invalid(string key, string value, string accepted) => invalid(key, value, accepted);
 
         var policy = Default;
         if (Meta(ProtocolKey) is { } protocol)

@@ -22,6 +22,10 @@ internal static partial class XdsLog
     public static partial void InvalidServiceMeta(ILogger logger, string service, string key, string value, string accepted);
 
     [LoggerMessage(EventId = 3005, EventName = "PolicyNotSupportedByClient", Level = LogLevel.Debug,
-        Message = "Service {Service} asks for {Policy}, which gRPC clients reject; they get ROUND_ROBIN")]
+        Message = "Service {Service} asks for {Policy}, which is not sent to gRPC clients; they get ROUND_ROBIN")]
     public static partial void PolicyNotSupported(ILogger logger, string service, string policy);
+
+    [LoggerMessage(EventId = 3006, EventName = "ServiceNamesDifferInCase", Level = LogLevel.Warning,
+        Message = "Services {Services} differ only in case: Envoy's route answers them with one virtual host, routed to {Chosen} (Consul returns the same instances for each spelling); each keeps its own cluster")]
+    public static partial void ServiceNamesDifferInCase(ILogger logger, string services, string chosen);
 }

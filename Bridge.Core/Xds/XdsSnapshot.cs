@@ -33,9 +33,29 @@ public sealed record XdsSnapshot(
     /// <summary>Stopwatch timestamp of the Consul answer that caused this snapshot; 0 when unknown.</summary>
     public long ChangedAt { get; init; }
 
+    /// <summary>Departed services still shown to gRPC clients, with no endpoints (see <see cref="Catalog.CatalogSnapshot.Departed"/>).</summary>
+    public ImmutableSortedSet<string> Tombstones { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+
+    /// <summary>Per service, the instances translation left out (port, address, a repeated address:port) and why.</summary>
+    public ImmutableSortedDictionary<string, ImmutableArray<Consul.SkippedInstance>> LeftOut { get; init; } =
+        ImmutableSortedDictionary.Create<string, ImmutableArray<Consul.SkippedInstance>>(StringComparer.Ordinal);
+
+    /// <summary>Per service, the service meta values ignored as invalid (the default applies instead).</summary>
+    public ImmutableSortedDictionary<string, ImmutableArray<MetaProblem>> InvalidMeta { get; init; } =
+        ImmutableSortedDictionary.Create<string, ImmutableArray<MetaProblem>>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Envoy's outbound RouteConfiguration per declared scope (see <c>ClientIdentity.ScopeKey</c>), holding only the
+    /// virtual hosts of the scope's services; shared by every node that declared the same services.
+    /// </summary>
+    public ImmutableDictionary<string, XdsResource> ScopedRoutes { get; init; } = ImmutableDictionary.Create<string, XdsResource>(StringComparer.Ordinal);
+
     public ResourceSet Get(ClientKind kind, string typeUrl) => Sets.GetValueOrDefault((kind, typeUrl)) ?? ResourceSet.Empty;
 
     /// <summary>Whether a resource of this name and type may differ from the previous generation.</summary>
     public bool MayHaveChanged(string typeUrl, string name) =>
         ChangedNames.TryGetValue(typeUrl, out var names) && names.Contains(name);
 }
+
+/// <summary>A service meta value that is ignored: its key, the value, and what would have been accepted.</summary>
+public sealed record MetaProblem(string Key, string Value, string Accepted);

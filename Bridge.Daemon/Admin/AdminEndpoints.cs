@@ -25,15 +25,18 @@ internal static class AdminEndpoints
             var view = Readiness(store, cache);
             return Results.Json(view, AdminJsonContext.Default.ReadinessView, statusCode: view.Status == "starting" ? 503 : 200);
         });
-        admin.MapGet("/debug/catalog", (CatalogStore store) => Results.Json(Catalog(store.Current), AdminJsonContext.Default.CatalogView));
+        admin.MapGet("/debug/catalog", (CatalogStore store) => Results.Json(Catalog(store, store.Options), AdminJsonContext.Default.CatalogView));
+
+        // An operator who knows a held removal is real (a service decommissioned, a filter narrowed on purpose) applies it now.
+        admin.MapPost("/catalog/removal/confirm", (CatalogStore store) => store.ConfirmHeldRemoval() is { } hold
+            ? Results.Text($"applying the held removal of {hold.Services.Count} services and {hold.Instances} instances\n")
+            : Results.Text("no removal is held\n", statusCode: 409));
         admin.MapGet("/debug/xds", (XdsCache cache, bool? resources) => Results.Json(Xds(cache.Current, resources == true), AdminJsonContext.Default.XdsView));
         admin.MapGet("/debug/clients", (StreamRegistry registry) => Results.Json(Clients(registry), AdminJsonContext.Default.IReadOnlyListClientView));
         admin.MapGet("/metrics", async context =>
         {
-            // The meter's instruments through prometheus-net, then the push-path histograms the bridge keeps itself.
             context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
             await Prometheus.Metrics.DefaultRegistry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
-            await context.Response.WriteAsync(BridgeMetrics.ExportHistograms(), context.RequestAborted).ConfigureAwait(false);
         });
     }
 
@@ -48,16 +51,28 @@ internal static class AdminEndpoints
             catalog.InstanceCount,
             catalog.Generation,
             cache.Current.Generation,
-            store.StaleSince);
+            store.StaleSince,
+            store.Problems,
+            [.. store.Unread]);
     }
 
-    private static CatalogView Catalog(CatalogSnapshot snapshot) => new(
-        snapshot.Source.ToString().ToLowerInvariant(),
-        snapshot.Synced,
-        snapshot.Generation,
-        [.. snapshot.Services.Values.Select(s => new CatalogServiceView(s.Name, s.Index, [.. s.Instances.Select(i => new InstanceView(
-            i.Key.Node, i.Key.ServiceId, i.Address, i.Port, i.Health.ToString().ToLowerInvariant(), i.PassingWeight, i.WarningWeight,
-            i.Datacenter, i.Tags, i.Meta))]))]);
+    private static CatalogView Catalog(CatalogStore store, CatalogOptions options)
+    {
+        var snapshot = store.Current;
+        return new(
+            snapshot.Source.ToString().ToLowerInvariant(),
+            snapshot.Synced,
+            snapshot.Generation,
+            store.HeldRemoval is { } hold ? new HeldRemovalView(hold.Since, hold.Since + options.RemovalGuardConfirmAfter, hold.Instances, [.. hold.Services]) : null,
+            [.. store.Unread],
+            [.. snapshot.Departed.OrderBy(d => d.Value).Select(d => d.Key)],
+            [.. snapshot.Services.Values.Select(s => new CatalogServiceView(s.Name, s.Index, [.. s.Instances.Select(i => new InstanceView(
+                i.Key.Node, i.Key.ServiceId, i.Address, i.Port, i.Health.ToString().ToLowerInvariant(), i.PassingWeight, i.WarningWeight,
+                i.Datacenter, i.Tags, i.Meta))], LeftOut(s.LeftOut)))]);
+    }
+
+    private static IReadOnlyList<LeftOutView> LeftOut(IEnumerable<Bridge.Core.Consul.SkippedInstance> skipped) =>
+        [.. skipped.Select(l => new LeftOutView(l.Node, l.ServiceId, l.Field, l.Value))];
 
     private static readonly JsonFormatter ResourceFormatter = new(JsonFormatter.Settings.Default.WithTypeRegistry(XdsTypeRegistry.Value));
 
@@ -69,7 +84,10 @@ internal static class AdminEndpoints
             kv.Key.TypeUrl,
             [.. kv.Value.ByName.Values.Select(r => new XdsResourceView(
                 r.Name, r.Version, kv.Value.Wildcard.Contains(r.Name), r.Packed.Value.Length,
-                withResources ? JsonDocument.Parse(ResourceFormatter.Format(r.Message)).RootElement : null))]))]);
+                withResources ? JsonDocument.Parse(ResourceFormatter.Format(r.Message)).RootElement : null))]))],
+        snapshot.LeftOut.ToDictionary(kv => kv.Key, kv => LeftOut(kv.Value), StringComparer.Ordinal),
+        snapshot.InvalidMeta.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)[.. kv.Value.Select(m => $"{m.Key}={m.Value} (accepted: {m.Accepted})")], StringComparer.Ordinal),
+        [.. snapshot.Tombstones]);
 
     internal static IReadOnlyList<ClientView> Clients(StreamRegistry registry) =>
         [.. registry.Snapshot().Select(s => new ClientView(

@@ -2,17 +2,29 @@ using System.Text.Json.Serialization;
 
 namespace Bridge.Daemon.Admin;
 
-internal sealed record ReadinessView(string Status, bool ConsulAvailable, string Source, int Services, int Instances, long CatalogGeneration, long XdsGeneration, DateTimeOffset? StaleSince);
+internal sealed record ReadinessView(
+    string Status, bool ConsulAvailable, string Source, int Services, int Instances, long CatalogGeneration, long XdsGeneration,
+    DateTimeOffset? StaleSince, IReadOnlyList<string> Reasons, IReadOnlyList<string> Unread);
 
-internal sealed record CatalogView(string Source, bool Synced, long Generation, IReadOnlyList<CatalogServiceView> Services);
+internal sealed record CatalogView(
+    string Source, bool Synced, long Generation, HeldRemovalView? HeldRemoval, IReadOnlyList<string> Unread, IReadOnlyList<string> Departed,
+    IReadOnlyList<CatalogServiceView> Services);
 
-internal sealed record CatalogServiceView(string Name, ulong Index, IReadOnlyList<InstanceView> Instances);
+/// <summary>A removal held as suspect: since when, what it would remove, and when it is applied unless Consul takes it back.</summary>
+internal sealed record HeldRemovalView(DateTimeOffset Since, DateTimeOffset AppliedAt, int Instances, IReadOnlyList<string> Services);
+
+internal sealed record CatalogServiceView(string Name, ulong Index, IReadOnlyList<InstanceView> Instances, IReadOnlyList<LeftOutView> LeftOut);
 
 internal sealed record InstanceView(
-    string Node, string ServiceId, string Address, int Port, string Health, int PassingWeight, int WarningWeight,
+    string Node, string ServiceId, string Address, long Port, string Health, long PassingWeight, long WarningWeight,
     string Datacenter, IReadOnlyList<string> Tags, IReadOnlyDictionary<string, string> Meta);
 
-internal sealed record XdsView(long Generation, bool Ready, IReadOnlyList<XdsTypeView> Types);
+/// <summary>An instance not served, and why: the field that could not be read or represented, and its value.</summary>
+internal sealed record LeftOutView(string Node, string ServiceId, string Field, string Value);
+
+internal sealed record XdsView(
+    long Generation, bool Ready, IReadOnlyList<XdsTypeView> Types, IReadOnlyDictionary<string, IReadOnlyList<LeftOutView>> LeftOut,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> InvalidMeta, IReadOnlyList<string> Tombstones);
 
 internal sealed record XdsTypeView(string ClientKind, string TypeUrl, IReadOnlyList<XdsResourceView> Resources);
 

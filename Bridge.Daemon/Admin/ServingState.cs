@@ -12,7 +12,10 @@ internal enum ServingStatus
     /// <summary>Serving a catalog read from Consul, and Consul answers.</summary>
     Ready,
 
-    /// <summary>Serving the last good catalog while Consul is unreachable or erroring.</summary>
+    /// <summary>
+    /// Serving, but not exactly what Consul says: Consul is unreachable or erroring, an ACL-filtered answer or a
+    /// suspect removal is held back, or some service was never read (the readiness view gives the reasons).
+    /// </summary>
     Degraded,
 
     /// <summary>Serving the catalog from the state file; Consul has not answered since start.</summary>
@@ -33,6 +36,6 @@ internal static class ServingState
             return ServingStatus.Stale;
         }
 
-        return store.ConsulAvailable ? ServingStatus.Ready : ServingStatus.Degraded;
+        return store.Problems.Count == 0 ? ServingStatus.Ready : ServingStatus.Degraded;
     }
 }

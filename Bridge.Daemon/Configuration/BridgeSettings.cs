@@ -44,6 +44,9 @@ public sealed record StateOptions
     /// <summary>Writes happen at most this often; the newest catalog wins.</summary>
     public TimeSpan WriteInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>A state file saved longer ago than this is not served at start: its endpoints are too old to trust.</summary>
+    public TimeSpan MaxAge { get; init; } = TimeSpan.FromDays(7);
+
     internal string? ResolvedPath =>
         !string.IsNullOrWhiteSpace(Path) ? Path
         : Environment.GetEnvironmentVariable("STATE_DIRECTORY") is { Length: > 0 } dir ? System.IO.Path.Combine(dir.Split(':')[0], "catalog.json")

@@ -39,6 +39,16 @@ internal static class SettingsLoader
             errors.Add(new SettingError("Catalog:MaxDelay", "QuietPeriod must be at least 0 and MaxDelay between QuietPeriod and 00:00:10"));
         }
 
+        if (catalog is not null)
+        {
+            Validate(catalog, errors);
+        }
+
+        if (state is not null && state.MaxAge <= TimeSpan.Zero)
+        {
+            errors.Add(new SettingError("State:MaxAge", $"{state.MaxAge} must be positive, e.g. 7.00:00:00"));
+        }
+
         if (admin is not null && !ListenAddress.TryParse(admin.Listen, out _))
         {
             errors.Add(new SettingError("Admin:Listen", $"'{admin.Listen}' is not host:port with an IP literal host, e.g. 127.0.0.1:19000"));
@@ -331,6 +341,29 @@ internal static class SettingsLoader
     private static bool IsMap(Type type) =>
         type.IsGenericType && type.GetGenericTypeDefinition() is var d && (d == typeof(IReadOnlyDictionary<,>) || d == typeof(IDictionary<,>) || d == typeof(Dictionary<,>));
 
+    private static void Validate(CatalogOptions o, List<SettingError> errors)
+    {
+        if (o.SyncTimeout < TimeSpan.Zero || o.SyncTimeout > TimeSpan.FromHours(1))
+        {
+            errors.Add(new SettingError("Catalog:SyncTimeout", $"{o.SyncTimeout} is out of range; accepted: 00:00:00 to 01:00:00"));
+        }
+
+        if (!(o.RemovalGuardShare > 0 && o.RemovalGuardShare < 1))
+        {
+            errors.Add(new SettingError("Catalog:RemovalGuardShare", $"{o.RemovalGuardShare} is out of range; accepted: above 0 and below 1 (0.5 = more than half); to turn the guard off set Catalog:RemovalGuard to false"));
+        }
+
+        if (o.RemovalGuardMinServices < 0 || o.RemovalGuardMinInstances < 0)
+        {
+            errors.Add(new SettingError("Catalog:RemovalGuardMinServices", "RemovalGuardMinServices and RemovalGuardMinInstances must be 0 or more"));
+        }
+
+        if (o.RemovalGuardConfirmAfter < TimeSpan.Zero || o.RemovalGuardConfirmAfter > TimeSpan.FromDays(7))
+        {
+            errors.Add(new SettingError("Catalog:RemovalGuardConfirmAfter", $"{o.RemovalGuardConfirmAfter} is out of range; accepted: 00:00:00 to 7.00:00:00"));
+        }
+    }
+
     private static void Validate(ConsulOptions o, IReadOnlyDictionary<string, string> sources, List<SettingError> errors)
     {
         if (!Uri.TryCreate(o.Address, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
@@ -373,6 +406,21 @@ internal static class SettingsLoader
         {
             errors.Add(new SettingError("Consul:MaxConcurrentQueriesHttp2",
                 "accepted: 1 to 25000 (HTTP/2 streams: Consul allows 250 per connection and 200 connections per client, and other local clients need some)"));
+        }
+
+        if (o.AclRetryWait < TimeSpan.FromSeconds(1) || o.AclRetryWait > TimeSpan.FromMinutes(1))
+        {
+            errors.Add(new SettingError("Consul:AclRetryWait", $"{o.AclRetryWait} is out of range; accepted: 00:00:01 to 00:01:00"));
+        }
+
+        if (o.IndexlessPollInterval < TimeSpan.FromSeconds(1) || o.IndexlessPollInterval > TimeSpan.FromMinutes(10))
+        {
+            errors.Add(new SettingError("Consul:IndexlessPollInterval", $"{o.IndexlessPollInterval} is out of range; accepted: 00:00:01 to 00:10:00"));
+        }
+
+        if (o.MaxStale <= TimeSpan.Zero)
+        {
+            errors.Add(new SettingError("Consul:MaxStale", $"{o.MaxStale} must be positive, e.g. 00:00:10"));
         }
 
         ValidateTls(o, sources, errors);

@@ -27,7 +27,7 @@ internal static class BridgeGauges
             Prometheus.Metrics.SuppressDefaultMetrics(new Prometheus.SuppressDefaultMetricOptions { SuppressMeters = true });
             s_export = Prometheus.MeterAdapter.StartListening(new Prometheus.MeterAdapterOptions
             {
-                ResolveHistogramBuckets = _ => [.. LatencyHistogram.Bounds],
+                ResolveHistogramBuckets = _ => [.. BridgeMetrics.LatencyBuckets],
                 // The longest prometheus-net allows: a counter that stays still must not vanish from scrapes.
                 MetricsExpireAfter = TimeSpan.FromDays(1),
             });

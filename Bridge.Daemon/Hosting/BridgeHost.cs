@@ -108,6 +108,10 @@ internal static class BridgeHost
     private static void ConfigureLogging(ILoggingBuilder logging)
     {
         logging.ClearProviders();
+
+        // A failure to start is reported by Program in one line (a busy port) or thrown; the host's own report of it
+        // would only add a stack trace to the journal.
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         if (SystemdHelpers.IsSystemdService() || Console.IsOutputRedirected)
         {
             logging.AddConsole().AddConsoleFormatter<JsonLineFormatter, ConsoleFormatterOptions>();

@@ -16,15 +16,25 @@ internal sealed partial class CatalogPipeline : BackgroundService
     private readonly ConsulClient _client;
     private readonly CatalogStore _store;
     private readonly StateOptions _state;
+    private readonly ConsulOptions _consul;
     private readonly TimeProvider _time;
     private readonly ILogger<CatalogStateFile> _fileLogger;
     private readonly ILogger<CatalogPipeline> _logger;
 
     public CatalogPipeline(
-        CatalogWatcher watcher, ConnectionBudget budget, ConsulClient client, CatalogStore store, StateOptions state, TimeProvider time, ILogger<CatalogStateFile> fileLogger, ILogger<CatalogPipeline> logger)
+        CatalogWatcher watcher,
+        ConnectionBudget budget,
+        ConsulClient client,
+        CatalogStore store,
+        StateOptions state,
+        ConsulOptions consul,
+        TimeProvider time,
+        ILogger<CatalogStateFile> fileLogger,
+        ILogger<CatalogPipeline> logger)
     {
         _budget = budget;
         _client = client;
+        _consul = consul;
         _logger = logger;
         _watcher = watcher;
         _store = store;
@@ -38,10 +48,10 @@ internal sealed partial class CatalogPipeline : BackgroundService
         var persisting = Task.CompletedTask;
         if (_state.ResolvedPath is { } path)
         {
-            var file = new CatalogStateFile(path, _fileLogger);
-            if (file.TryLoad() is { } saved)
+            var file = new CatalogStateFile(path, CatalogStateFile.IdentityOf(_consul), _fileLogger);
+            if (file.TryLoad(_time.GetUtcNow(), _state.MaxAge) is { } saved)
             {
-                _store.LoadPersisted(saved.Services, saved.SavedAt);
+                _store.LoadPersisted(saved.Services, saved.SavedAt, saved.Departed);
             }
 
             persisting = new CatalogPersister(file, _store, _state.WriteInterval, _time).RunAsync(stoppingToken);

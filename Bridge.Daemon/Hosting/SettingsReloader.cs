@@ -104,7 +104,7 @@ internal sealed partial class SettingsReloader : IHostedService, IDisposable
 
             if (next.Xds != before.Xds)
             {
-                _cache.UpdateOptions(next.Xds, _store.Current);
+                _cache.UpdateOptions(next.Xds);
             }
 
             Volatile.Write(ref _current, next);

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using Bridge.DevAgent.Http;
 
@@ -10,58 +9,86 @@ namespace Bridge.DevAgent.Catalog;
 /// </summary>
 internal static class AgentRegistrations
 {
-    public static ServiceRecord ToService(AgentServiceRegistration registration)
+    /// <summary>The checks AgentRegisterService makes before it resolves the token.</summary>
+    public static void CheckNameAndAddress(AgentServiceRegistration registration)
     {
         if (string.IsNullOrEmpty(registration.Name))
         {
             throw new DevAgentException(400, ConsulErrors.MissingServiceName);
         }
 
-        var address = registration.Address ?? string.Empty;
-        if (Addresses.IsAny(address))
+        if (Addresses.IsAny(registration.Address ?? string.Empty))
         {
             throw new DevAgentException(400, ConsulErrors.InvalidServiceAddress);
         }
+    }
 
-        if (registration.Weights is { } weights)
+    /// <summary>
+    /// The service with the agent's defaults, after the checks AgentRegisterService makes once the token is
+    /// resolved: weights, then meta, then NodeService.Validate, each a 400 with Consul's prefix.
+    /// </summary>
+    public static ServiceRecord ToService(AgentServiceRegistration registration)
+    {
+        CheckNameAndAddress(registration);
+        var name = registration.Name!;
+        var address = registration.Address ?? string.Empty;
+        var kind = string.IsNullOrEmpty(registration.Kind) ? null : registration.Kind;
+        if (registration.Weights is { } weights && ServiceValidation.Weights(weights) is { } badWeights)
         {
-            if (weights.Passing <= 0)
-            {
-                throw new DevAgentException(400, "Invalid Weights: Passing must be greater than 0");
-            }
-
-            if (weights.Warning < 0)
-            {
-                throw new DevAgentException(400, "Invalid Weights: Warning must be greater or equal than 0");
-            }
+            throw new DevAgentException(400, "Invalid Weights: " + badWeights);
         }
 
-        var tagged = registration.TaggedAddresses is null
-            ? new Dictionary<string, ServiceAddress>(StringComparer.Ordinal)
-            : new Dictionary<string, ServiceAddress>(registration.TaggedAddresses, StringComparer.Ordinal);
-
-        // The agent fills in the default tagged addresses from an IP service address.
-        if (IPAddress.TryParse(address, out var ip))
+        var meta = Normalized(registration.Meta);
+        if (ServiceValidation.Meta(kind, meta) is { } badMeta)
         {
-            var family = ip.AddressFamily == AddressFamily.InterNetworkV6 ? "ipv6" : "ipv4";
-            tagged.TryAdd("lan_" + family, new ServiceAddress(address, registration.Port));
-            tagged.TryAdd("wan_" + family, new ServiceAddress(address, registration.Port));
+            throw new DevAgentException(400, "Invalid Service Meta: " + badMeta);
+        }
+
+        if (ServiceValidation.Kind(kind, registration.Port) is { } badKind)
+        {
+            throw new DevAgentException(400, "Validation failed: " + badKind);
+        }
+
+        var tagged = Normalized(registration.TaggedAddresses) ?? new Dictionary<string, ServiceAddress>(StringComparer.Ordinal);
+
+        // addServiceInternal fills in the default tagged addresses from an address Go parses as an IP.
+        if (GoIp.FamilyOf(address) is { } family)
+        {
+            var suffix = family == AddressFamily.InterNetworkV6 ? "ipv6" : "ipv4";
+            tagged.TryAdd("lan_" + suffix, new ServiceAddress(address, registration.Port));
+            tagged.TryAdd("wan_" + suffix, new ServiceAddress(address, registration.Port));
         }
 
         return new ServiceRecord
         {
-            Kind = string.IsNullOrEmpty(registration.Kind) ? null : registration.Kind,
-            Id = string.IsNullOrEmpty(registration.Id) ? registration.Name : registration.Id,
-            Service = registration.Name,
-            Tags = registration.Tags?.ToArray() ?? [],
+            Kind = kind,
+            Id = string.IsNullOrEmpty(registration.Id) ? name : registration.Id,
+            Service = name,
+            Tags = registration.Tags?.Select(t => t ?? string.Empty).ToArray() ?? [],
             Address = address,
             TaggedAddresses = tagged.Count == 0 ? null : tagged,
-            Meta = Copy(registration.Meta),
+            Meta = meta,
             Port = registration.Port,
             Weights = registration.Weights ?? ServiceWeights.Default,
             EnableTagOverride = registration.EnableTagOverride,
         };
     }
+
+    /// <summary>agent.validateService's tagged-address rule; Consul answers its failure with a 500, after the ACL check.</summary>
+    public static void CheckTaggedAddresses(AgentServiceRegistration registration)
+    {
+        if (ServiceValidation.TaggedAddresses(Normalized(registration.TaggedAddresses)) is { } problem)
+        {
+            throw new DevAgentException(500, problem);
+        }
+    }
+
+    /// <summary>Go decodes a JSON null map value as the zero value, never as a missing entry.</summary>
+    internal static Dictionary<string, string>? Normalized(IReadOnlyDictionary<string, string>? map) =>
+        map?.ToDictionary(p => p.Key, p => p.Value ?? string.Empty, StringComparer.Ordinal);
+
+    internal static Dictionary<string, ServiceAddress>? Normalized(IReadOnlyDictionary<string, ServiceAddress>? map) =>
+        map?.ToDictionary(p => p.Key, p => p.Value is null ? new ServiceAddress(string.Empty, 0) : p.Value with { Address = p.Value.Address ?? string.Empty }, StringComparer.Ordinal);
 
     public static IReadOnlyList<CheckRecord> ToChecks(AgentServiceRegistration registration, ServiceRecord service, string nodeName)
     {
@@ -155,7 +182,4 @@ internal static class AgentRegistrations
     private static bool IsScript(AgentCheckRegistration check) => check.Args is { Count: > 0 };
 
     private static bool Has(string? value) => !string.IsNullOrEmpty(value);
-
-    private static Dictionary<string, string>? Copy(IReadOnlyDictionary<string, string>? map) =>
-        map is null ? null : new Dictionary<string, string>(map, StringComparer.Ordinal);
 }

@@ -27,8 +27,8 @@ public sealed record AgentServiceRegistration
     /// <summary>Free-form metadata.</summary>
     public IReadOnlyDictionary<string, string>? Meta { get; init; }
 
-    /// <summary>Instance port.</summary>
-    public int Port { get; init; }
+    /// <summary>Instance port: any 64-bit number (Consul checks no range for a typical service).</summary>
+    public long Port { get; init; }
 
     /// <summary>Service kind, e.g. <c>connect-proxy</c>; empty for a typical service.</summary>
     public string? Kind { get; init; }

@@ -7,8 +7,18 @@ namespace Bridge.DevAgent.Catalog;
 /// </summary>
 internal static class CatalogRegistrations
 {
+    /// <summary>
+    /// servicePreApply's checks in its order: NodeService.Validate, a name with the ID, a non-wildcard address. No
+    /// meta, weight or tagged-address rule applies on this path: those are the agent endpoint's.
+    /// </summary>
     public static ServiceRecord ToService(CatalogServiceRegistration registration)
     {
+        var kind = string.IsNullOrEmpty(registration.Kind) ? null : registration.Kind;
+        if (ServiceValidation.Kind(kind, registration.Port) is { } badKind)
+        {
+            throw new DevAgentException(500, badKind);
+        }
+
         var name = registration.Service ?? string.Empty;
         var id = string.IsNullOrEmpty(registration.Id) ? name : registration.Id;
         if (name.Length == 0)
@@ -22,19 +32,17 @@ internal static class CatalogRegistrations
             throw new DevAgentException(500, ConsulErrors.InvalidServiceAddress);
         }
 
-        // ToServiceNode falls back to the default weights when the given ones are invalid.
-        var weights = registration.Weights is { Passing: > 0, Warning: >= 0 } given ? given : ServiceWeights.Default;
+        // ToServiceNode keeps weights only when ValidateWeights passes them; anything else becomes 1/1, silently.
+        var weights = registration.Weights is { } given && ServiceValidation.Weights(given) is null ? given : ServiceWeights.Default;
         return new ServiceRecord
         {
-            Kind = string.IsNullOrEmpty(registration.Kind) ? null : registration.Kind,
+            Kind = kind,
             Id = id,
             Service = name,
-            Tags = registration.Tags?.ToArray() ?? [],
+            Tags = registration.Tags?.Select(t => t ?? string.Empty).ToArray() ?? [],
             Address = address,
-            TaggedAddresses = registration.TaggedAddresses is { Count: > 0 } tagged
-                ? new Dictionary<string, ServiceAddress>(tagged, StringComparer.Ordinal)
-                : null,
-            Meta = registration.Meta is null ? null : new Dictionary<string, string>(registration.Meta, StringComparer.Ordinal),
+            TaggedAddresses = registration.TaggedAddresses is { Count: > 0 } tagged ? AgentRegistrations.Normalized(tagged) : null,
+            Meta = AgentRegistrations.Normalized(registration.Meta),
             Port = registration.Port,
             Weights = weights,
             EnableTagOverride = registration.EnableTagOverride,

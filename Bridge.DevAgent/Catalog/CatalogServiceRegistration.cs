@@ -24,8 +24,8 @@ public sealed record CatalogServiceRegistration
     /// <summary>Free-form metadata.</summary>
     public IReadOnlyDictionary<string, string>? Meta { get; init; }
 
-    /// <summary>Instance port.</summary>
-    public int Port { get; init; }
+    /// <summary>Instance port: any 64-bit number (Consul checks no range for a typical service).</summary>
+    public long Port { get; init; }
 
     /// <summary>Service kind; empty for a typical service.</summary>
     public string? Kind { get; init; }

@@ -13,6 +13,9 @@ internal sealed class ChangeSignals
     public const string ServicesScope = "services";
     public const string ChecksScope = "checks";
 
+    /// <summary>Fires on every write, whatever it touched: for readers of a lagging view, which any write moves.</summary>
+    public const string AnyScope = "*";
+
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _pending = new(StringComparer.Ordinal);
     private TaskCompletionSource _abandoned = NewSignal();
 
@@ -26,7 +29,7 @@ internal sealed class ChangeSignals
 
     public void Notify(IEnumerable<string> scopes)
     {
-        foreach (var scope in scopes)
+        foreach (var scope in scopes.Append(AnyScope))
         {
             if (_pending.TryRemove(scope, out var signal))
             {

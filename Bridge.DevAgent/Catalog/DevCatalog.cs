@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using Bridge.DevAgent.Acl;
 using Bridge.DevAgent.Http;
 using Microsoft.Extensions.Logging;
 
@@ -30,11 +31,16 @@ public sealed partial class DevCatalog
     private const string DefaultNodeMaintenanceReason =
         "Maintenance mode is enabled for this node, but no reason was provided. This is a default message.";
 
+    /// <summary>How many past states are kept for stale reads that lag behind the leader.</summary>
+    internal const int HistoryDepth = 64;
+
     private readonly Lock _gate = new();
     private readonly Dictionary<string, ITimer> _ttlTimers = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly Queue<CatalogState> _history = new();
     private CatalogState _state = CatalogState.Empty;
+    private IReadOnlyList<CatalogState> _historyView = [];
     private bool _disposed;
 
     internal DevCatalog(DevAgentOptions options, TimeProvider time, ILogger logger)
@@ -64,13 +70,25 @@ public sealed partial class DevCatalog
     /// <summary>Registers a service on the agent's node, as <c>PUT /v1/agent/service/register</c>.</summary>
     /// <param name="registration">The service and its checks.</param>
     /// <param name="replaceExistingChecks">Remove the instance's checks that the registration no longer lists.</param>
-    public void RegisterAgentService(AgentServiceRegistration registration, bool replaceExistingChecks = false)
+    /// <exception cref="DevAgentException">Consul would refuse the registration; the status and text are Consul's.</exception>
+    public void RegisterAgentService(AgentServiceRegistration registration, bool replaceExistingChecks = false) =>
+        RegisterAgentService(registration, replaceExistingChecks, Authorizer.AllowAll);
+
+    internal void RegisterAgentService(AgentServiceRegistration registration, bool replaceExistingChecks, Authorizer authz)
     {
         ArgumentNullException.ThrowIfNull(registration);
         var service = AgentRegistrations.ToService(registration);
         var checks = AgentRegistrations.ToChecks(registration, service, NodeName);
         lock (_gate)
         {
+            // vetServiceRegisterWithAuthorizer: write on the service, and on any service the ID now names.
+            authz.RequireServiceWrite(service.Service);
+            if (_state.Nodes.TryGetValue(NodeName, out var own) && own.Services.TryGetValue(service.Id, out var replaced))
+            {
+                authz.RequireServiceWrite(replaced.Service);
+            }
+
+            AgentRegistrations.CheckTaggedAddresses(registration);
             WriteLocked(tx =>
             {
                 tx.EnsureService(NodeName, service);
@@ -107,15 +125,29 @@ public sealed partial class DevCatalog
 
     /// <summary>Removes an agent service and its checks, as <c>PUT /v1/agent/service/deregister/&lt;id&gt;</c>; a no-op when absent.</summary>
     /// <param name="serviceId">Instance ID.</param>
-    public void DeregisterAgentService(string serviceId)
+    public void DeregisterAgentService(string serviceId) => DeregisterAgentService(serviceId, Authorizer.AllowAll);
+
+    internal void DeregisterAgentService(string serviceId, Authorizer authz)
     {
         ArgumentNullException.ThrowIfNull(serviceId);
-        Write(tx => tx.DeleteService(NodeName, serviceId));
+        Write(tx =>
+        {
+            if (tx.Node(NodeName)?.Services.GetValueOrDefault(serviceId) is { } existing)
+            {
+                authz.RequireServiceWrite(existing.Service);
+            }
+
+            return tx.DeleteService(NodeName, serviceId);
+        });
     }
 
     /// <summary>Writes a node, service and checks on any node, as <c>PUT /v1/catalog/register</c>.</summary>
     /// <param name="registration">The registration.</param>
-    public void RegisterCatalogEntry(CatalogRegistration registration)
+    /// <exception cref="DevAgentException">Consul would refuse the registration; the status and text are Consul's.</exception>
+    public void RegisterCatalogEntry(CatalogRegistration registration) => RegisterCatalogEntry(registration, Authorizer.AllowAll);
+
+    /// <summary>Catalog.Register's checks in its order: node (nodePreApply), address, service (servicePreApply), then the ACL vetting.</summary>
+    internal void RegisterCatalogEntry(CatalogRegistration registration, Authorizer authz)
     {
         ArgumentNullException.ThrowIfNull(registration);
         RequireLocalDatacenter(registration.Datacenter);
@@ -125,15 +157,28 @@ public sealed partial class DevCatalog
             throw new DevAgentException(500, ConsulErrors.MissingNode);
         }
 
+        if (!string.IsNullOrEmpty(registration.Id) && GoUuid.Problem(registration.Id) is { } badId)
+        {
+            throw new DevAgentException(500, "Bad node ID: " + badId);
+        }
+
         if (string.IsNullOrEmpty(registration.Address) && !registration.SkipNodeUpdate)
         {
             throw new DevAgentException(500, ConsulErrors.MissingNodeAddress);
         }
 
         var service = registration.Service is null ? null : CatalogRegistrations.ToService(registration.Service);
+
+        // The "consul" service is managed by the servers themselves and exempt here (vetRegisterWithACL still asks).
+        if (service is not null && service.Service != "consul")
+        {
+            authz.RequireServiceWrite(service.Service);
+        }
+
         var checks = CatalogRegistrations.ToChecks(registration, nodeName);
         Write(tx =>
         {
+            VetCatalogRegister(tx.Node(nodeName), registration, service, checks, authz);
             if (!registration.SkipNodeUpdate || tx.Node(nodeName) is null)
             {
                 if (string.IsNullOrEmpty(registration.Address))
@@ -166,7 +211,9 @@ public sealed partial class DevCatalog
 
     /// <summary>Removes a node, a service instance or a check, as <c>PUT /v1/catalog/deregister</c>.</summary>
     /// <param name="deregistration">What to remove.</param>
-    public void DeregisterCatalogEntry(CatalogDeregistration deregistration)
+    public void DeregisterCatalogEntry(CatalogDeregistration deregistration) => DeregisterCatalogEntry(deregistration, Authorizer.AllowAll);
+
+    internal void DeregisterCatalogEntry(CatalogDeregistration deregistration, Authorizer authz)
     {
         ArgumentNullException.ThrowIfNull(deregistration);
         RequireLocalDatacenter(deregistration.Datacenter);
@@ -178,6 +225,7 @@ public sealed partial class DevCatalog
 
         Write(tx =>
         {
+            VetCatalogDeregister(tx.Node(nodeName), deregistration, authz);
             if (!string.IsNullOrEmpty(deregistration.ServiceId))
             {
                 tx.DeleteService(nodeName, deregistration.ServiceId);
@@ -204,14 +252,17 @@ public sealed partial class DevCatalog
     public void SetCheckStatus(string checkId, CheckStatus status, string? output = null, string? node = null)
     {
         ArgumentNullException.ThrowIfNull(checkId);
-        UpdateCheck(node ?? NodeName, checkId, status.ToConsul(), output ?? string.Empty, requireTtl: false);
+        UpdateCheck(node ?? NodeName, checkId, status.ToConsul(), output ?? string.Empty, requireTtl: false, Authorizer.AllowAll);
     }
 
     /// <summary>Puts an agent service into maintenance (a critical <c>_service_maintenance:&lt;id&gt;</c> check) or takes it out.</summary>
     /// <param name="serviceId">Instance ID on the agent's node.</param>
     /// <param name="enable">On or off; repeating either is a no-op.</param>
     /// <param name="reason">Goes into the check's notes; Consul's default text when empty.</param>
-    public void SetServiceMaintenance(string serviceId, bool enable, string? reason = null)
+    public void SetServiceMaintenance(string serviceId, bool enable, string? reason = null) =>
+        SetServiceMaintenance(serviceId, enable, reason, Authorizer.AllowAll);
+
+    internal void SetServiceMaintenance(string serviceId, bool enable, string? reason, Authorizer authz)
     {
         ArgumentNullException.ThrowIfNull(serviceId);
         Write(tx =>
@@ -221,6 +272,8 @@ public sealed partial class DevCatalog
             {
                 throw new DevAgentException(404, ConsulErrors.UnknownServiceId(serviceId));
             }
+
+            authz.RequireServiceWrite(service.Service);
 
             var checkId = ServiceMaintenancePrefix + serviceId;
             if (!enable)
@@ -246,8 +299,11 @@ public sealed partial class DevCatalog
     /// <summary>Puts the agent's node into maintenance (a critical <c>_node_maintenance</c> check) or takes it out.</summary>
     /// <param name="enable">On or off; repeating either is a no-op.</param>
     /// <param name="reason">Goes into the check's notes; Consul's default text when empty.</param>
-    public void SetNodeMaintenance(bool enable, string? reason = null) => Write(tx =>
+    public void SetNodeMaintenance(bool enable, string? reason = null) => SetNodeMaintenance(enable, reason, Authorizer.AllowAll);
+
+    internal void SetNodeMaintenance(bool enable, string? reason, Authorizer authz) => Write(tx =>
     {
+        authz.RequireNodeWrite(NodeName);
         if (!enable)
         {
             tx.DeleteCheck(NodeName, NodeMaintenanceCheckId);
@@ -296,6 +352,7 @@ public sealed partial class DevCatalog
                 ServiceIndexes = state.ServiceIndexes.ToImmutableDictionary(p => p.Key, p => Math.Min(p.Value, to), StringComparer.Ordinal),
                 Nodes = nodes.ToImmutable(),
             });
+            ClearHistoryLocked();
         }
 
         Log.IndexReset(_logger, to);
@@ -315,6 +372,51 @@ public sealed partial class DevCatalog
         return Write(tx => tx.BumpService(serviceName));
     }
 
+    /// <summary>
+    /// The catalog of a cluster rebuilt from scratch: every service, check and node is gone except the agent's own
+    /// node with its <c>serfHealth</c> check and the servers' <c>consul</c> service, written again into an empty store,
+    /// so indexes restart as low as a new agent's. Agent services go too, with their TTL timers. Every blocking
+    /// query returns at once with the new, low index. ACL tokens are the agent's settings and stay.
+    /// </summary>
+    /// <returns>The new last index.</returns>
+    public ulong Wipe()
+    {
+        ulong index;
+        lock (_gate)
+        {
+            foreach (var timer in _ttlTimers.Values)
+            {
+                timer.Dispose();
+            }
+
+            _ttlTimers.Clear();
+            Volatile.Write(ref _state, CatalogState.Empty);
+            ClearHistoryLocked();
+            WriteLocked(BootstrapTransaction);
+            index = _state.Index;
+        }
+
+        Log.Wiped(_logger, index);
+        Signals.Abandon();
+        return index;
+    }
+
+    /// <summary>
+    /// The state as it was <paramref name="writesAgo"/> writes before the current one (0 = now), as a follower that
+    /// lags behind the leader serves it; the oldest state kept when fewer writes have happened since the catalog
+    /// was created, wiped or reset.
+    /// </summary>
+    internal CatalogState StateWritesAgo(int writesAgo)
+    {
+        if (writesAgo <= 0)
+        {
+            return State;
+        }
+
+        var history = Volatile.Read(ref _historyView);
+        return history.Count == 0 ? State : history[Math.Max(0, history.Count - writesAgo)];
+    }
+
     /// <summary>Stops the TTL timers; the owning server calls it when it stops.</summary>
     internal void StopTimers()
     {
@@ -331,8 +433,8 @@ public sealed partial class DevCatalog
     }
 
     /// <summary>The agent TTL update (<c>/v1/agent/check/pass|warn|fail|update</c>): agent node only, TTL checks only.</summary>
-    internal void UpdateTtlCheck(string checkId, string status, string output) =>
-        UpdateCheck(NodeName, checkId, status, output, requireTtl: true);
+    internal void UpdateTtlCheck(string checkId, string status, string output, Authorizer authz) =>
+        UpdateCheck(NodeName, checkId, status, output, requireTtl: true, authz);
 
     internal void RequireLocalDatacenter(string? datacenter)
     {
@@ -342,13 +444,23 @@ public sealed partial class DevCatalog
         }
     }
 
-    private void UpdateCheck(string node, string checkId, string status, string output, bool requireTtl)
+    private void UpdateCheck(string node, string checkId, string status, string output, bool requireTtl, Authorizer authz)
     {
         lock (_gate)
         {
             if (!_state.TryGetCheck(node, checkId, out var check))
             {
                 throw new DevAgentException(404, ConsulErrors.UnknownCheckId(checkId));
+            }
+
+            // vetCheckUpdateWithAuthorizer: a service check needs write on its service, a node check on the node.
+            if (check.IsNodeCheck)
+            {
+                authz.RequireNodeWrite(node);
+            }
+            else
+            {
+                authz.RequireServiceWrite(check.ServiceName);
             }
 
             if (requireTtl && check.Ttl is null)
@@ -453,6 +565,7 @@ public sealed partial class DevCatalog
         var result = change(tx);
         if (tx.Changed)
         {
+            RememberLocked(_state);
             Volatile.Write(ref _state, tx.Commit());
             Signals.Notify(tx.Scopes);
         }
@@ -484,7 +597,104 @@ public sealed partial class DevCatalog
         }
     }
 
-    private void Bootstrap() => Write(tx =>
+    // Caller holds _gate. Readers take the list without locking, so it is rebuilt rather than changed.
+    private void RememberLocked(CatalogState previous)
+    {
+        _history.Enqueue(previous);
+        if (_history.Count > HistoryDepth)
+        {
+            _history.Dequeue();
+        }
+
+        Volatile.Write(ref _historyView, [.. _history]);
+    }
+
+    private void ClearHistoryLocked()
+    {
+        _history.Clear();
+        Volatile.Write(ref _historyView, []);
+    }
+
+    /// <summary>vetRegisterWithACL (agent/consul/catalog_endpoint.go), against the node as it is now.</summary>
+    private static void VetCatalogRegister(NodeEntry? existing, CatalogRegistration registration, ServiceRecord? service, IReadOnlyList<CheckRecord> checks, Authorizer authz)
+    {
+        var nodeName = registration.Node!;
+        if (ChangesNode(existing?.Node, registration))
+        {
+            authz.RequireNodeWrite(nodeName);
+        }
+
+        if (service is not null)
+        {
+            authz.RequireServiceWrite(service.Service);
+            if (existing?.Services.GetValueOrDefault(service.Id) is { } replaced && !authz.ServiceWrite(replaced.Service))
+            {
+                // Consul returns the bare error here, without naming the token or the service.
+                throw new DevAgentException(403, ConsulErrors.PermissionDenied);
+            }
+        }
+
+        foreach (var check in checks)
+        {
+            if (check.IsNodeCheck)
+            {
+                authz.RequireNodeWrite(nodeName);
+            }
+            else if (service?.Id != check.ServiceId)
+            {
+                var other = existing?.Services.GetValueOrDefault(check.ServiceId)
+                    ?? throw new DevAgentException(500, $"Unknown service ID '{check.ServiceId}' for check ID '{check.CheckId}'");
+                authz.RequireServiceWrite(other.Service);
+            }
+        }
+    }
+
+    /// <summary>RegisterRequest.ChangesNode: whether the write touches the node's own fields.</summary>
+    private static bool ChangesNode(NodeRecord? node, CatalogRegistration registration) =>
+        node is null
+        || (!registration.SkipNodeUpdate
+            && ((registration.Id ?? string.Empty) != node.Id
+                || registration.Address != node.Address
+                || !Equality.Maps(registration.TaggedAddresses, node.TaggedAddresses)
+                || !Equality.Maps(registration.NodeMeta, node.Meta)));
+
+    /// <summary>vetDeregisterWithACL: node write allows anything; otherwise the target's own permission.</summary>
+    private static void VetCatalogDeregister(NodeEntry? node, CatalogDeregistration deregistration, Authorizer authz)
+    {
+        var nodeName = deregistration.Node!;
+        if (authz.NodeWrite(nodeName))
+        {
+            return;
+        }
+
+        if (!string.IsNullOrEmpty(deregistration.ServiceId))
+        {
+            var service = node?.Services.GetValueOrDefault(deregistration.ServiceId)
+                ?? throw new DevAgentException(500, $"Unknown service ID '{deregistration.ServiceId}'");
+            authz.RequireServiceWrite(service.Service);
+        }
+        else if (!string.IsNullOrEmpty(deregistration.CheckId))
+        {
+            var check = node?.Checks.GetValueOrDefault(deregistration.CheckId)
+                ?? throw new DevAgentException(500, $"Unknown check ID '{deregistration.CheckId}'");
+            if (check.IsNodeCheck)
+            {
+                authz.RequireNodeWrite(nodeName);
+            }
+            else
+            {
+                authz.RequireServiceWrite(check.ServiceName);
+            }
+        }
+        else
+        {
+            authz.RequireNodeWrite(nodeName);
+        }
+    }
+
+    private void Bootstrap() => Write(BootstrapTransaction);
+
+    private bool BootstrapTransaction(CatalogTransaction tx)
     {
         tx.EnsureNode(new NodeRecord
         {
@@ -524,7 +734,8 @@ public sealed partial class DevCatalog
             Port = 8300,
             Weights = ServiceWeights.Default,
         });
-    });
+        return true;
+    }
 
     private static Dictionary<string, string> TaggedAddressesFor(string address)
     {
@@ -570,5 +781,8 @@ public sealed partial class DevCatalog
 
         [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "TTL expired for check {CheckId}; marked critical")]
         public static partial void TtlExpired(ILogger logger, string checkId);
+
+        [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Catalog wiped as by a cluster rebuilt from scratch; index now {Index}, blocking queries released")]
+        public static partial void Wiped(ILogger logger, ulong index);
     }
 }

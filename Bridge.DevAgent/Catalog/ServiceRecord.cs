@@ -24,7 +24,9 @@ internal sealed record ServiceRecord
 
     public IReadOnlyDictionary<string, string>? Meta { get; init; }
 
-    public int Port { get; init; }
+    // omitempty in Consul since NodeService gained SocketPath: a port of 0 is not sent at all.
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long Port { get; init; }
 
     public required ServiceWeights Weights { get; init; }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Bridge.DevAgent.Acl;
 using Bridge.DevAgent.Catalog;
 using Bridge.DevAgent.Diagnostics;
 using Bridge.DevAgent.Faults;
@@ -18,9 +19,12 @@ namespace Bridge.DevAgent.Control;
 /// <item><c>GET /_dev/stats</c>: <see cref="DevAgentStatistics"/>.</item>
 /// <item><c>GET /_dev/catalog/index</c>, <c>PUT /_dev/catalog/reset-index</c> (body <c>{"Index": n}</c> or <c>?index=n</c>).</item>
 /// <item><c>PUT /_dev/catalog/touch/&lt;service&gt;</c>: move a service's index without changing it.</item>
+/// <item><c>PUT /_dev/catalog/wipe</c>: the catalog of a cluster rebuilt from scratch; answers <c>{"Index": n}</c>.</item>
+/// <item><c>GET /_dev/acl/tokens</c>: every token (<see cref="AclToken"/>); <c>PUT /_dev/acl/tokens/&lt;secret&gt;</c>
+/// with Consul's JSON policy rules (<see cref="AclRules"/>) sets one; <c>DELETE</c> removes it (404 when absent).</item>
 /// </list>
 /// </summary>
-internal sealed class DevControlApi(DevCatalog catalog, FaultKnobs faults, Func<DevAgentStatistics> statistics, ConsulResponses responses)
+internal sealed class DevControlApi(DevCatalog catalog, AclTokens acl, FaultKnobs faults, Func<DevAgentStatistics> statistics, ConsulResponses responses)
 {
     public void Map(IEndpointRouteBuilder app)
     {
@@ -41,6 +45,32 @@ internal sealed class DevControlApi(DevCatalog catalog, FaultKnobs faults, Func<
                 ? responses.WriteJsonAsync(c, true)
                 : responses.WriteErrorAsync(c, 404, $"Service {ConsulErrors.GoQuote(name)} has no instances");
         }));
+        app.MapMethods("/_dev/catalog/wipe", ["PUT"], (RequestDelegate)(c => responses.WriteJsonAsync(c, new IndexReset { Index = catalog.Wipe() })));
+        app.MapMethods("/_dev/acl/tokens", ["GET"], (RequestDelegate)(c => responses.WriteJsonAsync(c, acl.List().ToList())));
+        app.MapMethods("/_dev/acl/tokens/{**secret}", ["PUT"], (RequestDelegate)SetTokenAsync);
+        app.MapMethods("/_dev/acl/tokens/{**secret}", ["DELETE"], (RequestDelegate)(c =>
+            acl.Remove(Secret(c))
+                ? responses.WriteJsonAsync(c, true)
+                : responses.WriteErrorAsync(c, 404, "No ACL token with that secret")));
+    }
+
+    private static string Secret(HttpContext context) => context.Request.RouteValues["secret"] as string ?? string.Empty;
+
+    private async Task SetTokenAsync(HttpContext context)
+    {
+        AclToken token;
+        try
+        {
+            // No body means no rules: a token that exists and may do nothing.
+            token = acl.Set(Secret(context), await ReadAsync<AclRules>(context) ?? AclRules.None);
+        }
+        catch (Exception ex) when (ex is JsonException or ArgumentException)
+        {
+            await responses.WriteErrorAsync(context, 400, "Invalid ACL rules: " + ex.Message);
+            return;
+        }
+
+        await responses.WriteJsonAsync(context, token);
     }
 
     private Task WriteFaultsAsync(HttpContext context) =>

@@ -29,4 +29,10 @@ public sealed record FaultCounters
 
     /// <summary>Blocking queries answered just before their deadline.</summary>
     public long LateAnswers { get; init; }
+
+    /// <summary>Answers sent without their <c>X-Consul-Index</c>.</summary>
+    public long StrippedIndexes { get; init; }
+
+    /// <summary>Stale reads answered as the stale-read fault says.</summary>
+    public long StaleReads { get; init; }
 }

@@ -1,3 +1,4 @@
+using Bridge.DevAgent.Catalog;
 using Microsoft.Extensions.Logging;
 
 namespace Bridge.DevAgent.Faults;
@@ -12,6 +13,7 @@ public sealed partial class FaultKnobs
     private static readonly TimeSpan DefaultEpsilon = TimeSpan.FromMilliseconds(10);
 
     private readonly TimeProvider _time;
+    private readonly DevCatalog _catalog;
     private readonly ILogger _logger;
     private ActiveFaults _active = ActiveFaults.None;
     private long _delayed;
@@ -23,10 +25,13 @@ public sealed partial class FaultKnobs
     private long _oversized;
     private long _downAborts;
     private long _lateAnswers;
+    private long _strippedIndexes;
+    private long _staleReads;
 
-    internal FaultKnobs(TimeProvider time, ILogger logger)
+    internal FaultKnobs(TimeProvider time, DevCatalog catalog, ILogger logger)
     {
         _time = time;
+        _catalog = catalog;
         _logger = logger;
     }
 
@@ -61,6 +66,8 @@ public sealed partial class FaultKnobs
         OversizedBodies = Interlocked.Read(ref _oversized),
         DownAborts = Interlocked.Read(ref _downAborts),
         LateAnswers = Interlocked.Read(ref _lateAnswers),
+        StrippedIndexes = Interlocked.Read(ref _strippedIndexes),
+        StaleReads = Interlocked.Read(ref _staleReads),
     };
 
     internal bool IsDown => Volatile.Read(ref _active).DownUntil is { } until && _time.GetUtcNow() < until;
@@ -87,7 +94,8 @@ public sealed partial class FaultKnobs
             settings,
             settings.Error?.Count ?? Unlimited,
             settings.Body?.Count ?? Unlimited,
-            downUntil);
+            downUntil,
+            settings.StaleReads is { Freeze: true } ? _catalog.State : null);
         Volatile.Write(ref _active, active);
         Log.FaultsApplied(_logger, Describe(settings));
         if (downUntil is not null)
@@ -123,6 +131,26 @@ public sealed partial class FaultKnobs
     /// <summary>When a late-answer fault is on: how long before the deadline to answer, and whether the deadline includes the jitter.</summary>
     internal (TimeSpan Epsilon, bool IncludeJitter)? LateAnswer =>
         Volatile.Read(ref _active).Settings.LateAnswer is { } late ? (late.Epsilon ?? DefaultEpsilon, late.IncludeJitter) : null;
+
+    /// <summary>Whether answers to <paramref name="path"/> lose their <c>X-Consul-Index</c>.</summary>
+    internal bool StripsIndex(string path) =>
+        Volatile.Read(ref _active).Settings.StripIndex is { } strip && Matches(strip.PathPrefix, path);
+
+    /// <summary>How a stale read is answered now; null when no stale-read fault is in force.</summary>
+    internal StaleReadPlan? StaleReads
+    {
+        get
+        {
+            var active = Volatile.Read(ref _active);
+            return active.Settings.StaleReads is { } stale
+                ? new StaleReadPlan(stale.KnownLeader, stale.LastContact ?? TimeSpan.Zero, active.Frozen, stale.LagWrites ?? 0)
+                : null;
+        }
+    }
+
+    internal void CountStrippedIndex() => Interlocked.Increment(ref _strippedIndexes);
+
+    internal void CountStaleRead() => Interlocked.Increment(ref _staleReads);
 
     internal void CountDelayed() => Interlocked.Increment(ref _delayed);
 
@@ -198,6 +226,29 @@ public sealed partial class FaultKnobs
         {
             throw new ArgumentException("Body.SizeBytes and MaxConnsPerClient must not be negative.");
         }
+
+        if (settings.Error?.RetryAfter < 0)
+        {
+            throw new ArgumentException($"Error.RetryAfter is a number of seconds and must not be negative, got {settings.Error.RetryAfter}.");
+        }
+
+        if (settings.StaleReads is { } stale)
+        {
+            if (stale.LastContact < TimeSpan.Zero)
+            {
+                throw new ArgumentException("StaleReads.LastContact must not be negative.");
+            }
+
+            if (stale.LagWrites is < 1 or > DevCatalog.HistoryDepth)
+            {
+                throw new ArgumentException($"StaleReads.LagWrites must be between 1 and {DevCatalog.HistoryDepth}, got {stale.LagWrites}.");
+            }
+
+            if (stale.LagWrites is not null && stale.Freeze)
+            {
+                throw new ArgumentException("StaleReads takes LagWrites or Freeze, not both.");
+            }
+        }
     }
 
     private static string Describe(FaultSettings s)
@@ -233,16 +284,29 @@ public sealed partial class FaultKnobs
             parts.Add("max-conns-per-client");
         }
 
+        if (s.StripIndex is not null)
+        {
+            parts.Add("strip-index");
+        }
+
+        if (s.StaleReads is not null)
+        {
+            parts.Add("stale-reads");
+        }
+
         return parts.Count == 0 ? "none" : string.Join(',', parts);
     }
 
-    private sealed class ActiveFaults(FaultSettings settings, int errorsLeft, int bodiesLeft, DateTimeOffset? downUntil)
+    private sealed class ActiveFaults(FaultSettings settings, int errorsLeft, int bodiesLeft, DateTimeOffset? downUntil, CatalogState? frozen)
     {
-        public static ActiveFaults None { get; } = new(new FaultSettings(), Unlimited, Unlimited, null);
+        public static ActiveFaults None { get; } = new(new FaultSettings(), Unlimited, Unlimited, null, null);
 
         public FaultSettings Settings { get; } = settings;
 
         public DateTimeOffset? DownUntil { get; } = downUntil;
+
+        /// <summary>The catalog as it was when a freezing stale-read fault was applied.</summary>
+        public CatalogState? Frozen { get; } = frozen;
 
         // Fields, not properties: the "next N" counts are decremented in place with Interlocked.
         public int ErrorsLeft = errorsLeft;

@@ -27,6 +27,12 @@ public sealed record FaultSettings
 
     /// <summary>Overrides <see cref="DevAgentOptions.MaxConnsPerClient"/> for new connections (0 = unlimited).</summary>
     public int? MaxConnsPerClient { get; init; }
+
+    /// <summary>Remove <c>X-Consul-Index</c> from answers, as a proxy that drops headers would.</summary>
+    public StripIndexFault? StripIndex { get; init; }
+
+    /// <summary>Answer <c>?stale</c> reads as a follower that lost the leader or lags behind it would.</summary>
+    public StaleReadFault? StaleReads { get; init; }
 }
 
 /// <summary>Which error response an <see cref="ErrorFault"/> sends; bodies are Consul's own.</summary>
@@ -78,6 +84,12 @@ public sealed record ErrorFault
 
     /// <summary>Body of a <see cref="ErrorFaultKind.Custom"/> response.</summary>
     public string? Body { get; init; }
+
+    /// <summary>
+    /// A <c>Retry-After</c> header with this many seconds, as a proxy or load balancer in front of Consul may send
+    /// (Consul itself never does). Null sends none.
+    /// </summary>
+    public int? RetryAfter { get; init; }
 }
 
 /// <summary>How a <see cref="BodyFault"/> damages a 200 JSON response.</summary>
@@ -139,4 +151,36 @@ public sealed record LateAnswerFault
 
     /// <summary>Use the worst-case deadline, <c>wait + wait/16</c>, instead of <c>wait</c>.</summary>
     public bool IncludeJitter { get; init; }
+}
+
+/// <summary>Answers without <c>X-Consul-Index</c>, the rest untouched.</summary>
+public sealed record StripIndexFault
+{
+    /// <summary>Only requests whose path starts with this; null means every <c>/v1</c> request.</summary>
+    public string? PathPrefix { get; init; }
+}
+
+/// <summary>
+/// How <c>?stale</c> reads (and <c>?max_stale</c> ones) are answered: by a server that may know no leader and may
+/// be behind. Reads without <c>?stale</c> are unaffected: they get the current catalog with
+/// <c>X-Consul-KnownLeader: true</c> and <c>X-Consul-LastContact: 0</c>, as the leader answers them. A read whose
+/// <c>max_stale</c> is below <see cref="LastContact"/> is re-asked of the leader, as Consul's agent does.
+/// </summary>
+public sealed record StaleReadFault
+{
+    /// <summary>The <c>X-Consul-KnownLeader</c> value; true when absent.</summary>
+    public bool KnownLeader { get; init; } = true;
+
+    /// <summary>The <c>X-Consul-LastContact</c> value (sent in milliseconds); zero when absent.</summary>
+    [JsonConverter(typeof(GoDurationJsonConverter))]
+    public TimeSpan? LastContact { get; init; }
+
+    /// <summary>
+    /// Stale reads see the catalog as it was this many writes ago (1 to 64), moving on one write at a time as
+    /// writes happen: a lagging follower.
+    /// </summary>
+    public int? LagWrites { get; init; }
+
+    /// <summary>Stale reads see the catalog as it was when this fault was applied, however it changes after.</summary>
+    public bool Freeze { get; init; }
 }

@@ -32,8 +32,6 @@ internal sealed record AgentSelfConfig(
 internal sealed record AgentDebugConfig(
     string Datacenter,
     string NodeName,
-    string DefaultQueryTime,
-    string MaxQueryTime,
     int HTTPMaxConnsPerClient);
 
 /// <summary>The agent's own LAN member (<c>serf.Member</c>).</summary>

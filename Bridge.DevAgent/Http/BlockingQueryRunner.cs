@@ -6,9 +6,11 @@ namespace Bridge.DevAgent.Http;
 
 /// <summary>
 /// Consul's blocking query (agent/blockingquery <c>Query</c>, agent/consul/rpc.go <c>RPCQueryTimeout</c>):
-/// without an index, answer at once; otherwise wait until the query's index exceeds the client's, the
-/// state is abandoned (index reset), or the wait — capped at the maximum, plus up to wait/16 of jitter —
-/// runs out, and answer with the current data either way. Waits are event-driven, never polled.
+/// without an index, answer at once; otherwise run the query, and while its index is not above the client's,
+/// wait for a change and run it again, until the wait — capped at the maximum, plus up to wait/16 of jitter —
+/// runs out or the state is abandoned (index reset, wipe). At the deadline the answer is the last run's, as
+/// Consul returns what its last run put in the reply: a change that moves no index (an ACL rules change) shows
+/// only in a query that runs after it. Waits are event-driven, never polled.
 /// </summary>
 internal sealed class BlockingQueryRunner(
     DevCatalog catalog,
@@ -18,17 +20,19 @@ internal sealed class BlockingQueryRunner(
     TimeProvider time,
     CancellationToken stopping)
 {
-    /// <param name="query">Computes the result and the index it reports from one catalog state.</param>
+    /// <param name="request">The query's parameters.</param>
+    /// <param name="scopes">The change signals that may move the index the query reports.</param>
+    /// <param name="query">Runs the query on the state it is meant to see; may throw <see cref="DevAgentException"/>.</param>
     /// <param name="aborted">The client's disconnect: ends the wait without an answer.</param>
-    public async Task<(ulong Index, T Value)> RunAsync<T>(
+    public async Task<QueryResult<T>> RunAsync<T>(
         QueryOptions request,
         IReadOnlyList<string> scopes,
-        Func<CatalogState, (ulong Index, T Value)> query,
+        Func<QueryResult<T>> query,
         CancellationToken aborted)
     {
         if (request.MinIndex == 0)
         {
-            return query(catalog.State);
+            return query();
         }
 
         var wait = request.Wait <= TimeSpan.Zero ? options.DefaultWait
@@ -54,11 +58,11 @@ internal sealed class BlockingQueryRunner(
         return bound > 0 ? TimeSpan.FromTicks(Random.Shared.NextInt64(bound)) : TimeSpan.Zero;
     }
 
-    private async Task<(ulong Index, T Value)> WaitForChangeAsync<T>(
+    private async Task<QueryResult<T>> WaitForChangeAsync<T>(
         ulong minIndex,
         TimeSpan timeout,
         IReadOnlyList<string> scopes,
-        Func<CatalogState, (ulong Index, T Value)> query,
+        Func<QueryResult<T>> query,
         CancellationToken aborted,
         CancellationToken ct)
     {
@@ -70,7 +74,7 @@ internal sealed class BlockingQueryRunner(
             var changed = scopes.Count == 1
                 ? catalog.Signals.WhenChanged(scopes[0])
                 : Task.WhenAny(scopes.Select(catalog.Signals.WhenChanged));
-            var result = query(catalog.State);
+            var result = query();
             if (result.Index > minIndex)
             {
                 return result;
@@ -88,26 +92,27 @@ internal sealed class BlockingQueryRunner(
             }
             catch (TimeoutException)
             {
-                return query(catalog.State);
+                return result;
             }
             catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
             {
                 // The agent is stopping: answer with what there is, as Consul does on shutdown.
-                return query(catalog.State);
+                return result;
             }
 
             if (abandoned.IsCompleted)
             {
-                return query(catalog.State);
+                // The store was replaced: answer from the new one, with its lower index.
+                return query();
             }
         }
     }
 
-    private async Task<(ulong Index, T Value)> AnswerLateAsync<T>(
+    private async Task<QueryResult<T>> AnswerLateAsync<T>(
         TimeSpan wait,
         TimeSpan epsilon,
         bool includeJitter,
-        Func<CatalogState, (ulong Index, T Value)> query,
+        Func<QueryResult<T>> query,
         CancellationToken aborted,
         CancellationToken ct)
     {
@@ -122,10 +127,10 @@ internal sealed class BlockingQueryRunner(
         }
         catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
         {
-            return query(catalog.State);
+            return query();
         }
 
         faults.CountLateAnswer();
-        return query(catalog.State);
+        return query();
     }
 }

@@ -37,7 +37,7 @@ internal sealed record CatalogServiceEntry
 
     public IReadOnlyDictionary<string, string>? ServiceMeta { get; init; }
 
-    public int ServicePort { get; init; }
+    public long ServicePort { get; init; }
 
     public bool ServiceEnableTagOverride { get; init; }
 

@@ -1,17 +1,23 @@
+using System.Globalization;
 using System.Text.Json;
+using Bridge.DevAgent.Acl;
 using Bridge.DevAgent.Catalog;
+using Bridge.DevAgent.Faults;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Bridge.DevAgent.Http;
 
 /// <summary>
 /// Handlers of the Consul HTTP API paths the agent serves. Reads follow agent/http.go's order
 /// (method, parameters, datacenter, ACL, blocking query, meta headers, then handler-level filters such
-/// as <c>?passing</c>); writes go through <see cref="DevCatalog"/>, which raises Consul's errors.
+/// as <c>?passing</c>) and drop what the token may not read as Consul's aclfilter does; writes go through
+/// <see cref="DevCatalog"/>, which raises Consul's errors, and resolve the token where Consul's endpoint does.
 /// </summary>
 internal sealed class ConsulApi(
     DevCatalog catalog,
-    DevAgentOptions options,
+    AclTokens acl,
+    FaultKnobs faults,
     BlockingQueryRunner runner,
     ConsulResponses responses,
     Func<int> connectionLimit)
@@ -19,14 +25,16 @@ internal sealed class ConsulApi(
     private static readonly string[] GetOnly = ["GET"];
     private static readonly string[] PutOnly = ["PUT"];
 
+    /// <summary>Service names with their tags; names the token may not read are dropped (aclfilter <c>filterServices</c>).</summary>
     public Task CatalogServicesAsync(HttpContext context) => ReadAsync(
         context,
         q => q.NodeMeta.Count == 0
             ? [ChangeSignals.ServicesScope]
             : [ChangeSignals.ServicesScope, ChangeSignals.NodesScope],
-        (state, q) =>
+        (state, q, authz) =>
         {
             var result = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            var filtered = false;
             foreach (var name in state.ServicesByName.Keys)
             {
                 var tags = new HashSet<string>(StringComparer.Ordinal);
@@ -40,20 +48,28 @@ internal sealed class ConsulApi(
                     }
                 }
 
-                if (any)
+                if (!any)
                 {
-                    // Consul builds the lists from a Go map: de-duplicated, in no particular order.
-                    var shuffled = tags.ToArray();
-                    Random.Shared.Shuffle(shuffled);
-                    result[name] = [.. shuffled];
+                    continue;
                 }
+
+                if (!authz.ServiceRead(name))
+                {
+                    filtered = true;
+                    continue;
+                }
+
+                // Consul builds the lists from a Go map: de-duplicated, in no particular order.
+                var shuffled = tags.ToArray();
+                Random.Shared.Shuffle(shuffled);
+                result[name] = [.. shuffled];
             }
 
             var index = q.NodeMeta.Count == 0 ? state.ServicesIndex : Math.Max(state.ServicesIndex, state.NodesIndex);
-            return (index, result);
-        },
-        () => []);
+            return new QueryResult<Dictionary<string, List<string>>>(index, result, filtered);
+        });
 
+    /// <summary>Instances of a service, flattened; ACLs drop those whose node or service the token may not read.</summary>
     public Task CatalogServiceAsync(HttpContext context)
     {
         var name = RouteTail(context);
@@ -66,21 +82,21 @@ internal sealed class ConsulApi(
         return ReadAsync(
             context,
             _ => [ChangeSignals.ServiceScope(name)],
-            (state, q) => (state.ServiceIndex(name), state.Instances(name)
-                .Where(i => HasTags(i.Service, tags) && q.MatchesNodeMeta(i.Node.Node.Meta))
-                .Select(i => CatalogServiceEntry.From(i.Node.Node, i.Service))
-                .ToList()),
-            () => []);
+            (state, q, authz) => Filtered(
+                state.ServiceIndex(name),
+                state.Instances(name).Where(i => HasTags(i.Service, tags) && q.MatchesNodeMeta(i.Node.Node.Meta)),
+                i => CanRead(authz, i.Node.Node, i.Service),
+                i => CatalogServiceEntry.From(i.Node.Node, i.Service)));
     }
 
     public Task CatalogNodesAsync(HttpContext context) => ReadAsync(
         context,
         _ => [ChangeSignals.NodesScope],
-        (state, q) => (state.NodesIndex, state.Nodes.Values
-            .Select(n => n.Node)
-            .Where(n => q.MatchesNodeMeta(n.Meta))
-            .ToList()),
-        () => []);
+        (state, q, authz) => Filtered(
+            state.NodesIndex,
+            state.Nodes.Values.Select(n => n.Node).Where(n => q.MatchesNodeMeta(n.Meta)),
+            n => authz.NodeRead(n.Node),
+            n => n));
 
     public async Task CatalogDatacentersAsync(HttpContext context)
     {
@@ -90,6 +106,10 @@ internal sealed class ConsulApi(
         }
     }
 
+    /// <summary>
+    /// Instances of a service with their checks; ACLs drop entries whose node or service the token may not read
+    /// (CheckServiceNode.CanRead), then <c>?passing</c> drops the unhealthy ones.
+    /// </summary>
     public Task HealthServiceAsync(HttpContext context)
     {
         var name = RouteTail(context);
@@ -102,11 +122,11 @@ internal sealed class ConsulApi(
         return ReadAsync(
             context,
             _ => [ChangeSignals.ServiceScope(name)],
-            (state, q) => (state.ServiceIndex(name), state.Instances(name)
-                .Where(i => HasTags(i.Service, tags) && q.MatchesNodeMeta(i.Node.Node.Meta))
-                .Select(i => new HealthServiceEntry(i.Node.Node, i.Service, i.Node.ChecksOf(i.Service.Id)))
-                .ToList()),
-            () => [],
+            (state, q, authz) => Filtered(
+                state.ServiceIndex(name),
+                state.Instances(name).Where(i => HasTags(i.Service, tags) && q.MatchesNodeMeta(i.Node.Node.Meta)),
+                i => CanRead(authz, i.Node.Node, i.Service),
+                i => new HealthServiceEntry(i.Node.Node, i.Service, i.Node.ChecksOf(i.Service.Id))),
             entries =>
             {
                 // Parsed after the query, as Consul does, so a bad value still carries the index headers.
@@ -133,12 +153,14 @@ internal sealed class ConsulApi(
         return ReadAsync(
             context,
             _ => [ChangeSignals.ChecksScope],
-            (state, q) => (state.ChecksIndex, state.Nodes.Values
-                .Where(n => q.MatchesNodeMeta(n.Node.Meta))
-                .SelectMany(n => n.Checks.Values)
-                .Where(c => wanted == "any" || c.Status == wanted)
-                .ToList()),
-            () => []);
+            (state, q, authz) => Filtered(
+                state.ChecksIndex,
+                state.Nodes.Values
+                    .Where(n => q.MatchesNodeMeta(n.Node.Meta))
+                    .SelectMany(n => n.Checks.Values)
+                    .Where(c => wanted == "any" || c.Status == wanted),
+                c => authz.NodeRead(c.Node) && (c.ServiceName.Length == 0 || authz.ServiceRead(c.ServiceName)),
+                c => c));
     }
 
     /// <summary>
@@ -152,17 +174,23 @@ internal sealed class ConsulApi(
             return;
         }
 
-        var acl = Acl.Resolve(options.RequiredToken, Tokens.From(context.Request));
-        if (acl != AclOutcome.Allowed)
+        var authz = acl.Resolve(Tokens.From(context.Request));
+        if (authz is null)
         {
-            await responses.WriteErrorAsync(context, 403, acl == AclOutcome.NotFound ? ConsulErrors.AclNotFound : ConsulErrors.PermissionDenied);
+            await responses.WriteErrorAsync(context, 403, ConsulErrors.AclNotFound);
+            return;
+        }
+
+        if (!authz.AgentRead(catalog.NodeName))
+        {
+            await responses.WriteErrorAsync(context, authz.Denied("agent", "read", catalog.NodeName));
             return;
         }
 
         var node = catalog.State.Nodes[catalog.NodeName].Node;
         await responses.WriteJsonAsync(context, new AgentSelf(
             new AgentSelfConfig(catalog.Datacenter, catalog.Datacenter, catalog.NodeName, node.Id, Server: true, DevCatalog.ConsulVersion),
-            new AgentDebugConfig(catalog.Datacenter, catalog.NodeName, GoDuration.Format(options.DefaultWait), GoDuration.Format(options.MaxWait), connectionLimit()),
+            new AgentDebugConfig(catalog.Datacenter, catalog.NodeName, connectionLimit()),
             new AgentMember(catalog.NodeName, catalog.NodeAddress, 8301, Status: 1)));
     }
 
@@ -174,18 +202,21 @@ internal sealed class ConsulApi(
         }
     }
 
-    public Task AgentServiceRegisterAsync(HttpContext context) => WriteAsync<AgentServiceRegistration>(context, registration =>
+    public Task AgentServiceRegisterAsync(HttpContext context) => WriteAsync<AgentServiceRegistration>(context, (registration, authorize) =>
     {
         var query = context.Request.Query;
         var replace = query.TryGetValue("replace-existing-checks", out var values)
             && (values.FirstOrDefault() is null or "" or "true");
-        catalog.RegisterAgentService(registration, replace);
+
+        // AgentRegisterService checks the name and address before it resolves the token, the rest after.
+        AgentRegistrations.CheckNameAndAddress(registration);
+        catalog.RegisterAgentService(registration, replace, authorize());
         return false;
     });
 
-    public Task AgentServiceDeregisterAsync(HttpContext context) => WriteAsync(context, () =>
+    public Task AgentServiceDeregisterAsync(HttpContext context) => WriteAsync(context, authorize =>
     {
-        catalog.DeregisterAgentService(RouteTail(context));
+        catalog.DeregisterAgentService(RouteTail(context), authorize());
         return false;
     });
 
@@ -195,7 +226,7 @@ internal sealed class ConsulApi(
 
     public Task AgentCheckFailAsync(HttpContext context) => TtlUpdateAsync(context, CheckStatuses.Critical);
 
-    public Task AgentCheckUpdateAsync(HttpContext context) => WriteAsync<CheckUpdate>(context, update =>
+    public Task AgentCheckUpdateAsync(HttpContext context) => WriteAsync<CheckUpdate>(context, (update, authorize) =>
     {
         var status = update.Status ?? string.Empty;
         if (!CheckStatuses.IsValid(status))
@@ -203,7 +234,7 @@ internal sealed class ConsulApi(
             throw new DevAgentException(400, ConsulErrors.InvalidCheckStatusUpdate(status));
         }
 
-        catalog.UpdateTtlCheck(RouteTail(context), status, update.Output ?? string.Empty);
+        catalog.UpdateTtlCheck(RouteTail(context), status, update.Output ?? string.Empty, authorize());
         return false;
     });
 
@@ -215,30 +246,39 @@ internal sealed class ConsulApi(
             return MissingAsync(context, ConsulErrors.MissingServiceId, PutOnly);
         }
 
-        return WriteAsync(context, () =>
+        return WriteAsync(context, authorize =>
         {
             var enable = RequireEnable(context);
-            catalog.SetServiceMaintenance(serviceId, enable, context.Request.Query["reason"].FirstOrDefault());
+            catalog.SetServiceMaintenance(serviceId, enable, context.Request.Query["reason"].FirstOrDefault(), authorize());
             return false;
         });
     }
 
-    public Task AgentNodeMaintenanceAsync(HttpContext context) => WriteAsync(context, () =>
+    public Task AgentNodeMaintenanceAsync(HttpContext context) => WriteAsync(context, authorize =>
     {
         var enable = RequireEnable(context);
-        catalog.SetNodeMaintenance(enable, context.Request.Query["reason"].FirstOrDefault());
+        catalog.SetNodeMaintenance(enable, context.Request.Query["reason"].FirstOrDefault(), authorize());
         return false;
     });
 
-    public Task CatalogRegisterAsync(HttpContext context) => WriteAsync<CatalogRegistration>(context, registration =>
+    public Task CatalogRegisterAsync(HttpContext context) => WriteAsync<CatalogRegistration>(context, (registration, authorize) =>
     {
-        catalog.RegisterCatalogEntry(registration);
+        // Forwarding to the datacenter comes first, then Catalog.Register resolves the token.
+        catalog.RequireLocalDatacenter(registration.Datacenter);
+        catalog.RegisterCatalogEntry(registration, authorize());
         return true;
     });
 
-    public Task CatalogDeregisterAsync(HttpContext context) => WriteAsync<CatalogDeregistration>(context, deregistration =>
+    public Task CatalogDeregisterAsync(HttpContext context) => WriteAsync<CatalogDeregistration>(context, (deregistration, authorize) =>
     {
-        catalog.DeregisterCatalogEntry(deregistration);
+        // Catalog.Deregister: datacenter, then the node, then the token.
+        catalog.RequireLocalDatacenter(deregistration.Datacenter);
+        if (string.IsNullOrEmpty(deregistration.Node))
+        {
+            throw new DevAgentException(500, ConsulErrors.MissingNode);
+        }
+
+        catalog.DeregisterCatalogEntry(deregistration, authorize());
         return true;
     });
 
@@ -270,7 +310,48 @@ internal sealed class ConsulApi(
         }
     }
 
-    private static string RouteTail(HttpContext context) => context.Request.RouteValues["tail"] as string ?? string.Empty;
+    /// <summary>
+    /// The path after the route's prefix, unescaped as Go's server unescapes <c>URL.Path</c> for Consul's handlers:
+    /// fully, so a service named <c>team/web</c> is reached as <c>team%2Fweb</c> (ASP.NET keeps <c>%2F</c> escaped).
+    /// </summary>
+    private static string RouteTail(HttpContext context)
+    {
+        var tail = context.Request.RouteValues["tail"] as string ?? string.Empty;
+        var path = context.Request.Path.Value ?? string.Empty;
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (!tail.Contains('%', StringComparison.Ordinal) || raw is null || !raw.StartsWith('/') || tail.Length > path.Length)
+        {
+            return tail;
+        }
+
+        var query = raw.IndexOf('?', StringComparison.Ordinal);
+        var decoded = Uri.UnescapeDataString(query < 0 ? raw : raw[..query]);
+        var prefix = path.Length - tail.Length;
+        return decoded.Length >= prefix ? decoded[prefix..] : tail;
+    }
+
+    private static bool CanRead(Authorizer authz, NodeRecord node, ServiceRecord service) =>
+        authz.NodeRead(node.Node) && authz.ServiceRead(service.Service);
+
+    /// <summary>Applies an ACL filter to a query's items, noting whether it removed any.</summary>
+    private static QueryResult<List<TOut>> Filtered<TIn, TOut>(ulong index, IEnumerable<TIn> items, Func<TIn, bool> allowed, Func<TIn, TOut> shape)
+    {
+        var result = new List<TOut>();
+        var filtered = false;
+        foreach (var item in items)
+        {
+            if (allowed(item))
+            {
+                result.Add(shape(item));
+            }
+            else
+            {
+                filtered = true;
+            }
+        }
+
+        return new QueryResult<List<TOut>>(index, result, filtered);
+    }
 
     // Tag filtering on the server is case-insensitive (state store serviceTagFilter).
     private static bool HasTags(ServiceRecord service, string[] tags) =>
@@ -306,9 +387,9 @@ internal sealed class ConsulApi(
         return TryParseGoBool(raw, out var enable) ? enable : throw new DevAgentException(400, ConsulErrors.InvalidEnable(raw));
     }
 
-    private Task TtlUpdateAsync(HttpContext context, string status) => WriteAsync(context, () =>
+    private Task TtlUpdateAsync(HttpContext context, string status) => WriteAsync(context, authorize =>
     {
-        catalog.UpdateTtlCheck(RouteTail(context), status, context.Request.Query["note"].FirstOrDefault() ?? string.Empty);
+        catalog.UpdateTtlCheck(RouteTail(context), status, context.Request.Query["note"].FirstOrDefault() ?? string.Empty, authorize());
         return false;
     });
 
@@ -320,11 +401,15 @@ internal sealed class ConsulApi(
         }
     }
 
+    /// <summary>
+    /// A read in agent/http.go's order: method, parameters, datacenter, token (403 <c>ACL not found</c>), then the
+    /// (blocking) query, which resolves the token again on every run as the server's <c>filterACL</c> does, then the
+    /// meta headers and the handler-level filters.
+    /// </summary>
     private async Task ReadAsync<T>(
         HttpContext context,
         Func<QueryOptions, string[]> scopes,
-        Func<CatalogState, QueryOptions, (ulong Index, T Value)> query,
-        Func<T> filteredByAcl,
+        Func<CatalogState, QueryOptions, Authorizer, QueryResult<T>> query,
         Func<T, (T Value, string? Error)>? afterQuery = null)
     {
         if (!await AllowMethodAsync(context, GetOnly))
@@ -344,27 +429,58 @@ internal sealed class ConsulApi(
             return;
         }
 
-        var acl = Acl.Resolve(options.RequiredToken, request.Token);
-        if (acl == AclOutcome.NotFound)
+        if (acl.Resolve(request.Token) is null)
         {
             await responses.WriteErrorAsync(context, 403, ConsulErrors.AclNotFound);
             return;
         }
 
-        (ulong Index, T Value) result;
+        var stale = request.AllowStale ? faults.StaleReads : null;
+        if (stale is not null && request.MaxStale > TimeSpan.Zero && request.MaxStale < stale.LastContact)
+        {
+            // agent/health_endpoint.go and catalog_endpoint.go (RETRY_ONCE): an answer older than max_stale is
+            // not used; the agent asks again without ?stale, and the leader answers.
+            request = request with { AllowStale = false, MaxStale = TimeSpan.Zero };
+            stale = null;
+        }
+
+        QueryResult<T> Run()
+        {
+            var authz = acl.Resolve(request.Token) ?? throw new DevAgentException(403, ConsulErrors.AclNotFound);
+            return query(stale is { Lagging: true } ? stale.View(catalog) : catalog.State, request, authz);
+        }
+
+        QueryResult<T> result;
         try
         {
-            result = await runner.RunAsync(request, scopes(request), state => query(state, request), context.RequestAborted);
+            // A lagging view moves with every write, whatever it touched.
+            var watched = stale is { Lagging: true } ? [ChangeSignals.AnyScope] : scopes(request);
+            result = await runner.RunAsync(request, watched, Run, context.RequestAborted);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             return;
         }
+        catch (DevAgentException ex)
+        {
+            await responses.WriteErrorAsync(context, ex);
+            return;
+        }
 
-        SetQueryMeta(context.Response, result.Index, request);
+        SetQueryMeta(context.Response, result.Index, request, stale);
 
-        // The anonymous token may read nothing: results are filtered silently, not refused.
-        var value = acl == AclOutcome.Anonymous ? filteredByAcl() : result.Value;
+        // agent/consul/rpc.go maskResultsFilteredByACLs: only a request that sent a token learns that ACLs hid something.
+        if (result.FilteredByAcls && request.Token.Length > 0)
+        {
+            context.Response.Headers["X-Consul-Results-Filtered-By-ACLs"] = "true";
+        }
+
+        if (stale is not null)
+        {
+            faults.CountStaleRead();
+        }
+
+        var value = result.Value;
         if (afterQuery is not null)
         {
             var (filtered, problem) = afterQuery(value);
@@ -380,7 +496,8 @@ internal sealed class ConsulApi(
         await responses.WriteJsonAsync(context, value);
     }
 
-    private async Task WriteAsync(HttpContext context, Func<bool> write)
+    /// <param name="write">Applies the write, resolving the token (403 <c>ACL not found</c>) at the point Consul does.</param>
+    private async Task WriteAsync(HttpContext context, Func<Func<Authorizer>, bool> write)
     {
         if (!await AllowMethodAsync(context, PutOnly))
         {
@@ -389,7 +506,7 @@ internal sealed class ConsulApi(
 
         try
         {
-            await AuthorizeAndApplyAsync(context, write);
+            await ApplyAsync(context, write);
         }
         catch (DevAgentException ex)
         {
@@ -397,7 +514,7 @@ internal sealed class ConsulApi(
         }
     }
 
-    private async Task WriteAsync<TBody>(HttpContext context, Func<TBody, bool> write)
+    private async Task WriteAsync<TBody>(HttpContext context, Func<TBody, Func<Authorizer>, bool> write)
         where TBody : class, new()
     {
         if (!await AllowMethodAsync(context, PutOnly))
@@ -408,7 +525,7 @@ internal sealed class ConsulApi(
         try
         {
             var body = await DecodeAsync<TBody>(context);
-            await AuthorizeAndApplyAsync(context, () => write(body));
+            await ApplyAsync(context, authorize => write(body, authorize));
         }
         catch (DevAgentException ex)
         {
@@ -416,16 +533,11 @@ internal sealed class ConsulApi(
         }
     }
 
-    /// <param name="write">Applies the write; returns true when Consul answers <c>true</c> rather than an empty body.</param>
-    private async Task AuthorizeAndApplyAsync(HttpContext context, Func<bool> write)
+    /// <param name="write">Returns true when Consul answers <c>true</c> rather than an empty body.</param>
+    private async Task ApplyAsync(HttpContext context, Func<Func<Authorizer>, bool> write)
     {
-        var acl = Acl.Resolve(options.RequiredToken, Tokens.From(context.Request));
-        if (acl != AclOutcome.Allowed)
-        {
-            throw new DevAgentException(403, acl == AclOutcome.NotFound ? ConsulErrors.AclNotFound : ConsulErrors.PermissionDenied);
-        }
-
-        if (write())
+        var token = Tokens.From(context.Request);
+        if (write(() => acl.Resolve(token) ?? throw new DevAgentException(403, ConsulErrors.AclNotFound)))
         {
             await responses.WriteJsonAsync(context, true);
         }
@@ -454,14 +566,17 @@ internal sealed class ConsulApi(
         }
     }
 
-    private static void SetQueryMeta(HttpResponse response, ulong index, QueryOptions request)
+    /// <summary>agent/http.go setMeta: the leader's values, unless a stale-read fault answers as a follower (rpc.go setQueryMeta).</summary>
+    private static void SetQueryMeta(HttpResponse response, ulong index, QueryOptions request, StaleReadPlan? stale)
     {
         var headers = response.Headers;
 
         // Consul never sends 0: clients would loop without blocking (agent/http.go setIndex).
-        headers["X-Consul-Index"] = Math.Max(index, 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        headers["X-Consul-KnownLeader"] = "true";
-        headers["X-Consul-LastContact"] = "0";
+        headers["X-Consul-Index"] = Math.Max(index, 1).ToString(CultureInfo.InvariantCulture);
+        headers["X-Consul-KnownLeader"] = stale is null || stale.KnownLeader ? "true" : "false";
+        headers["X-Consul-LastContact"] = stale is null
+            ? "0"
+            : ((long)stale.LastContact.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         headers["X-Consul-Effective-Consistency"] = request.ConsistencyLevel;
         headers["X-Consul-Query-Backend"] = "blocking-query";
     }

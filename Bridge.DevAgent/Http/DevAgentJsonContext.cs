@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Bridge.DevAgent.Acl;
 using Bridge.DevAgent.Catalog;
 using Bridge.DevAgent.Diagnostics;
 using Bridge.DevAgent.Faults;
@@ -32,6 +33,9 @@ namespace Bridge.DevAgent.Http;
 [JsonSerializable(typeof(DevAgentStatistics))]
 [JsonSerializable(typeof(IndexReset))]
 [JsonSerializable(typeof(SeedFile))]
+[JsonSerializable(typeof(AclRules))]
+[JsonSerializable(typeof(AclToken))]
+[JsonSerializable(typeof(List<AclToken>))]
 internal sealed partial class DevAgentJsonContext : JsonSerializerContext
 {
     /// <summary>

@@ -22,6 +22,9 @@ internal sealed record QueryOptions
 
     public bool RequireConsistent { get; init; }
 
+    /// <summary>The <c>?max_stale</c> bound; zero when not given.</summary>
+    public TimeSpan MaxStale { get; init; }
+
     public required IReadOnlyList<KeyValuePair<string, string>> NodeMeta { get; init; }
 
     public string ConsistencyLevel => RequireConsistent ? "consistent" : AllowStale ? "stale" : "leader";
@@ -40,9 +43,10 @@ internal sealed record QueryOptions
 
         var stale = query.ContainsKey("stale");
         var consistent = query.ContainsKey("consistent");
+        var maxStaleValue = TimeSpan.Zero;
         if (query["max_stale"].FirstOrDefault() is { Length: > 0 } maxStale)
         {
-            if (!GoDuration.TryParse(maxStale, out var maxStaleValue))
+            if (!GoDuration.TryParse(maxStale, out maxStaleValue))
             {
                 error = ConsulErrors.InvalidMaxStale(maxStale);
                 return false;
@@ -98,6 +102,7 @@ internal sealed record QueryOptions
             Wait = wait,
             AllowStale = stale,
             RequireConsistent = consistent,
+            MaxStale = maxStaleValue,
             NodeMeta = nodeMeta,
         };
         error = string.Empty;

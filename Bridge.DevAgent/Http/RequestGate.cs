@@ -1,3 +1,5 @@
+using System.Globalization;
+using Bridge.DevAgent.Acl;
 using Bridge.DevAgent.Diagnostics;
 using Bridge.DevAgent.Faults;
 using Microsoft.AspNetCore.Http;
@@ -6,10 +8,10 @@ namespace Bridge.DevAgent.Http;
 
 /// <summary>
 /// First middleware of every request: counts it, then applies the request-level faults (down,
-/// latency, error responses) to everything but the <c>/_dev</c> control paths.
+/// latency, error responses, a stripped index header) to everything but the <c>/_dev</c> control paths.
 /// </summary>
 internal sealed class RequestGate(
-    DevAgentOptions options,
+    AclTokens acl,
     FaultKnobs faults,
     RequestMetrics metrics,
     ConsulResponses responses,
@@ -33,7 +35,7 @@ internal sealed class RequestGate(
         }
 
         // Every Consul response names the default ACL policy; "allow" unless ACLs are enforced.
-        context.Response.Headers["X-Consul-Default-ACL-Policy"] = options.RequiredToken is null ? "allow" : "deny";
+        context.Response.Headers["X-Consul-Default-ACL-Policy"] = acl.Enabled ? "deny" : "allow";
 
         var latency = faults.Latency;
         if (latency > TimeSpan.Zero)
@@ -51,8 +53,27 @@ internal sealed class RequestGate(
 
         if (path.StartsWith("/v1/", StringComparison.Ordinal) && faults.TakeError(path) is { } fault)
         {
+            if (fault.RetryAfter is { } seconds)
+            {
+                context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            }
+
             await WriteFaultAsync(context, fault);
             return;
+        }
+
+        if (path.StartsWith("/v1/", StringComparison.Ordinal) && faults.StripsIndex(path))
+        {
+            // Set at the last moment, so whatever wrote the header, it is gone before the response leaves.
+            context.Response.OnStarting(() =>
+            {
+                if (context.Response.Headers.Remove("X-Consul-Index"))
+                {
+                    faults.CountStrippedIndex();
+                }
+
+                return Task.CompletedTask;
+            });
         }
 
         await next(context);

@@ -24,6 +24,9 @@ internal sealed record LoadCommand
 
     /// <summary>Only rank the methods of a converted profile (<c>scripts/profile</c> does this).</summary>
     public string? ProfileSummaryOf { get; init; }
+
+    /// <summary>Only write the scenario's catalog as a dev agent seed file, here.</summary>
+    public string? WriteCatalogPath { get; init; }
 }
 
 /// <summary>Parses <c>scripts/load</c>'s options.</summary>
@@ -62,6 +65,7 @@ internal static class CommandLine
           --daemon PATH                             run this consul-xds-bridge.dll instead of the repository's Release build
           --replot SWEEP.json                       only draw the plot again from a sweep's results (to --plot)
           --profile-summary FILE.speedscope.json    only rank the bridge's methods by managed CPU in a profile (scripts/profile)
+          --write-catalog FILE.json                 only write the scenario's catalog as a dev agent seed file (Bridge.DevAgent --seed)
           --bridge-arg --Key=Value                  extra bridge setting (repeatable)
           --bridge-env KEY=VALUE                    extra bridge environment variable (repeatable)
           --seed N --drain SECONDS --settle SECONDS
@@ -171,6 +175,9 @@ internal static class CommandLine
                     break;
                 case "--profile-summary":
                     command = command with { ProfileSummaryOf = value };
+                    break;
+                case "--write-catalog":
+                    command = command with { WriteCatalogPath = value };
                     break;
                 case "--bridge-arg":
                     overrides.Add(s => s with { BridgeArguments = [.. s.BridgeArguments, value] });

@@ -69,8 +69,7 @@ internal sealed class LoadRun
         }
 
         await using var timeline = new Timeline(_print);
-        var catalog = new SyntheticCatalog(
-            s.Services, s.InstancesPerService, s.Nodes > 0 ? s.Nodes : SyntheticCatalog.DefaultNodes(s.Services, s.InstancesPerService), s.ReservedServices);
+        var catalog = s.Catalog();
         timeline.Stage($"seeding {catalog.Services} services x {catalog.InstancesPerService} instances on {catalog.Nodes} nodes");
         await using var agent = await DevAgentServer.StartAsync(new DevAgentOptions
         {

@@ -41,6 +41,10 @@ internal sealed record RunSettings
 
     public int ScopeSize { get; init; } = 50;
 
+    /// <summary>The run's catalog: <see cref="Services"/> x <see cref="InstancesPerService"/> on <see cref="Nodes"/> nodes.</summary>
+    public SyntheticCatalog Catalog() =>
+        new(Services, InstancesPerService, Nodes > 0 ? Nodes : SyntheticCatalog.DefaultNodes(Services, InstancesPerService), ReservedServices);
+
     /// <summary>
     /// How many different service lists the scoped streams declare; 0 for one per service. Replicas of one service
     /// call the same services, so a fleet has about as many distinct lists as services, however many proxies it has.

@@ -18,6 +18,9 @@ public sealed class CatalogStateFileTests
 
     private string StatePath => Path.Combine(_dir, "catalog.json");
 
+    private static readonly string Identity = CatalogStateFile.IdentityOf(new ConsulOptions());
+    private static readonly TimeSpan MaxAge = TimeSpan.FromDays(7);
+
     private static CatalogSnapshot SyncedCatalog()
     {
         var store = new CatalogStore(new CapturingLogger<CatalogStore>());
@@ -35,20 +38,20 @@ public sealed class CatalogStateFileTests
     public void Saved_catalog_loads_back_equal()
     {
         var catalog = SyncedCatalog();
-        var file = new CatalogStateFile(StatePath, new CapturingLogger());
-        var savedAt = new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
+        var file = new CatalogStateFile(StatePath, Identity, new CapturingLogger());
+        var savedAt = DateTimeOffset.UtcNow.AddHours(-1);
 
         file.Save(catalog, savedAt);
-        var loaded = file.TryLoad();
+        var loaded = file.TryLoad(DateTimeOffset.UtcNow, MaxAge);
 
         Assert.That(loaded, Is.Not.Null);
         Assert.Multiple(() =>
         {
-            Assert.That(loaded!.Value.SavedAt, Is.EqualTo(savedAt));
-            Assert.That(loaded.Value.Services.Keys, Is.EqualTo(catalog.Services.Keys));
+            Assert.That(loaded!.SavedAt, Is.EqualTo(savedAt));
+            Assert.That(loaded.Services.Keys, Is.EqualTo(catalog.Services.Keys));
             foreach (var (name, service) in catalog.Services)
             {
-                Assert.That(loaded.Value.Services[name], Is.EqualTo(service), name);
+                Assert.That(loaded.Services[name], Is.EqualTo(service), name);
             }
         });
     }
@@ -56,47 +59,155 @@ public sealed class CatalogStateFileTests
     [Test]
     public void Save_replaces_the_file_atomically_and_leaves_no_temporary_file()
     {
-        var file = new CatalogStateFile(StatePath, new CapturingLogger());
+        var file = new CatalogStateFile(StatePath, Identity, new CapturingLogger());
         File.WriteAllText(StatePath, "previous content");
 
         file.Save(SyncedCatalog(), DateTimeOffset.UtcNow);
 
         Assert.That(Directory.GetFiles(_dir).Select(Path.GetFileName), Is.EqualTo(new[] { "catalog.json" }));
-        Assert.That(file.TryLoad(), Is.Not.Null);
+        Assert.That(file.TryLoad(DateTimeOffset.UtcNow, MaxAge), Is.Not.Null);
     }
 
+    // {H} stands for the version, identity and save time of a file this bridge would accept: only the rest is wrong.
     [TestCase("", TestName = "Empty_state_file_is_logged_and_ignored")]
-    [TestCase("{\"Version\":1,\"SavedAt\":\"2026-11-27T12:00:00Z\",\"Services\":[{\"Name\":\"web\",\"Index\":3,\"Instances\":[{\"Node\":\"n1\"", TestName = "Truncated_state_file_is_logged_and_ignored")]
-    [TestCase("{\"Version\":1,\"SavedAt\":\"2026-11-27T12:00:00Z\",\"Services\":[{\"Name\":\"web\",\"Index\":\"three\",\"Instances\":[]}]}", TestName = "Wrongly_typed_state_file_is_logged_and_ignored")]
+    [TestCase("{H,\"Services\":[{\"Name\":\"web\",\"Index\":3,\"Instances\":[{\"Node\":\"n1\"", TestName = "Truncated_state_file_is_logged_and_ignored")]
+    [TestCase("{H,\"Services\":[{\"Name\":\"web\",\"Index\":\"three\",\"Instances\":[]}]}", TestName = "Wrongly_typed_state_file_is_logged_and_ignored")]
     [TestCase("{\"Version\":99,\"SavedAt\":\"2026-11-27T12:00:00Z\",\"Services\":[]}", TestName = "State_file_of_another_format_version_is_logged_and_ignored")]
-    [TestCase("{\"Version\":1,\"SavedAt\":\"2026-11-27T12:00:00Z\",\"Services\":[{\"Name\":\"web\",\"Index\":1,\"Instances\":[{\"Port\":80}]}]}", TestName = "State_file_with_an_incomplete_instance_is_logged_and_ignored")]
+    [TestCase("{H,\"Services\":[{\"Name\":\"web\",\"Index\":1,\"Instances\":[{\"Port\":80}]}]}", TestName = "State_file_with_an_incomplete_instance_is_logged_and_ignored")]
+    [TestCase("{H,\"Services\":[null]}", TestName = "State_file_with_a_null_service_is_logged_and_ignored")]
+    [TestCase("{H,\"Services\":[{\"Name\":\"web\",\"Index\":1,\"Instances\":[null]}]}", TestName = "State_file_with_a_null_instance_is_logged_and_ignored")]
+    [TestCase("{H,\"Services\":[{\"Name\":\"web\",\"Index\":1,\"Instances\":null}]}", TestName = "State_file_with_no_instance_list_is_logged_and_ignored")]
+    [TestCase("{H,\"Services\":null}", TestName = "State_file_with_no_service_list_is_logged_and_ignored")]
+    [TestCase("{H,\"Services\":[{\"Name\":\"web\",\"Index\":1,\"Instances\":[]},{\"Name\":\"web\",\"Index\":2,\"Instances\":[]}]}", TestName = "State_file_listing_a_service_twice_is_logged_and_ignored")]
+    [TestCase("{H,\"Services\":[{\"Name\":\"web\",\"Index\":1,\"Instances\":[{\"Node\":\"n1\",\"ServiceId\":\"w\",\"Address\":\"10.0.0.1\",\"Port\":80,\"Health\":\"Sick\"}]}]}", TestName = "State_file_with_an_unknown_health_is_logged_and_ignored")]
+    [TestCase("{H,\"Services\":[{\"Name\":\"web\",\"Index\":1,\"Instances\":[{\"Node\":\"n1\",\"ServiceId\":\"w\",\"Address\":\"10.0.0.1\",\"Port\":80,\"Health\":7}]}]}", TestName = "State_file_with_a_numeric_unknown_health_is_logged_and_ignored")]
+    [TestCase("[]", TestName = "State_file_holding_an_array_is_logged_and_ignored")]
+    [TestCase("null", TestName = "State_file_holding_null_is_logged_and_ignored")]
     [TestCase("\u0000\u0001garbage", TestName = "Garbage_state_file_is_logged_and_ignored")]
     public void Unusable_state_file_is_reported_and_ignored(string content)
     {
-        File.WriteAllText(StatePath, content);
+        File.WriteAllText(StatePath, content.Replace("{H,", "{" + Header(DateTimeOffset.UtcNow) + ",", StringComparison.Ordinal));
         var log = new CapturingLogger();
 
-        var loaded = new CatalogStateFile(StatePath, log).TryLoad();
+        var loaded = new CatalogStateFile(StatePath, Identity, log).TryLoad(DateTimeOffset.UtcNow, MaxAge);
 
         Assert.That(loaded, Is.Null);
         var entry = log.WithEvent("StateFileUnusable").Single();
         Assert.That(entry.Fields["Path"], Is.EqualTo(StatePath));
     }
 
+    private static string Header(DateTimeOffset savedAt) =>
+        $"\"Version\":{CatalogStateFile.FormatVersion},\"Identity\":{System.Text.Json.JsonSerializer.Serialize(Identity)},\"SavedAt\":\"{savedAt:o}\"";
+
+    [Test]
+    public void Any_damage_to_a_state_file_is_reported_and_never_thrown()
+    {
+        var file = new CatalogStateFile(StatePath, Identity, new CapturingLogger());
+        file.Save(SyncedCatalog(), DateTimeOffset.UtcNow);
+        var good = File.ReadAllText(StatePath);
+        var random = new Random(1234);
+
+        // Every prefix cut at a random point, and every JSON value swapped for null or a value of another type.
+        var damaged = new List<string>();
+        for (var i = 0; i < 200; i++)
+        {
+            damaged.Add(good[..random.Next(good.Length)]);
+        }
+
+        foreach (System.Text.RegularExpressions.Match value in System.Text.RegularExpressions.Regex.Matches(good, "(?<=:)(\"[^\"]*\"|-?\\d+|true|false|\\[\\]|\\{\\})"))
+        {
+            foreach (var replacement in new[] { "null", "\"x\"", "-1", "[null]", "{}" })
+            {
+                damaged.Add(good[..value.Index] + replacement + good[(value.Index + value.Length)..]);
+            }
+        }
+
+        foreach (var content in damaged)
+        {
+            File.WriteAllText(StatePath, content);
+            SavedCatalog? loaded = null;
+            Assert.That(() => loaded = file.TryLoad(DateTimeOffset.UtcNow, MaxAge), Throws.Nothing, content);
+            if (loaded is not null)
+            {
+                Assert.That(loaded.Services.Values.SelectMany(s => s.Instances).All(i => i.Key.Node.Length > 0 && i.Key.ServiceId.Length > 0), content);
+            }
+        }
+    }
+
+    [Test]
+    public void State_file_from_another_consul_or_datacenter_or_filters_is_ignored_and_says_both()
+    {
+        new CatalogStateFile(StatePath, Identity, new CapturingLogger()).Save(SyncedCatalog(), DateTimeOffset.UtcNow);
+
+        foreach (var other in new[]
+        {
+            new ConsulOptions { Address = "http://10.9.9.9:8500" },
+            new ConsulOptions { Datacenter = "dc2" },
+            new ConsulOptions { IncludeServices = ["web"] },
+            new ConsulOptions { ExcludeTags = ["canary"] },
+        })
+        {
+            var log = new CapturingLogger();
+            var otherIdentity = CatalogStateFile.IdentityOf(other);
+            Assert.That(new CatalogStateFile(StatePath, otherIdentity, log).TryLoad(DateTimeOffset.UtcNow, MaxAge), Is.Null, otherIdentity);
+            var reason = (string)log.WithEvent("StateFileUnusable").Single().Fields["Reason"]!;
+            Assert.That(reason, Does.Contain(Identity).And.Contain(otherIdentity));
+        }
+    }
+
+    [Test]
+    public void Identity_does_not_depend_on_how_the_address_is_spelled_or_the_filters_ordered()
+    {
+        Assert.That(
+            CatalogStateFile.IdentityOf(new ConsulOptions { Address = "HTTP://LocalHost:8500/", IncludeServices = ["b", "a"] }),
+            Is.EqualTo(CatalogStateFile.IdentityOf(new ConsulOptions { Address = "http://localhost:8500", IncludeServices = ["a", "b"] })));
+    }
+
+    [Test]
+    public void State_file_older_than_the_maximum_age_is_ignored()
+    {
+        var file = new CatalogStateFile(StatePath, Identity, new CapturingLogger());
+        var savedAt = DateTimeOffset.UtcNow.AddDays(-2);
+        file.Save(SyncedCatalog(), savedAt);
+        var log = new CapturingLogger();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(new CatalogStateFile(StatePath, Identity, log).TryLoad(DateTimeOffset.UtcNow, TimeSpan.FromDays(1)), Is.Null);
+            Assert.That((string)log.WithEvent("StateFileUnusable").Single().Fields["Reason"]!, Does.Contain("State:MaxAge"));
+            Assert.That(file.TryLoad(DateTimeOffset.UtcNow, TimeSpan.FromDays(3)), Is.Not.Null);
+        });
+    }
+
+    [Test]
+    public void Departed_services_are_saved_and_loaded_back_in_the_order_they_left()
+    {
+        var store = new CatalogStore(new CapturingLogger<CatalogStore>());
+        store.Apply([new ServiceSetObserved(["a", "b", "c"], 1), .. new[] { "a", "b", "c" }.Select(n => new ServiceEntriesObserved(n, 1, [Entry("n1", n + "-1", service: n)]))]);
+        store.Apply([new ServiceSetObserved(["a", "c"], 2)]);
+        store.Apply([new ServiceSetObserved(["c"], 3)]);
+        var file = new CatalogStateFile(StatePath, Identity, new CapturingLogger());
+
+        file.Save(store.Current, DateTimeOffset.UtcNow);
+        var loaded = file.TryLoad(DateTimeOffset.UtcNow, MaxAge)!;
+
+        Assert.That(loaded.Departed.OrderBy(d => d.Value).Select(d => d.Key), Is.EqualTo(new[] { "b", "a" }));
+    }
+
     [Test]
     public void Missing_state_file_is_no_error()
     {
         var log = new CapturingLogger();
-        Assert.That(new CatalogStateFile(StatePath, log).TryLoad(), Is.Null);
+        Assert.That(new CatalogStateFile(StatePath, Identity, log).TryLoad(DateTimeOffset.UtcNow, MaxAge), Is.Null);
         Assert.That(log.Entries, Is.Empty);
     }
 
     [Test]
     public void Loaded_state_is_served_as_stale_until_every_service_is_read_from_consul_again()
     {
-        var file = new CatalogStateFile(StatePath, new CapturingLogger());
+        var file = new CatalogStateFile(StatePath, Identity, new CapturingLogger());
         file.Save(SyncedCatalog(), DateTimeOffset.UtcNow.AddMinutes(-3));
-        var loaded = file.TryLoad()!.Value;
+        var loaded = file.TryLoad(DateTimeOffset.UtcNow, MaxAge)!;
         var store = new CatalogStore(new CapturingLogger<CatalogStore>());
 
         store.LoadPersisted(loaded.Services, loaded.SavedAt);
@@ -125,7 +236,7 @@ public sealed class CatalogStateFileTests
     public void Persister_writes_only_catalogs_read_from_consul_and_the_newest_one_wins()
     {
         var store = new CatalogStore(new CapturingLogger<CatalogStore>());
-        var file = new CatalogStateFile(StatePath, new CapturingLogger());
+        var file = new CatalogStateFile(StatePath, Identity, new CapturingLogger());
         var persister = new CatalogPersister(file, store, TimeSpan.FromMilliseconds(1), TimeProvider.System);
         using var cts = new CancellationTokenSource();
         var running = persister.RunAsync(cts.Token);
@@ -138,9 +249,9 @@ public sealed class CatalogStateFileTests
         cts.Cancel();
         Assert.That(async () => await running, Throws.Nothing);
 
-        var saved = file.TryLoad();
+        var saved = file.TryLoad(DateTimeOffset.UtcNow, MaxAge);
         Assert.That(saved, Is.Not.Null);
-        Assert.That(saved!.Value.Services["web"].Instances.Select(i => i.Key.ServiceId), Is.EqualTo(new[] { "web-9" }));
-        Assert.That(saved.Value.Services.ContainsKey("api"), Is.False);
+        Assert.That(saved!.Services["web"].Instances.Select(i => i.Key.ServiceId), Is.EqualTo(new[] { "web-9" }));
+        Assert.That(saved.Services.ContainsKey("api"), Is.False);
     }
 }

@@ -164,22 +164,148 @@ public sealed class CatalogWatcherTests
     }
 
     [Test]
-    public async Task Watch_does_not_report_an_acl_filtered_empty_answer_as_zero_instances()
+    public async Task Watch_keeps_instances_an_acl_filtered_answer_leaves_out_and_rereads_without_blocking_until_it_is_unfiltered()
+    {
+        await RestartWith(new ConsulOptions { AclRetryWait = TimeSpan.FromMilliseconds(50) });
+        await ListServices("""{"web":[]}""", 10);
+        (await _consul.NextAsync(HealthWeb)).Json(WebEntries, 12);
+        await NextEventAsync<ServiceEntriesObserved>();
+
+        // The token lost node:read: Consul's answer has nothing, at the same index, with the header set.
+        var filtered = StubHttpHandler.Json("[]", "12");
+        filtered.Headers.Add("X-Consul-Results-Filtered-By-ACLs", "true");
+        (await _consul.NextAsync(HealthWeb)).Respond(filtered);
+        var hold = await NextEventAsync<AclHoldChanged>();
+        var kept = await NextEventAsync<ServiceEntriesObserved>();
+        var reread = await _consul.NextAsync(HealthWeb);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(hold, Is.EqualTo(new AclHoldChanged("web", 1)));
+            Assert.That(kept.Entries.Select(e => e.Service!.ID), Is.EqualTo(new[] { "web-1" }), "ACL filtering is never a deregistration");
+            Assert.That(reread.Request.Query, Does.Not.ContainKey("index"), "the index does not move when the token is fixed: only a fresh read sees it");
+            Assert.That(_log.WithEvent("AclFilteredEmptyIgnored").Single().Fields, Does.ContainKey("Service").WithValue("web"));
+        });
+
+        // The token works again: same index, a body without the header, which is followed as it is.
+        reread.Json("[]", 12);
+        var released = await NextEventAsync<AclHoldChanged>();
+        var now = await NextEventAsync<ServiceEntriesObserved>();
+        var next = await _consul.NextAsync(HealthWeb);
+        Assert.Multiple(() =>
+        {
+            Assert.That(released, Is.EqualTo(new AclHoldChanged("web", 0)));
+            Assert.That(now.Entries, Is.Empty, "an unfiltered answer is Consul's word");
+            Assert.That(next.Request.Query["wait"], Is.EqualTo("300000ms"));
+            Assert.That(_log.WithEvent("AclFilteredReleased").ToList(), Has.Count.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task Watch_keeps_a_served_instance_that_consul_lists_unreadably_and_leaves_out_one_never_read()
     {
         await ListServices("""{"web":[]}""", 10);
         (await _consul.NextAsync(HealthWeb)).Json(WebEntries, 12);
         await NextEventAsync<ServiceEntriesObserved>();
 
-        var filtered = StubHttpHandler.Json("[]", "13");
-        filtered.Headers.Add("X-Consul-Results-Filtered-By-ACLs", "true");
-        (await _consul.NextAsync(HealthWeb)).Respond(filtered);
-        await _consul.NextAsync(HealthWeb);
+        // web-1's port arrives as a string (a proxy rewriting bodies); web-2 is new and unreadable from the start.
+        const string mangled = """
+            [{"Node":{"Node":"n1","Address":"10.0.0.1"},"Service":{"ID":"web-1","Service":"web","Port":"8080"},"Checks":[]},
+             {"Node":{"Node":"n2","Address":"10.0.0.2"},"Service":{"ID":"web-2","Service":"web","Port":"8080"},"Checks":[]}]
+            """;
+        (await _consul.NextAsync(HealthWeb)).Json(mangled, 13);
+        var held = await NextEventAsync<UnreadableHoldChanged>();
+        var read = await NextEventAsync<ServiceEntriesObserved>();
 
         Assert.Multiple(() =>
         {
-            Assert.That(_events.Reader.TryRead(out var unexpected), Is.False, $"unexpected {unexpected}");
-            Assert.That(_log.WithEvent("AclFilteredEmptyIgnored").Single().Fields, Does.ContainKey("Service").WithValue("web"));
+            Assert.That(held, Is.EqualTo(new UnreadableHoldChanged("web", 1)));
+            Assert.That(read.Entries.Select(e => e.Service!.ID), Is.EqualTo(new[] { "web-1" }), "web-1 keeps its last known state; web-2 was never read");
+            Assert.That(read.Entries.Single().Service!.Port, Is.EqualTo(8080));
+            Assert.That(read.Skipped.Select(s => s.ServiceId), Is.EqualTo(new[] { "web-1", "web-2" }));
         });
+
+        // Readable again: followed as it is, nothing held.
+        (await _consul.NextAsync(HealthWeb)).Json("[]", 14);
+        Assert.That(await NextEventAsync<UnreadableHoldChanged>(), Is.EqualTo(new UnreadableHoldChanged("web", 0)));
+        Assert.That((await NextEventAsync<ServiceEntriesObserved>()).Entries, Is.Empty);
+    }
+
+    [Test]
+    public async Task Watch_keeps_services_an_acl_filtered_list_leaves_out_until_an_unfiltered_answer_says_they_are_gone()
+    {
+        await RestartWith(new ConsulOptions { AclRetryWait = TimeSpan.FromMilliseconds(50) });
+        await ListServices("""{"web":[],"api":[]}""", 10);
+        var pendingWeb = await _consul.NextAsync(HealthWeb);
+
+        // The token lost service:read on everything: an empty list, same index, header set.
+        var filtered = StubHttpHandler.Json("{}", "10");
+        filtered.Headers.Add("X-Consul-Results-Filtered-By-ACLs", "true");
+        (await _consul.NextAsync(Services)).Respond(filtered);
+        var hold = await NextEventAsync<AclHoldChanged>();
+        var set = await NextEventAsync<ServiceSetObserved>();
+        var reread = await _consul.NextAsync(Services);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(hold, Is.EqualTo(new AclHoldChanged(null, 2)));
+            Assert.That(set.Services, Is.EqualTo(new[] { "api", "web" }), "no service is removed by a filtered list");
+            Assert.That(pendingWeb.Abandoned.Task.IsCompleted, Is.False, "the kept services are still watched");
+            Assert.That(reread.Request.Query, Does.Not.ContainKey("index"));
+            Assert.That(_log.WithEvent("AclFilteredServicesHeld").Single().Fields["Held"], Is.EqualTo(2));
+        });
+
+        // web's own watch answers, unfiltered, that it has no instances: web really is gone; api stays held.
+        pendingWeb.Json("[]", 11);
+        await NextEventAsync<ServiceEntriesObserved>();
+        var smaller = await NextEventAsync<AclHoldChanged>();
+        var without = await NextEventAsync<ServiceSetObserved>();
+        Assert.Multiple(() =>
+        {
+            Assert.That(smaller, Is.EqualTo(new AclHoldChanged(null, 1)));
+            Assert.That(without.Services, Is.EqualTo(new[] { "api" }));
+        });
+
+        // The token works again: the list is unfiltered and is followed as it is.
+        reread.Json("""{"api":[]}""", 10);
+        Assert.That(await NextEventAsync<AclHoldChanged>(), Is.EqualTo(new AclHoldChanged(null, 0)));
+        Assert.That((await NextEventAsync<ServiceSetObserved>()).Services, Is.EqualTo(new[] { "api" }));
+    }
+
+    [Test]
+    public async Task Retry_after_longer_than_the_longest_backoff_is_capped()
+    {
+        await RestartWith(new ConsulOptions { RetryMaxDelay = TimeSpan.FromMilliseconds(200) });
+        var first = await _consul.NextAsync(Services);
+        var limited = StubHttpHandler.Text(HttpStatusCode.TooManyRequests, "slow down");
+        limited.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromHours(1));
+        first.Respond(limited);
+
+        // Without the cap this request would come an hour later.
+        var retried = await _consul.NextAsync(Services);
+        Assert.That(retried.Request.Query, Does.Not.ContainKey("index"));
+    }
+
+    [Test]
+    public async Task Answers_without_an_index_are_polled_slowly_with_one_warning()
+    {
+        var time = new ManualTimeProvider();
+        await RestartWith(new ConsulOptions { IndexlessPollInterval = TimeSpan.FromSeconds(15), MinQueryInterval = TimeSpan.Zero }, time);
+        (await _consul.NextAsync(Services)).Respond(StubHttpHandler.Json("""{"web":[]}""", index: null));
+        await NextEventAsync<ServiceSetObserved>();
+
+        // The watch now sleeps on the clock: nothing is asked until the poll interval has passed.
+        await time.WaitForTimerAsync(TimeSpan.FromSeconds(15));
+        var next = _consul.NextAsync(Services);
+        time.Advance(TimeSpan.FromSeconds(14));
+        Assert.That(next.IsCompleted, Is.False, "no query before the poll interval");
+        time.Advance(TimeSpan.FromSeconds(1));
+        (await next).Respond(StubHttpHandler.Json("""{"web":[]}""", index: null));
+        await time.WaitForTimerAsync(TimeSpan.FromSeconds(15));
+        time.Advance(TimeSpan.FromSeconds(15));
+        await _consul.NextAsync(Services);
+
+        Assert.That(_log.WithEvent("ConsulIndexMissing").ToList(), Has.Count.EqualTo(1));
     }
 
     [Test]
@@ -248,7 +374,7 @@ public sealed class CatalogWatcherTests
 
     // ---- Helpers ------------------------------------------------------------------------------------
 
-    private void Start(ConsulOptions options)
+    private void Start(ConsulOptions options, TimeProvider? time = null)
     {
         options = options with
         {
@@ -259,7 +385,7 @@ public sealed class CatalogWatcherTests
         _consul = new ScriptedConsul();
         _log = new CapturingLogger<CatalogWatcher>();
         var client = new ConsulClient(new HttpClient(_consul) { BaseAddress = new Uri("http://consul.test:8500") }, options);
-        _watcher = new CatalogWatcher(client, options, _log);
+        _watcher = new CatalogWatcher(client, options, _log, time);
         _events = Channel.CreateUnbounded<ConsulEvent>();
         _cts = new CancellationTokenSource();
         _run = _watcher.RunAsync(_events.Writer, _cts.Token);
@@ -269,6 +395,13 @@ public sealed class CatalogWatcherTests
     {
         await TearDown();
         Start(options);
+    }
+
+    /// <summary>Starts again with these options (pacing and retry delays only as given) and this clock.</summary>
+    private async Task RestartWith(ConsulOptions options, TimeProvider? time = null)
+    {
+        await TearDown();
+        Start(options, time);
     }
 
     /// <summary>Answers the first read of the service list and consumes the event it raises.</summary>

@@ -36,6 +36,25 @@ internal sealed class ManualTimeProvider : TimeProvider
         return timer;
     }
 
+    /// <summary>Completes once a timer is armed to fire <paramref name="after"/> from now: the code under test is waiting on the clock.</summary>
+    public Task WaitForTimerAsync(TimeSpan after)
+    {
+        lock (_gate)
+        {
+            var at = _now + after;
+            if (_timers.Any(t => t.DueAt == at))
+            {
+                return Task.CompletedTask;
+            }
+
+            var armed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((at, armed));
+            return armed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+    }
+
+    private readonly List<(TimeSpan At, TaskCompletionSource Armed)> _waiters = [];
+
     /// <summary>Moves the clock forward, firing every timer that falls due on the way, in order.</summary>
     public void Advance(TimeSpan by)
     {
@@ -81,6 +100,11 @@ internal sealed class ManualTimeProvider : TimeProvider
                 Period = period == Timeout.InfiniteTimeSpan ? TimeSpan.Zero : period;
                 DueAt = dueTime == Timeout.InfiniteTimeSpan ? null : owner._now + dueTime;
                 owner._timers.Add(this);
+                foreach (var waiter in owner._waiters.Where(w => w.At == DueAt).ToList())
+                {
+                    owner._waiters.Remove(waiter);
+                    waiter.Armed.TrySetResult();
+                }
             }
 
             return true;

@@ -66,7 +66,8 @@ public sealed class AclTests
         var wrong = await agent.PutAsync("/v1/agent/service/register?token=nope", body);
         var right = await agent.PutAsync($"/v1/agent/service/register?token={Token}", body);
 
-        Assert.That((anonymous.Status, anonymous.Body), Is.EqualTo((HttpStatusCode.Forbidden, "Permission denied")));
+        Assert.That((anonymous.Status, anonymous.Body), Is.EqualTo((HttpStatusCode.Forbidden,
+            "Permission denied: anonymous token lacks permission 'service:write' on \"web\". The anonymous token is used implicitly when a request does not specify a token.")));
         Assert.That((wrong.Status, wrong.Body), Is.EqualTo((HttpStatusCode.Forbidden, "ACL not found")));
         Assert.That(right.Status, Is.EqualTo(HttpStatusCode.OK));
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using Bridge.DevAgent.Acl;
 using Bridge.DevAgent.Faults;
 
 namespace Bridge.Tests.DevAgent;
@@ -41,12 +42,31 @@ public sealed class AgentSelfTests
         Assert.Multiple(() =>
         {
             Assert.That(anonymous.Status, Is.EqualTo(HttpStatusCode.Forbidden));
-            Assert.That(anonymous.Body, Is.EqualTo("Permission denied"));
+            Assert.That(anonymous.Body, Does.StartWith("Permission denied: anonymous token lacks permission 'agent:read' on \"dev-agent\""));
             Assert.That(wrong.Status, Is.EqualTo(HttpStatusCode.Forbidden));
             Assert.That(wrong.Body, Is.EqualTo("ACL not found"));
             Assert.That(allowed.Status, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(allowed.Json.GetProperty("DebugConfig").GetProperty("HTTPMaxConnsPerClient").GetInt32(), Is.EqualTo(200));
         });
+    }
+
+    [Test]
+    public async Task Agent_self_follows_the_token_s_agent_rules()
+    {
+        await using var agent = await TestAgent.StartAsync(o => o with { RequiredToken = Token });
+        agent.Server.Acl.Set("catalog-only", new AclRules
+        {
+            ServicePrefix = new Dictionary<string, AclRule> { [""] = AclRule.Read },
+            NodePrefix = new Dictionary<string, AclRule> { [""] = AclRule.Read },
+        });
+        agent.Server.Acl.Set("with-agent-read", new AclRules { Agent = new Dictionary<string, AclRule> { ["dev-agent"] = AclRule.Read } });
+
+        var without = await agent.GetAsync("/v1/agent/self?token=catalog-only");
+        var with = await agent.GetAsync("/v1/agent/self?token=with-agent-read");
+
+        Assert.That(without.Status, Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That(without.Body, Does.Contain("lacks permission 'agent:read' on \"dev-agent\""));
+        Assert.That(with.Status, Is.EqualTo(HttpStatusCode.OK));
     }
 
     [Test]

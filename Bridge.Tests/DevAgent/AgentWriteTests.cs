@@ -259,7 +259,7 @@ public sealed class AgentWriteTests
     [TestCase("""{ "Address": "10.0.0.1" }""", "Must provide node")]
     [TestCase("""{ "Node": "n1" }""", "Must provide address if SkipNodeUpdate is not set")]
     [TestCase("""{ "Node": "n1", "Address": "10.0.0.1", "Datacenter": "dc9" }""", "No path to datacenter")]
-    [TestCase("""{ "Node": "n1", "Address": "10.0.0.1", "Service": { "ID": "x" } }""", "Must provide service name with ID")]
+    [TestCase("""{ "Node": "n1", "Address": "10.0.0.1", "Service": { "ID": "x" } }""", "Must provide service name (Service.Service) when service ID is provided")]
     public async Task Invalid_catalog_registrations_are_500s_with_consuls_messages(string body, string message)
     {
         await using var agent = await TestAgent.StartAsync();

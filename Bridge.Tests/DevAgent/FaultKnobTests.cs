@@ -41,6 +41,39 @@ public sealed class FaultKnobTests
     }
 
     [Test]
+    public async Task An_error_fault_can_carry_a_retry_after_as_a_proxy_in_front_of_consul_would()
+    {
+        await using var agent = await TestAgent.StartAsync();
+        agent.Server.Faults.Apply(new FaultSettings { Error = new ErrorFault { Kind = ErrorFaultKind.ServerRateLimit, RetryAfter = 3600, Count = 1 } });
+
+        var limited = await agent.GetAsync("/v1/health/service/consul");
+        var next = await agent.GetAsync("/v1/health/service/consul");
+
+        Assert.That(limited.Status, Is.EqualTo(HttpStatusCode.TooManyRequests));
+        Assert.That(limited.Header("Retry-After"), Is.EqualTo("3600"));
+        Assert.That(next.Header("Retry-After"), Is.Null);
+    }
+
+    [Test]
+    public async Task Strip_index_drops_the_index_header_under_its_prefix_and_keeps_the_rest()
+    {
+        await using var agent = await TestAgent.StartAsync();
+        agent.Server.Faults.Apply(new FaultSettings { StripIndex = new StripIndexFault { PathPrefix = "/v1/health/" } });
+
+        var stripped = await agent.GetAsync("/v1/health/service/consul");
+        var blocking = await agent.GetAsync("/v1/health/service/consul?index=1&wait=1s");
+        var untouched = await agent.GetAsync("/v1/catalog/services");
+
+        Assert.That(stripped.Status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(stripped.Header("X-Consul-Index"), Is.Null);
+        Assert.That(blocking.Header("X-Consul-Index"), Is.Null);
+        Assert.That(stripped.Header("X-Consul-KnownLeader"), Is.EqualTo("true"));
+        Assert.That(stripped.Json.GetArrayLength(), Is.EqualTo(1));
+        Assert.That(untouched.Index, Is.GreaterThan(0UL));
+        Assert.That(agent.Server.Faults.Counters.StrippedIndexes, Is.EqualTo(2));
+    }
+
+    [Test]
     public async Task An_error_fault_with_a_count_hits_only_the_next_n_requests_under_its_prefix()
     {
         await using var agent = await TestAgent.StartAsync();
@@ -193,8 +226,8 @@ public sealed class FaultKnobTests
         await using var agent = await TestAgent.StartAsync();
 
         var set = await agent.PutAsync("/_dev/faults", """
-            { "Latency": "10ms", "Error": { "Kind": "NoLeader", "Count": 3, "PathPrefix": "/v1/health/" },
-              "Body": { "Kind": "Truncated", "Count": 1 } }
+            { "Latency": "10ms", "Error": { "Kind": "NoLeader", "Count": 3, "PathPrefix": "/v1/health/", "RetryAfter": 7 },
+              "Body": { "Kind": "Truncated", "Count": 1 }, "StripIndex": { "PathPrefix": "/v1/catalog/" } }
             """);
         var failed = await agent.GetAsync("/v1/health/service/consul");
         var status = await agent.GetAsync("/_dev/faults");
@@ -204,9 +237,11 @@ public sealed class FaultKnobTests
 
         Assert.That(set.Status, Is.EqualTo(HttpStatusCode.OK), set.Body);
         Assert.That(failed.Body, Is.EqualTo("No cluster leader"));
+        Assert.That(failed.Header("Retry-After"), Is.EqualTo("7"));
         var settings = status.Json.GetProperty("Settings");
         Assert.That(settings.GetProperty("Latency").GetString(), Is.EqualTo("10ms"));
         Assert.That(settings.GetProperty("Error").GetProperty("Count").GetInt32(), Is.EqualTo(2), "shows what is left");
+        Assert.That(settings.GetProperty("StripIndex").GetProperty("PathPrefix").GetString(), Is.EqualTo("/v1/catalog/"));
         Assert.That(status.Json.GetProperty("Counters").GetProperty("ErrorResponses").GetInt64(), Is.EqualTo(1));
         Assert.That(bad.Status, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(cleared.StatusCode, Is.EqualTo(HttpStatusCode.OK));

@@ -1,3 +1,4 @@
+using Bridge.Core.Consul;
 using System.Collections.Immutable;
 using Bridge.Core.Catalog;
 using Bridge.Core.Xds;
@@ -35,6 +36,26 @@ public sealed class ResourceTranslatorTests
             Assert.That(cluster.EdsClusterConfig.EdsConfig.ResourceApiVersion, Is.EqualTo(ApiVersion.V3));
             Assert.That(cluster.ConnectTimeout.ToTimeSpan(), Is.EqualTo(TimeSpan.FromMilliseconds(2500)));
             Assert.That(cluster.LbPolicy, Is.EqualTo(Cluster.Types.LbPolicy.RoundRobin));
+        });
+    }
+
+    [TestCase(LoadBalancing.RingHash)]
+    [TestCase(LoadBalancing.LeastRequest)]
+    [TestCase(LoadBalancing.Random)]
+    [TestCase(LoadBalancing.Maglev)]
+    public void Grpc_clients_get_round_robin_for_every_other_policy_and_envoy_gets_it_as_asked(LoadBalancing asked)
+    {
+        var policy = ServicePolicy.Default with { LoadBalancing = asked };
+        var service = Service("web", Instance("n1", "10.0.0.1"));
+
+        var grpc = Translator().Cluster(service, policy, ClientKind.Grpc);
+        var envoy = Translator().Cluster(service, policy, ClientKind.Envoy);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(grpc.LbPolicy, Is.EqualTo(Cluster.Types.LbPolicy.RoundRobin), "gRPC clients");
+            Assert.That(grpc.RingHashLbConfig, Is.Null, "no ring hash settings go with round robin");
+            Assert.That(envoy.LbPolicy.ToString(), Is.EqualTo(asked.ToString()), "Envoy");
         });
     }
 
@@ -159,6 +180,38 @@ public sealed class ResourceTranslatorTests
     }
 
     [Test]
+    public void Heavy_weights_are_clamped_to_128_so_no_priority_sums_past_uint32()
+    {
+        // Envoy refuses an assignment for a ring-hash or maglev cluster whose endpoint weights, or locality weights,
+        // sum past UINT32_MAX in one priority, and gRPC clients refuse such locality weights whatever the policy.
+        // Three heavy instances were enough to have the service refused; served within 1-128, as Consul's own xDS
+        // serves them, no catalog Consul can hold comes near.
+        var options = new XdsOptions { Unhealthy = UnhealthyMapping.Unhealthy };
+        var service = Service(
+            "web",
+            Instance("n1", "10.0.0.1", zone: "a", passingWeight: int.MaxValue),
+            Instance("n2", "10.0.0.2", zone: "b", passingWeight: int.MaxValue),
+            Instance("n3", "10.0.0.3", zone: "c", passingWeight: int.MaxValue - 1),
+            Instance("n4", "10.0.0.4", zone: "c", passingWeight: 1),
+            Instance("n5", "10.0.0.5", zone: "d", passingWeight: int.MaxValue, health: HealthState.Critical));
+
+        var cla = Serve(Translator(options).Assignment(service));
+
+        var weight = Endpoints(cla).ToDictionary(e => e.Endpoint.Address.SocketAddress.Address, e => (ulong)e.LoadBalancingWeight!.Value);
+        Assert.Multiple(() =>
+        {
+            Assert.That(weight.Values.Aggregate(0UL, (a, w) => a + w), Is.LessThanOrEqualTo(uint.MaxValue), "endpoint weights");
+            Assert.That(cla.Endpoints.Aggregate(0UL, (a, l) => a + l.LoadBalancingWeight!.Value), Is.LessThanOrEqualTo(uint.MaxValue), "locality weights");
+            Assert.That(weight.Values, Is.All.GreaterThanOrEqualTo(1UL));
+            Assert.That(weight["10.0.0.2"], Is.EqualTo(weight["10.0.0.1"]), "equal weights stay equal");
+            Assert.That(weight["10.0.0.3"], Is.EqualTo(weight["10.0.0.1"]), "both past the clamp");
+            Assert.That(weight["10.0.0.4"], Is.EqualTo(1UL), "the lightest keeps a weight of at least 1");
+            Assert.That(weight["10.0.0.1"], Is.EqualTo(128UL));
+            Assert.That(cla.Endpoints.Select(l => l.Locality.SubZone).Where(z => z.Length > 0), Is.EquivalentTo(new[] { "weight-128", "weight-1" }), "sub-zones by served weight");
+        });
+    }
+
+    [Test]
     public void Service_without_usable_instances_has_an_assignment_with_no_endpoints()
     {
         var cla = Serve(Translator().Assignment(Service("web", Instance("n1", "10.0.0.1", health: HealthState.Critical))));
@@ -233,18 +286,13 @@ public sealed class ResourceTranslatorTests
     {
         var service = Service("web", Instance("node-bad", address, port, id: "web-bad"), Instance("node-good", "10.0.0.2", 8080));
 
-        var cla = Serve(Translator().Assignment(service));
+        var leftOut = new List<SkippedInstance>();
+        var cla = Serve(Translator().Assignment(service, leftOut));
 
-        var logged = _log.WithEvent("InvalidInstanceSkipped").Single();
         Assert.Multiple(() =>
         {
             Assert.That(Endpoints(cla).Select(e => Address(e)), Is.EqualTo(new[] { ("10.0.0.2", 8080u) }));
-            Assert.That(logged.EventId.Id, Is.EqualTo(3001));
-            Assert.That(logged.Fields, Does.ContainKey("Service").WithValue("web"));
-            Assert.That(logged.Fields, Does.ContainKey("Node").WithValue("node-bad"));
-            Assert.That(logged.Fields, Does.ContainKey("ServiceId").WithValue("web-bad"));
-            Assert.That(logged.Fields, Does.ContainKey("Field").WithValue(field));
-            Assert.That(logged.Fields, Does.ContainKey("Value").WithValue(value));
+            Assert.That(leftOut, Is.EqualTo(new[] { new SkippedInstance("node-bad", "web-bad", field, value) }));
         });
     }
 
@@ -257,17 +305,18 @@ public sealed class ResourceTranslatorTests
         // Envoy's inet_pton refuse both. Serving the re-read value sends traffic to an address nobody registered.
         var service = Service("web", Instance("node-bad", address, id: "web-bad"), Instance("node-good", "10.0.0.2"));
 
-        var cla = Serve(Translator().Assignment(service));
+        var leftOut = new List<SkippedInstance>();
+        var cla = Serve(Translator().Assignment(service, leftOut));
 
         Assert.Multiple(() =>
         {
             Assert.That(Endpoints(cla).Select(e => e.Endpoint.Address.SocketAddress.Address), Is.EqualTo(new[] { "10.0.0.2" }));
-            Assert.That(_log.WithEvent("InvalidInstanceSkipped").Select(e => e.Fields["Value"]), Is.EqualTo(new[] { address }));
+            Assert.That(leftOut.Select(l => l.Value), Is.EqualTo(new[] { address }));
         });
     }
 
     [Test]
-    public void Duplicate_address_and_port_is_left_out_and_logged()
+    public void Duplicate_address_and_port_is_left_out()
     {
         var service = Service(
             "web",
@@ -275,16 +324,45 @@ public sealed class ResourceTranslatorTests
             Instance("n2", "10.0.0.1", 8080),
             Instance("n3", "10.0.0.1", 8081));
 
-        var cla = Serve(Translator().Assignment(service));
+        var leftOut = new List<SkippedInstance>();
+        var cla = Serve(Translator().Assignment(service, leftOut));
 
-        var logged = _log.WithEvent("DuplicateEndpointSkipped").Single();
         Assert.Multiple(() =>
         {
             Assert.That(Endpoints(cla).Select(e => Address(e)), Is.EqualTo(new[] { ("10.0.0.1", 8080u), ("10.0.0.1", 8081u) }));
-            Assert.That(logged.EventId.Id, Is.EqualTo(3002));
-            Assert.That(logged.Fields, Does.ContainKey("Service").WithValue("web"));
-            Assert.That(logged.Fields, Does.ContainKey("Node").WithValue("n2"));
-            Assert.That(logged.Fields, Does.ContainKey("Endpoint").WithValue("10.0.0.1:8080"));
+            Assert.That(leftOut, Is.EqualTo(new[] { new SkippedInstance("n2", "web-1", "address:port", "10.0.0.1:8080") }));
+        });
+    }
+
+    [TestCase(UnhealthyMapping.Unhealthy)]
+    [TestCase(UnhealthyMapping.Exclude)]
+    public void Duplicate_address_keeps_the_healthiest_copy_whatever_the_node_order(UnhealthyMapping unhealthy)
+    {
+        // The first by node name is critical, the other passing: the passing one is what must be served.
+        var service = Service(
+            "web",
+            Instance("a-node", "10.0.0.1", 8080, health: HealthState.Critical),
+            Instance("b-node", "10.0.0.1", 8080));
+
+        var cla = Serve(Translator(new XdsOptions { Unhealthy = unhealthy }).Assignment(service));
+
+        var endpoint = Endpoints(cla).Single();
+        Assert.That(endpoint.HealthStatus, Is.EqualTo(Envoy.Config.Core.V3.HealthStatus.Healthy));
+    }
+
+    [Test]
+    public void Weights_are_clamped_to_what_consul_serves_envoy_and_sums_stay_within_32_bits()
+    {
+        var instances = Enumerable.Range(0, 1000)
+            .Select(i => Instance($"n{i}", $"10.{i / 250}.{i % 250}.1", passingWeight: i % 2 == 0 ? long.MaxValue : 4294967295L))
+            .ToArray();
+
+        var cla = Serve(Translator().Assignment(Service("web", instances)));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Endpoints(cla).Select(e => e.LoadBalancingWeight), Is.All.EqualTo(128u));
+            Assert.That(cla.Endpoints.Sum(l => (long)(l.LoadBalancingWeight ?? 0)), Is.EqualTo(128L * 1000).And.LessThanOrEqualTo(uint.MaxValue));
         });
     }
 
@@ -303,12 +381,13 @@ public sealed class ResourceTranslatorTests
     {
         var service = Service("web", Instance("n1", "2001:db8::10", 8443), Instance("n2", "2001:0DB8:0:0::10", 8443));
 
-        var cla = Serve(Translator().Assignment(service));
+        var leftOut = new List<SkippedInstance>();
+        var cla = Serve(Translator().Assignment(service, leftOut));
 
         Assert.Multiple(() =>
         {
             Assert.That(Endpoints(cla), Has.Count.EqualTo(1));
-            Assert.That(_log.WithEvent("DuplicateEndpointSkipped").Single().Fields, Does.ContainKey("Endpoint").WithValue("[2001:db8::10]:8443"));
+            Assert.That(leftOut.Single().Value, Is.EqualTo("[2001:db8::10]:8443"));
         });
     }
 
@@ -338,10 +417,10 @@ public sealed class ResourceTranslatorTests
     internal static ServiceInstance Instance(
         string node,
         string address,
-        int port = 8080,
+        long port = 8080,
         HealthState health = HealthState.Passing,
-        int passingWeight = 1,
-        int warningWeight = 1,
+        long passingWeight = 1,
+        long warningWeight = 1,
         string dc = "dc1",
         string? zone = null,
         Dictionary<string, string>? nodeMeta = null,

@@ -207,6 +207,26 @@ public sealed class XdsCacheTests
     }
 
     [Test]
+    public void Reload_that_renames_the_envoy_listener_withdraws_the_old_listener_and_route()
+    {
+        // Envoy told of both would keep the old listener on the address and refuse the new one ("has duplicate
+        // address ... as existing listener"), or, on another port, keep listening where it no longer should.
+        Sync(_store, ("web", [Entry("n1", "web-1")]));
+
+        _cache.UpdateOptions(new XdsOptions { EnvoyListenerName = "egress" });
+
+        var after = _cache.Current;
+        Assert.Multiple(() =>
+        {
+            Assert.That(after.Get(ClientKind.Envoy, TypeUrls.Listener).ByName.Keys, Is.EqualTo(new[] { "egress" }));
+            Assert.That(after.Get(ClientKind.Envoy, TypeUrls.Listener).Wildcard, Is.EqualTo(new[] { "egress" }));
+            Assert.That(after.Get(ClientKind.Envoy, TypeUrls.RouteConfiguration).ByName.Keys, Is.EqualTo(new[] { "egress" }));
+            Assert.That(after.MayHaveChanged(TypeUrls.Listener, "outbound_http"), Is.True, "streams holding the old listener learn it is gone");
+            Assert.That(after.MayHaveChanged(TypeUrls.RouteConfiguration, "outbound_http"), Is.True);
+        });
+    }
+
+    [Test]
     public void Service_with_zero_instances_is_served_with_an_empty_assignment()
     {
         Sync(_store, ("web", []));
@@ -218,40 +238,6 @@ public sealed class XdsCacheTests
             Assert.That(cla.ClusterName, Is.EqualTo("web"));
             Assert.That(cla.Endpoints, Is.Empty);
         });
-    }
-
-    [Test]
-    public async Task WaitForNewerAsync_completes_when_a_snapshot_is_published()
-    {
-        Sync(_store, ("web", [Entry("n1", "web-1")]));
-        var waiting = _cache.WaitForNewerAsync(_cache.Current.Generation, CancellationToken.None);
-        var pendingBefore = !waiting.IsCompleted;
-
-        _store.Apply([new ServiceEntriesObserved("web", 9, [Entry("n2", "web-1", nodeAddress: "10.0.0.2")])]);
-        await waiting.WaitAsync(TimeSpan.FromSeconds(5));
-
-        Assert.That(pendingBefore, Is.True);
-    }
-
-    [Test]
-    public void WaitForNewerAsync_completes_at_once_for_an_older_generation()
-    {
-        Sync(_store, ("web", [Entry("n1", "web-1")]));
-
-        var waiting = _cache.WaitForNewerAsync(_cache.Current.Generation - 1, CancellationToken.None);
-
-        Assert.That(waiting.IsCompletedSuccessfully, Is.True);
-    }
-
-    [Test]
-    public void WaitForNewerAsync_keeps_waiting_through_a_change_that_publishes_nothing()
-    {
-        Sync(_store, ("web", [Entry("n1", "web-1", tags: ["a"])]));
-        var waiting = _cache.WaitForNewerAsync(_cache.Current.Generation, CancellationToken.None);
-
-        _store.Apply([new ServiceEntriesObserved("web", 9, [Entry("n1", "web-1", tags: ["b"])])]);
-
-        Assert.That(waiting.IsCompleted, Is.False);
     }
 
     [Test]
@@ -273,7 +259,7 @@ public sealed class XdsCacheTests
             Assert.That(_cache.ChangedSince(-1, now, TypeUrls.ClusterLoadAssignment), Is.Null, "never evaluated");
         });
 
-        for (var i = 0; i < XdsCache.ChangeLogLength; i++)
+        for (var i = 0; i < ChangeLog.Length; i++)
         {
             _store.Apply([new ServiceEntriesObserved("web", 20 + (ulong)i, [Entry("n1", "web-1", nodeAddress: $"10.0.3.{1 + i}")])]);
         }
@@ -281,21 +267,10 @@ public sealed class XdsCacheTests
         var later = _cache.Current;
         Assert.Multiple(() =>
         {
-            Assert.That(later.Generation, Is.EqualTo(now.Generation + XdsCache.ChangeLogLength));
+            Assert.That(later.Generation, Is.EqualTo(now.Generation + ChangeLog.Length));
             Assert.That(_cache.ChangedSince(now.Generation, later, TypeUrls.ClusterLoadAssignment), Is.EquivalentTo(new[] { "web" }));
             Assert.That(_cache.ChangedSince(start, later, TypeUrls.ClusterLoadAssignment), Is.Null, "older than the log: compare everything");
         });
-    }
-
-    [Test]
-    public void WaitForNewerAsync_ends_when_cancelled()
-    {
-        using var cts = new CancellationTokenSource();
-        var waiting = _cache.WaitForNewerAsync(_cache.Current.Generation, cts.Token);
-
-        cts.Cancel();
-
-        Assert.That(() => waiting.WaitAsync(TimeSpan.FromSeconds(5)), Throws.InstanceOf<OperationCanceledException>());
     }
 
     private static (CatalogStore Store, XdsCache Cache) Pipeline()

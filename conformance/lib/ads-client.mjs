@@ -1,79 +1,77 @@
 // A raw ADS client in Node, built only from the UPSTREAM Envoy protos shipped with grpc-js-xds (never the
-// bridge's own protos/), for checking on the wire what the bridge serves to Envoy nodes.
-import fs from 'node:fs';
-import path from 'node:path';
-import { createRequire } from 'node:module';
+// bridge's own protos/), for checking on the wire what the bridge serves to Envoy nodes (and, with a gRPC
+// node, to proxyless gRPC). Every response is validated as it arrives, as Envoy would validate it (see
+// envoy-validate.mjs): a response that breaks a rule makes the stream's next()/quietFor() fail, so every test
+// that receives resources through this client checks them without asking.
 import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
-import protobuf from 'protobufjs';
+import { PLAIN, TYPE, typeOf } from './envoy-protos.mjs';
+import { XdsView, violationError } from './envoy-validate.mjs';
 import { upstreamProtoDirs } from './paths.mjs';
 
-const require = createRequire(import.meta.url);
-
-export const TYPE = {
-  listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
-  route: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
-  cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
-  endpoint: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
-  hcm: 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-  router: 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
-  httpProtocolOptions: 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-};
+export { TYPE };
 
 const adsDefinition = protoLoader.loadSync('envoy/service/discovery/v3/ads.proto', {
   keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: upstreamProtoDirs,
 });
 const { AggregatedDiscoveryService } = grpc.loadPackageDefinition(adsDefinition).envoy.service.discovery.v3;
 
-// Decoding resources (Any payloads) needs the message types themselves: protobufjs over the same files.
-protobuf.common('descriptor', require('protobufjs/google/protobuf/descriptor.json').nested.google.nested.protobuf.nested);
-const root = new protobuf.Root();
-root.resolvePath = (origin, target) => {
-  if (path.isAbsolute(target) && fs.existsSync(target)) return target;
-  for (const dir of upstreamProtoDirs) {
-    const candidate = path.join(dir, target);
-    if (fs.existsSync(candidate)) return candidate;
-  }
-  return target;
-};
-root.loadSync([
-  'envoy/config/listener/v3/listener.proto',
-  'envoy/config/route/v3/route.proto',
-  'envoy/config/cluster/v3/cluster.proto',
-  'envoy/config/endpoint/v3/endpoint.proto',
-  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
-  'envoy/extensions/filters/http/router/v3/router.proto',
-  'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
-], { keepCase: true });
-root.resolveAll();
-
 /** Decodes an Any (`{type_url, value}`) with the upstream message type it names; fails on unknown types. */
 export function unpack(any, expectedTypeUrl) {
   if (expectedTypeUrl && any.type_url !== expectedTypeUrl) {
     throw new Error(`Any carries ${any.type_url}, expected ${expectedTypeUrl}`);
   }
-  const type = root.lookupType(any.type_url.slice(any.type_url.lastIndexOf('/') + 1));
-  return type.toObject(type.decode(any.value), { longs: String, enums: String, defaults: true, oneofs: true });
+  const type = typeOf(any.type_url);
+  if (!type) throw new Error(`no upstream proto defines ${any.type_url}`);
+  return type.toObject(type.decode(any.value), PLAIN);
+}
+
+/**
+ * Node metadata as a Struct: a string stays a string, a list of strings becomes a list value. proto-loader
+ * brings its own google.protobuf types, whose fields keep protobuf's JSON (camelCase) names whatever keepCase
+ * says: `string_value` would be dropped without a word.
+ */
+function struct(metadata) {
+  const fields = {};
+  for (const [k, v] of Object.entries(metadata)) {
+    fields[k] = Array.isArray(v) ? { listValue: { values: v.map((s) => ({ stringValue: s })) } } : { stringValue: v };
+  }
+  return { fields };
 }
 
 /** An Envoy-like node: what the bridge sees first on every stream. */
 export function envoyNode(id, metadata = {}) {
-  const fields = {};
-  for (const [k, v] of Object.entries({ 'bridge.client_kind': 'envoy', ...metadata })) fields[k] = { string_value: v };
-  return { id, cluster: 'conformance', metadata: { fields }, user_agent_name: 'envoy', user_agent_version: '1.36.0' };
+  return { id, cluster: 'conformance', metadata: struct({ 'bridge.client_kind': 'envoy', ...metadata }), user_agent_name: 'envoy', user_agent_version: '1.36.0' };
 }
 
-/** Responses of one duplex stream, consumed in order, with a way to assert that none is coming. */
+/** A node that says it is proxyless gRPC: it is served what grpc-js-xds would be, seen here with the raw client. */
+export function grpcNode(id, metadata = {}) {
+  return { id, cluster: 'conformance', metadata: struct({ 'bridge.client_kind': 'grpc', ...metadata }), user_agent_name: 'gRPC Node', user_agent_version: '1.14.1' };
+}
+
+/** The kind of client a node says it is (its metadata's bridge.client_kind). */
+export function kindOf(node) {
+  return node.metadata?.fields?.['bridge.client_kind']?.stringValue === 'grpc' ? 'grpc' : 'envoy';
+}
+
+/**
+ * Responses of one duplex stream, consumed in order, with a way to assert that none is coming. Each is
+ * validated on arrival against `view`; one that breaks Envoy's rules is handed out as an error.
+ */
 class ResponseQueue {
-  constructor(call, label) {
+  constructor(call, label, view, protocol) {
     this.label = label;
     this.queue = [];
     this.waiters = [];
     this.ended = null;
     call.on('data', (message) => {
+      const violations = view.accept(message, protocol);
+      const item = violations.length === 0 ? { message }
+        : { message, error: violationError(`${label}: the ${message.type_url.split('.').pop()} response (nonce ${message.nonce})`, violations) };
       const waiter = this.waiters.shift();
-      if (waiter) waiter.resolve(message);
-      else this.queue.push(message);
+      if (!waiter) this.queue.push(item);
+      else if (item.error) waiter.reject(item.error);
+      else waiter.resolve(message);
     });
     call.on('error', (e) => this.finish(e));
     call.on('end', () => this.finish(new Error(`${label}: the server ended the stream`)));
@@ -85,9 +83,12 @@ class ResponseQueue {
     for (const w of this.waiters.splice(0)) w.reject(e);
   }
 
-  /** The next response, or an error if none arrives within `timeoutMs`. */
+  /** The next response, or an error if none arrives within `timeoutMs` or it breaks Envoy's rules. */
   next(timeoutMs = 10_000) {
-    if (this.queue.length) return Promise.resolve(this.queue.shift());
+    if (this.queue.length) {
+      const item = this.queue.shift();
+      return item.error ? Promise.reject(item.error) : Promise.resolve(item.message);
+    }
     if (this.ended) return Promise.reject(this.ended);
     return new Promise((resolve, reject) => {
       const waiter = {
@@ -105,7 +106,10 @@ class ResponseQueue {
   /** Resolves to whatever arrives within `ms` (normally nothing): every response the server sent meanwhile. */
   async quietFor(ms) {
     await new Promise((r) => setTimeout(r, ms));
-    return this.queue.splice(0);
+    const items = this.queue.splice(0);
+    const failed = items.find((i) => i.error);
+    if (failed) throw failed.error;
+    return items.map((i) => i.message);
   }
 }
 
@@ -118,7 +122,9 @@ export class SotwAds {
   constructor(stub, node) {
     this.node = node;
     this.call = stub.StreamAggregatedResources();
-    this.responses = new ResponseQueue(this.call, 'SotW ADS');
+    /** What this client holds, every response validated (see XdsView). */
+    this.view = new XdsView(kindOf(node));
+    this.responses = new ResponseQueue(this.call, `SotW ADS of ${node.id}`, this.view, 'sotw');
     this.subscriptions = new Map();
     this.sentNode = false;
   }
@@ -159,7 +165,8 @@ export class DeltaAds {
   constructor(stub, node) {
     this.node = node;
     this.call = stub.DeltaAggregatedResources();
-    this.responses = new ResponseQueue(this.call, 'delta ADS');
+    this.view = new XdsView(kindOf(node));
+    this.responses = new ResponseQueue(this.call, `delta ADS of ${node.id}`, this.view, 'delta');
     this.sentNode = false;
   }
 

@@ -9,8 +9,11 @@ import { waitFor } from './wait.mjs';
 import { childEnv } from './devagent.mjs';
 
 export class Bridge {
-  /** `settings` are extra configuration keys, e.g. { 'Xds:ConnectTimeout': '00:00:02' }. */
-  static async start({ consulAddress, settings = {} }) {
+  /**
+   * `settings` are extra configuration keys, e.g. { 'Xds:ConnectTimeout': '00:00:02' }, given on the command
+   * line (they win over any file). `configFile`: the settings file the daemon reads and reloads (BRIDGE_CONFIG).
+   */
+  static async start({ consulAddress, settings = {}, configFile }) {
     const port = await freePort();
     const adminPort = await freePort();
     const args = [
@@ -21,7 +24,7 @@ export class Bridge {
       ...Object.entries(settings).map(([k, v]) => `--${k}=${v}`),
     ];
     // No machine-wide settings file: the suite must not depend on what is installed under /etc.
-    const env = childEnv({ BRIDGE_CONFIG: path.join(os.tmpdir(), 'consul-xds-bridge-conformance-no-such-file.json') });
+    const env = childEnv({ BRIDGE_CONFIG: configFile ?? path.join(os.tmpdir(), 'consul-xds-bridge-conformance-no-such-file.json') });
     const bridge = new Bridge(new ManagedProcess('bridge', 'dotnet', args, { env }), port, adminPort);
     await bridge.launch();
     return bridge;
@@ -55,6 +58,11 @@ export class Bridge {
   async crashAndRestart() {
     await this.proc.kill();
     await this.launch();
+  }
+
+  /** Asks the daemon to reload its settings (SIGHUP, as `systemctl reload` does). */
+  reload() {
+    this.proc.child.kill('SIGHUP');
   }
 
   stop() {

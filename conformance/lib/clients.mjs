@@ -1,10 +1,11 @@
 // Proxyless gRPC clients (grpc-js-xds 1.14.1) of the bridge, and helpers that run RPCs and count outcomes.
-import { execFileSync } from 'node:child_process';
 import grpc from '@grpc/grpc-js';
 import xds from '@grpc/grpc-js-xds';
 import { ECHO_METHOD } from './backends.mjs';
-import { childEnv } from './devagent.mjs';
-import { daemonDll } from './paths.mjs';
+import { bootstrap } from './bootstrap.mjs';
+import { Tally } from './tally.mjs';
+
+export { bootstrap, Tally };
 
 xds.register();
 
@@ -25,22 +26,15 @@ const EchoClient = grpc.makeGenericClientConstructor({
 }, 'Echo');
 
 /**
- * The bootstrap a user would deploy: what `consul-xds-bridge bootstrap grpc --node-id <id>` prints for this
- * bridge, with an optional zone and extra node metadata layered on top.
+ * A client of xds:///<service>, with the `service`, `batch` and `startTraffic` that lib/expect.mjs and
+ * lib/scenarios.mjs use.
  */
-const printed = new Map();
-export function bootstrap({ adsAddress, nodeId, zone = '', metadata = {} }) {
-  const key = `${adsAddress} ${nodeId}`;
-  if (!printed.has(key)) {
-    const out = execFileSync('dotnet', [daemonDll(), 'bootstrap', 'grpc', '--node-id', nodeId, '--xds-address', adsAddress], {
-      env: childEnv(), encoding: 'utf8', timeout: 30_000,
-    });
-    printed.set(key, out);
-  }
-  const b = JSON.parse(printed.get(key));
-  if (zone) b.node.locality = { ...b.node.locality, zone };
-  b.node.metadata = { ...b.node.metadata, ...metadata };
-  return b;
+function echoClient(service, options = {}) {
+  const client = new EchoClient(`xds:///${service}`, grpc.credentials.createInsecure(), options);
+  client.service = service;
+  client.batch = (count, batchOptions) => runBatch(client, count, batchOptions);
+  client.startTraffic = (trafficOptions) => startTraffic(client, trafficOptions);
+  return client;
 }
 
 /**
@@ -65,8 +59,7 @@ export class ClientFactory {
   client(service, { nodeId, zone, metadata } = {}) {
     const options = {};
     if (nodeId) options[BOOTSTRAP_OPTION] = JSON.stringify(bootstrap({ adsAddress: this.adsAddress, nodeId, zone, metadata }));
-    const client = new EchoClient(`xds:///${service}`, grpc.credentials.createInsecure(), options);
-    client.service = service;
+    const client = echoClient(service, options);
     this.clients.push(client);
     return client;
   }
@@ -80,9 +73,7 @@ export class ClientFactory {
 export function processWideClients() {
   return {
     client(service) {
-      const client = new EchoClient(`xds:///${service}`, grpc.credentials.createInsecure());
-      client.service = service;
-      return client;
+      return echoClient(service);
     },
   };
 }
@@ -95,47 +86,6 @@ export function call(client, { deadlineMs = 3000 } = {}) {
       else resolve({ outcome: name });
     });
   });
-}
-
-/** Outcome counts of a set of RPCs: `by[backendName|'ERR CODE'] = n`, plus one example detail per error. */
-export class Tally {
-  constructor() {
-    this.by = {};
-    this.total = 0;
-    this.errorDetails = {};
-  }
-
-  add({ outcome, details }) {
-    this.by[outcome] = (this.by[outcome] ?? 0) + 1;
-    this.total += 1;
-    if (details !== undefined && !(outcome in this.errorDetails)) this.errorDetails[outcome] = details;
-  }
-
-  get failures() {
-    return Object.entries(this.by).filter(([k]) => k.startsWith('ERR ')).reduce((n, [, v]) => n + v, 0);
-  }
-
-  /** Names of the backends that served at least one RPC, sorted. */
-  get backends() {
-    return Object.keys(this.by).filter((k) => !k.startsWith('ERR ')).sort();
-  }
-
-  count(outcome) {
-    return this.by[outcome] ?? 0;
-  }
-
-  /** True if every RPC failed with the given code, e.g. 'UNAVAILABLE'. */
-  allFailedWith(code) {
-    return this.total > 0 && this.count(`ERR ${code}`) === this.total;
-  }
-
-  toString() {
-    return JSON.stringify({ by: this.by, errorDetails: this.errorDetails });
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')]() {
-    return `Tally ${this.toString()}`;
-  }
 }
 
 /** Runs `count` RPCs, `concurrency` at a time, and tallies the outcomes. */
@@ -153,8 +103,8 @@ export async function runBatch(client, count, { concurrency = 10, deadlineMs = 3
 }
 
 /**
- * Keeps RPCs flowing (`concurrency` in flight at all times) until stopped; `stop()` resolves to the tally of
- * every RPC that was started, each having run to completion.
+ * Keeps RPCs flowing (`concurrency` in flight at all times) until stopped; `tally` (or `read()`) is the count
+ * so far, and `stop()` resolves to the tally of every RPC that was started, each having run to completion.
  */
 export function startTraffic(client, { concurrency = 4, deadlineMs = 5000 } = {}) {
   const tally = new Tally();
@@ -165,6 +115,9 @@ export function startTraffic(client, { concurrency = 4, deadlineMs = 5000 } = {}
   const workers = Array.from({ length: concurrency }, worker);
   return {
     tally,
+    async read() {
+      return tally;
+    },
     async stop() {
       running = false;
       await Promise.all(workers);

@@ -4,9 +4,14 @@ import { ManagedProcess, whenReady } from './processes.mjs';
 import { devAgentDll } from './paths.mjs';
 
 export class DevAgent {
-  /** Starts an agent on a port the kernel picks; it prints `dev agent listening on <address>` once it serves. */
-  static async start() {
-    const proc = new ManagedProcess('dev-agent', 'dotnet', [devAgentDll(), '--url', 'http://127.0.0.1:0'], { env: childEnv() });
+  /**
+   * Starts an agent on a port the kernel picks; it prints `dev agent listening on <address>` once it serves.
+   * `seed`: a seed file (Bridge.DevAgent/Seeding/SeedFile.cs) registered before it listens; `options`: more of
+   * its command line, e.g. ['--max-conns-per-client', '0'].
+   */
+  static async start({ seed, options = [] } = {}) {
+    const args = [devAgentDll(), '--url', 'http://127.0.0.1:0', ...(seed ? ['--seed', seed] : []), ...options];
+    const proc = new ManagedProcess('dev-agent', 'dotnet', args, { env: childEnv() });
     const listening = proc.waitForLine(/dev agent listening on (http:\/\/\S+)/);
     proc.start();
     const [, url] = await whenReady(proc, listening, 30_000, 'listening');
@@ -16,12 +21,16 @@ export class DevAgent {
   constructor(proc, url) {
     this.proc = proc;
     this.url = url;
+    /** ACL token sent with every Consul API request (`X-Consul-Token`); none by default. */
+    this.token = undefined;
   }
 
   async request(method, path, body) {
+    const headers = body === undefined ? {} : { 'content-type': 'application/json' };
+    if (this.token !== undefined && path.startsWith('/v1/')) headers['x-consul-token'] = this.token;
     const response = await fetch(this.url + path, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(10_000),
     });
@@ -83,9 +92,41 @@ export class DevAgent {
     return this.get(`/v1/health/service/${encodeURIComponent(service)}`);
   }
 
-  /** Replaces the agent's injected faults (see Bridge.DevAgent/Faults/FaultSettings.cs); {} clears them. */
+  /**
+   * Replaces the agent's injected faults (see Bridge.DevAgent/Faults/FaultSettings.cs); {} clears them. Build the
+   * newer knobs with `faultFields` and combine them: `agent.faults({ ...faultFields.stripIndex(), ...faultFields.staleReads({ lagWrites: 3 }) })`.
+   */
   faults(settings) {
     return this.request('PUT', '/_dev/faults', settings);
+  }
+
+  /**
+   * Creates an ACL token or replaces its rules, and turns ACLs on (default deny). `rules` is Consul's JSON policy
+   * syntax, e.g. `{ service_prefix: { '': { policy: 'read' } }, node: { n1: { policy: 'write' } } }`; the secret
+   * `anonymous` sets what requests without a token may do. A rules change moves no Consul index.
+   * Resolves to `{ SecretID, AccessorID, Rules }`.
+   */
+  async setAclToken(secret, rules = {}) {
+    return JSON.parse(await this.request('PUT', `/_dev/acl/tokens/${encodeURIComponent(secret)}`, rules));
+  }
+
+  /** Deletes an ACL token: requests that send it get 403 `ACL not found` from then on. */
+  deleteAclToken(secret) {
+    return this.request('DELETE', `/_dev/acl/tokens/${encodeURIComponent(secret)}`);
+  }
+
+  /** Every ACL token: `[{ SecretID, AccessorID, Rules }]`. */
+  aclTokens() {
+    return this.get('/_dev/acl/tokens');
+  }
+
+  /**
+   * Wipes the catalog as a cluster rebuilt from scratch would be: only the agent's own node, its serfHealth check
+   * and the `consul` service remain, indexes restart low, and every blocking query returns at once. Resolves to
+   * the new index. ACL tokens stay.
+   */
+  async wipe() {
+    return JSON.parse(await this.request('PUT', '/_dev/catalog/wipe')).Index;
   }
 
   stop() {
@@ -104,3 +145,41 @@ export function childEnv(extra = {}) {
   env.DOTNET_NOLOGO = '1';
   return { ...env, ...extra };
 }
+
+/**
+ * Pieces of a fault set for `DevAgent#faults`, one per knob; spread several into one call, as each call replaces
+ * every fault in force. Durations are Go duration strings ('1.5s').
+ */
+export const faultFields = {
+  /** Answers under `pathPrefix` (every /v1 answer when omitted) lose their X-Consul-Index header. */
+  stripIndex: ({ pathPrefix } = {}) => ({ StripIndex: pathPrefix === undefined ? {} : { PathPrefix: pathPrefix } }),
+
+  /**
+   * One of Consul's error answers (kind: 'NoLeader', 'ServerRateLimit', 'RpcRateLimit', 'Custom', ...), for the
+   * next `count` requests (all when omitted) under `pathPrefix`, with `Retry-After: <retryAfter>` (seconds) if given.
+   */
+  error: (kind, { count, pathPrefix, retryAfter, statusCode, body } = {}) => ({
+    Error: {
+      Kind: kind,
+      ...(count !== undefined && { Count: count }),
+      ...(pathPrefix !== undefined && { PathPrefix: pathPrefix }),
+      ...(retryAfter !== undefined && { RetryAfter: retryAfter }),
+      ...(statusCode !== undefined && { StatusCode: statusCode }),
+      ...(body !== undefined && { Body: body }),
+    },
+  }),
+
+  /**
+   * How `?stale` reads are answered: `X-Consul-KnownLeader: <knownLeader>`, `X-Consul-LastContact: <lastContact>`
+   * (a Go duration, sent in ms), and data `lagWrites` writes behind (1-64) or frozen as of now (`freeze`). Reads
+   * without ?stale, and reads whose max_stale is below lastContact, get the leader's current answer.
+   */
+  staleReads: ({ knownLeader = true, lastContact, lagWrites, freeze = false } = {}) => ({
+    StaleReads: {
+      KnownLeader: knownLeader,
+      ...(lastContact !== undefined && { LastContact: lastContact }),
+      ...(lagWrites !== undefined && { LagWrites: lagWrites }),
+      Freeze: freeze,
+    },
+  }),
+};

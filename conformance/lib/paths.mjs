@@ -22,6 +22,7 @@ function built(project, dll) {
 
 export const daemonDll = () => built('Bridge.Daemon', 'consul-xds-bridge.dll');
 export const devAgentDll = () => built('Bridge.DevAgent', 'Bridge.DevAgent.dll');
+export const loadTestDll = () => built('Bridge.LoadTest', 'Bridge.LoadTest.dll');
 
 // The upstream Envoy API as shipped inside @grpc/grpc-js-xds: the reference the bridge is checked against,
 // deliberately not the bridge's own protos/.

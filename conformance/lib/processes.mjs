@@ -27,13 +27,16 @@ function condense(line) {
 }
 
 export class ManagedProcess {
-  constructor(name, command, args, { env = process.env } = {}) {
+  /** `stdin: 'pipe'` opens the child's stdin for `write`; otherwise it reads nothing. */
+  constructor(name, command, args, { env = process.env, stdin = 'ignore' } = {}) {
     this.name = name;
     this.command = command;
     this.args = args;
     this.env = env;
+    this.stdin = stdin;
     this.lines = [];
     this.lineWaiters = [];
+    this.lineListeners = [];
     this.child = null;
     this.exit = null;
     this.runs = 0;
@@ -49,11 +52,14 @@ export class ManagedProcess {
     this.runs += 1;
     const run = this.runs;
     this.note(`start #${run}: ${this.command} ${this.args.join(' ')}`);
-    const child = spawn(this.command, this.args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.command, this.args, { env: this.env, stdio: [this.stdin, 'pipe', 'pipe'] });
     this.child = child;
     live.add(child);
     for (const [stream, tag] of [[child.stdout, 'out'], [child.stderr, 'err']]) {
-      readline.createInterface({ input: stream }).on('line', (line) => this.record(`${tag}| ${condense(line)}`));
+      readline.createInterface({ input: stream }).on('line', (line) => {
+        for (const listener of this.lineListeners) listener(tag, line);
+        this.record(`${tag}| ${condense(line)}`);
+      });
     }
     this.exit = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
@@ -65,6 +71,17 @@ export class ManagedProcess {
     });
     child.once('error', (e) => this.note(`spawn error: ${e.message}`));
     return this;
+  }
+
+  /** Calls `listener(stream, line)` with every line the process writes from now on ('out' or 'err', as written). */
+  onLine(listener) {
+    this.lineListeners.push(listener);
+  }
+
+  /** Writes one line to the child's stdin (started with `stdin: 'pipe'`). */
+  writeLine(text) {
+    if (!this.child) throw new Error(`${this.name} is not running`);
+    this.child.stdin.write(`${text}\n`);
   }
 
   /** Resolves with the match of the first line of output from now on that matches `pattern`. */

@@ -6,8 +6,9 @@ import { DevAgent } from './devagent.mjs';
 import { startBackend } from './backends.mjs';
 
 // node 20 runs a file's top-level `before` hooks concurrently, so a file's own setup must not be a second
-// `before`: it goes in `setup` (after both processes are up) and `onCleanup` (run first in `after`).
-export function useBridge({ bridgeSettings = {}, setup } = {}) {
+// `before`: it goes in `setup` (after both processes are up), `beforeBridge` (after the agent is up, before the
+// bridge starts: what Consul holds when the bridge first reads it) and `onCleanup` (run first in `after`).
+export function useBridge({ bridgeSettings = {}, agentSeed, agentOptions = [], setup, beforeBridge } = {}) {
   const env = {
     agent: null,
     bridge: null,
@@ -49,7 +50,8 @@ export function useBridge({ bridgeSettings = {}, setup } = {}) {
   };
 
   before(async () => {
-    env.agent = await DevAgent.start();
+    env.agent = await DevAgent.start({ seed: typeof agentSeed === 'function' ? await agentSeed() : agentSeed, options: agentOptions });
+    await beforeBridge?.(env);
     env.bridge = await Bridge.start({ consulAddress: env.agent.url, settings: bridgeSettings });
     await setup?.(env);
   });

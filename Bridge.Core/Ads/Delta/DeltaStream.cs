@@ -13,7 +13,6 @@ namespace Bridge.Core.Ads.Delta;
 /// </summary>
 internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>
 {
-    private readonly Dictionary<string, DeltaTypeState> _types = new(StringComparer.Ordinal);
     private long _nonce;
 
     public DeltaStream(
@@ -36,24 +35,16 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
         request.ResourceNamesSubscribe.Count + request.ResourceNamesUnsubscribe.Count + request.InitialResourceVersions.Count;
 
     protected override (DeltaDiscoveryResponse?, long) Build(string typeUrl, XdsSnapshot snapshot) =>
-        _types.TryGetValue(typeUrl, out var state) && Build(state, snapshot) is { } response ? (response, state.PendingChangedAt) : (null, 0);
+        Subscriptions.TryGet(typeUrl, out var state) && Build(state, snapshot) is { } response ? (response, state.PendingChangedAt) : (null, 0);
 
     protected override void Apply(DeltaDiscoveryRequest request, string typeUrl)
     {
-        DeltaTypeState state;
-        lock (_types)
-        {
-            if (!_types.TryGetValue(typeUrl, out state!))
-            {
-                _types[typeUrl] = state = new DeltaTypeState(typeUrl);
-            }
-        }
-
+        var state = Subscriptions.GetOrAdd(typeUrl);
         lock (state)
         {
             // An ACK or NACK alone changes nothing to compare; a first request or a subscription change does.
-            var subscriptionChanged = !state.Seen || request.ResourceNamesSubscribe.Count > 0 || request.ResourceNamesUnsubscribe.Count > 0;
-            state.Dirty |= subscriptionChanged;
+            var subscriptionChanged = !state.Requested || request.ResourceNamesSubscribe.Count > 0 || request.ResourceNamesUnsubscribe.Count > 0;
+            state.Owed |= subscriptionChanged;
             Apply(state, request);
             if (subscriptionChanged)
             {
@@ -62,21 +53,21 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
         }
     }
 
-    private void Apply(DeltaTypeState state, DeltaDiscoveryRequest request)
+    private void Apply(Subscription state, DeltaDiscoveryRequest request)
     {
         if (!string.IsNullOrEmpty(request.ResponseNonce))
         {
             // In delta the nonce only correlates an ACK or NACK; subscription changes apply whatever it is.
             if (request.ErrorDetail is { } error)
             {
-                state.NackedNonce = request.ResponseNonce;
-                state.NackError = error.Message;
+                state.RejectedVersion = request.ResponseNonce;
+                state.RejectError = error.Message;
                 StreamMetrics.Nacked(state.TypeUrl);
                 AdsLog.Nack(Logger, NodeId, TypeUrls.Short(state.TypeUrl), request.ResponseNonce, error.Message);
             }
             else
             {
-                state.LastAckedNonce = request.ResponseNonce;
+                state.AckedVersion = request.ResponseNonce;
                 if (request.ResponseNonce == state.Nonce)
                 {
                     StreamMetrics.Acked(state.PendingChangedAt);
@@ -87,12 +78,12 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
             }
         }
 
-        if (!state.Seen)
+        if (!state.Requested)
         {
-            state.Seen = true;
+            state.Requested = true;
             foreach (var (name, version) in request.InitialResourceVersions)
             {
-                state.Known[name] = version;
+                state.Sent(name, version);
             }
 
             // A stream resuming with what it holds is not initialising: it needs only the differences.
@@ -114,10 +105,11 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
             }
 
             state.Names.Add(name);
+            Subscribed(state.TypeUrl, name);
             if (!request.InitialResourceVersions.ContainsKey(name))
             {
                 // A subscribed name must be provided even if the client seems to hold it.
-                state.Known.Remove(name);
+                state.Forget(name);
             }
         }
 
@@ -135,11 +127,11 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
                 // resource if the wildcard covers it, as removed if not.
                 if (state.Wildcard)
                 {
-                    state.Known[name] = DeltaTypeState.Stale;
+                    state.MustResend(name);
                 }
                 else
                 {
-                    state.Known.Remove(name);
+                    state.Forget(name);
                 }
             }
         }
@@ -147,14 +139,14 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
         if (!state.Wildcard)
         {
             // Leaving the wildcard: what it alone covered is no longer tracked, and needs no answer.
-            foreach (var name in state.Known.Keys.Where(n => !state.Names.Contains(n)).ToList())
+            foreach (var name in state.HeldNames.Where(n => !state.Names.Contains(n)).ToList())
             {
-                state.Known.Remove(name);
+                state.Forget(name);
             }
         }
     }
 
-    private DeltaDiscoveryResponse? Build(DeltaTypeState state, XdsSnapshot snapshot)
+    private DeltaDiscoveryResponse? Build(Subscription state, XdsSnapshot snapshot)
     {
         var client = Client!;
         var set = snapshot.Get(client.Kind, state.TypeUrl);
@@ -163,10 +155,10 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
             var previous = state.ServedGeneration;
             state.ServedGeneration = snapshot.Generation;
             IEnumerable<string> names;
-            if (!state.Dirty && Cache.ChangedSince(previous, snapshot, state.TypeUrl) is { } changed)
+            if (!state.Owed && Cache.ChangedSince(previous, snapshot, state.TypeUrl) is { } changed)
             {
                 // Subscription unchanged: only names changed since the last snapshot this state saw can matter.
-                if (changed.Count == 0 || !ScopedLookup.AnyRelevant(client, state.TypeUrl, changed, state.Names, state.Wildcard, state.Known.ContainsKey))
+                if (changed.Count == 0 || !ScopedLookup.AnyRelevant(client, state.TypeUrl, changed, state.Names, state.Wildcard, state.Tracks))
                 {
                     return null;
                 }
@@ -182,34 +174,34 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
                     all.UnionWith(ScopedLookup.Wildcard(client, state.TypeUrl, set));
                 }
 
-                all.UnionWith(state.Known.Keys);
+                all.UnionWith(state.HeldNames);
                 names = all;
             }
 
-            state.Dirty = false;
+            state.Owed = false;
             var response = new DeltaDiscoveryResponse { TypeUrl = state.TypeUrl, ControlPlane = ControlPlaneIdentity.Value };
             foreach (var name in names)
             {
                 var visible = state.Names.Contains(name) || (state.Wildcard && ScopedLookup.InWildcard(client, state.TypeUrl, set, name));
-                var resource = visible ? ScopedLookup.Find(client, state.TypeUrl, set, name, Cache, snapshot) : null;
-                var held = state.Known.TryGetValue(name, out var version) ? version : null;
+                var resource = visible ? ScopedLookup.Find(client, state.TypeUrl, set, name, snapshot) : null;
                 if (resource is not null)
                 {
-                    if (held != resource.Version)
+                    if (!state.Holds(name, resource.Version))
                     {
+                        var updated = state.HoldsSomething(name);
                         response.Resources.Add(new Resource { Name = name, Version = resource.Version, Resource_ = resource.Packed });
-                        state.Known[name] = resource.Version;
-                        if (held is not null && held != DeltaTypeState.Absent && state.TypeUrl == TypeUrls.Cluster)
+                        state.Sent(name, resource.Version);
+                        if (updated && state.TypeUrl == TypeUrls.Cluster)
                         {
-                            RewarmAssignment(name);
+                            Subscriptions.RewarmAssignment(name);
                         }
                     }
                 }
-                else if (visible ? held != DeltaTypeState.Absent : held is not null && held != DeltaTypeState.Absent)
+                else if (visible ? !state.WasToldAbsent(name) : state.HoldsSomething(name))
                 {
                     // Subscribed but missing, or held by the client and no longer in its view: say it is gone.
                     response.RemovedResources.Add(name);
-                    state.Known[name] = DeltaTypeState.Absent;
+                    state.ToldAbsent(name);
                 }
             }
 
@@ -224,54 +216,10 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
             response.Nonce = (++_nonce).ToString(CultureInfo.InvariantCulture);
             response.SystemVersionInfo = snapshot.Generation.ToString(CultureInfo.InvariantCulture);
             state.Nonce = response.Nonce;
+            state.SentVersion = response.Nonce;
             state.PendingChangedAt = snapshot.ChangedAt;
             AdsLog.Response(Logger, NodeId, TypeUrls.Short(state.TypeUrl), response.SystemVersionInfo, response.Resources.Count, response.Nonce);
             return response;
         }
-    }
-
-    /// <summary>An updated cluster warms until its assignment arrives again: make the next EDS answer carry it.</summary>
-    private void RewarmAssignment(string cluster)
-    {
-        if (_types.TryGetValue(TypeUrls.ClusterLoadAssignment, out var eds) && eds != null)
-        {
-            lock (eds)
-            {
-                if (eds.Known.TryGetValue(cluster, out var held) && held != DeltaTypeState.Absent)
-                {
-                    eds.Known[cluster] = DeltaTypeState.Stale;
-                    eds.Dirty = true;
-                }
-            }
-        }
-    }
-
-    protected override void AddWakeKeys(HashSet<string> keys)
-    {
-        foreach (var state in _types.Values)
-        {
-            lock (state)
-            {
-                ScopedLookup.AddWakeKeys(Client!, state.TypeUrl, state.Wildcard, state.Names, keys);
-            }
-        }
-    }
-
-    protected override IReadOnlyList<TypeStatus> Describe()
-    {
-        List<DeltaTypeState> states;
-        lock (_types)
-        {
-            states = [.. _types.Values];
-        }
-
-        return [.. states.Select(s =>
-        {
-            lock (s)
-            {
-                return new TypeStatus(s.TypeUrl, s.Wildcard, [.. s.Names.Order(StringComparer.Ordinal)], s.Nonce, s.LastAckedNonce,
-                    s.NackedNonce, s.NackError, s.Known.Where(kv => kv.Value != DeltaTypeState.Absent).ToImmutableSortedDictionary(StringComparer.Ordinal));
-            }
-        })];
     }
 }

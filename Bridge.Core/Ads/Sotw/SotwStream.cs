@@ -14,8 +14,10 @@ namespace Bridge.Core.Ads.Sotw;
 /// </summary>
 internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse>
 {
-    private readonly Dictionary<string, SotwTypeState> _types = new(StringComparer.Ordinal);
     private readonly Dictionary<string, XdsResource> _emptyAssignments = new(StringComparer.Ordinal);
+
+    /// <summary>The names of the last request applied per type, in its order, to recognise an ACK that restates them.</summary>
+    private readonly Dictionary<string, string[]> _listed = new(StringComparer.Ordinal);
     private long _nonce;
 
     /// <summary>Where a request's names are read to be compared; per thread, as reading never awaits.</summary>
@@ -41,19 +43,12 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
     protected override int NameCountOf(DiscoveryRequest request) => request.ResourceNames.Count;
 
     protected override (DiscoveryResponse?, long) Build(string typeUrl, XdsSnapshot snapshot) =>
-        _types.TryGetValue(typeUrl, out var state) && Build(state, snapshot) is { } response ? (response, state.PendingChangedAt) : (null, 0);
+        Subscriptions.TryGet(typeUrl, out var state) && Build(state, snapshot) is { } response ? (response, state.PendingChangedAt) : (null, 0);
 
     protected override void Apply(DiscoveryRequest request, string typeUrl)
     {
-        SotwTypeState state;
-        lock (_types)
-        {
-            if (!_types.TryGetValue(typeUrl, out state!))
-            {
-                _types[typeUrl] = state = new SotwTypeState(typeUrl) { Owed = true };
-            }
-        }
-
+        var state = Subscriptions.GetOrAdd(typeUrl);
+        state.Requested = true;
         if (state.Nonce is not null)
         {
             if (request.ResponseNonce != state.Nonce)
@@ -85,16 +80,16 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
         UpdateSubscription(state, request);
     }
 
-    private void UpdateSubscription(SotwTypeState state, DiscoveryRequest request)
+    private void UpdateSubscription(Subscription state, DiscoveryRequest request)
     {
         // The usual ACK lists the very strings of the previous request (names are shared as they are read).
         var listed = request.ResourceNames;
-        if (state.Listed is { } last && last.Length == listed.Count && SameStrings(last, listed))
+        if (_listed.TryGetValue(state.TypeUrl, out var last) && last.Length == listed.Count && SameStrings(last, listed))
         {
             return;
         }
 
-        state.Listed = [.. listed];
+        _listed[state.TypeUrl] = [.. listed];
 
         // Every ACK restates the whole subscription (thousands of names for an Envoy's EDS): the names are read
         // into a set kept for the purpose, so an unchanged subscription allocates nothing.
@@ -117,8 +112,8 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
         if (TypeUrls.RequiresFullState(state.TypeUrl))
         {
             // Legacy rule: until a name has been listed, an empty list means "everything".
-            wildcard = star || (!state.SawNames && request.ResourceNames.Count == 0);
-            state.SawNames |= request.ResourceNames.Count > 0;
+            wildcard = star || (!state.ListedAName && request.ResourceNames.Count == 0);
+            state.ListedAName |= request.ResourceNames.Count > 0;
         }
         else
         {
@@ -135,7 +130,8 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
                 {
                     if (!state.Names.Contains(name))
                     {
-                        state.Sent.Remove(name);
+                        state.Forget(name);
+                        Subscribed(state.TypeUrl, name);
                     }
                 }
 
@@ -143,7 +139,7 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
                 {
                     if (!names.Contains(name))
                     {
-                        state.Sent.Remove(name);
+                        state.Forget(name);
                     }
                 }
 
@@ -169,7 +165,7 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
         return true;
     }
 
-    private DiscoveryResponse? Build(SotwTypeState state, XdsSnapshot snapshot)
+    private DiscoveryResponse? Build(Subscription state, XdsSnapshot snapshot)
     {
         var client = Client!;
         var set = snapshot.Get(client.Kind, state.TypeUrl);
@@ -186,14 +182,14 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
 
             if (Cache.ChangedSince(previous, snapshot, state.TypeUrl) is { } changed)
             {
-                if (changed.Count == 0 || !ScopedLookup.AnyRelevant(client, state.TypeUrl, changed, state.Names, state.Wildcard, state.Sent.ContainsKey))
+                if (changed.Count == 0 || !ScopedLookup.AnyRelevant(client, state.TypeUrl, changed, state.Names, state.Wildcard, state.Tracks))
                 {
                     return null;
                 }
 
                 if (!TypeUrls.RequiresFullState(state.TypeUrl))
                 {
-                    candidates = changed.Where(n => state.Names.Contains(n) || state.Sent.ContainsKey(n) || state.Wildcard).Order(StringComparer.Ordinal);
+                    candidates = changed.Where(n => state.Names.Contains(n) || state.Tracks(n) || state.Wildcard).Order(StringComparer.Ordinal);
                 }
             }
         }
@@ -204,7 +200,7 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
             : state.Names.Order(StringComparer.Ordinal));
         foreach (var name in scope)
         {
-            if (ScopedLookup.Find(client, state.TypeUrl, set, name, Cache, snapshot) is { } resource)
+            if (ScopedLookup.Find(client, state.TypeUrl, set, name, snapshot) is { } resource)
             {
                 selected.Add(resource);
             }
@@ -218,8 +214,7 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
         List<XdsResource> toSend;
         if (TypeUrls.RequiresFullState(state.TypeUrl))
         {
-            var same = !state.Owed && selected.Count == state.Sent.Count
-                && selected.TrueForAll(r => state.Sent.TryGetValue(r.Name, out var v) && v == r.Version);
+            var same = !state.Owed && selected.Count == state.HeldCount && selected.TrueForAll(r => state.Holds(r.Name, r.Version));
             if (same)
             {
                 return null;
@@ -229,7 +224,7 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
         }
         else
         {
-            toSend = selected.FindAll(r => !state.Sent.TryGetValue(r.Name, out var v) || v != r.Version);
+            toSend = selected.FindAll(r => !state.Holds(r.Name, r.Version));
             if (toSend.Count == 0)
             {
                 state.Owed = false;
@@ -258,16 +253,22 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
             {
                 if (state.TypeUrl == TypeUrls.Cluster)
                 {
-                    RewarmAssignments(toSend, state.Sent);
+                    foreach (var cluster in toSend)
+                    {
+                        if (state.HoldsSomething(cluster.Name) && !state.Holds(cluster.Name, cluster.Version))
+                        {
+                            Subscriptions.RewarmAssignment(cluster.Name);
+                        }
+                    }
                 }
 
-                state.Sent.Clear();
+                state.ForgetAll();
             }
 
             foreach (var resource in toSend)
             {
                 response.Resources.Add(resource.Packed);
-                state.Sent[resource.Name] = resource.Version;
+                state.Sent(resource.Name, resource.Version);
             }
 
             state.Nonce = response.Nonce;
@@ -276,32 +277,6 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
 
         AdsLog.Response(Logger, NodeId, TypeUrls.Short(state.TypeUrl), version, toSend.Count, response.Nonce);
         return response;
-    }
-
-    /// <summary>
-    /// A proxy warms an updated cluster until it receives that cluster's assignment again, even an unchanged one:
-    /// forget having sent those assignments so the EDS answer right after this CDS one carries them. (A new
-    /// cluster needs nothing: the proxy subscribes to its assignment, which is then sent anyway.)
-    /// </summary>
-    private void RewarmAssignments(List<XdsResource> clusters, Dictionary<string, string> sentBefore)
-    {
-        if (!_types.TryGetValue(TypeUrls.ClusterLoadAssignment, out var eds))
-        {
-            return;
-        }
-
-        foreach (var cluster in clusters)
-        {
-            if (sentBefore.TryGetValue(cluster.Name, out var version) && version != cluster.Version)
-            {
-                lock (eds)
-                {
-                    eds.Sent.Remove(cluster.Name);
-                }
-
-                eds.Owed = true;
-            }
-        }
     }
 
     private XdsResource EmptyAssignment(string name)
@@ -335,31 +310,5 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
         }
 
         return XdsResource.HashVersion(hash.GetCurrentHash());
-    }
-
-    protected override void AddWakeKeys(HashSet<string> keys)
-    {
-        foreach (var state in _types.Values)
-        {
-            ScopedLookup.AddWakeKeys(Client!, state.TypeUrl, state.Wildcard, state.Names, keys);
-        }
-    }
-
-    protected override IReadOnlyList<TypeStatus> Describe()
-    {
-        List<SotwTypeState> states;
-        lock (_types)
-        {
-            states = [.. _types.Values];
-        }
-
-        return [.. states.Select(s =>
-        {
-            lock (s)
-            {
-                return new TypeStatus(s.TypeUrl, s.Wildcard, [.. s.Names.Order(StringComparer.Ordinal)], s.SentVersion, s.AckedVersion,
-                    s.RejectedVersion, s.RejectError, s.Sent.ToImmutableSortedDictionary(StringComparer.Ordinal));
-            }
-        })];
     }
 }

@@ -16,7 +16,7 @@ public sealed class TargetedWakeTests
     private static readonly TimeSpan Wait = AdsTestServer.Wait;
 
     [TestCase(5)]
-    [TestCase(XdsCache.ChangeLogLength + 10)]
+    [TestCase(ChangeLog.Length + 10)]
     public async Task A_stream_that_slept_through_changes_to_other_services_gets_exactly_its_own(int unrelated)
     {
         await using var server = await AdsTestServer.StartAsync();
@@ -42,9 +42,7 @@ public sealed class TargetedWakeTests
         var first = server.Cache.Current.Generation;
         for (var i = 0; i < unrelated; i++)
         {
-            var generation = server.Cache.Current.Generation;
             server.SetService("web", new TestInstance($"10.0.0.{2 + i}", 8080));
-            await server.Cache.WaitForNewerAsync(generation, CancellationToken.None).WaitAsync(Wait);
         }
 
         Assert.That(server.Cache.Current.Generation - first, Is.EqualTo(unrelated));
@@ -75,19 +73,37 @@ public sealed class TargetedWakeTests
 
         await client.SubscribeAsync(TypeUrls.Listener, ["web:8080"]);
         await client.AckAsync(await client.NextAsync(Wait));
-        Assert.That(server.Cache.Wakes.CountFor("web"), Is.EqualTo(1), "a listener asked for as service:port is woken by its service");
+        Assert.That(server.Cache.Wakes.CountFor("web:8080"), Is.EqualTo(1), "a listener asked for as service:port is a resource of that name");
 
         await client.SubscribeAsync(TypeUrls.Listener, ["api"]);
         var listeners = await client.NextAsync(Wait);
         Assert.Multiple(() =>
         {
             Assert.That(listeners.ResourceNames(), Is.EqualTo(new[] { "api" }));
-            Assert.That(server.Cache.Wakes.CountFor("web"), Is.Zero);
+            Assert.That(server.Cache.Wakes.CountFor("web:8080"), Is.Zero);
             Assert.That(server.Cache.Wakes.CountFor("api"), Is.EqualTo(1));
         });
 
         await client.DisposeAsync();
         await server.Logs.WaitForAsync(AdsEvents.StreamClosed, _ => true, Wait);
         Assert.That(server.Cache.Wakes.Count, Is.Zero, "a closed stream leaves the index");
+    }
+
+    [Test]
+    public async Task Listener_with_a_port_asked_for_before_its_service_exists_is_sent_when_the_service_registers()
+    {
+        await using var server = await AdsTestServer.StartAsync();
+        server.Sync(("web", [new TestInstance("10.0.0.1", 8080)]));
+        var client = server.Sotw(AdsNodes.Grpc("grpc-early"));
+
+        await client.SubscribeAsync(TypeUrls.Listener, ["late:9090"]);
+        var nothing = await client.NextAsync(Wait);
+        Assert.That(nothing.Resources, Is.Empty, "LDS answers the full state it has: nothing yet");
+        await client.AckAsync(nothing);
+
+        server.SetService("late", new TestInstance("10.0.2.1", 9090));
+
+        var listeners = await client.NextAsync(Wait);
+        Assert.That(listeners.ResourceNames(), Is.EqualTo(new[] { "late:9090" }));
     }
 }

@@ -36,9 +36,10 @@ public sealed class PersistedStateStartTests
                 new ServiceSetObserved(["web"], 5),
                 new ServiceEntriesObserved("web", 6, [Entries.Entry("n1", "web-1", nodeAddress: "10.0.0.1", port: 8080)]),
             ]);
-            new CatalogStateFile(statePath, new CapturingLogger()).Save(saved.Current, DateTimeOffset.UtcNow.AddMinutes(-1));
-
             var consulPort = FreePort();
+            new CatalogStateFile(statePath, CatalogStateFile.IdentityOf(new ConsulOptions { Address = $"http://127.0.0.1:{consulPort}" }), new CapturingLogger())
+                .Save(saved.Current, DateTimeOffset.UtcNow.AddMinutes(-1));
+
             var adsPort = FreePort();
             var adminPort = FreePort();
             var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>

@@ -46,4 +46,25 @@ public sealed class ProcessOutputTests
             Assert.That(daemon.Output, Does.Contain("Xds:Warning").And.Contain("'maybe'").And.Contain("Healthy, Exclude"));
         });
     }
+
+    [TestCase("Ads:Listen")]
+    [TestCase("Admin:Listen")]
+    public async Task A_busy_listen_address_exits_1_with_one_line_naming_the_setting(string key)
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var address = $"127.0.0.1:{((System.Net.IPEndPoint)taken.LocalEndpoint).Port}";
+        await using var daemon = await DaemonProcess.StartAsync([$"--{key}={address}", "--Consul:Address=http://127.0.0.1:9"], new Dictionary<string, string>());
+
+        var exitCode = await daemon.WaitForExitAsync(BridgeUnderTest.StartTimeout);
+
+        var errors = daemon.Output.Split('\n').Where(l => l.StartsWith("consul-xds-bridge:", StringComparison.Ordinal)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(exitCode, Is.EqualTo(1));
+            Assert.That(errors, Has.Count.EqualTo(1));
+            Assert.That(errors.Single(), Does.Contain(key).And.Contain(address).And.Contain("already in use"));
+            Assert.That(daemon.Output, Does.Not.Contain("   at "), "no stack trace");
+        });
+    }
 }

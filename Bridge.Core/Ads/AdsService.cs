@@ -16,7 +16,7 @@ namespace Bridge.Core.Ads;
 /// serves a method that is a virtual declared by the bound class.
 /// </summary>
 [BindServiceMethod(typeof(AdsService), nameof(BindService))]
-internal class AdsService
+public class AdsService
 {
     private static readonly string ServiceName = AggregatedDiscoveryService.Descriptor.FullName;
 
@@ -52,7 +52,7 @@ internal class AdsService
     private readonly IStreamAuthorizer? _authorizer;
 
     /// <param name="authorizer">Who may have a stream; none serves every proxy that reaches the listener.</param>
-    public AdsService(XdsCache cache, StreamRegistry registry, AdsOptions options, ILogger<AdsService> logger, IStreamAuthorizer? authorizer = null)
+    internal AdsService(XdsCache cache, StreamRegistry registry, AdsOptions options, ILogger<AdsService> logger, IStreamAuthorizer? authorizer = null)
     {
         _cache = cache;
         _registry = registry;

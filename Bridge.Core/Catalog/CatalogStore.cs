@@ -609,7 +609,7 @@ internal sealed class CatalogStore
 }
 
 /// <summary>A removal held back as suspect: what was served when it started, and what Consul's answers would remove of it now.</summary>
-internal sealed record RemovalHold(
+public sealed record RemovalHold(
     DateTimeOffset Since,
     ImmutableSortedDictionary<string, CatalogService> Baseline,
     ImmutableSortedSet<string> Services,

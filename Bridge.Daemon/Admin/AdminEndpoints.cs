@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Bridge.Core;
 using Bridge.Core.Ads;
 using Bridge.Core.Catalog;
 using Bridge.Core.Observability;
@@ -20,18 +21,18 @@ internal static class AdminEndpoints
             context.HttpContext.Connection.LocalPort == adminPort ? await next(context).ConfigureAwait(false) : Results.NotFound());
 
         admin.MapGet("/healthz", () => Results.Text("ok\n"));
-        admin.MapGet("/readyz", (CatalogStore store, XdsCache cache) =>
+        admin.MapGet("/readyz", (BridgePipeline pipeline) =>
         {
-            var view = Readiness(store, cache);
+            var view = Readiness(pipeline);
             return Results.Json(view, AdminJsonContext.Default.ReadinessView, statusCode: view.Status == "starting" ? 503 : 200);
         });
-        admin.MapGet("/debug/catalog", (CatalogStore store) => Results.Json(Catalog(store, store.Options), AdminJsonContext.Default.CatalogView));
+        admin.MapGet("/debug/catalog", (BridgePipeline pipeline) => Results.Json(Catalog(pipeline), AdminJsonContext.Default.CatalogView));
 
         // An operator who knows a held removal is real (a service decommissioned, a filter narrowed on purpose) applies it now.
-        admin.MapPost("/catalog/removal/confirm", (CatalogStore store) => store.ConfirmHeldRemoval() is { } hold
+        admin.MapPost("/catalog/removal/confirm", (BridgePipeline pipeline) => pipeline.ConfirmHeldRemoval() is { } hold
             ? Results.Text($"applying the held removal of {hold.Services.Count} services and {hold.Instances} instances\n")
             : Results.Text("no removal is held\n", statusCode: 409));
-        admin.MapGet("/debug/xds", (XdsCache cache, bool? resources) => Results.Json(Xds(cache.Current, resources == true), AdminJsonContext.Default.XdsView));
+        admin.MapGet("/debug/xds", (BridgePipeline pipeline, bool? resources) => Results.Json(Xds(pipeline.Xds, resources == true), AdminJsonContext.Default.XdsView));
         admin.MapGet("/debug/clients", (StreamRegistry registry) => Results.Json(Clients(registry), AdminJsonContext.Default.IReadOnlyListClientView));
         admin.MapGet("/metrics", async context =>
         {
@@ -40,31 +41,34 @@ internal static class AdminEndpoints
         });
     }
 
-    internal static ReadinessView Readiness(CatalogStore store, XdsCache cache)
+    internal static ReadinessView Readiness(BridgePipeline pipeline)
     {
-        var catalog = store.Current;
+        var catalog = pipeline.Catalog;
+        var state = pipeline.State;
         return new ReadinessView(
-            ServingState.Of(store, cache).ToString().ToLowerInvariant(),
-            store.ConsulAvailable,
+            state.Status.ToString().ToLowerInvariant(),
+            state.ConsulAvailable,
             catalog.Source.ToString().ToLowerInvariant(),
             catalog.Services.Count,
             catalog.InstanceCount,
             catalog.Generation,
-            cache.Current.Generation,
-            store.StaleSince,
-            store.Problems,
-            [.. store.Unread]);
+            pipeline.Xds.Generation,
+            state.StaleSince,
+            state.Reasons,
+            state.Unread);
     }
 
-    private static CatalogView Catalog(CatalogStore store, CatalogOptions options)
+    private static CatalogView Catalog(BridgePipeline pipeline)
     {
-        var snapshot = store.Current;
+        var snapshot = pipeline.Catalog;
         return new(
             snapshot.Source.ToString().ToLowerInvariant(),
             snapshot.Synced,
             snapshot.Generation,
-            store.HeldRemoval is { } hold ? new HeldRemovalView(hold.Since, hold.Since + options.RemovalGuardConfirmAfter, hold.Instances, [.. hold.Services]) : null,
-            [.. store.Unread],
+            pipeline.HeldRemoval is { } hold
+                ? new HeldRemovalView(hold.Since, hold.Since + pipeline.Settings.Catalog.RemovalGuardConfirmAfter, hold.Instances, [.. hold.Services])
+                : null,
+            pipeline.State.Unread,
             [.. snapshot.Departed.OrderBy(d => d.Value).Select(d => d.Key)],
             [.. snapshot.Services.Values.Select(s => new CatalogServiceView(s.Name, s.Index, [.. s.Instances.Select(i => new InstanceView(
                 i.Key.Node, i.Key.ServiceId, i.Address, i.Port, i.Health.ToString().ToLowerInvariant(), i.PassingWeight, i.WarningWeight,

@@ -397,7 +397,7 @@ internal static class SettingsLoader
                 "accepted: 0 (nine tenths of the agent's http_max_conns_per_client) or 1 to 10000 queries per source address"));
         }
 
-        if (!SourceAddressPool.TryParse(o.SourceAddresses, out _, out var sourcesError))
+        if (ConsulConnections.SourceAddressesError(o.SourceAddresses) is { } sourcesError)
         {
             errors.Add(new SettingError("Consul:SourceAddresses", sourcesError));
         }

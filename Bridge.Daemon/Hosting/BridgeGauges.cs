@@ -1,9 +1,7 @@
+using Bridge.Core;
 using Bridge.Core.Ads;
-using Bridge.Core.Catalog;
-using Bridge.Core.Consul;
 using Bridge.Core.Observability;
 using Bridge.Core.Xds;
-using Bridge.Daemon.Admin;
 
 namespace Bridge.Daemon.Hosting;
 
@@ -37,7 +35,7 @@ internal static class BridgeGauges
     private static readonly object ExportGate = new();
     private static IDisposable? s_export;
 
-    public static void Register(StreamRegistry streams, CatalogStore store, CatalogWatcher watcher, XdsCache cache, TimeProvider time)
+    public static void Register(BridgePipeline pipeline, TimeProvider time)
     {
         StartExport();
         var meter = BridgeMetrics.Meter;
@@ -45,21 +43,30 @@ internal static class BridgeGauges
             from kind in Enum.GetValues<ClientKind>()
             from protocol in Enum.GetValues<XdsProtocol>()
             select new System.Diagnostics.Metrics.Measurement<int>(
-                streams.CountByKind(kind, protocol),
+                pipeline.Streams.CountByKind(kind, protocol),
                 new("kind", kind.ToString().ToLowerInvariant()),
                 new("protocol", protocol == XdsProtocol.Delta ? "delta" : "sotw")),
             description: "Open xDS streams by client kind and protocol");
-        meter.CreateObservableGauge("consul_watched_services", () => watcher.WatchedServices, description: "Services with a blocking watch on Consul");
-        meter.CreateObservableGauge("catalog_services", () => store.Current.Services.Count, description: "Services in the served catalog");
-        meter.CreateObservableGauge("catalog_instances", () => store.Current.InstanceCount, description: "Instances in the served catalog");
+        meter.CreateObservableGauge("consul_watched_services", () => pipeline.WatchedServices, description: "Services with a blocking watch on Consul");
+        meter.CreateObservableGauge("catalog_services", () => pipeline.Catalog.Services.Count, description: "Services in the served catalog");
+        meter.CreateObservableGauge("catalog_instances", () => pipeline.Catalog.InstanceCount, description: "Instances in the served catalog");
+        meter.CreateObservableGauge("instances_left_out", () => pipeline.Catalog.Services.Values.Sum(s => s.LeftOut.Length) + pipeline.Xds.LeftOut.Values.Sum(l => l.Length),
+            description: "Instances Consul lists that are not served: unreadable, or not representable as endpoints (port, address, a repeated address)");
+        meter.CreateObservableGauge("catalog_held", () => new[]
+            {
+                new System.Diagnostics.Metrics.Measurement<int>(pipeline.HeldRemoval is null ? 0 : 1, new KeyValuePair<string, object?>("reason", "removal")),
+                new System.Diagnostics.Metrics.Measurement<int>(pipeline.State.Reasons.Count(r => r.StartsWith("ACLs", StringComparison.Ordinal)), new KeyValuePair<string, object?>("reason", "acl")),
+                new System.Diagnostics.Metrics.Measurement<int>(pipeline.State.Unread.Count, new KeyValuePair<string, object?>("reason", "unread")),
+            },
+            description: "What is held back from Consul's answers: a suspect removal (1 while held), ACL-filtered answers, services never read");
         meter.CreateObservableGauge("served_state_age_seconds", () =>
-            store.StaleSince is { } since ? (time.GetUtcNow() - since).TotalSeconds : 0.0,
+            pipeline.State.StaleSince is { } since ? (time.GetUtcNow() - since).TotalSeconds : 0.0,
             unit: "s", description: "How long what is served may have been out of date (0 while current)");
         meter.CreateObservableGauge("state", () =>
             Enum.GetValues<ServingStatus>().Select(s => new System.Diagnostics.Metrics.Measurement<int>(
-                ServingState.Of(store, cache) == s ? 1 : 0, new KeyValuePair<string, object?>("state", s.ToString().ToLowerInvariant()))),
+                pipeline.State.Status == s ? 1 : 0, new KeyValuePair<string, object?>("state", s.ToString().ToLowerInvariant()))),
             description: "1 for the bridge's current serving state: starting, ready, degraded or stale");
-        meter.CreateObservableGauge("xds_generation", () => cache.Current.Generation, description: "Generation of the served xDS snapshot");
+        meter.CreateObservableGauge("xds_generation", () => pipeline.Xds.Generation, description: "Generation of the served xDS snapshot");
         meter.CreateObservableCounter("gc_pause_seconds_total", () => GC.GetTotalPauseDuration().TotalSeconds, unit: "s", description: "Time the process spent paused for garbage collection");
     }
 }

@@ -1,8 +1,6 @@
-using Bridge.Core.Ads;
-using Bridge.Core.Ads.Authorization;
-using Bridge.Core.Catalog;
+using Bridge.Core;
 using Bridge.Core.Consul;
-using Bridge.Core.Xds;
+using Bridge.Core.Ads;
 using Bridge.Daemon.Configuration;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Hosting.Systemd;
@@ -42,21 +40,15 @@ internal static class BridgeHost
         });
 
         var services = builder.Services;
-        services.AddSingleton(settings.Consul);
-        services.AddSingleton(settings.Xds);
-        services.AddSingleton(settings.Ads);
-        services.AddSingleton(settings.Admin);
-        services.AddSingleton(settings.Catalog);
-        services.AddSingleton(settings.State);
         services.AddSingleton(TimeProvider.System);
         var consulAddress = new Uri(settings.Consul.Address);
-        var consulHttp = services.AddHttpClient<ConsulClient>(http =>
+        var consulHttp = services.AddHttpClient(ConsulHttpClient, http =>
             {
                 http.BaseAddress = consulAddress;
                 // Each query carries its own timeout (wait + wait/16 + margin).
                 http.Timeout = Timeout.InfiniteTimeSpan;
             })
-            .ConfigurePrimaryHttpMessageHandler(sp => ConsulTransport.CreateHandler(settings.Consul, sp.GetRequiredService<ConnectionBudget>().Sources))
+            .ConfigurePrimaryHttpMessageHandler(sp => ConsulTransport.CreateHandler(settings.Consul, sp.GetRequiredService<ConsulConnections>()))
             // The token travels in a header: no header value is ever logged, whatever the log level.
             .RedactLoggedHeaders(_ => true);
         if (settings.Consul.UsesTls)
@@ -68,41 +60,53 @@ internal static class BridgeHost
             }
         }
 
-        // Always present, so that a reload can turn authorization on, change it or turn it off.
-        var authorizer = new ReloadableStreamAuthorizer(settings.AdsAuthorization);
-        services.AddSingleton<IStreamAuthorizer>(authorizer);
+        // Which local addresses Consul connections leave from and how many queries run at once: the transport
+        // needs it before the pipeline, which reads the agent's own limit when it starts.
+        services.AddSingleton(sp => ConsulConnections.Create(settings.Consul, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
 
-        services.AddSingleton(sp => new ConnectionBudget(settings.Consul, sp.GetRequiredService<ILogger<ConnectionBudget>>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => sp.GetRequiredService<ConnectionBudget>().Slots);
-        services.AddSingleton<CatalogWatcher>();
-        services.AddSingleton(sp => new CatalogStore(sp.GetRequiredService<ILogger<CatalogStore>>(), settings.Catalog, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<XdsCache>();
-        services.AddSingleton<StreamRegistry>();
+        // Core's stages, composed through their one entry point.
+        services.AddSingleton(sp => BridgePipeline.Create(
+            PipelineSettingsOf(settings),
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(ConsulHttpClient),
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ConsulConnections>()));
+        services.AddSingleton(sp => sp.GetRequiredService<BridgePipeline>().AdsService);
+        services.AddSingleton(sp => sp.GetRequiredService<BridgePipeline>().Streams);
         services.AddHostedService<CatalogPipeline>();
         services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
         services.AddHostedService<SystemdNotifications>();
         if (configuration is IConfigurationRoot root)
         {
             services.AddSingleton(sp => new SettingsReloader(
-                settings, root, sp.GetRequiredService<CatalogWatcher>(), sp.GetRequiredService<CatalogStore>(), sp.GetRequiredService<XdsCache>(), sp.GetRequiredService<ILogger<SettingsReloader>>()));
+                settings, root, next => sp.GetRequiredService<BridgePipeline>().ApplyAsync(PipelineSettingsOf(next)), sp.GetRequiredService<ILogger<SettingsReloader>>()));
             services.AddHostedService(sp => sp.GetRequiredService<SettingsReloader>());
         }
+
         services.AddGrpc();
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        app.Services.GetService<SettingsReloader>()?.OnReloaded(next => authorizer.Update(next.AdsAuthorization));
-        SecurityPosture.Report(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(SecurityLog.Category), settings, app.Services.GetRequiredService<ConnectionBudget>());
-        var store = app.Services.GetRequiredService<CatalogStore>();
-        var cache = app.Services.GetRequiredService<XdsCache>();
-        store.Subscribe(cache.Apply);
+        SecurityPosture.Report(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(SecurityLog.Category), settings, app.Services.GetRequiredService<ConsulConnections>());
+        var pipeline = app.Services.GetRequiredService<BridgePipeline>();
         app.MapGrpcService<AdsService>();
         app.MapGrpcService<ClientStatusService>();
         AdminEndpoints.Map(app, admin.Port);
-        BridgeGauges.Register(
-            app.Services.GetRequiredService<StreamRegistry>(), store, app.Services.GetRequiredService<CatalogWatcher>(), cache, TimeProvider.System);
+        BridgeGauges.Register(pipeline, TimeProvider.System);
         return app;
     }
+
+    /// <summary>The name of the HTTP client every Consul query goes through (its handler chain is the transport).</summary>
+    internal const string ConsulHttpClient = "consul";
+
+    /// <summary>What Core's stages are configured with, out of the daemon's settings.</summary>
+    internal static PipelineSettings PipelineSettingsOf(BridgeSettings settings) => new(
+        settings.Consul,
+        settings.Catalog,
+        settings.Xds,
+        settings.Ads,
+        settings.AdsAuthorization,
+        settings.State.ResolvedPath is { } path ? new StatePersistence(path, settings.State.WriteInterval, settings.State.MaxAge) : null);
 
     /// <summary>JSON lines under systemd or when output is redirected (journald, files); readable text on a terminal.</summary>
     private static void ConfigureLogging(ILoggingBuilder logging)

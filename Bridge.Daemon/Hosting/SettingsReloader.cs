@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
-using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
-using Bridge.Core.Xds;
 using Bridge.Daemon.Configuration;
 using Microsoft.Extensions.Primitives;
 
@@ -15,9 +13,7 @@ namespace Bridge.Daemon.Hosting;
 internal sealed partial class SettingsReloader : IHostedService, IDisposable
 {
     private readonly IConfigurationRoot _configuration;
-    private readonly CatalogWatcher _watcher;
-    private readonly CatalogStore _store;
-    private readonly XdsCache _cache;
+    private readonly Func<BridgeSettings, Task> _apply;
     private readonly ILogger<SettingsReloader> _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<Action<BridgeSettings>> _listeners = [];
@@ -25,13 +21,12 @@ internal sealed partial class SettingsReloader : IHostedService, IDisposable
     private PosixSignalRegistration? _sighup;
     private IDisposable? _fileWatch;
 
-    public SettingsReloader(BridgeSettings initial, IConfigurationRoot configuration, CatalogWatcher watcher, CatalogStore store, XdsCache cache, ILogger<SettingsReloader> logger)
+    /// <param name="apply">Applies valid new settings to the running stages.</param>
+    public SettingsReloader(BridgeSettings initial, IConfigurationRoot configuration, Func<BridgeSettings, Task> apply, ILogger<SettingsReloader> logger)
     {
         _current = initial;
         _configuration = configuration;
-        _watcher = watcher;
-        _store = store;
-        _cache = cache;
+        _apply = apply;
         _logger = logger;
     }
 
@@ -89,24 +84,7 @@ internal sealed partial class SettingsReloader : IHostedService, IDisposable
                 Log.RestartNeeded(_logger, trigger);
             }
 
-            if (next.Consul.IncludeServices.SequenceEqual(before.Consul.IncludeServices) is false
-                || next.Consul.ExcludeServices.SequenceEqual(before.Consul.ExcludeServices) is false
-                || next.Consul.IncludeTags.SequenceEqual(before.Consul.IncludeTags) is false
-                || next.Consul.ExcludeTags.SequenceEqual(before.Consul.ExcludeTags) is false)
-            {
-                await _watcher.UpdateFiltersAsync(next.Consul).ConfigureAwait(false);
-            }
-
-            if (next.Catalog != before.Catalog)
-            {
-                _store.UpdateOptions(next.Catalog);
-            }
-
-            if (next.Xds != before.Xds)
-            {
-                _cache.UpdateOptions(next.Xds);
-            }
-
+            await _apply(next).ConfigureAwait(false);
             Volatile.Write(ref _current, next);
             foreach (var listener in _listeners)
             {

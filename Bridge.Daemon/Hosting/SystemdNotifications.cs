@@ -1,8 +1,5 @@
 using System.Globalization;
-using Bridge.Core.Ads;
-using Bridge.Core.Catalog;
-using Bridge.Core.Xds;
-using Bridge.Daemon.Admin;
+using Bridge.Core;
 using Microsoft.Extensions.Hosting.Systemd;
 
 namespace Bridge.Daemon.Hosting;
@@ -15,17 +12,13 @@ namespace Bridge.Daemon.Hosting;
 internal sealed class SystemdNotifications : BackgroundService
 {
     private readonly ISystemdNotifier _notifier;
-    private readonly XdsCache _cache;
-    private readonly CatalogStore _store;
-    private readonly StreamRegistry _streams;
+    private readonly BridgePipeline _pipeline;
     private readonly IHostApplicationLifetime _lifetime;
 
-    public SystemdNotifications(ISystemdNotifier notifier, XdsCache cache, CatalogStore store, StreamRegistry streams, IHostApplicationLifetime lifetime)
+    public SystemdNotifications(ISystemdNotifier notifier, BridgePipeline pipeline, IHostApplicationLifetime lifetime)
     {
         _notifier = notifier;
-        _cache = cache;
-        _store = store;
-        _streams = streams;
+        _pipeline = pipeline;
         _lifetime = lifetime;
     }
 
@@ -34,7 +27,7 @@ internal sealed class SystemdNotifications : BackgroundService
         _lifetime.ApplicationStopping.Register(() =>
         {
             Notify("STOPPING=1\nSTATUS=draining xDS streams");
-            _streams.DrainAll();
+            _pipeline.Streams.DrainAll();
         });
 
         var watchdog = WatchdogInterval();
@@ -43,8 +36,8 @@ internal sealed class SystemdNotifications : BackgroundService
 
         try
         {
-            await _cache.WhenReady.WaitAsync(stoppingToken).ConfigureAwait(false);
-            var catalog = _store.Current;
+            await _pipeline.WhenReady.WaitAsync(stoppingToken).ConfigureAwait(false);
+            var catalog = _pipeline.Catalog;
             Notify($"READY=1\nSTATUS={Status()}, {catalog.Services.Count} services, {catalog.InstanceCount} instances");
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -69,7 +62,7 @@ internal sealed class SystemdNotifications : BackgroundService
         }
     }
 
-    private string Status() => ServingState.Of(_store, _cache).ToString().ToLowerInvariant();
+    private string Status() => _pipeline.State.Status.ToString().ToLowerInvariant();
 
     private void Notify(string state)
     {

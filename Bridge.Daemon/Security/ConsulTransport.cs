@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Security;
-using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Bridge.Core.Consul;
 
@@ -18,13 +17,13 @@ internal static class ConsulTransport
     /// loaded; a failure here means they changed since, and stops the start.
     /// </summary>
     /// <param name="options">The Consul settings.</param>
-    /// <param name="sources">Local addresses to spread connections over (<see cref="ConnectionBudget.Sources"/>); null lets the system pick.</param>
-    public static SocketsHttpHandler CreateHandler(ConsulOptions options, SourceAddressPool? sources = null)
+    /// <param name="connections">The source addresses to spread connections over; none lets the system pick.</param>
+    public static SocketsHttpHandler CreateHandler(ConsulOptions options, ConsulConnections? connections = null)
     {
         var handler = new SocketsHttpHandler
         {
             AutomaticDecompression = DecompressionMethods.All,
-            // Plain HTTP/1.1: one connection per query in flight, and the query slots (ConnectionBudget) already keep
+            // Plain HTTP/1.1: one connection per query in flight, and the query slots (ConsulConnections) already keep
             // those within the agent's allowance. An HTTPS peer that refuses HTTP/2 gets a fixed number of connections.
             MaxConnectionsPerServer = options.UsesTls ? options.Http1FallbackConnections : int.MaxValue,
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
@@ -43,41 +42,12 @@ internal static class ConsulTransport
             handler.SslOptions = ClientAuthentication(options);
         }
 
-        if (sources is not null)
+        if (connections?.ConnectCallback is { } connect)
         {
-            handler.ConnectCallback = (context, ct) => ConnectFromAsync(sources, context, ct);
+            handler.ConnectCallback = connect;
         }
 
         return handler;
-    }
-
-    /// <summary>A connection from the pool's first address with room; the address is given back when the connection closes.</summary>
-    internal static async ValueTask<Stream> ConnectFromAsync(SourceAddressPool sources, SocketsHttpConnectionContext context, CancellationToken ct)
-    {
-        var lease = sources.Rent();
-        var socket = new Socket(lease.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            socket.Bind(new IPEndPoint(lease.Address, 0));
-            await socket.ConnectAsync(context.DnsEndPoint, ct).ConfigureAwait(false);
-            return new LeasedNetworkStream(socket, lease);
-        }
-        catch
-        {
-            socket.Dispose();
-            lease.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>A connection that gives its source address back to the pool when it is closed.</summary>
-    private sealed class LeasedNetworkStream(Socket socket, SourceAddressPool.Lease lease) : NetworkStream(socket, ownsSocket: true)
-    {
-        protected override void Dispose(bool disposing)
-        {
-            base.Dispose(disposing);
-            lease.Dispose();
-        }
     }
 
     internal static SslClientAuthenticationOptions ClientAuthentication(ConsulOptions options)

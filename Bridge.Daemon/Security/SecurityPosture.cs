@@ -13,10 +13,10 @@ internal static class SecurityPosture
 {
     /// <param name="logger">Where the report goes.</param>
     /// <param name="settings">The settings in force.</param>
-    /// <param name="budget">Queries allowed in flight at start (over plain HTTP, before the agent's own limit is read) and their source addresses.</param>
-    public static void Report(ILogger logger, BridgeSettings settings, ConnectionBudget budget)
+    /// <param name="connections">Queries allowed in flight at start (over plain HTTP, before the agent's own limit is read) and their source addresses.</param>
+    public static void Report(ILogger logger, BridgeSettings settings, ConsulConnections connections)
     {
-        ReportConsul(logger, settings.Consul, settings.ConsulSources, budget);
+        ReportConsul(logger, settings.Consul, settings.ConsulSources, connections);
         ReportAds(logger, settings);
         if (!IsLoopback(settings.Admin.Listen))
         {
@@ -24,17 +24,17 @@ internal static class SecurityPosture
         }
     }
 
-    private static void ReportConsul(ILogger logger, ConsulOptions consul, IReadOnlyDictionary<string, string> sources, ConnectionBudget budget)
+    private static void ReportConsul(ILogger logger, ConsulOptions consul, IReadOnlyDictionary<string, string> sources, ConsulConnections connections)
     {
         string Source(string property) => sources.TryGetValue(property, out var variable) ? variable : $"Consul:{property}";
 
         var token = string.IsNullOrEmpty(consul.Token) ? "none" : "from " + Source(nameof(ConsulOptions.Token));
         if (!consul.UsesTls)
         {
-            var spread = budget.Sources is { Addresses: var addresses }
+            var spread = connections.SourceAddresses is { } addresses
                 ? $"plain HTTP/1.1 from up to {addresses.Count} local addresses ({addresses[0]} to {addresses[^1]})"
                 : "plain HTTP/1.1";
-            SecurityLog.ConsulTransport(logger, consul.Address, spread, budget.Slots.Capacity, token);
+            SecurityLog.ConsulTransport(logger, consul.Address, spread, connections.QuerySlots, token);
             if (!string.IsNullOrEmpty(consul.Token) && !IsLoopbackHost(consul.Address))
             {
                 SecurityLog.ConsulTokenInCleartext(logger, consul.Address);
@@ -64,7 +64,7 @@ internal static class SecurityPosture
                 : "certificate verified against the system's roots";
         var client = string.IsNullOrEmpty(consul.CertFile) ? "" : $", client certificate {consul.CertFile}";
         var name = string.IsNullOrEmpty(consul.TlsServerName) ? "" : $", server name {consul.TlsServerName}";
-        SecurityLog.ConsulTransport(logger, consul.Address, $"HTTPS with HTTP/2, {verification}{name}{client}", budget.Slots.Capacity, token);
+        SecurityLog.ConsulTransport(logger, consul.Address, $"HTTPS with HTTP/2, {verification}{name}{client}", connections.QuerySlots, token);
         if (consul.InsecureSkipVerify)
         {
             var setting = Source(nameof(ConsulOptions.InsecureSkipVerify));

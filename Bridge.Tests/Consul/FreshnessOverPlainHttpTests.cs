@@ -113,7 +113,7 @@ public sealed class FreshnessOverPlainHttpTests
         private Watch(ConsulOptions options)
         {
             Budget = new ConnectionBudget(options, Log);
-            _http = new HttpClient(ConsulTransport.CreateHandler(options, Budget.Sources))
+            _http = new HttpClient(ConsulTransport.CreateHandler(options, ConsulConnections.For(Budget)))
             {
                 BaseAddress = new Uri(options.Address),
                 Timeout = Timeout.InfiniteTimeSpan,

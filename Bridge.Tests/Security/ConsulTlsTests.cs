@@ -149,13 +149,13 @@ public sealed class ConsulTlsTests
             builder.Logging.AddProvider(logs);
             builder.Logging.AddFilter<ConsoleLoggerProvider>((_, _) => false);
         });
-        return new BuiltBridge(app, logs);
+        return new BuiltBridge(app, logs, loaded!.Consul);
     }
 
-    /// <summary>The daemon built but not started: its Consul client is the one the watcher would use.</summary>
-    private sealed class BuiltBridge(WebApplication app, LogCapture logs) : IAsyncDisposable
+    /// <summary>The daemon built but not started: its Consul client goes through the transport the watcher's would.</summary>
+    private sealed class BuiltBridge(WebApplication app, LogCapture logs, ConsulOptions options) : IAsyncDisposable
     {
-        public ConsulClient Client { get; } = app.Services.GetRequiredService<ConsulClient>();
+        public ConsulClient Client { get; } = new(app.Services.GetRequiredService<IHttpClientFactory>().CreateClient(BridgeHost.ConsulHttpClient), options);
 
         public LogCapture Logs => logs;
 

@@ -97,7 +97,7 @@ internal sealed class SecureBridge : IAsyncDisposable
             {
                 try
                 {
-                    await app.Services.GetRequiredService<XdsCache>().WhenReady.WaitAsync(Wait);
+                    await app.Services.GetRequiredService<Bridge.Core.BridgePipeline>().WhenReady.WaitAsync(Wait);
                 }
                 catch
                 {

@@ -117,7 +117,7 @@ public sealed class StartupWarningTests
         Assert.That(errors, Is.Empty);
         var logs = new LogCapture();
         using var factory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
-        SecurityPosture.Report(factory.CreateLogger(SecurityLog.Category), settings!, new ConnectionBudget(settings!.Consul, NullLogger<ConnectionBudget>.Instance));
+        SecurityPosture.Report(factory.CreateLogger(SecurityLog.Category), settings!, ConsulConnections.Create(settings!.Consul, NullLoggerFactory.Instance));
         return logs;
     }
 }

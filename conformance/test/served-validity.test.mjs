@@ -13,7 +13,7 @@ import { Follower, snapshot } from '../lib/xds-snapshot.mjs';
 import { useBridge } from '../lib/suite.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
-const MAX_WEIGHT = 2147483647; // Consul keeps weights as Go ints; the agent takes any positive 32-bit value
+const MAX_WEIGHT = 65535; // the largest weight Consul takes (structs.ValidateWeights: DNS weights are 0-65535)
 
 // service -> { meta, instances: [{ id, port, address?, weights?, status?, maintenance?, node?, zone? }] }
 const CATALOG = {

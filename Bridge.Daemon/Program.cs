@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Bridge.Core.Configuration;
 using Bridge.Daemon.Cli;
 using Bridge.Daemon.Configuration;
 using Bridge.Daemon.Hosting;

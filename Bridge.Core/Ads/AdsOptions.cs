@@ -1,6 +1,11 @@
+using Bridge.Core.Configuration;
+
 namespace Bridge.Core.Ads;
 
-/// <summary>The ADS server's behaviour towards proxies. Bound from the <c>Ads</c> section.</summary>
+/// <summary>
+/// The ADS server's behaviour towards proxies. Bound from the <c>Ads</c> section; its map is an
+/// <see cref="EquatableDictionary{TKey, TValue}"/>, so two snapshots compare by content.
+/// </summary>
 public sealed record AdsOptions
 {
     public const string SectionName = "Ads";
@@ -18,7 +23,7 @@ public sealed record AdsOptions
     public string ServicesMetadataKey { get; init; } = "bridge.services";
 
     /// <summary>Node ids whose kind is fixed by configuration, overriding metadata and user agent.</summary>
-    public IReadOnlyDictionary<string, string> ClientKindOverrides { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> ClientKindOverrides { get; init => field = EquatableDictionary<string, string>.From(value); } = EquatableDictionary<string, string>.Empty;
 
     /// <summary>Largest number of resource names one request may list; more is refused as abuse.</summary>
     public int MaxResourceNamesPerRequest { get; init; } = 100_000;

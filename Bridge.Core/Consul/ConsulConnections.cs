@@ -40,12 +40,6 @@ public sealed class ConsulConnections
         return new(new ConnectionBudget(options, loggers.CreateLogger<ConnectionBudget>(), time));
     }
 
-    /// <summary>
-    /// What is wrong with a <see cref="ConsulOptions.SourceAddresses"/> value (<c>auto</c>, <c>none</c>, or IP addresses
-    /// and IPv4 CIDR blocks separated by commas), or null when it is valid.
-    /// </summary>
-    public static string? SourceAddressesError(string? value) => SourceAddressPool.TryParse(value, out _, out var error) ? null : error;
-
     internal static ConsulConnections For(ConnectionBudget budget) => new(budget);
 
     private static async ValueTask<Stream> ConnectFromAsync(SourceAddressPool sources, SocketsHttpConnectionContext context, CancellationToken ct)

@@ -1,9 +1,13 @@
 using System.Net;
 using System.Text;
+using Bridge.Core.Configuration;
 
 namespace Bridge.Core.Consul;
 
-/// <summary>How the bridge reaches Consul and what it watches. Bound from the <c>Consul</c> section.</summary>
+/// <summary>
+/// How the bridge reaches Consul and what it watches. Bound from the <c>Consul</c> section; its lists are
+/// <see cref="EquatableList{T}"/>s, so two snapshots compare by content.
+/// </summary>
 public sealed record ConsulOptions
 {
     public const string SectionName = "Consul";
@@ -48,16 +52,16 @@ public sealed record ConsulOptions
     public ConsulConsistency Consistency { get; init; } = ConsulConsistency.Default;
 
     /// <summary>Service names to watch (exact, or with a trailing <c>*</c>); empty means all.</summary>
-    public IReadOnlyList<string> IncludeServices { get; init; } = [];
+    public IReadOnlyList<string> IncludeServices { get; init => field = EquatableList<string>.From(value); } = EquatableList<string>.Empty;
 
     /// <summary>Service names never watched (exact, or with a trailing <c>*</c>). Wins over includes.</summary>
-    public IReadOnlyList<string> ExcludeServices { get; init; } = [];
+    public IReadOnlyList<string> ExcludeServices { get; init => field = EquatableList<string>.From(value); } = EquatableList<string>.Empty;
 
     /// <summary>When set, only services carrying at least one of these tags are watched.</summary>
-    public IReadOnlyList<string> IncludeTags { get; init; } = [];
+    public IReadOnlyList<string> IncludeTags { get; init => field = EquatableList<string>.From(value); } = EquatableList<string>.Empty;
 
     /// <summary>Services carrying any of these tags are never watched.</summary>
-    public IReadOnlyList<string> ExcludeTags { get; init; } = [];
+    public IReadOnlyList<string> ExcludeTags { get; init => field = EquatableList<string>.From(value); } = EquatableList<string>.Empty;
 
     /// <summary>Queries a single watch may make in a burst before the loop is paced.</summary>
     public int QueryBurst { get; init; } = 3;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Bridge.Core.Configuration;
 using Bridge.Daemon.Configuration;
 
 namespace Bridge.Daemon.Cli;

@@ -37,8 +37,9 @@ internal static class HelpCommand
               4. the command line: --Section:Key=value
             Consul's own CONSUL_HTTP_ADDR, CONSUL_HTTP_SSL, CONSUL_HTTP_TOKEN(_FILE), CONSUL_CACERT, CONSUL_CAPATH,
             CONSUL_CLIENT_CERT, CONSUL_CLIENT_KEY, CONSUL_TLS_SERVER_NAME and CONSUL_HTTP_SSL_VERIFY apply to each
-            Consul setting the bridge's own configuration leaves unset. Durations are hh:mm:ss[.fff].
-            SIGHUP (systemctl reload) or an edited file reloads what can change live.
+            Consul setting that sources 2 to 4 leave unset or empty. Durations are hh:mm:ss[.fff].
+            SIGHUP (systemctl reload) or an edited file reloads what can change live; event 5103 names the settings
+            that wait for a restart (README: "What can change without a restart").
             """);
         output.WriteLine();
 

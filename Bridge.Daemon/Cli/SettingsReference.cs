@@ -1,8 +1,5 @@
 using System.Globalization;
-using System.Reflection;
-using Bridge.Core.Ads;
 using Bridge.Daemon.Configuration;
-using Bridge.Daemon.Security;
 
 namespace Bridge.Daemon.Cli;
 
@@ -22,40 +19,19 @@ internal static class SettingsReference
     public static IReadOnlyList<SettingDescription> All() =>
         [.. Sections().SelectMany(section => Describe(section.Name, section.Type))];
 
-    /// <summary>
-    /// Options types whose keys sit in another type's section: the ADS listener's TLS keys are in <c>Ads</c>.
-    /// A new options type without a SectionName constant must be added here, or <see cref="Sections"/> throws.
-    /// </summary>
-    private static readonly Dictionary<Type, string> SharedSections = new() { [typeof(AdsTlsOptions)] = AdsOptions.SectionName };
-
-    /// <summary>
-    /// Section names and options types: every property of <see cref="BridgeSettings"/> that holds options, grouped by
-    /// top-level section in the order the record declares them (so <c>Ads:Authorization</c> follows <c>Ads</c>).
-    /// </summary>
-    public static IReadOnlyList<(string Name, Type Type)> Sections() => LazySections.Value;
-
-    private static readonly Lazy<IReadOnlyList<(string Name, Type Type)>> LazySections = new(() =>
-    {
-        var sections = typeof(BridgeSettings).GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Select(p => p.PropertyType)
-            .Where(t => t.Namespace?.StartsWith("Bridge.", StringComparison.Ordinal) == true)
-            .Select(t => (Name: SharedSections.TryGetValue(t, out var shared) ? shared : SectionName(t), Type: t))
-            .ToList();
-        var order = sections.Select(s => TopLevel(s.Name)).Distinct().ToList();
-        return [.. sections.OrderBy(s => order.IndexOf(TopLevel(s.Name)))];
-    });
-
-    private static string TopLevel(string section) => section.Split(':')[0];
+    /// <summary>Section names and options types, as <see cref="SettingSections"/> finds them on <see cref="BridgeSettings"/>.</summary>
+    public static IReadOnlyList<(string Name, Type Type)> Sections() => [.. SettingSections.All.Select(s => (s.Name, s.Type))];
 
     /// <summary>Every top-level configuration section the daemon reads: its own and ASP.NET Core's <c>Logging</c>.</summary>
-    public static IReadOnlyList<string> TopLevelSections { get; } = [.. Sections().Select(s => TopLevel(s.Name)).Distinct().Prepend("Logging")];
+    public static IReadOnlyList<string> TopLevelSections { get; } =
+        [.. SettingSections.All.Select(s => SettingSections.TopLevel(s.Name)).Distinct().Prepend("Logging")];
 
     private static IEnumerable<SettingDescription> Describe(string section, Type type)
     {
         var defaults = Activator.CreateInstance(type)
             ?? throw new InvalidOperationException($"{type.Name} has no parameterless constructor");
         // The same selection SettingsLoader binds and validates.
-        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
+        foreach (var property in OptionsBinder.Settings(type))
         {
             var key = $"{section}:{property.Name}";
             var valueType = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
@@ -87,8 +63,8 @@ internal static class SettingsReference
         TimeSpan t => FormatDuration(t),
         Enum e => e.ToString(),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-        System.Collections.IDictionary { Count: 0 } => "{}",
-        System.Collections.IDictionary d => "{ " + string.Join(", ", d.Keys.Cast<object>().Select(k => $"{k}: {Format(d[k])}")) + " }",
+        IEnumerable<KeyValuePair<string, string>> map when !map.Any() => "{}",
+        IEnumerable<KeyValuePair<string, string>> map => "{ " + string.Join(", ", map.Select(e => $"{e.Key}: {Format(e.Value)}").Order(StringComparer.Ordinal)) + " }",
         System.Collections.IEnumerable items => "[" + string.Join(", ", items.Cast<object?>().Select(Format)) + "]",
         _ => value.ToString() ?? "",
     };
@@ -103,10 +79,6 @@ internal static class SettingsReference
             : fraction % TimeSpan.TicksPerMillisecond == 0 ? text + "." + (fraction / TimeSpan.TicksPerMillisecond).ToString("000", CultureInfo.InvariantCulture)
             : text + "." + fraction.ToString("0000000", CultureInfo.InvariantCulture);
     }
-
-    private static string SectionName(Type type) =>
-        type.GetField("SectionName", BindingFlags.Public | BindingFlags.Static)?.GetRawConstantValue() as string
-        ?? throw new InvalidOperationException($"{type.Name} declares no SectionName constant and is not in SharedSections");
 
     private static bool IsDictionary(Type type) =>
         type.IsGenericType && type.GetGenericTypeDefinition() is var g

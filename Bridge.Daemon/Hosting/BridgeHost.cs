@@ -1,6 +1,7 @@
 using Bridge.Core;
 using Bridge.Core.Consul;
 using Bridge.Core.Ads;
+using Bridge.Core.Configuration;
 using Bridge.Daemon.Configuration;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Hosting.Systemd;
@@ -41,6 +42,9 @@ internal static class BridgeHost
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
+        // The settings in force; a reload publishes each new snapshot to it, and the pipeline applies it (below).
+        var settingsMonitor = new SettingsMonitor(settings);
+        services.AddSingleton(settingsMonitor);
         var consulAddress = new Uri(settings.Consul.Address);
         var consulHttp = services.AddHttpClient(ConsulHttpClient, http =>
             {
@@ -78,8 +82,7 @@ internal static class BridgeHost
         services.AddHostedService<SystemdNotifications>();
         if (configuration is IConfigurationRoot root)
         {
-            services.AddSingleton(sp => new SettingsReloader(
-                settings, root, next => sp.GetRequiredService<BridgePipeline>().ApplyAsync(PipelineSettingsOf(next)), sp.GetRequiredService<ILogger<SettingsReloader>>()));
+            services.AddSingleton(sp => new SettingsReloader(root, settingsMonitor, sp.GetRequiredService<ILogger<SettingsReloader>>()));
             services.AddHostedService(sp => sp.GetRequiredService<SettingsReloader>());
         }
 
@@ -89,6 +92,8 @@ internal static class BridgeHost
         var app = builder.Build();
         SecurityPosture.Report(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(SecurityLog.Category), settings, app.Services.GetRequiredService<ConsulConnections>());
         var pipeline = app.Services.GetRequiredService<BridgePipeline>();
+        // What a reload can change live reaches the stages (SettingReloads says which settings that is).
+        settingsMonitor.OnChange((change, _) => pipeline.ApplyAsync(PipelineSettingsOf(change.Next)));
         app.MapGrpcService<AdsService>();
         app.MapGrpcService<ClientStatusService>();
         AdminEndpoints.Map(app, admin.Port);

@@ -1,41 +1,35 @@
 using System.Runtime.InteropServices;
-using Bridge.Core.Consul;
 using Bridge.Daemon.Configuration;
 using Microsoft.Extensions.Primitives;
 
 namespace Bridge.Daemon.Hosting;
 
 /// <summary>
-/// Reloads the configuration on SIGHUP or when the configuration file changes, and applies what can change
-/// live: watch filters, health mapping and translation, log levels, coalescing. An invalid reload keeps the
-/// running configuration and logs every error with its key; a change that needs a restart is logged as such.
+/// Reloads the configuration on SIGHUP or when the configuration file changes, and hands the new snapshot to
+/// <see cref="SettingsMonitor"/>, whose subscribers apply it. An invalid reload keeps the settings in force and logs
+/// every error with its key (event 5102); one that changes settings applied only at start names them (event 5103).
 /// </summary>
 internal sealed partial class SettingsReloader : IHostedService, IDisposable
 {
+    private const string FileChanged = "configuration file changed";
+
     private readonly IConfigurationRoot _configuration;
-    private readonly Func<BridgeSettings, Task> _apply;
+    private readonly SettingsMonitor _settings;
     private readonly ILogger<SettingsReloader> _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly List<Action<BridgeSettings>> _listeners = [];
-    private BridgeSettings _current;
+
+    /// <summary>What the process started with: the settings that a reload cannot change are still these.</summary>
+    private readonly BridgeSettings _started;
     private PosixSignalRegistration? _sighup;
     private IDisposable? _fileWatch;
 
-    /// <param name="apply">Applies valid new settings to the running stages.</param>
-    public SettingsReloader(BridgeSettings initial, IConfigurationRoot configuration, Func<BridgeSettings, Task> apply, ILogger<SettingsReloader> logger)
+    public SettingsReloader(IConfigurationRoot configuration, SettingsMonitor settings, ILogger<SettingsReloader> logger)
     {
-        _current = initial;
         _configuration = configuration;
-        _apply = apply;
+        _settings = settings;
+        _started = settings.Current;
         _logger = logger;
     }
-
-    private const string FileChanged = "configuration file changed";
-
-    public BridgeSettings Current => Volatile.Read(ref _current);
-
-    /// <summary>Called with the new settings after each successful reload (e.g. to swap authorization rules).</summary>
-    public void OnReloaded(Action<BridgeSettings> listener) => _listeners.Add(listener);
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -50,10 +44,10 @@ internal sealed partial class SettingsReloader : IHostedService, IDisposable
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Reloads and applies the configuration; returns false (and keeps the running one) when it is invalid.</summary>
-    public async Task<bool> ReloadAsync(string trigger)
+    /// <summary>Reloads and publishes the configuration; returns false (and keeps the settings in force) when it is invalid.</summary>
+    public async Task<bool> ReloadAsync(string trigger, CancellationToken cancellationToken = default)
     {
-        await _gate.WaitAsync().ConfigureAwait(false);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (trigger != FileChanged)
@@ -73,25 +67,23 @@ internal sealed partial class SettingsReloader : IHostedService, IDisposable
                 return false;
             }
 
-            var before = Current;
-            if (next == before)
+            var change = await _settings.PublishAsync(next, cancellationToken).ConfigureAwait(false);
+
+            // A file watcher reports one edit several times; a reload nobody asked for that changed nothing says nothing.
+            if (change is null && trigger == FileChanged)
             {
                 return true;
             }
 
-            if (!SameRestartOnly(before.Consul, next.Consul) || before.Ads.Listen != next.Ads.Listen || before.Admin != next.Admin || before.State != next.State)
+            // Against the start, not the last reload: until a restart, these keep their starting values, however
+            // many reloads come and go.
+            var pending = SettingReloads.Changed(_started, next).Where(key => SettingReloads.Of(key) == ReloadEffect.Restart).ToList();
+            if (pending.Count > 0)
             {
-                Log.RestartNeeded(_logger, trigger);
+                Log.RestartNeeded(_logger, trigger, string.Join(", ", pending));
             }
 
-            await _apply(next).ConfigureAwait(false);
-            Volatile.Write(ref _current, next);
-            foreach (var listener in _listeners)
-            {
-                listener(next);
-            }
-
-            Log.Reloaded(_logger, trigger);
+            Log.Reloaded(_logger, trigger, change is null ? "none" : string.Join(", ", change.ChangedKeys));
             return true;
         }
         finally
@@ -99,11 +91,6 @@ internal sealed partial class SettingsReloader : IHostedService, IDisposable
             _gate.Release();
         }
     }
-
-    /// <summary>Whether two Consul settings differ only in what a reload applies (the filters).</summary>
-    private static bool SameRestartOnly(ConsulOptions a, ConsulOptions b) =>
-        a with { IncludeServices = [], ExcludeServices = [], IncludeTags = [], ExcludeTags = [] }
-        == b with { IncludeServices = [], ExcludeServices = [], IncludeTags = [], ExcludeTags = [] };
 
     public void Dispose()
     {
@@ -115,15 +102,15 @@ internal sealed partial class SettingsReloader : IHostedService, IDisposable
     private static partial class Log
     {
         [LoggerMessage(EventId = 5101, EventName = "ConfigurationReloaded", Level = LogLevel.Information,
-            Message = "Configuration reloaded ({Trigger})")]
-        public static partial void Reloaded(ILogger logger, string trigger);
+            Message = "Configuration reloaded ({Trigger}); settings changed: {Keys}")]
+        public static partial void Reloaded(ILogger logger, string trigger, string keys);
 
         [LoggerMessage(EventId = 5102, EventName = "ConfigurationReloadRejected", Level = LogLevel.Error,
             Message = "Configuration reload ({Trigger}) rejected, the running configuration stays: {Key}: {Reason}")]
         public static partial void ReloadRejected(ILogger logger, string trigger, string key, string reason);
 
         [LoggerMessage(EventId = 5103, EventName = "ConfigurationNeedsRestart", Level = LogLevel.Warning,
-            Message = "Configuration reload ({Trigger}) changed settings that take effect only after a restart (Consul connection, listen addresses, state file)")]
-        public static partial void RestartNeeded(ILogger logger, string trigger);
+            Message = "Configuration reload ({Trigger}): {Keys} take effect only after a restart; until then the bridge runs with the values it started with")]
+        public static partial void RestartNeeded(ILogger logger, string trigger, string keys);
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using Bridge.Core.Configuration;
 using Bridge.Core.Consul;
 using Bridge.Daemon.Configuration;
 

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Net;
 
-namespace Bridge.Daemon.Configuration;
+namespace Bridge.Core.Configuration;
 
 /// <summary>Parses <c>host:port</c> listen settings; the host must be an IP literal so the bind is unambiguous.</summary>
-internal static class ListenAddress
+public static class ListenAddress
 {
     public static bool TryParse(string? text, out IPEndPoint endpoint)
     {

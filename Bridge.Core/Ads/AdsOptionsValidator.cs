@@ -1,0 +1,42 @@
+using Bridge.Core.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace Bridge.Core.Ads;
+
+/// <summary>Checks the <c>Ads</c> section once bound (its TLS keys and its Authorization subsection have their own).</summary>
+public sealed class AdsOptionsValidator : IValidateOptions<AdsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AdsOptions o)
+    {
+        var failures = new SettingFailures(AdsOptions.SectionName);
+        if (!ListenAddress.TryParse(o.Listen, out _))
+        {
+            failures.Add(nameof(o.Listen), $"'{o.Listen}' is not host:port with an IP literal host, e.g. 127.0.0.1:18000 or [::1]:18000");
+        }
+
+        foreach (var (node, kind) in o.ClientKindOverrides)
+        {
+            if (!ClientIdentity.TryParseKind(kind, out _))
+            {
+                failures.AddKey($"{AdsOptions.SectionName}:{nameof(o.ClientKindOverrides)}:{node}", $"'{kind}' is not accepted; accepted values: envoy, grpc");
+            }
+        }
+
+        if (o.MaxResourceNamesPerRequest < 1 || o.RequestQueueLength < 1)
+        {
+            failures.Add(nameof(o.MaxResourceNamesPerRequest), "limits must be at least 1");
+        }
+
+        if (o.MaxStreams < 1 || o.MaxStreamsPerPeer < 1)
+        {
+            failures.Add(nameof(o.MaxStreams), "MaxStreams and MaxStreamsPerPeer must be at least 1");
+        }
+
+        if (o.InitialSyncTimeout <= TimeSpan.Zero)
+        {
+            failures.Add(nameof(o.InitialSyncTimeout), $"{o.InitialSyncTimeout} must be positive, e.g. 00:01:00");
+        }
+
+        return failures.Result;
+    }
+}

@@ -79,7 +79,7 @@ public sealed class BridgePipeline
         _store.Subscribe(_cache.Apply);
         Streams = new StreamRegistry();
         _authorizer = new ReloadableStreamAuthorizer(settings.Authorization);
-        AdsService = new AdsService(_cache, Streams, settings.Ads, loggers.CreateLogger<AdsService>(), _authorizer);
+        AdsService = new AdsService(_cache, Streams, () => Settings.Ads, loggers.CreateLogger<AdsService>(), _authorizer);
     }
 
     /// <summary>Builds the stages; nothing runs until <see cref="RunAsync"/>.</summary>
@@ -175,9 +175,9 @@ public sealed class BridgePipeline
     }
 
     /// <summary>
-    /// Applies reloaded settings: watch filters, coalescing and guards, translation and ADS authorization take
-    /// effect at once (proxies receive exactly the resources whose content changed); the rest (the Consul connection,
-    /// listen addresses, the state file) only at the next start.
+    /// Applies reloaded settings: watch filters, coalescing and guards, and translation take effect at once (proxies
+    /// receive exactly the resources whose content changed); ADS settings and authorization apply to streams opened
+    /// from now on; the rest (the Consul connection, listen addresses, the state file) only at the next start.
     /// </summary>
     public async Task ApplyAsync(PipelineSettings next)
     {

@@ -47,12 +47,13 @@ public class AdsService
 
     private readonly XdsCache _cache;
     private readonly StreamRegistry _registry;
-    private readonly AdsOptions _options;
+    private readonly Func<AdsOptions> _options;
     private readonly ILogger _logger;
     private readonly IStreamAuthorizer? _authorizer;
 
     /// <param name="authorizer">Who may have a stream; none serves every proxy that reaches the listener.</param>
-    internal AdsService(XdsCache cache, StreamRegistry registry, AdsOptions options, ILogger<AdsService> logger, IStreamAuthorizer? authorizer = null)
+    /// <param name="options">The ADS settings in force: each stream reads them when it opens, so a reload applies to new streams.</param>
+    internal AdsService(XdsCache cache, StreamRegistry registry, Func<AdsOptions> options, ILogger<AdsService> logger, IStreamAuthorizer? authorizer = null)
     {
         _cache = cache;
         _registry = registry;
@@ -69,7 +70,7 @@ public class AdsService
         RefuseWhileDraining();
         var requests = Authorize(requestStream, static r => r.Node, context);
         using var stream = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _registry.Draining);
-        await new SotwStream(requests, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
+        await new SotwStream(requests, responseStream, _cache, _options(), _logger).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -121,7 +122,7 @@ public class AdsService
         RefuseWhileDraining();
         var requests = Authorize(requestStream, static r => r.Node, context);
         using var stream = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _registry.Draining);
-        await new DeltaStream(requests, responseStream, _cache, _options, _logger).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
+        await new DeltaStream(requests, responseStream, _cache, _options(), _logger).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
     }
 
     private void RefuseWhileDraining()

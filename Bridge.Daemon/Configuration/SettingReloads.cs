@@ -92,15 +92,15 @@ internal static class SettingReloads
         ["Ads:ClientCaFile"] = Restart,
         ["Admin:Listen"] = Restart,
 
-        // The ADS service is built once, with the settings of the start, and every stream reads its settings there.
-        ["Ads:ClientKindMetadataKey"] = Restart,
-        ["Ads:ServicesMetadataKey"] = Restart,
-        ["Ads:ClientKindOverrides"] = Restart,
-        ["Ads:MaxResourceNamesPerRequest"] = Restart,
-        ["Ads:RequestQueueLength"] = Restart,
-        ["Ads:InitialSyncTimeout"] = Restart,
-        ["Ads:MaxStreams"] = Restart,
-        ["Ads:MaxStreamsPerPeer"] = Restart,
+        // Each stream reads the ADS settings in force when it opens; streams already open keep theirs.
+        ["Ads:ClientKindMetadataKey"] = NewStreams,
+        ["Ads:ServicesMetadataKey"] = NewStreams,
+        ["Ads:ClientKindOverrides"] = NewStreams,
+        ["Ads:MaxResourceNamesPerRequest"] = NewStreams,
+        ["Ads:RequestQueueLength"] = NewStreams,
+        ["Ads:InitialSyncTimeout"] = NewStreams,
+        ["Ads:MaxStreams"] = NewStreams,
+        ["Ads:MaxStreamsPerPeer"] = NewStreams,
 
         // A stream is authorized when it opens; streams already open keep running.
         ["Ads:Authorization:AllowedNodeIds"] = NewStreams,

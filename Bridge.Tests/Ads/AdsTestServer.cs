@@ -83,7 +83,7 @@ internal sealed class AdsTestServer : IAsyncDisposable
         builder.Services.AddSingleton<StreamRegistry>();
         builder.Services.AddSingleton<CatalogStore>();
         builder.Services.AddSingleton(sp => new AdsService(
-            sp.GetRequiredService<XdsCache>(), sp.GetRequiredService<StreamRegistry>(), sp.GetRequiredService<AdsOptions>(), sp.GetRequiredService<ILogger<AdsService>>()));
+            sp.GetRequiredService<XdsCache>(), sp.GetRequiredService<StreamRegistry>(), sp.GetRequiredService<AdsOptions>, sp.GetRequiredService<ILogger<AdsService>>()));
 
         var app = builder.Build();
         app.MapGrpcService<AdsService>();

@@ -194,7 +194,7 @@ public sealed class SettingsReloadTests
     }
 
     [Test]
-    public async Task Reload_applies_authorization_to_streams_opened_after_it_and_leaves_restart_settings_at_their_starting_values()
+    public async Task Reload_applies_authorization_and_stream_limits_to_streams_opened_after_it()
     {
         await using var consul = await DevAgentServer.StartAsync(new DevAgentOptions { Url = "http://127.0.0.1:0" });
         consul.Catalog.RegisterCatalogEntry(new CatalogRegistration { Node = "n1", Address = "10.0.0.1", Service = new CatalogServiceRegistration { Id = "web-1", Service = "web", Port = 8080 } });
@@ -215,13 +215,14 @@ public sealed class SettingsReloadTests
             await open.SubscribeAsync(TypeUrls.Cluster, []);
             await open.AckAsync(await open.NextAsync(Wait));
 
-            Write(Config(""", "MaxStreamsPerPeer": 1, "Authorization": { "AllowedNodeIds": ["web-*"] }"""));
+            Write(Config(""", "MaxStreamsPerPeer": 2, "Authorization": { "AllowedNodeIds": ["web-*"] }"""));
             Assert.That(await reloader.ReloadAsync("test"), Is.True);
             var refused = await CompletionOfNewStreamAsync(channel, "db-2");
-            // A second stream from this address: the limit of one waits for a restart.
+            // A second stream from this address is within the new limit of two; a third is not.
             await using var allowed = new AdsClient(channel, AdsNodes.Envoy("web-1"));
             await allowed.SubscribeAsync(TypeUrls.Cluster, []);
             var served = await allowed.NextAsync(Wait);
+            var overLimit = await CompletionOfNewStreamAsync(channel, "web-2");
 
             // The stream opened first, by a node no longer allowed, is still served.
             await open.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
@@ -231,7 +232,9 @@ public sealed class SettingsReloadTests
             {
                 Assert.That(refused.StatusCode, Is.EqualTo(StatusCode.PermissionDenied), refused.Detail);
                 Assert.That(served.ResourceNames(), Does.Contain("web"));
-                Assert.That(logs.WithId(NeedsRestart).Select(e => e["Keys"]), Is.Not.Empty.And.All.EqualTo("Ads:MaxStreamsPerPeer"));
+                Assert.That(overLimit.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted), overLimit.Detail);
+                Assert.That(overLimit.Detail, Does.Contain("Ads:MaxStreamsPerPeer"));
+                Assert.That(logs.WithId(NeedsRestart), Is.Empty, "nothing in this reload waits for a restart");
                 Assert.That(endpoints.Assignments().Single().ClusterName, Is.EqualTo("web"));
             });
         }

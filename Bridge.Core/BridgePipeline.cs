@@ -100,6 +100,12 @@ public sealed class BridgePipeline
     /// <summary>The xDS snapshot being served.</summary>
     public XdsSnapshot Xds => _cache.Current;
 
+    /// <summary>The catalog stage, for tests that feed it Consul's answers directly.</summary>
+    internal CatalogStore Store => _store;
+
+    /// <summary>The xDS stage, for tests that look at what it holds.</summary>
+    internal XdsCache Cache => _cache;
+
     /// <summary>The settings in force.</summary>
     public PipelineSettings Settings => Volatile.Read(ref _settings);
 

@@ -40,6 +40,9 @@ public sealed record DevAgentOptions
     /// </summary>
     public string? RequiredToken { get; init; }
 
+    /// <summary>The clock of blocking-query waits, TTLs and fault timings; tests pass one they move themselves.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>Logger factory for the agent's own logs; none means no logging.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 

@@ -80,7 +80,7 @@ public sealed partial class DevAgentServer : IAsyncDisposable
         var (endpoint, https) = ParseEndpoint(options.Url);
         var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
         var logger = loggerFactory.CreateLogger("Bridge.DevAgent");
-        var time = TimeProvider.System;
+        var time = options.Time;
         var metrics = new RequestMetrics();
         var catalog = new DevCatalog(options, time, loggerFactory.CreateLogger<DevCatalog>());
         var faults = new FaultKnobs(time, catalog, loggerFactory.CreateLogger<FaultKnobs>());

@@ -30,6 +30,7 @@ internal sealed class CatalogStore
     /// <summary>Services with served instances kept at their last state because Consul now lists them unreadably.</summary>
     private readonly Dictionary<string, int> _unreadableHolds = new(StringComparer.Ordinal);
 
+    private readonly Chains.RoutingState _routing;
     private RemovalHold? _hold;
     private volatile bool _confirmRequested;
     private CancellationTokenSource? _nudge;
@@ -45,6 +46,7 @@ internal sealed class CatalogStore
         _logger = logger;
         _options = options ?? new CatalogOptions();
         _time = time ?? TimeProvider.System;
+        _routing = new Chains.RoutingState(logger);
     }
 
     public CatalogSnapshot Current => Volatile.Read(ref _current);
@@ -296,6 +298,11 @@ internal sealed class CatalogStore
         var consul = _consul.ToBuilder();
         foreach (var e in batch)
         {
+            if (_routing.Take(e))
+            {
+                continue;
+            }
+
             switch (e)
             {
                 case ServiceSetObserved set:
@@ -381,6 +388,8 @@ internal sealed class CatalogStore
         var source = consulSynced || timedOut || before.Source != CatalogSource.Persisted ? CatalogSource.Consul : CatalogSource.Persisted;
         var served = Guard(before, _consul);
         var diff = Diff(before.Services, served);
+        var (routing, routingChange) = _routing.Build(served, before.Routing, diff.Changes.Any(c => c.Kind != ServiceChangeKind.Changed));
+        diff = diff with { Routing = routingChange };
         var nowSynced = before.Synced || consulSynced || timedOut;
         var publish = !diff.IsEmpty || nowSynced != before.Synced || source != before.Source;
         if (ConsulAvailable && source == CatalogSource.Consul)
@@ -393,6 +402,7 @@ internal sealed class CatalogStore
         {
             ChangedAt = changedAt,
             Departed = Departures(before.Departed, diff),
+            Routing = routing,
         };
         if (!publish)
         {

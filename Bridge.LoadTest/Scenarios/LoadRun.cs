@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Bridge.DevAgent;
 using Bridge.LoadTest.Bridge;
+using Bridge.Testing.Hosting;
 using Bridge.LoadTest.Catalog;
 using Bridge.LoadTest.Fleet;
 using Bridge.LoadTest.Measurement;
@@ -18,7 +19,7 @@ internal sealed record RunEnvironment(string Daemon, string OutputDirectory, boo
     /// <summary>The bridge found in the repository (or <paramref name="daemon"/>), output under <paramref name="outputDirectory"/>.</summary>
     public static RunEnvironment Locate(string outputDirectory, string? daemon = null)
     {
-        daemon ??= BridgeProcess.LocateDaemon();
+        daemon ??= Repository.Daemon;
         var settings = Path.Combine(Path.GetDirectoryName(daemon)!, "appsettings.json");
         var tls = File.Exists(settings) && File.ReadAllText(settings).Contains("\"CaFile\"", StringComparison.Ordinal);
         Directory.CreateDirectory(outputDirectory);
@@ -84,7 +85,7 @@ internal sealed class LoadRun
         for (var n = 0; n < s.ColdStarts; n++)
         {
             timeline.Stage($"cold start {n + 1} of {s.ColdStarts}");
-            await using var cold = StartBridge(agent, $"cold-{n + 1}");
+            await using var cold = await StartBridgeAsync(agent, $"cold-{n + 1}");
             timeline.Watch(cold.Sampler);
             await cold.WaitReadyAsync(TimeSpan.FromMinutes(5), ct).ConfigureAwait(false);
             coldStarts.Add(cold.StartToReady.TotalSeconds);
@@ -124,7 +125,7 @@ internal sealed class LoadRun
         }
 
         timeline.Stage("starting the bridge");
-        await using var bridge = StartBridge(agent, "bridge");
+        await using var bridge = await StartBridgeAsync(agent, "bridge");
         timeline.Watch(bridge.Sampler);
         await bridge.WaitReadyAsync(TimeSpan.FromMinutes(5), ct).ConfigureAwait(false);
         coldStarts.Add(bridge.StartToReady.TotalSeconds);
@@ -180,7 +181,7 @@ internal sealed class LoadRun
         PhaseSettings phase,
         Timeline timeline,
         DevAgentServer agent,
-        BridgeProcess bridge,
+        LoadedBridge bridge,
         ProxyFleet fleet,
         Propagation propagation,
         Churn churn,
@@ -299,7 +300,7 @@ internal sealed class LoadRun
         return result;
     }
 
-    private BridgeProcess StartBridge(DevAgentServer agent, string label) => BridgeProcess.Start(
+    private Task<LoadedBridge> StartBridgeAsync(DevAgentServer agent, string label) => LoadedBridge.StartAsync(
         _environment.Daemon,
         agent.Address,
         agent.CaFile,

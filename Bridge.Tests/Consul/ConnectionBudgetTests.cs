@@ -1,6 +1,7 @@
+using System.Globalization;
+using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using Bridge.Core.Consul;
-using Bridge.Tests.Catalog;
 
 namespace Bridge.Tests.Consul;
 
@@ -35,7 +36,7 @@ public sealed class ConnectionBudgetTests
     [Test]
     public async Task A_limit_read_from_the_agent_sizes_the_slots_and_every_source_address()
     {
-        var log = new CapturingLogger<ConnectionBudget>();
+        var log = new FakeLogger<ConnectionBudget>();
         var pool = new SourceAddressPool([IPAddress.Parse("127.0.0.2"), IPAddress.Parse("127.0.0.3")], 1);
         var budget = new ConnectionBudget(new ConsulOptions(), log, sources: pool, sourceReason: "test");
         Assert.That(budget.Slots.Capacity, Is.EqualTo(360), "Consul's default assumed until the agent says");
@@ -48,14 +49,14 @@ public sealed class ConnectionBudgetTests
             Assert.That(budget.AgentLimitKnown, Is.True);
             Assert.That(pool.PerAddress, Is.EqualTo(45));
             Assert.That(budget.Slots.Capacity, Is.EqualTo(90));
-            Assert.That(log.WithEvent("ConsulAgentLimitRead").Single().Fields["PerSource"], Is.EqualTo(45));
+            Assert.That(log.WithEvent("ConsulAgentLimitRead").Single().Fields()["PerSource"], Is.EqualTo("45"));
         });
     }
 
     [Test]
     public async Task A_token_without_agent_read_leaves_consul_s_default_assumed_and_says_so()
     {
-        var log = new CapturingLogger<ConnectionBudget>();
+        var log = new FakeLogger<ConnectionBudget>();
         var budget = new ConnectionBudget(Remote, log);
         var reads = 0;
 
@@ -65,22 +66,22 @@ public sealed class ConnectionBudgetTests
             throw new ConsulException(ConsulClient.AgentSelfEndpoint, ConsulErrorKind.Forbidden, "HTTP 403: Permission denied", HttpStatusCode.Forbidden);
         }, CancellationToken.None);
 
-        var warning = log.WithEvent("ConsulAgentLimitUnknown").Single();
+        var warning = log.WithEvent("ConsulAgentLimitUnknown").Single().Fields();
         Assert.Multiple(() =>
         {
             Assert.That(reads, Is.EqualTo(1), "a refusal is final");
             Assert.That(budget.AgentLimitKnown, Is.False);
             Assert.That(budget.Slots.Capacity, Is.EqualTo(180));
-            Assert.That(warning.Fields["Reason"], Does.Contain("agent:read"));
-            Assert.That(warning.Fields["AssumedLimit"], Is.EqualTo(200));
+            Assert.That(warning["Reason"], Does.Contain("agent:read"));
+            Assert.That(warning["AssumedLimit"], Is.EqualTo("200"));
         });
     }
 
     [Test]
     public async Task While_consul_is_unreachable_the_limit_is_read_again_later()
     {
-        var time = new ManualTimeProvider();
-        var budget = new ConnectionBudget(Remote with { RetryBaseDelay = TimeSpan.FromSeconds(1) }, new CapturingLogger<ConnectionBudget>(), time);
+        var time = new FakeTimeProvider();
+        var budget = new ConnectionBudget(Remote with { RetryBaseDelay = TimeSpan.FromSeconds(1) }, new FakeLogger<ConnectionBudget>(), time);
         var reads = 0;
         var read = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var cts = new CancellationTokenSource();
@@ -108,8 +109,8 @@ public sealed class ConnectionBudgetTests
     [Test]
     public async Task While_queries_take_turns_a_limit_raised_on_the_agent_is_picked_up_without_a_restart()
     {
-        var time = new ManualTimeProvider();
-        var log = new CapturingLogger<ConnectionBudget>();
+        var time = new FakeTimeProvider();
+        var log = new FakeLogger<ConnectionBudget>();
         var budget = new ConnectionBudget(Remote, log, time);
         var limit = 20;
         var reads = 0;
@@ -130,7 +131,7 @@ public sealed class ConnectionBudgetTests
         {
             Assert.That(reads, Is.EqualTo(2));
             Assert.That(budget.Slots.Capacity, Is.EqualTo(45));
-            Assert.That(log.WithEvent("ConsulQueriesInFlight").Last().Fields["Slots"], Is.EqualTo(45), "the queries fit again");
+            Assert.That(log.WithEvent("ConsulQueriesInFlight").Last().Fields()["Slots"], Is.EqualTo("45"), "the queries fit again");
         });
         await cts.CancelAsync();
     }
@@ -138,7 +139,7 @@ public sealed class ConnectionBudgetTests
     [Test]
     public void The_freshness_promise_is_logged_with_its_numbers_when_the_demand_first_arrives_and_when_the_answer_changes()
     {
-        var log = new CapturingLogger<ConnectionBudget>();
+        var log = new FakeLogger<ConnectionBudget>();
         var budget = new ConnectionBudget(Remote with { Wait = TimeSpan.FromMinutes(5) }, log);
 
         budget.Slots.ReportDemand(101);
@@ -148,15 +149,15 @@ public sealed class ConnectionBudgetTests
         budget.Slots.ReportDemand(400);
 
         var fits = log.WithEvent("ConsulQueriesInFlight").Single();
-        var shares = log.WithEvent("ConsulQueriesShareSlots").Select(e => e.Fields).ToList();
+        var shares = log.WithEvent("ConsulQueriesShareSlots").Select(e => e.Fields()).ToList();
         Assert.Multiple(() =>
         {
-            Assert.That(fits.Fields["Services"], Is.EqualTo(100));
-            Assert.That(fits.Fields["Slots"], Is.EqualTo(180));
-            Assert.That(fits.Fields["Budget"], Does.Contain("assumed: Consul's default").And.Contain("one source address (the agent is not on this host's loopback)"));
+            Assert.That(fits.Fields()["Services"], Is.EqualTo("100"));
+            Assert.That(fits.Fields()["Slots"], Is.EqualTo("180"));
+            Assert.That(fits.Fields()["Budget"], Does.Contain("assumed: Consul's default").And.Contain("one source address (the agent is not on this host's loopback)"));
             Assert.That(shares, Has.Count.EqualTo(2), "once when it stops fitting, again when the shortfall grows by a twentieth or more");
-            Assert.That(shares[0]["Queries"], Is.EqualTo(301));
-            Assert.That(shares[0]["WorstCaseDelaySeconds"], Is.EqualTo((long)Math.Ceiling(budget.Slots.WorstCaseDelay(TimeSpan.FromMinutes(5), 301).TotalSeconds)));
+            Assert.That(shares[0]["Queries"], Is.EqualTo("301"));
+            Assert.That(long.Parse(shares[0]["WorstCaseDelaySeconds"], CultureInfo.InvariantCulture), Is.EqualTo((long)Math.Ceiling(budget.Slots.WorstCaseDelay(TimeSpan.FromMinutes(5), 301).TotalSeconds)));
             Assert.That(shares[0]["Remedy"], Does.Contain("http_max_conns_per_client on the agent to at least 335").And.Contain("agent:read"));
         });
     }

@@ -1,9 +1,9 @@
+using System.Globalization;
 using System.Threading.Channels;
 using Bridge.Core.Consul;
 using Bridge.Daemon.Security;
 using Bridge.DevAgent;
 using Bridge.DevAgent.Catalog;
-using Bridge.Tests.Catalog;
 using Bridge.Tests.DevAgent;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -46,7 +46,7 @@ public sealed class FreshnessOverPlainHttpTests
             Assert.That(parked.ConnectionsPerIp.Keys, Has.No.EqualTo("127.0.0.1"), "127.0.0.1 is left to the host's other clients");
             Assert.That(agent.GetStatistics().PeakConnectionsByIp.Values, Is.All.LessThanOrEqualTo(10));
             Assert.That(agent.GetStatistics().TooManyRequestsResponses, Is.Zero);
-            Assert.That(watch.Log.WithEvent("ConsulQueriesInFlight").Last().Fields["Queries"], Is.EqualTo(services + 1));
+            Assert.That(watch.Log.WithEvent("ConsulQueriesInFlight").Last().Fields()["Queries"], Is.EqualTo((services + 1).ToString(CultureInfo.InvariantCulture)));
         });
     }
 
@@ -67,7 +67,7 @@ public sealed class FreshnessOverPlainHttpTests
         await using var watch = await Watch.StartAsync(options, ct);
 
         await watch.ReadAllAsync(services, ct);
-        var promise = watch.Log.WithEvent("ConsulQueriesShareSlots").Last().Fields;
+        var promise = watch.Log.WithEvent("ConsulQueriesShareSlots").Last().Fields();
         var changed = "svc-13";
         agent.Catalog.RegisterCatalogEntry(Registration(changed, port: 9002));
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -77,11 +77,11 @@ public sealed class FreshnessOverPlainHttpTests
         Assert.Multiple(() =>
         {
             Assert.That(seen.Entries.Single().Service!.Port, Is.EqualTo(9002));
-            Assert.That(promise["Slots"], Is.EqualTo(9));
-            Assert.That(promise["Queries"], Is.EqualTo(services + 1));
+            Assert.That(promise["Slots"], Is.EqualTo("9"));
+            Assert.That(promise["Queries"], Is.EqualTo((services + 1).ToString(CultureInfo.InvariantCulture)));
             Assert.That(promise["Remedy"], Does.Contain("http_max_conns_per_client on the agent to at least 24"));
             // The promise bounds the wait for a turn; the answer itself and a loaded machine get a few seconds more.
-            Assert.That(clock.Elapsed.TotalSeconds, Is.LessThan((long)promise["WorstCaseDelaySeconds"]! + 5));
+            Assert.That(clock.Elapsed.TotalSeconds, Is.LessThan(long.Parse(promise["WorstCaseDelaySeconds"], CultureInfo.InvariantCulture) + 5));
             Assert.That(stats.PeakConnectionsByIp["127.0.0.1"], Is.LessThanOrEqualTo(9));
             Assert.That(stats.TooManyRequestsResponses, Is.Zero);
         });
@@ -122,7 +122,7 @@ public sealed class FreshnessOverPlainHttpTests
             Watcher = new CatalogWatcher(Client, options, NullLogger<CatalogWatcher>.Instance, slots: Budget.Slots);
         }
 
-        public CapturingLogger<ConnectionBudget> Log { get; } = new();
+        public FakeLogger<ConnectionBudget> Log { get; } = new();
 
         public ConnectionBudget Budget { get; }
 

@@ -275,8 +275,8 @@ public sealed class XdsCacheTests
 
     private static (CatalogStore Store, XdsCache Cache) Pipeline()
     {
-        var store = new CatalogStore(new CapturingLogger<CatalogStore>());
-        var cache = new XdsCache(new XdsOptions(), new CapturingLogger<XdsCache>());
+        var store = new CatalogStore(new FakeLogger<CatalogStore>());
+        var cache = new XdsCache(new XdsOptions(), new FakeLogger<XdsCache>());
         store.Subscribe(cache.Apply);
         return (store, cache);
     }

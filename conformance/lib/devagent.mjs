@@ -135,10 +135,15 @@ export class DevAgent {
 }
 
 /** The environment for .NET children: no inherited settings that could point them elsewhere. */
+const SERVICE_MANAGER_VARIABLES = ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES',
+  'STATE_DIRECTORY', 'CONFIGURATION_DIRECTORY', 'INVOCATION_ID', 'JOURNAL_STREAM'];
+
 export function childEnv(extra = {}) {
   const env = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('BRIDGE_') || key.startsWith('CONSUL_') || key.startsWith('ASPNETCORE_') || key.startsWith('DOTNET_ENVIRONMENT')) continue;
+    // What the bridge or .NET would read as settings (Bridge.Testing/Hosting/BridgeProcess.cs, ReadAsSettings).
+    if (key.startsWith('BRIDGE_') || key.startsWith('CONSUL_') || key.startsWith('ASPNETCORE_') || key === 'DOTNET_ENVIRONMENT'
+      || key.toUpperCase().startsWith('DOTNET_GC') || SERVICE_MANAGER_VARIABLES.includes(key)) continue;
     env[key] = value;
   }
   env.DOTNET_CLI_TELEMETRY_OPTOUT = '1';

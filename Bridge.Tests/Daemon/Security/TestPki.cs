@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Bridge.Tests.Security;
+namespace Bridge.Tests.Daemon.Security;
 
 /// <summary>A throwaway certificate authority, made at run time; its files live in a temporary directory.</summary>
 internal sealed class TestPki : IDisposable

@@ -1,6 +1,7 @@
+using Microsoft.Extensions.Time.Testing;
 using Bridge.Daemon.Security;
 
-namespace Bridge.Tests.Security;
+namespace Bridge.Tests.Daemon.Security;
 
 [Parallelizable(ParallelScope.All)]
 public sealed class ReloadingFilesTests
@@ -12,16 +13,16 @@ public sealed class ReloadingFilesTests
     {
         using var pki = new TestPki();
         var file = pki.Write("value", "one");
-        var time = new SkippingTimeProvider();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var loads = 0;
         var reloaded = 0;
         var files = new ReloadingFiles<string>([file], () => { loads++; return File.ReadAllText(file); }, "one", Interval, time, _ => { }, () => reloaded++);
 
         Rewrite(file, "two");
         var beforeInterval = files.Current;
-        time.Skip(Interval);
+        time.Advance(Interval);
         var afterInterval = files.Current;
-        time.Skip(Interval);
+        time.Advance(Interval);
         var unchanged = files.Current;
 
         Assert.That(beforeInterval, Is.EqualTo("one"));
@@ -36,7 +37,7 @@ public sealed class ReloadingFilesTests
     {
         using var pki = new TestPki();
         var file = pki.Write("value", "good");
-        var time = new SkippingTimeProvider();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var failures = new List<string>();
         var files = new ReloadingFiles<string>(
             [file],
@@ -48,10 +49,10 @@ public sealed class ReloadingFilesTests
             () => { });
 
         Rewrite(file, "half-written");
-        time.Skip(Interval);
+        time.Advance(Interval);
         var afterBrokenWrite = files.Current;
         Rewrite(file, "good again");
-        time.Skip(Interval);
+        time.Advance(Interval);
         var afterFix = files.Current;
 
         Assert.That(afterBrokenWrite, Is.EqualTo("good"));

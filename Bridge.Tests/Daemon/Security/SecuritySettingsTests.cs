@@ -1,7 +1,7 @@
 using Bridge.Daemon.Configuration;
 using Microsoft.Extensions.Configuration;
 
-namespace Bridge.Tests.Security;
+namespace Bridge.Tests.Daemon.Security;
 
 /// <summary>Security settings as loaded at start: CONSUL_* variables, token files, certificate files, authorization.</summary>
 [Parallelizable(ParallelScope.All)]

@@ -11,7 +11,7 @@ using Envoy.Service.Discovery.V3;
 using Grpc.Core;
 using static Bridge.Tests.Catalog.Entries;
 
-namespace Bridge.Tests.Ads.Unit;
+namespace Bridge.Tests.Ads.Sotw;
 
 /// <summary>
 /// The cache's promise seen from the streams: a resource is serialised once per version, and serving it to
@@ -25,8 +25,8 @@ public sealed class SotwStreamSerialisationTests
     [Test]
     public async Task Streams_serve_the_cached_bytes_and_serialise_nothing_themselves()
     {
-        var store = new CatalogStore(new CapturingLogger<CatalogStore>());
-        var cache = new XdsCache(new XdsOptions(), new CapturingLogger<XdsCache>());
+        var store = new CatalogStore(new FakeLogger<CatalogStore>());
+        var cache = new XdsCache(new XdsOptions(), new FakeLogger<XdsCache>());
         store.Subscribe(cache.Apply);
         store.Apply(
         [
@@ -83,7 +83,7 @@ public sealed class SotwStreamSerialisationTests
         private readonly Channel<DiscoveryResponse> _responses = Channel.CreateUnbounded<DiscoveryResponse>();
 
         public Task Run(CancellationToken ct) =>
-            new SotwStream(new Reader(_requests.Reader), new Writer(_responses.Writer), cache, new AdsOptions(), new CapturingLogger())
+            new SotwStream(new Reader(_requests.Reader), new Writer(_responses.Writer), cache, new AdsOptions(), new FakeLogger())
                 .RunAsync(new StreamRegistry(), nodeId, ct);
 
         public async Task SubscribeAsync()

@@ -1,11 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Bridge.Tests.Daemon;
+namespace Bridge.Testing.Hosting;
 
 /// <summary>A loopback TCP port that was free a moment ago: bind to port 0, read the port, let it go.</summary>
-internal static class FreePort
+public static class FreePort
 {
+    /// <summary>The next such port.</summary>
+    /// <returns>A port number.</returns>
     public static int Next()
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

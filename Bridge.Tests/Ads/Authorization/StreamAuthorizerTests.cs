@@ -2,7 +2,7 @@ using Bridge.Core.Ads.Authorization;
 using Grpc.Core;
 using Node = Envoy.Config.Core.V3.Node;
 
-namespace Bridge.Tests.Security;
+namespace Bridge.Tests.Ads.Authorization;
 
 [Parallelizable(ParallelScope.All)]
 public sealed class StreamAuthorizerTests

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Bridge.Tests.Security;
+namespace Bridge.Tests.Daemon.Security;
 
 /// <summary>What the daemon says at start about how it is protected.</summary>
 [Parallelizable(ParallelScope.All)]
@@ -27,7 +27,7 @@ public sealed class StartupWarningTests
     {
         var logs = Report(new());
 
-        Assert.That(logs.Events.Where(e => Warnings.Contains(e.EventId)), Is.Empty);
+        Assert.That(logs.GetSnapshot().Where(e => Warnings.Contains(e.Id.Id)), Is.Empty);
         Assert.That(logs.WithId(AdsSecurity).Single().Message, Is.EqualTo("ADS on 127.0.0.1:18000: plaintext, no client certificates, no authorization"));
         Assert.That(logs.WithId(ConsulTransport).Single().Message, Is.EqualTo("Consul at http://127.0.0.1:8500: plain HTTP/1.1 from up to 253 local addresses (127.0.0.2 to 127.0.0.254), up to 45540 queries in flight, ACL token none"));
     }
@@ -41,7 +41,7 @@ public sealed class StartupWarningTests
 
         var warning = logs.WithId(AdsOpenToNetwork).Single();
         Assert.That(warning.Level, Is.EqualTo(LogLevel.Warning));
-        Assert.That(warning["Listen"], Is.EqualTo(listen));
+        Assert.That(warning.Field("Listen"), Is.EqualTo(listen));
     }
 
     [Test]
@@ -62,10 +62,10 @@ public sealed class StartupWarningTests
         var withTokens = Report(new() { ["Ads:Listen"] = "0.0.0.0:18000", ["Ads:Authorization:Tokens:0"] = "4e1f0c9b-2a7d-4b3e-8f6a-1c5d9e2b7a40" });
         var withMtls = Report(new() { ["Ads:Listen"] = "0.0.0.0:18000", ["Ads:TlsCertFile"] = cert, ["Ads:TlsKeyFile"] = key, ["Ads:ClientCaFile"] = pki.CaFile });
 
-        Assert.That(withTokens.Events.Where(e => Warnings.Contains(e.EventId)), Is.Empty);
-        Assert.That(withMtls.Events.Where(e => Warnings.Contains(e.EventId)), Is.Empty);
-        Assert.That(withTokens.WithId(AdsSecurity).Single()["Authorization"], Is.EqualTo("authorization by 1 token(s)"));
-        Assert.That(withMtls.WithId(AdsSecurity).Single()["ClientCertificates"], Does.StartWith("client certificates required"));
+        Assert.That(withTokens.GetSnapshot().Where(e => Warnings.Contains(e.Id.Id)), Is.Empty);
+        Assert.That(withMtls.GetSnapshot().Where(e => Warnings.Contains(e.Id.Id)), Is.Empty);
+        Assert.That(withTokens.WithId(AdsSecurity).Single().Field("Authorization"), Is.EqualTo("authorization by 1 token(s)"));
+        Assert.That(withMtls.WithId(AdsSecurity).Single().Field("ClientCertificates"), Does.StartWith("client certificates required"));
     }
 
     [Test]
@@ -83,8 +83,8 @@ public sealed class StartupWarningTests
     {
         var logs = Report(new() { ["Consul:Address"] = "https://consul:8501" }, new() { ["CONSUL_HTTP_SSL_VERIFY"] = "false" });
 
-        Assert.That(logs.WithId(ConsulVerificationDisabled).Single()["Setting"], Is.EqualTo("CONSUL_HTTP_SSL_VERIFY=false"));
-        Assert.That(logs.WithId(ConsulTransport).Single()["Transport"], Does.Contain("NOT verified"));
+        Assert.That(logs.WithId(ConsulVerificationDisabled).Single().Field("Setting"), Is.EqualTo("CONSUL_HTTP_SSL_VERIFY=false"));
+        Assert.That(logs.WithId(ConsulTransport).Single().Field("Transport"), Does.Contain("NOT verified"));
     }
 
     [Test]
@@ -95,9 +95,9 @@ public sealed class StartupWarningTests
         var local = Report(new() { ["Consul:Address"] = "http://localhost:8500", ["Consul:Token"] = token });
 
         Assert.That(remote.WithId(ConsulTokenInCleartext).Single().Level, Is.EqualTo(LogLevel.Warning));
-        Assert.That(remote.WithId(ConsulTransport).Single()["Token"], Is.EqualTo("from CONSUL_HTTP_TOKEN"));
+        Assert.That(remote.WithId(ConsulTransport).Single().Field("Token"), Is.EqualTo("from CONSUL_HTTP_TOKEN"));
         Assert.That(local.WithId(ConsulTokenInCleartext), Is.Empty);
-        Assert.That(remote.AllText + local.AllText, Does.Not.Contain(token));
+        Assert.That(remote.AllText() + local.AllText(), Does.Not.Contain(token));
     }
 
     [Test]
@@ -106,18 +106,17 @@ public sealed class StartupWarningTests
         var configured = Report(new() { ["Consul:Address"] = "http://127.0.0.1:8500", ["Consul:CaFile"] = "/etc/consul/ca.pem" });
         var fromEnvironment = Report(new() { ["Consul:Address"] = "http://127.0.0.1:8500" }, new() { ["CONSUL_CACERT"] = "/etc/consul/ca.pem" });
 
-        Assert.That(configured.WithId(ConsulTlsSettingsUnused).Single()["Settings"], Is.EqualTo("Consul:CaFile"));
+        Assert.That(configured.WithId(ConsulTlsSettingsUnused).Single().Field("Settings"), Is.EqualTo("Consul:CaFile"));
         Assert.That(fromEnvironment.WithId(ConsulTlsSettingsUnused), Is.Empty, "CONSUL_* variables set for the CLI are ignored over HTTP, as Consul's tools do");
     }
 
-    private static LogCapture Report(Dictionary<string, string?> values, Dictionary<string, string?>? environment = null)
+    private static FakeLogCollector Report(Dictionary<string, string?> values, Dictionary<string, string?>? environment = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var (settings, errors) = SettingsLoader.Load(configuration, name => environment?.GetValueOrDefault(name));
         Assert.That(errors, Is.Empty);
-        var logs = new LogCapture();
-        using var factory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
-        SecurityPosture.Report(factory.CreateLogger(SecurityLog.Category), settings!, ConsulConnections.Create(settings!.Consul, NullLoggerFactory.Instance));
+        var logs = CollectedLogs.Everything();
+        SecurityPosture.Report(new FakeLogger(logs, SecurityLog.Category), settings!, ConsulConnections.Create(settings!.Consul, NullLoggerFactory.Instance));
         return logs;
     }
 }

@@ -1,7 +1,7 @@
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
-namespace Bridge.Tests.Security;
+namespace Bridge.Tests.Daemon.Security;
 
 /// <summary>
 /// Secrets never leave the process through logs (every category, every level, exceptions and scopes included),
@@ -18,18 +18,20 @@ public sealed class SecretLeakTests
     {
         using var pki = new TestPki();
         var adsTokens = pki.Write("ads-tokens", AdsToken + "\n");
-        var bridge = await SecureBridge.StartAsync(
-            new Dictionary<string, string?> { ["Consul:Token"] = ConsulToken, ["Ads:Authorization:TokenFile"] = adsTokens },
-            consulToken: ConsulToken,
-            level: LogLevel.Trace);
+        var bridge = await InProcessBridge.StartAsync(new()
+        {
+            Settings = new Dictionary<string, string?> { ["Consul:Token"] = ConsulToken, ["Ads:Authorization:TokenFile"] = adsTokens },
+            ConsulToken = ConsulToken,
+            LogLevel = LogLevel.Trace,
+        });
         var admin = new List<string>();
         await using (bridge)
         {
-            using var channel = bridge.Channel();
-            var served = await SecureBridge.FetchClustersAsync(channel, headers: new Metadata { { "authorization", "Bearer " + AdsToken } });
-            var servedDelta = await SecureBridge.FetchClustersDeltaAsync(channel, headers: new Metadata { { "x-bridge-token", AdsToken } });
-            var refused = Assert.ThrowsAsync<RpcException>(() => SecureBridge.FetchClustersAsync(channel, headers: new Metadata { { "x-bridge-token", AdsToken + "-wrong" } }));
-            Assert.That(SecureBridge.ClusterNames(served), Does.Contain("web"), "the bridge read Consul with its token");
+            using var channel = bridge.OpenChannel();
+            var served = await AdsProbe.FetchClustersAsync(channel, headers: new Metadata { { "authorization", "Bearer " + AdsToken } });
+            var servedDelta = await AdsProbe.FetchClustersDeltaAsync(channel, headers: new Metadata { { "x-bridge-token", AdsToken } });
+            var refused = Assert.ThrowsAsync<RpcException>(() => AdsProbe.FetchClustersAsync(channel, headers: new Metadata { { "x-bridge-token", AdsToken + "-wrong" } }));
+            Assert.That(AdsProbe.ClusterNames(served), Does.Contain("web"), "the bridge read Consul with its token");
             Assert.That(servedDelta.Resources, Is.Not.Empty);
             Assert.That(refused!.Status.Detail, Does.Not.Contain(AdsToken));
 
@@ -39,8 +41,8 @@ public sealed class SecretLeakTests
             }
         }
 
-        var logs = bridge.Logs.AllText;
-        Assert.That(bridge.Logs.Events, Has.Count.GreaterThan(100), "trace-level logging of every category was captured");
+        var logs = bridge.Logs.AllText();
+        Assert.That(bridge.Logs.GetSnapshot(), Has.Count.GreaterThan(100), "trace-level logging of every category was captured");
         Assert.That(logs, Does.Contain("X-Consul-Token"), "request headers were logged, with their values redacted");
         Assert.That(logs, Does.Not.Contain(ConsulToken));
         Assert.That(logs, Does.Not.Contain(AdsToken));
@@ -52,13 +54,18 @@ public sealed class SecretLeakTests
     public async Task A_token_consul_rejects_is_not_logged_either()
     {
         const string wrong = "deadbeef-0000-4000-8000-000000000000";
-        await using var bridge = await SecureBridge.StartAsync(
-            new Dictionary<string, string?> { ["Consul:Token"] = wrong }, consulToken: ConsulToken, level: LogLevel.Trace, waitForCatalog: false);
+        await using var bridge = await InProcessBridge.StartAsync(new()
+        {
+            Settings = new Dictionary<string, string?> { ["Consul:Token"] = wrong },
+            ConsulToken = ConsulToken,
+            LogLevel = LogLevel.Trace,
+            WaitForCatalog = false,
+        });
 
         var failure = await bridge.Logs.WaitForAsync(ConsulQueryFailed, timeout: TimeSpan.FromSeconds(15));
 
-        Assert.That(failure.Everything, Does.Contain("ACL not found"));
-        Assert.That(bridge.Logs.AllText, Does.Not.Contain(wrong).And.Not.Contain(ConsulToken));
+        Assert.That(failure.Describe(), Does.Contain("ACL not found"));
+        Assert.That(bridge.Logs.AllText(), Does.Not.Contain(wrong).And.Not.Contain(ConsulToken));
     }
 
     private const int ConsulQueryFailed = 1001;

@@ -2,7 +2,7 @@ using Bridge.Core.Ads;
 using Envoy.Config.Core.V3;
 using Google.Protobuf.WellKnownTypes;
 
-namespace Bridge.Tests.Ads.Unit;
+namespace Bridge.Tests.Ads;
 
 /// <summary>What a node's first request says about it: its kind and the services it declared.</summary>
 public sealed class ClientIdentityTests

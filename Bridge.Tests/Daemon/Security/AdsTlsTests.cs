@@ -1,9 +1,12 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Time.Testing;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Bridge.Core.Xds;
 using Grpc.Core;
 
-namespace Bridge.Tests.Security;
+namespace Bridge.Tests.Daemon.Security;
 
 /// <summary>TLS and mutual TLS on the ADS listener, through the daemon as it is wired, with certificates made per run.</summary>
 [Parallelizable(ParallelScope.All)]
@@ -17,11 +20,11 @@ public sealed class AdsTlsTests
         using var pki = new TestPki();
         await using var bridge = await StartAsync(pki, mutual: false);
 
-        using var channel = bridge.Channel(https: true, Trusting(pki));
-        var response = await SecureBridge.FetchClustersAsync(channel);
+        using var channel = bridge.OpenChannel(https: true, Trusting(pki));
+        var response = await AdsProbe.FetchClustersAsync(channel);
 
         Assert.That(response.TypeUrl, Is.EqualTo(TypeUrls.Cluster));
-        Assert.That(SecureBridge.ClusterNames(response), Does.Contain("web"));
+        Assert.That(AdsProbe.ClusterNames(response), Does.Contain("web"));
     }
 
     [Test]
@@ -30,8 +33,8 @@ public sealed class AdsTlsTests
         using var pki = new TestPki();
         await using var bridge = await StartAsync(pki, mutual: false);
 
-        using var channel = bridge.Channel(https: false);
-        var error = Assert.ThrowsAsync<RpcException>(() => SecureBridge.FetchClustersAsync(channel));
+        using var channel = bridge.OpenChannel(https: false);
+        var error = Assert.ThrowsAsync<RpcException>(() => AdsProbe.FetchClustersAsync(channel));
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.Unavailable).Or.EqualTo(StatusCode.Internal));
     }
@@ -43,8 +46,8 @@ public sealed class AdsTlsTests
         using var other = new TestPki("Other CA");
         await using var bridge = await StartAsync(pki, mutual: false);
 
-        using var channel = bridge.Channel(https: true, Trusting(other));
-        var error = Assert.ThrowsAsync<RpcException>(() => SecureBridge.FetchClustersAsync(channel));
+        using var channel = bridge.OpenChannel(https: true, Trusting(other));
+        var error = Assert.ThrowsAsync<RpcException>(() => AdsProbe.FetchClustersAsync(channel));
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.Unavailable).Or.EqualTo(StatusCode.Internal));
     }
@@ -55,13 +58,13 @@ public sealed class AdsTlsTests
         using var pki = new TestPki();
         await using var bridge = await StartAsync(pki, mutual: true);
 
-        using var channel = bridge.Channel(https: true, Trusting(pki));
-        var error = Assert.ThrowsAsync<RpcException>(() => SecureBridge.FetchClustersAsync(channel));
+        using var channel = bridge.OpenChannel(https: true, Trusting(pki));
+        var error = Assert.ThrowsAsync<RpcException>(() => AdsProbe.FetchClustersAsync(channel));
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.Unavailable).Or.EqualTo(StatusCode.Internal));
         var refused = await bridge.Logs.WaitForAsync(AdsClientCertificateRefused);
-        Assert.That(refused["Peer"], Does.StartWith("127.0.0.1:"));
-        Assert.That(refused["Subject"], Is.EqualTo("(none)"));
+        Assert.That(refused.Field("Peer"), Does.StartWith("127.0.0.1:"));
+        Assert.That(refused.Field("Subject"), Is.EqualTo("(none)"));
     }
 
     [Test]
@@ -71,10 +74,10 @@ public sealed class AdsTlsTests
         await using var bridge = await StartAsync(pki, mutual: true);
 
         using var certificate = TestPki.Load(pki.IssueClient());
-        using var channel = bridge.Channel(https: true, Trusting(pki, certificate));
-        var response = await SecureBridge.FetchClustersAsync(channel);
+        using var channel = bridge.OpenChannel(https: true, Trusting(pki, certificate));
+        var response = await AdsProbe.FetchClustersAsync(channel);
 
-        Assert.That(SecureBridge.ClusterNames(response), Does.Contain("web"));
+        Assert.That(AdsProbe.ClusterNames(response), Does.Contain("web"));
     }
 
     [Test]
@@ -85,11 +88,11 @@ public sealed class AdsTlsTests
         await using var bridge = await StartAsync(pki, mutual: true);
 
         using var certificate = TestPki.Load(other.IssueClient(commonName: "stranger"));
-        using var channel = bridge.Channel(https: true, Trusting(pki, certificate));
-        var error = Assert.ThrowsAsync<RpcException>(() => SecureBridge.FetchClustersAsync(channel));
+        using var channel = bridge.OpenChannel(https: true, Trusting(pki, certificate));
+        var error = Assert.ThrowsAsync<RpcException>(() => AdsProbe.FetchClustersAsync(channel));
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.Unavailable).Or.EqualTo(StatusCode.Internal));
-        Assert.That((await bridge.Logs.WaitForAsync(AdsClientCertificateRefused))["Subject"], Is.EqualTo("CN=stranger"));
+        Assert.That((await bridge.Logs.WaitForAsync(AdsClientCertificateRefused)).Field("Subject"), Is.EqualTo("CN=stranger"));
     }
 
     [Test]
@@ -100,8 +103,8 @@ public sealed class AdsTlsTests
 
         // Signed by the right CA, but for servers only (extended key usage serverAuth).
         using var certificate = TestPki.Load(pki.IssueServer("impostor", "impostor.test"));
-        using var channel = bridge.Channel(https: true, Trusting(pki, certificate));
-        var error = Assert.ThrowsAsync<RpcException>(() => SecureBridge.FetchClustersAsync(channel));
+        using var channel = bridge.OpenChannel(https: true, Trusting(pki, certificate));
+        var error = Assert.ThrowsAsync<RpcException>(() => AdsProbe.FetchClustersAsync(channel));
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.Unavailable).Or.EqualTo(StatusCode.Internal));
     }
@@ -112,43 +115,49 @@ public sealed class AdsTlsTests
         using var first = new TestPki("First CA");
         using var second = new TestPki("Second CA");
         var (cert, key) = first.IssueServer();
-        var time = new SkippingTimeProvider();
-        await using var bridge = await SecureBridge.StartAsync(new Dictionary<string, string?> { ["Ads:TlsCertFile"] = cert, ["Ads:TlsKeyFile"] = key }, time: time);
+        // The whole bridge runs on this clock, so its catalog never syncs: the certificate is read off the handshake.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var bridge = await InProcessBridge.StartAsync(new()
+        {
+            Settings = new Dictionary<string, string?> { ["Ads:TlsCertFile"] = cert, ["Ads:TlsKeyFile"] = key },
+            Time = time,
+            WaitForCatalog = false,
+        });
 
         var before = await ServerIssuerAsync(bridge, first, second);
         var (rotatedCert, rotatedKey) = second.IssueServer();
         File.Copy(rotatedCert, cert, overwrite: true);
         File.Copy(rotatedKey, key, overwrite: true);
-        time.Skip(TimeSpan.FromSeconds(31));
+        time.Advance(TimeSpan.FromSeconds(31));
         var afterRotation = await ServerIssuerAsync(bridge, first, second);
         await File.WriteAllTextAsync(key, "-----BEGIN PRIVATE KEY-----\nhalf-written\n");
-        time.Skip(TimeSpan.FromSeconds(31));
+        time.Advance(TimeSpan.FromSeconds(31));
         var afterBrokenRotation = await ServerIssuerAsync(bridge, first, second);
 
         Assert.That(before, Is.EqualTo("CN=First CA"));
         Assert.That(afterRotation, Is.EqualTo("CN=Second CA"));
         Assert.That(afterBrokenRotation, Is.EqualTo("CN=Second CA"));
-        Assert.That(bridge.Logs.WithId(5011).Single()["Files"], Does.Contain(cert));
-        Assert.That(bridge.Logs.WithId(5012).Single()["Reason"], Does.Contain(key));
+        Assert.That(bridge.Logs.WithId(5011).Single().Field("Files"), Does.Contain(cert));
+        Assert.That(bridge.Logs.WithId(5012).Single().Field("Reason"), Does.Contain(key));
     }
 
-    /// <summary>Connects anew (a new channel is a new connection) and returns the issuer of the certificate the server sent.</summary>
-    private static async Task<string> ServerIssuerAsync(SecureBridge bridge, params TestPki[] trusted)
+    /// <summary>Connects anew, completes a TLS handshake as a gRPC client does (ALPN h2) and returns the issuer of the certificate the server sent.</summary>
+    private static async Task<string> ServerIssuerAsync(InProcessBridge bridge, params TestPki[] trusted)
     {
         string? issuer = null;
-        using var handler = new SocketsHttpHandler
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, bridge.AdsPort);
+        await using var tls = new SslStream(tcp.GetStream());
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
         {
-            SslOptions = new SslClientAuthenticationOptions
+            TargetHost = "127.0.0.1",
+            ApplicationProtocols = [SslApplicationProtocol.Http2],
+            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
             {
-                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                {
-                    issuer = certificate?.Issuer;
-                    return certificate is X509Certificate2 presented && trusted.Any(pki => Chains(presented, pki));
-                },
+                issuer = certificate?.Issuer;
+                return certificate is X509Certificate2 presented && trusted.Any(pki => Chains(presented, pki));
             },
-        };
-        using var channel = bridge.Channel(https: true, handler);
-        await SecureBridge.FetchClustersAsync(channel);
+        });
         return issuer!;
     }
 
@@ -161,7 +170,7 @@ public sealed class AdsTlsTests
         return chain.Build(certificate);
     }
 
-    private static Task<SecureBridge> StartAsync(TestPki pki, bool mutual)
+    private static Task<InProcessBridge> StartAsync(TestPki pki, bool mutual)
     {
         var (cert, key) = pki.IssueServer();
         var settings = new Dictionary<string, string?>
@@ -170,7 +179,7 @@ public sealed class AdsTlsTests
             ["Ads:TlsKeyFile"] = key,
             ["Ads:ClientCaFile"] = mutual ? pki.CaFile : null,
         };
-        return SecureBridge.StartAsync(settings);
+        return InProcessBridge.StartAsync(new() { Settings = settings });
     }
 
     /// <summary>A handler that trusts only <paramref name="pki"/>'s CA and presents <paramref name="clientCertificate"/>.</summary>

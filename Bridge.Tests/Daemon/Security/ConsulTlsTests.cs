@@ -1,14 +1,11 @@
+using Bridge.Core;
 using Bridge.Core.Consul;
-using Bridge.Daemon.Configuration;
 using Bridge.Daemon.Hosting;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Bridge.Tests.Security;
+namespace Bridge.Tests.Daemon.Security;
 
 /// <summary>
 /// The Consul client as the daemon wires it (handler, TLS, server name, HTTP/2) against an HTTPS Consul stand-in.
@@ -116,7 +113,7 @@ public sealed class ConsulTlsTests
         Assert.That(result.Value, Is.Not.Empty);
         var warning = bridge.Logs.WithId(5001).Single();
         Assert.That(warning.Level, Is.EqualTo(LogLevel.Warning));
-        Assert.That(warning["Setting"], Is.EqualTo("Consul:InsecureSkipVerify"));
+        Assert.That(warning.Field("Setting"), Is.EqualTo("Consul:InsecureSkipVerify"));
     }
 
     [Test]
@@ -131,34 +128,25 @@ public sealed class ConsulTlsTests
 
         Assert.That(consul.Protocols, Is.All.EqualTo("HTTP/1.1"));
         var warning = bridge.Logs.WithId(5002).Single();
-        Assert.That(warning["Connections"], Is.EqualTo("128"));
-        Assert.That(warning["Limit"], Is.EqualTo("5000"));
+        Assert.That(warning.Field("Connections"), Is.EqualTo("128"));
+        Assert.That(warning.Field("Limit"), Is.EqualTo("5000"));
     }
 
+    /// <summary>The daemon built but not started, reading Consul at <paramref name="address"/>: its Consul client goes through the transport the watcher's would.</summary>
     private static BuiltBridge Build(string address, Dictionary<string, string?> settings)
     {
         settings["Consul:Address"] = address;
-        settings["Ads:Listen"] = "127.0.0.1:0";
-        settings["Admin:Listen"] = "127.0.0.1:0";
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var (loaded, errors) = SettingsLoader.Load(configuration, _ => null);
-        Assert.That(errors, Is.Empty);
-        var logs = new LogCapture();
-        var app = BridgeHost.Build([], loaded!, configuration, builder =>
-        {
-            builder.Logging.AddProvider(logs);
-            builder.Logging.AddFilter<ConsoleLoggerProvider>((_, _) => false);
-        });
-        return new BuiltBridge(app, logs, loaded!.Consul);
+        return new BuiltBridge(InProcessBridge.Build(new() { Catalog = CatalogFeed.Address, Settings = settings }));
     }
 
-    /// <summary>The daemon built but not started: its Consul client goes through the transport the watcher's would.</summary>
-    private sealed class BuiltBridge(WebApplication app, LogCapture logs, ConsulOptions options) : IAsyncDisposable
+    private sealed class BuiltBridge(InProcessBridge bridge) : IAsyncDisposable
     {
-        public ConsulClient Client { get; } = new(app.Services.GetRequiredService<IHttpClientFactory>().CreateClient(BridgeHost.ConsulHttpClient), options);
+        public ConsulClient Client { get; } = new(
+            bridge.Services.GetRequiredService<IHttpClientFactory>().CreateClient(BridgeHost.ConsulHttpClient),
+            bridge.Services.GetRequiredService<BridgePipeline>().Settings.Consul);
 
-        public LogCapture Logs => logs;
+        public FakeLogCollector Logs => bridge.Logs;
 
-        public ValueTask DisposeAsync() => app.DisposeAsync();
+        public ValueTask DisposeAsync() => bridge.DisposeAsync();
     }
 }

@@ -1,6 +1,6 @@
 using Bridge.Core.Xds;
 
-namespace Bridge.Tests.Ads.Unit;
+namespace Bridge.Tests.Xds;
 
 /// <summary>A published change wakes the streams it concerns, and only those.</summary>
 public sealed class WakeIndexTests

@@ -5,7 +5,7 @@ using Envoy.Config.Core.V3;
 using Envoy.Service.Discovery.V3;
 using Google.Protobuf;
 
-namespace Bridge.Tests.Ads.Unit;
+namespace Bridge.Tests.Ads;
 
 /// <summary>Requests read with shared name strings are exactly what the stock parser reads.</summary>
 public sealed class DiscoveryRequestReaderTests

@@ -176,7 +176,7 @@ public sealed partial class DevAgentServer : IAsyncDisposable
         app.UseResponseCompression();
         app.Use(gate.InvokeAsync);
         new DevControlApi(federation, acl, faults, statistics, responses).Map(app);
-        ConsulRoutes.Map(app, new ConsulApi(federation, acl, faults, runner, responses));
+        ConsulRoutes.Map(app, new ConsulApi(federation, acl, faults, runner, responses, () => connections.Limit));
 
         try
         {
@@ -236,12 +236,14 @@ public sealed partial class DevAgentServer : IAsyncDisposable
     private static DevAgentStatistics Snapshot(ConnectionGate connections, RequestMetrics metrics, FaultKnobs faults) => new()
     {
         ConnectionsPerIp = connections.PerIp(),
+        PeakConnectionsByIp = connections.PeakPerIpByAddress(),
         OpenConnections = connections.Open,
         PeakConnections = connections.Peak,
         PeakConnectionsPerIp = connections.PeakPerIp,
         ConnectionLimitRejections = connections.Rejections,
         TooManyRequestsResponses = metrics.TooManyRequests,
         RequestsByKind = metrics.RequestsByKind(),
+        ResponseBytesByKind = metrics.ResponseBytesByKind(),
         BlockingQueriesInFlight = metrics.BlockingInFlight,
         Faults = faults.Counters,
     };

@@ -18,11 +18,7 @@ internal sealed class CatalogWatcher
     private readonly ConsulOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly SemaphoreSlim _inFlight;
-    private readonly int _slots;
-
-    /// <summary>Shortest wait of a blocking query when there are more watches than query slots.</summary>
-    internal static readonly TimeSpan MinSharedWait = TimeSpan.FromSeconds(5);
+    private readonly QuerySlots _slots;
     private readonly Dictionary<string, (CancellationTokenSource Cts, Task Loop)> _serviceWatches = new(StringComparer.Ordinal);
     private int _failingWatches;
     private readonly object _availabilityGate = new();
@@ -36,15 +32,17 @@ internal sealed class CatalogWatcher
     private ChannelWriter<ConsulEvent>? _events;
     private CancellationToken _running;
 
-    public CatalogWatcher(ConsulClient client, ConsulOptions options, ILogger<CatalogWatcher> logger, TimeProvider? time = null)
+    /// <param name="slots">Queries allowed in flight (<see cref="ConnectionBudget.Slots"/>); by default, what Consul's default limits allow.</param>
+    public CatalogWatcher(ConsulClient client, ConsulOptions options, ILogger<CatalogWatcher> logger, TimeProvider? time = null, QuerySlots? slots = null)
     {
         _client = client;
         _options = options;
         _filters = options;
         _logger = logger;
         _time = time ?? TimeProvider.System;
-        _slots = Math.Max(1, options.EffectiveMaxConcurrentQueries);
-        _inFlight = new SemaphoreSlim(_slots);
+        _slots = slots ?? new QuerySlots(options.UsesTls
+            ? options.MaxConcurrentQueriesHttp2
+            : ConnectionBudget.PerSource(ConnectionBudget.DefaultAgentLimit, options.MaxConcurrentQueries, limitKnown: false));
     }
 
     /// <summary>Services currently watched, for diagnostics.</summary>
@@ -204,6 +202,8 @@ internal sealed class CatalogWatcher
                 ConsulLog.WatchStarted(_logger, name);
             }
         }
+
+        _slots.ReportDemand(Watches);
     }
 
     private async Task WatchServiceAsync(string service, ChannelWriter<ConsulEvent> events, CancellationToken ct)
@@ -330,6 +330,8 @@ internal sealed class CatalogWatcher
                 _targetWatches[query] = (cts, WatchTargetAsync(query, events, cts.Token));
             }
         }
+
+        _slots.ReportDemand(Watches);
     }
 
     private async Task WatchTargetAsync(HealthQuery query, ChannelWriter<ConsulEvent> events, CancellationToken ct)
@@ -438,22 +440,28 @@ internal sealed class CatalogWatcher
         }
     }
 
+    /// <summary>Every blocking watch: the service list, each service, each config entry kind, each routing target read.</summary>
+    private int Watches
+    {
+        get
+        {
+            int targets;
+            lock (_targetWatches)
+            {
+                targets = _targetWatches.Count;
+            }
+
+            return WatchedServices + 1 + ConfigEntries.ConfigEntryKinds.All.Count + targets;
+        }
+    }
+
     /// <summary>
     /// Each blocking query holds a slot (a connection, over HTTP/1.1) for up to its wait. With more watches than
     /// slots, waits shrink in proportion so every watch gets a turn: freshness then degrades gracefully to about
-    /// (watches / slots) x wait instead of some services never being read. Over HTTP/2 slots are plentiful.
+    /// (watches / slots) x wait instead of some services never being read. <see cref="ConnectionBudget"/> sizes the
+    /// slots so that this happens only beyond the agent's allowance.
     /// </summary>
-    internal TimeSpan EffectiveWait()
-    {
-        var watches = Math.Max(1, WatchedServices + 1);
-        if (watches <= _slots)
-        {
-            return _options.Wait;
-        }
-
-        var shared = _options.Wait * _slots / watches;
-        return shared < MinSharedWait ? (MinSharedWait < _options.Wait ? MinSharedWait : _options.Wait) : shared;
-    }
+    internal TimeSpan EffectiveWait() => _slots.SharedWait(_options.Wait, Watches);
 
     /// <param name="holding">Whether the watch holds back part of an ACL-filtered answer: it then re-reads without
     /// blocking every <see cref="ConsulOptions.AclRetryWait"/>, because a token that works again does not move Consul's index.</param>
@@ -533,7 +541,7 @@ internal sealed class CatalogWatcher
                 var result = await retry.ExecuteAsync(
                     async token =>
                     {
-                        await _inFlight.WaitAsync(token).ConfigureAwait(false);
+                        await _slots.WaitAsync(token).ConfigureAwait(false);
                         try
                         {
                             // Holding an ACL-filtered answer: read afresh without blocking (see the pause before it).
@@ -546,7 +554,7 @@ internal sealed class CatalogWatcher
                         }
                         finally
                         {
-                            _inFlight.Release();
+                            _slots.Release();
                         }
                     },
                     ct).ConfigureAwait(false);

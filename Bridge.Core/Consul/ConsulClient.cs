@@ -22,6 +22,7 @@ internal sealed class ConsulClient
     internal const string HealthServiceEndpoint = "/v1/health/service";
     internal const string ConfigEndpoint = "/v1/config";
     internal const string DatacentersEndpoint = "/v1/catalog/datacenters";
+    internal const string AgentSelfEndpoint = "/v1/agent/self";
 
     private readonly HttpClient _http;
     private readonly ConsulOptions _options;
@@ -54,6 +55,11 @@ internal sealed class ConsulClient
     /// <summary>The datacenters Consul knows, the agent's own first (Consul sorts them by round-trip time).</summary>
     public Task<QueryResult<string[]>> GetDatacentersAsync(CancellationToken ct) =>
         GetAsync(DatacentersEndpoint, DatacentersEndpoint, new QueryOptions(0, TimeSpan.Zero), body => (Whole(body, ConsulJsonContext.Default.StringArray), NoneSkipped), ct);
+
+    /// <summary>The agent's <c>http_max_conns_per_client</c> (needs <c>agent:read</c>); null when its answer does not say.</summary>
+    public async Task<int?> GetAgentConnectionLimitAsync(CancellationToken ct) =>
+        (await GetAsync(AgentSelfEndpoint, AgentSelfEndpoint, default, body => (Whole(body, ConsulJsonContext.Default.AgentSelf), NoneSkipped), ct).ConfigureAwait(false))
+            .Value.DebugConfig?.HTTPMaxConnsPerClient;
 
     private static T Whole<T>(ReadOnlyMemory<byte> body, JsonTypeInfo<T> typeInfo)
         where T : class =>

@@ -20,6 +20,9 @@ public sealed partial class DevCatalog
     internal const string NodeMaintenanceCheckId = "_node_maintenance";
     internal const string ServiceMaintenancePrefix = "_service_maintenance:";
 
+    /// <summary>The Consul version the agent presents itself as.</summary>
+    internal const string ConsulVersion = "1.21.0";
+
     // Consul truncates check output beyond its buffer size (agent/checks.BufSize).
     private const int CheckOutputLimit = 4096;
 
@@ -745,7 +748,7 @@ public sealed partial class DevCatalog
                 ["serf_protocol_current"] = "2",
                 ["serf_protocol_max"] = "5",
                 ["serf_protocol_min"] = "1",
-                ["version"] = "1.21.0",
+                ["version"] = ConsulVersion,
             },
             Port = 8300,
             Weights = ServiceWeights.Default,

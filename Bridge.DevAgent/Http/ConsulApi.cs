@@ -22,7 +22,8 @@ internal sealed partial class ConsulApi(
     AclTokens acl,
     FaultKnobs faults,
     BlockingQueryRunner runner,
-    ConsulResponses responses)
+    ConsulResponses responses,
+    Func<int> connectionLimit)
 {
     private static readonly string[] GetOnly = ["GET"];
     private static readonly string[] PutOnly = ["PUT"];
@@ -175,6 +176,37 @@ internal sealed partial class ConsulApi(
                 c => c,
                 q.Keeps),
             filterSchema: ConsulSelectors.HealthCheck);
+    }
+
+    /// <summary>
+    /// <c>/v1/agent/self</c>: needs <c>agent:read</c> on the agent's node, so unlike catalog reads it is refused, not
+    /// filtered, for the anonymous token. <c>DebugConfig.HTTPMaxConnsPerClient</c> is the limit new connections meet.
+    /// </summary>
+    public async Task AgentSelfAsync(HttpContext context)
+    {
+        if (!await AllowMethodAsync(context, GetOnly))
+        {
+            return;
+        }
+
+        var authz = acl.Resolve(Tokens.From(context.Request));
+        if (authz is null)
+        {
+            await responses.WriteErrorAsync(context, 403, ConsulErrors.AclNotFound);
+            return;
+        }
+
+        if (!authz.AgentRead(Local.NodeName))
+        {
+            await responses.WriteErrorAsync(context, authz.Denied("agent", "read", Local.NodeName));
+            return;
+        }
+
+        var node = Local.State.Nodes[Local.NodeName].Node;
+        await responses.WriteJsonAsync(context, new AgentSelf(
+            new AgentSelfConfig(Local.Datacenter, Local.Datacenter, Local.NodeName, node.Id, Server: true, DevCatalog.ConsulVersion),
+            new AgentDebugConfig(Local.Datacenter, Local.NodeName, connectionLimit()),
+            new AgentMember(Local.NodeName, Local.NodeAddress, 8301, Status: 1)));
     }
 
     public async Task StatusLeaderAsync(HttpContext context)

@@ -19,6 +19,7 @@ internal static class ConsulRoutes
         Route("/v1/catalog/deregister", api.CatalogDeregisterAsync);
         Route("/v1/health/service/{**tail}", api.HealthServiceAsync);
         Route("/v1/health/state/{**tail}", api.HealthStateAsync);
+        Route("/v1/agent/self", api.AgentSelfAsync);
         Route("/v1/agent/service/register", api.AgentServiceRegisterAsync);
         Route("/v1/agent/service/deregister/{**tail}", api.AgentServiceDeregisterAsync);
         Route("/v1/agent/service/maintenance/{**tail}", api.AgentServiceMaintenanceAsync);

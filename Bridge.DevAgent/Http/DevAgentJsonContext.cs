@@ -24,6 +24,7 @@ namespace Bridge.DevAgent.Http;
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(bool))]
+[JsonSerializable(typeof(AgentSelf))]
 [JsonSerializable(typeof(AgentServiceRegistration))]
 [JsonSerializable(typeof(CatalogRegistration))]
 [JsonSerializable(typeof(CatalogDeregistration))]

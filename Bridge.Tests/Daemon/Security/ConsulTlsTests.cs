@@ -3,6 +3,7 @@ using Bridge.Core.Consul;
 using Bridge.Daemon.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bridge.Tests.Daemon.Security;
 
@@ -42,14 +43,15 @@ public sealed class ConsulTlsTests
     }
 
     [Test]
-    public void Over_https_the_effective_query_limit_is_the_http2_one()
+    public void Over_https_the_query_slots_are_the_http2_limit()
     {
         var https = new ConsulOptions { Address = "https://consul:8501" };
-        var http = new ConsulOptions { Address = "http://127.0.0.1:8500" };
+        var http = new ConsulOptions { Address = "http://10.0.0.5:8500" };
 
-        Assert.That(https.EffectiveMaxConcurrentQueries, Is.EqualTo(5000));
+        Assert.That(new ConnectionBudget(https, NullLogger<ConnectionBudget>.Instance).Slots.Capacity, Is.EqualTo(5000));
         Assert.That(https.RequestVersion, Is.EqualTo(new Version(2, 0)));
-        Assert.That(http.EffectiveMaxConcurrentQueries, Is.EqualTo(128));
+        Assert.That(https.Http1FallbackConnections, Is.EqualTo(128));
+        Assert.That(new ConnectionBudget(http, NullLogger<ConnectionBudget>.Instance).Slots.Capacity, Is.EqualTo(180), "nine tenths of Consul's default 200, from one address");
         Assert.That(http.RequestVersion, Is.EqualTo(new Version(1, 1)));
     }
 

@@ -213,6 +213,16 @@ public sealed class SecuritySettingsTests
         Assert.That(errors.Single(), Does.StartWith("Consul:MaxConcurrentQueriesHttp2: accepted: 1 to 25000"));
     }
 
+    [TestCase("Consul:MaxConcurrentQueries", "-1", "accepted: 0 (nine tenths of the agent's http_max_conns_per_client) or 1 to 10000")]
+    [TestCase("Consul:SourceAddresses", "127.0.0.300", "'127.0.0.300' is not an IP address; accepted: auto, none, or IP addresses and IPv4 CIDR blocks")]
+    [TestCase("Consul:SourceAddresses", "127.0.0.0/8", "holds more than 1024 addresses")]
+    public void Connection_settings_refuse_bad_values_naming_the_key(string key, string value, string problem)
+    {
+        var errors = Errors(new() { [key] = value });
+
+        Assert.That(errors.Single(), Does.StartWith(key + ": ").And.Contain(problem));
+    }
+
     [Test]
     public void Ads_tls_keys_are_checked_together_and_their_files_read()
     {

@@ -1,7 +1,9 @@
+using Bridge.Core.Consul;
 using Bridge.Daemon.Configuration;
 using Bridge.Daemon.Security;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bridge.Tests.Daemon.Security;
 
@@ -27,7 +29,7 @@ public sealed class StartupWarningTests
 
         Assert.That(logs.GetSnapshot().Where(e => Warnings.Contains(e.Id.Id)), Is.Empty);
         Assert.That(logs.WithId(AdsSecurity).Single().Message, Is.EqualTo("ADS on 127.0.0.1:18000: plaintext, no client certificates, no authorization"));
-        Assert.That(logs.WithId(ConsulTransport).Single().Message, Is.EqualTo("Consul at http://127.0.0.1:8500: plain HTTP/1.1, up to 128 queries in flight, ACL token none"));
+        Assert.That(logs.WithId(ConsulTransport).Single().Message, Is.EqualTo("Consul at http://127.0.0.1:8500: plain HTTP/1.1 from up to 253 local addresses (127.0.0.2 to 127.0.0.254), up to 45540 queries in flight, ACL token none"));
     }
 
     [TestCase("0.0.0.0:18000")]
@@ -114,7 +116,7 @@ public sealed class StartupWarningTests
         var (settings, errors) = SettingsLoader.Load(configuration, name => environment?.GetValueOrDefault(name));
         Assert.That(errors, Is.Empty);
         var logs = CollectedLogs.Everything();
-        SecurityPosture.Report(new FakeLogger(logs, SecurityLog.Category), settings!);
+        SecurityPosture.Report(new FakeLogger(logs, SecurityLog.Category), settings!, ConsulConnections.Create(settings!.Consul, NullLoggerFactory.Instance));
         return logs;
     }
 }

@@ -50,11 +50,14 @@ public class AdsService
     private readonly Func<AdsOptions> _options;
     private readonly ILogger _logger;
     private readonly IStreamAuthorizer? _authorizer;
+    private readonly TimeProvider _time;
 
     /// <param name="authorizer">Who may have a stream; none serves every proxy that reaches the listener.</param>
     /// <param name="options">The ADS settings in force: each stream reads them when it opens, so a reload applies to new streams.</param>
-    internal AdsService(XdsCache cache, StreamRegistry registry, Func<AdsOptions> options, ILogger<AdsService> logger, IStreamAuthorizer? authorizer = null)
+    /// <param name="time">The clock stream ages are measured on; the system's when null.</param>
+    internal AdsService(XdsCache cache, StreamRegistry registry, Func<AdsOptions> options, ILogger<AdsService> logger, IStreamAuthorizer? authorizer = null, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _cache = cache;
         _registry = registry;
         _options = options;
@@ -70,7 +73,7 @@ public class AdsService
         RefuseWhileDraining();
         var requests = Authorize(requestStream, static r => r.Node, context);
         using var stream = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _registry.Draining);
-        await new SotwStream(requests, responseStream, _cache, _options(), _logger).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
+        await new SotwStream(requests, responseStream, _cache, _options(), _logger, _time).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -122,7 +125,7 @@ public class AdsService
         RefuseWhileDraining();
         var requests = Authorize(requestStream, static r => r.Node, context);
         using var stream = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _registry.Draining);
-        await new DeltaStream(requests, responseStream, _cache, _options(), _logger).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
+        await new DeltaStream(requests, responseStream, _cache, _options(), _logger, _time).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
     }
 
     private void RefuseWhileDraining()

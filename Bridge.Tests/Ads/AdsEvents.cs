@@ -10,4 +10,5 @@ internal static class AdsEvents
     public const int UnknownTypeUrl = 4005;
     public const int StaleNonceIgnored = 4006;
     public const int RequestRejected = 4008;
+    public const int StreamMaxAgeReached = 4012;
 }

@@ -22,8 +22,9 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
         IServerStreamWriter<DeltaDiscoveryResponse> responses,
         XdsCache cache,
         AdsOptions options,
-        ILogger logger)
-        : base(requests, responses, cache, options, logger)
+        ILogger logger,
+        TimeProvider? time = null)
+        : base(requests, responses, cache, options, logger, time)
     {
     }
 

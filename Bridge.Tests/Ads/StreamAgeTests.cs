@@ -1,0 +1,144 @@
+using Bridge.Core.Ads;
+using Bridge.Core.Observability;
+using Bridge.Core.Xds;
+using Grpc.Core;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+
+namespace Bridge.Tests.Ads;
+
+/// <summary>
+/// <c>Ads:MaxStreamAge</c>: a stream older than its limit is ended with OK between two responses, so that its proxy
+/// reconnects at once (to whichever replica it reaches) and finds its state there without resends. The bridge runs
+/// on a clock the test moves.
+/// </summary>
+[TestFixture]
+[CancelAfter(30_000)]
+public sealed class StreamAgeTests
+{
+    private static readonly TimeSpan Wait = InProcessBridge.Wait;
+    private static readonly TimeSpan Age = TimeSpan.FromMinutes(10);
+
+    private static TestInstance Web1 => new("10.0.0.1", 8080);
+    private static TestInstance Api1 => new("10.0.1.1", 9090);
+
+    private TimerWatchingClock _clock = null!;
+
+    [SetUp]
+    public void NewClock() => _clock = new TimerWatchingClock(DateTimeOffset.UtcNow);
+
+    private async Task<InProcessBridge> StartAsync(bool synced = true, string maxStreamAge = "00:10:00")
+    {
+        var bridge = await InProcessBridge.StartAsync(new()
+        {
+            Catalog = CatalogFeed.Test,
+            Time = _clock,
+            Settings = new Dictionary<string, string?> { ["Ads:MaxStreamAge"] = maxStreamAge },
+        });
+        if (synced)
+        {
+            bridge.Consul.Sync(("web", [Web1]), ("api", [Api1]));
+        }
+
+        return bridge;
+    }
+
+    /// <summary>The age limit the stream just opened drew: the timer it armed within ±10% of <see cref="Age"/>.</summary>
+    private Task<TimeSpan> AgeTimerAsync() =>
+        _clock.WaitForTimerAsync(due => due >= Age * 0.9 && due <= Age * 1.1, Wait);
+
+    [Test]
+    public async Task A_stream_older_than_the_max_age_is_ended_with_OK_logged_and_counted()
+    {
+        using var ended = new MetricCollector<long>(BridgeMetrics.Meter, "xds_streams_max_age_total");
+        await using var bridge = await StartAsync();
+        var client = bridge.Sotw(AdsNodes.Envoy("aged-sotw"));
+        await client.SubscribeAsync(TypeUrls.Cluster, [AdsClient.Wildcard]);
+        await client.AckAsync(await client.NextAsync(Wait));
+        var limit = await AgeTimerAsync();
+        Assert.That(client.Completion.IsCompleted, Is.False);
+
+        var mark = bridge.Logs.Mark();
+        _clock.Advance(limit);
+
+        var status = await client.Completion.WaitAsync(Wait);
+        Assert.That(status.StatusCode, Is.EqualTo(StatusCode.OK), status.Detail);
+        var logged = await bridge.Logs.WaitForAsync(AdsEvents.StreamMaxAgeReached, e => e.Field("NodeId") == "aged-sotw", Wait, mark);
+        Assert.That(double.Parse(logged.Field("AgeSeconds"), System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(limit.TotalSeconds).Within(0.1));
+        var closed = await bridge.Logs.WaitForAsync(AdsEvents.StreamClosed, e => e.Field("NodeId") == "aged-sotw", Wait, mark);
+        Assert.That(closed.Field("StreamId"), Is.EqualTo(logged.Field("StreamId")));
+        Assert.That(closed.Field("Reason"), Does.Contain("Ads:MaxStreamAge"));
+        Assert.That(ended.GetMeasurementSnapshot().Select(m => (m.Value, m.Tags["protocol"])), Is.EqualTo(new[] { (1L, (object?)"sotw") }));
+    }
+
+    [Test]
+    public void Streams_draw_their_limits_within_ten_percent_of_the_max_age_and_apart()
+    {
+        var limits = Enumerable.Range(0, 1000).Select(_ => StreamAge.Limit(Age)).ToList();
+
+        Assert.That(limits, Has.All.InRange(Age * 0.9, Age * 1.1));
+        Assert.That(limits.Min(), Is.LessThan(Age * 0.95), "limits spread over the whole range");
+        Assert.That(limits.Max(), Is.GreaterThan(Age * 1.05), "limits spread over the whole range");
+        Assert.That(StreamAge.Limit(TimeSpan.Zero), Is.EqualTo(TimeSpan.Zero));
+    }
+
+    [Test]
+    public async Task A_stream_past_its_age_before_any_response_is_ended_only_once_answered()
+    {
+        await using var bridge = await StartAsync(synced: false);
+        var client = bridge.Sotw(AdsNodes.Envoy("aged-unanswered"));
+        await client.SubscribeAsync(TypeUrls.Cluster, [AdsClient.Wildcard]);
+        var limit = await AgeTimerAsync();
+        var mark = bridge.Logs.Mark();
+        _clock.Advance(limit);
+
+        // Ending an unanswered stream would be a connectivity error to the client, which then backs off: the stream
+        // stays open past its age until it has something to send, then sends it, then ends.
+        bridge.Consul.Sync(("web", [Web1]));
+        var response = await client.NextAsync(Wait);
+        Assert.That(response.ResourceNames(), Is.EqualTo(new[] { "web" }), "the stream was ended before its first response");
+        var status = await client.Completion.WaitAsync(Wait);
+        Assert.That(status.StatusCode, Is.EqualTo(StatusCode.OK));
+        await bridge.Logs.WaitForAsync(AdsEvents.StreamMaxAgeReached, e => e.Field("NodeId") == "aged-unanswered", Wait, mark);
+    }
+
+    [Test]
+    public async Task A_delta_client_ended_for_age_reconnects_with_what_it_holds_and_is_sent_only_later_changes()
+    {
+        await using var bridge = await StartAsync();
+        var client = bridge.Delta(AdsNodes.Envoy("aged-delta"));
+        await client.SubscribeAsync(TypeUrls.Cluster, [AdsClient.Wildcard]);
+        await client.AckAsync(await client.NextAsync(Wait));
+        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web", "api"]);
+        await client.AckAsync(await client.NextAsync(Wait));
+        var limit = await AgeTimerAsync();
+
+        _clock.Advance(limit);
+        Assert.That((await client.Completion.WaitAsync(Wait)).StatusCode, Is.EqualTo(StatusCode.OK));
+        var resumed = bridge.Track(await client.ReconnectAsync());
+        bridge.Consul.SetService("api", Api1 with { Port = 9191 });
+
+        // Nothing is owed to the resumed stream: the first response it gets is the change.
+        var next = await resumed.NextAsync(Wait);
+        Assert.That(next.TypeUrl, Is.EqualTo(TypeUrls.ClusterLoadAssignment), "clusters the client held were resent");
+        Assert.That(next.ResourceNames(), Is.EqualTo(new[] { "api" }), "assignments the client held were resent");
+    }
+
+    [Test]
+    public async Task A_zero_max_age_keeps_streams_open_however_old()
+    {
+        using var ended = new MetricCollector<long>(BridgeMetrics.Meter, "xds_streams_max_age_total");
+        await using var bridge = await StartAsync(maxStreamAge: "00:00:00");
+        var client = bridge.Delta(AdsNodes.Envoy("ageless"));
+        await client.SubscribeAsync(TypeUrls.Cluster, [AdsClient.Wildcard]);
+        await client.AckAsync(await client.NextAsync(Wait));
+
+        _clock.Advance(TimeSpan.FromDays(8));
+        bridge.Consul.SetService("api", Api1 with { Port = 9191 });
+        bridge.Consul.RemoveService("web");
+
+        var next = await client.NextAsync(Wait);
+        Assert.That(next.RemovedResources, Is.EqualTo(new[] { "web" }), "the stream still serves after any time");
+        Assert.That(client.Completion.IsCompleted, Is.False);
+        Assert.That(ended.GetMeasurementSnapshot(), Is.Empty);
+    }
+}

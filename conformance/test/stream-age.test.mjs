@@ -1,0 +1,58 @@
+// Ads:MaxStreamAge against a real proxyless gRPC client (grpc-js-xds 1.14.1): the bridge ends the client's ADS
+// stream every 3 s (±10%) with OK, and the application's RPCs go on succeeding across every end, as they must
+// when streams are moved between replicas.
+import assert from 'node:assert/strict';
+import { ClientFactory } from '../lib/clients.mjs';
+import { waitForBackends } from '../lib/expect.mjs';
+import { useBridge } from '../lib/suite.mjs';
+import { waitFor } from '../lib/wait.mjs';
+
+const NODE = 'aged-app';
+const ENDS = 4;
+let clients;
+const ended = [];
+const opened = [];
+
+const env = useBridge({
+  bridgeSettings: { 'Ads:MaxStreamAge': '00:00:03' },
+  async setup(env) {
+    clients = new ClientFactory(env.bridge.adsAddress);
+    env.onCleanup(() => clients.closeAll());
+    // The daemon writes one JSON object per line when its output is not a terminal.
+    env.bridge.proc.onLine((_, line) => {
+      if (!line.startsWith('{')) return;
+      const event = JSON.parse(line);
+      if (event.eventId === 4012 && event.NodeId === NODE) ended.push(event);
+      if (event.eventId === 4001 && event.NodeId === NODE) opened.push(event);
+    });
+  },
+});
+
+env.scenario(`RPCs keep succeeding while the bridge ends the client's ADS stream for its age ${ENDS} times`, async (t) => {
+  const backends = await env.startBackends(['aged-1', 'aged-2']);
+  await env.register('aged', backends);
+  const client = clients.client('aged', { nodeId: NODE });
+  await waitForBackends(client, ['aged-1', 'aged-2']);
+
+  const traffic = client.startTraffic({ concurrency: 4, deadlineMs: 5000 });
+  const from = ended.length;
+  await waitFor(`${ENDS} streams of ${NODE} ended for their age`, async () => ended.length - from, (n) => n >= ENDS, { timeout: 40_000, interval: 250 });
+  const tally = await traffic.stop();
+
+  assert.equal(tally.failures, 0, `no RPC may fail across stream ends: ${JSON.stringify(tally.by)} ${JSON.stringify(tally.errorDetails)}`);
+  assert.ok(tally.total > 100, `RPCs kept flowing: ${tally.total}`);
+  assert.deepEqual(tally.backends, ['aged-1', 'aged-2']);
+  for (const event of ended.slice(from)) {
+    assert.ok(event.AgeSeconds >= 2.7 && event.AgeSeconds <= 3.3, `each stream lived 3 s ±10%: ${event.AgeSeconds}`);
+  }
+  // The client came back after the last end: it holds a stream again.
+  await waitFor(`${NODE} to have a stream open again`, () => env.bridge.connectedNodes(), (nodes) => nodes.includes(NODE), { timeout: 10_000 });
+
+  // How long the client went without a stream after each end: grpc-js waits out its backoff timer, which it never
+  // resets and which starts with the stream (1 s, x1.6 per attempt), so past a few ends of 3 s streams it waits.
+  const gaps = ended.slice(from).map((e) => {
+    const next = opened.find((o) => Date.parse(o.timestamp) >= Date.parse(e.timestamp));
+    return next ? Date.parse(next.timestamp) - Date.parse(e.timestamp) : null;
+  });
+  t.diagnostic(`${tally.total} RPCs, ${tally.failures} failed; stream ages ${ended.slice(from).map((e) => e.AgeSeconds).join(', ')} s; reconnected after ${gaps.join(', ')} ms`);
+});

@@ -71,6 +71,30 @@ public sealed class StreamAgeTests
     }
 
     [Test]
+    public async Task Streams_opened_together_all_end_within_the_max_age_plus_ten_percent_at_different_times()
+    {
+        // A replica that returns gets its share back within that bound: every stream on the others ends by then.
+        await using var bridge = await StartAsync();
+        var clients = Enumerable.Range(1, 10).Select(i => bridge.Sotw(AdsNodes.Envoy($"together-{i}"))).ToList();
+        foreach (var client in clients)
+        {
+            await client.SubscribeAsync(TypeUrls.Cluster, [AdsClient.Wildcard]);
+            await client.AckAsync(await client.NextAsync(Wait));
+        }
+
+        var mark = bridge.Logs.Mark();
+        _clock.Advance(Age * 1.1);
+
+        var statuses = await Task.WhenAll(clients.Select(c => c.Completion.WaitAsync(Wait)));
+        Assert.That(statuses.Select(s => s.StatusCode), Has.All.EqualTo(StatusCode.OK));
+        await bridge.Logs.WaitForAsync(AdsEvents.StreamMaxAgeReached, _ => bridge.Logs.WithId(AdsEvents.StreamMaxAgeReached).Count >= 10, Wait, mark);
+        var ages = bridge.Logs.WithId(AdsEvents.StreamMaxAgeReached)
+            .Select(e => double.Parse(e.Field("AgeSeconds"), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.That(ages, Has.All.InRange(Age.TotalSeconds * 0.9, Age.TotalSeconds * 1.1));
+        Assert.That(ages.Distinct().Count(), Is.GreaterThan(5), "streams opened together end at different times");
+    }
+
+    [Test]
     public void Streams_draw_their_limits_within_ten_percent_of_the_max_age_and_apart()
     {
         var limits = Enumerable.Range(0, 1000).Select(_ => StreamAge.Limit(Age)).ToList();

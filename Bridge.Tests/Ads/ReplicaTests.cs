@@ -106,6 +106,30 @@ public sealed class ReplicaTests
 
     [TestCase(ClientKind.Envoy)]
     [TestCase(ClientKind.Grpc)]
+    public async Task Two_daemon_processes_on_one_consul_answer_the_same_node_with_identical_bytes(ClientKind kind)
+    {
+        // The daemon as shipped, twice: nothing shared in memory, each its own process, start time and Consul reads.
+        await ConvergedAsync();
+        await using var first = await StartDaemonAsync();
+        await using var second = await StartDaemonAsync();
+        using var toFirst = AdsChannels.Create(first.AdsPort);
+        using var toSecond = AdsChannels.Create(second.AdsPort);
+        var node = NodeOf(kind, "daemon-replicas");
+
+        var sotw = (await FetchAllAsync(new AdsClient(toFirst, node), kind), await FetchAllAsync(new AdsClient(toSecond, node), kind));
+        var delta = (await FetchAllDeltaAsync(new DeltaAdsClient(toFirst, node), kind), await FetchAllDeltaAsync(new DeltaAdsClient(toSecond, node), kind));
+
+        Assert.That(sotw.Item2.Responses.Select(WithoutNonce), Is.EqualTo(sotw.Item1.Responses.Select(WithoutNonce)), "state of the world");
+        Assert.That(delta.Item2.Responses.Select(WithoutNonce), Is.EqualTo(delta.Item1.Responses.Select(WithoutNonce)), "delta");
+        Assert.That(sotw.Item1.Responses.Select(r => r.VersionInfo), Is.EqualTo(await FetchVersionsAsync(_b, node, kind)), "the in-process replicas agree with the daemons");
+        foreach (var client in new IAsyncDisposable[] { sotw.Item1.Client, sotw.Item2.Client, delta.Item1.Client, delta.Item2.Client })
+        {
+            await client.DisposeAsync();
+        }
+    }
+
+    [TestCase(ClientKind.Envoy)]
+    [TestCase(ClientKind.Grpc)]
     public async Task Delta_client_moving_to_the_other_replica_with_what_it_holds_is_sent_nothing_again(ClientKind kind)
     {
         await ConvergedAsync();
@@ -179,9 +203,14 @@ public sealed class ReplicaTests
             ? [AdsClient.Wildcard]
             : [.. _a.Pipeline.Xds.Get(kind, typeUrl).ByName.Keys];
 
-    private async Task<(AdsClient Client, List<DiscoveryResponse> Responses)> FetchAllAsync(InProcessBridge bridge, Node node, ClientKind kind)
+    private Task<(AdsClient Client, List<DiscoveryResponse> Responses)> FetchAllAsync(InProcessBridge bridge, Node node, ClientKind kind) =>
+        FetchAllAsync(bridge.Sotw(node), kind);
+
+    private async Task<IReadOnlyList<string>> FetchVersionsAsync(InProcessBridge bridge, Node node, ClientKind kind) =>
+        [.. (await FetchAllAsync(bridge, node, kind)).Responses.Select(r => r.VersionInfo)];
+
+    private async Task<(AdsClient Client, List<DiscoveryResponse> Responses)> FetchAllAsync(AdsClient client, ClientKind kind)
     {
-        var client = bridge.Sotw(node);
         var responses = new List<DiscoveryResponse>();
         foreach (var typeUrl in TypeUrls.All)
         {
@@ -195,9 +224,11 @@ public sealed class ReplicaTests
         return (client, responses);
     }
 
-    private async Task<(DeltaAdsClient Client, List<DeltaDiscoveryResponse> Responses)> FetchAllDeltaAsync(InProcessBridge bridge, Node node, ClientKind kind)
+    private Task<(DeltaAdsClient Client, List<DeltaDiscoveryResponse> Responses)> FetchAllDeltaAsync(InProcessBridge bridge, Node node, ClientKind kind) =>
+        FetchAllDeltaAsync(bridge.Delta(node), kind);
+
+    private async Task<(DeltaAdsClient Client, List<DeltaDiscoveryResponse> Responses)> FetchAllDeltaAsync(DeltaAdsClient client, ClientKind kind)
     {
-        var client = bridge.Delta(node);
         var responses = new List<DeltaDiscoveryResponse>();
         foreach (var typeUrl in TypeUrls.All)
         {
@@ -239,6 +270,21 @@ public sealed class ReplicaTests
         Catalog = CatalogFeed.Address,
         Settings = new Dictionary<string, string?> { ["Consul:Address"] = _agent.Address.ToString().TrimEnd('/') },
     });
+
+    private async Task<BridgeProcess> StartDaemonAsync()
+    {
+        var daemon = await BridgeProcess.StartAsync(new BridgeProcessOptions { ConsulAddress = _agent.Address.ToString().TrimEnd('/') });
+        try
+        {
+            await daemon.WaitReadyAsync(TimeSpan.FromSeconds(30));
+            return daemon;
+        }
+        catch
+        {
+            await daemon.DisposeAsync();
+            throw;
+        }
+    }
 
     /// <summary>Registers (or re-registers) an instance through Consul's agent API, as an operator's tooling does.</summary>
     private async Task RegisterAsync(string id, string service, int port)

@@ -113,6 +113,7 @@ internal abstract class AdsStream<TRequest, TResponse>
             using var registration = Cache.Wakes.Register(wake);
             await using var pump = new RequestPump<TRequest>(_requests, Options.RequestQueueLength, wake, ct);
             var syncDeadline = InitialSync.Deadline(Cache, Options, ct);
+            var openedAt = _time.GetTimestamp();
             var ageLimit = StreamAge.Limit(Options.MaxStreamAge);
             var aged = ageLimit > TimeSpan.Zero ? Task.Delay(ageLimit, _time, ct) : null;
             var agedOut = false;
@@ -127,7 +128,7 @@ internal abstract class AdsStream<TRequest, TResponse>
                 // Between two responses, and never before the first: a stream ended unanswered makes clients back off.
                 if (agedOut && answered)
                 {
-                    reason = EndForAge(ageLimit, protocol);
+                    reason = EndForAge(_time.GetElapsedTime(openedAt), ageLimit, protocol);
                     return;
                 }
 
@@ -164,7 +165,7 @@ internal abstract class AdsStream<TRequest, TResponse>
 
                 if (agedOut && answered)
                 {
-                    reason = EndForAge(ageLimit, protocol);
+                    reason = EndForAge(_time.GetElapsedTime(openedAt), ageLimit, protocol);
                     return;
                 }
             }
@@ -193,9 +194,9 @@ internal abstract class AdsStream<TRequest, TResponse>
     }
 
     /// <summary>Ends the stream for its age: returning completes the call with OK, which every xDS client reconnects after at once.</summary>
-    private string EndForAge(TimeSpan limit, string protocol)
+    private string EndForAge(TimeSpan age, TimeSpan limit, string protocol)
     {
-        AdsLog.StreamMaxAgeReached(Logger, _handle!.Id, NodeId, Math.Round(limit.TotalSeconds, 1), Options.MaxStreamAge);
+        AdsLog.StreamMaxAgeReached(Logger, _handle!.Id, NodeId, Math.Round(age.TotalSeconds, 1), Math.Round(limit.TotalSeconds, 1), Options.MaxStreamAge);
         StreamMetrics.EndedForAge(protocol);
         return $"open longer than Ads:MaxStreamAge ({limit.TotalSeconds:0.#} s with jitter); the proxy reconnects";
     }

@@ -43,7 +43,8 @@ env.scenario(`RPCs keep succeeding while the bridge ends the client's ADS stream
   assert.ok(tally.total > 100, `RPCs kept flowing: ${tally.total}`);
   assert.deepEqual(tally.backends, ['aged-1', 'aged-2']);
   for (const event of ended.slice(from)) {
-    assert.ok(event.AgeSeconds >= 2.7 && event.AgeSeconds <= 3.3, `each stream lived 3 s ±10%: ${event.AgeSeconds}`);
+    assert.ok(event.LimitSeconds >= 2.7 && event.LimitSeconds <= 3.3, `each stream's limit is 3 s ±10%: ${event.LimitSeconds}`);
+    assert.ok(event.AgeSeconds >= event.LimitSeconds && event.AgeSeconds < event.LimitSeconds + 1, `each stream ended once past its limit: ${event.AgeSeconds}`);
   }
   // The client came back after the last end: it holds a stream again.
   await waitFor(`${NODE} to have a stream open again`, () => env.bridge.connectedNodes(), (nodes) => nodes.includes(NODE), { timeout: 10_000 });

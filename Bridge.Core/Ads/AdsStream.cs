@@ -92,7 +92,8 @@ internal abstract class AdsStream<TRequest, TResponse>
     /// <summary>Per-type state as operators see it.</summary>
     private IReadOnlyList<TypeStatus> Describe() => Subscriptions.Describe();
 
-    public async Task RunAsync(StreamRegistry registry, string peer, CancellationToken ct)
+    /// <param name="retireConnection">Closes the stream's connection gracefully; called when the stream ends for its age.</param>
+    public async Task RunAsync(StreamRegistry registry, string peer, CancellationToken ct, Action? retireConnection = null)
     {
         var protocol = Protocol == XdsProtocol.Delta ? "delta" : "sotw";
         try
@@ -128,6 +129,7 @@ internal abstract class AdsStream<TRequest, TResponse>
                 // Between two responses, and never before the first: a stream ended unanswered makes clients back off.
                 if (agedOut && answered)
                 {
+                    retireConnection?.Invoke();
                     reason = EndForAge(_time.GetElapsedTime(openedAt), ageLimit, protocol);
                     return;
                 }
@@ -165,6 +167,7 @@ internal abstract class AdsStream<TRequest, TResponse>
 
                 if (agedOut && answered)
                 {
+                    retireConnection?.Invoke();
                     reason = EndForAge(_time.GetElapsedTime(openedAt), ageLimit, protocol);
                     return;
                 }

@@ -61,7 +61,7 @@ public sealed class StreamAgeTests
         _clock.Advance(limit);
 
         var status = await client.Completion.WaitAsync(Wait);
-        Assert.That(status.StatusCode, Is.EqualTo(StatusCode.OK), status.Detail);
+        Assert.That(EndedWithOk(status), Is.True, $"{status.StatusCode} {status.Detail}");
         var logged = await bridge.Logs.WaitForAsync(AdsEvents.StreamMaxAgeReached, e => e.Field("NodeId") == "aged-sotw", Wait, mark);
         Assert.That(Seconds(logged, "AgeSeconds"), Is.EqualTo(limit.TotalSeconds).Within(0.1));
         Assert.That(Seconds(logged, "LimitSeconds"), Is.EqualTo(limit.TotalSeconds).Within(0.1));
@@ -87,12 +87,22 @@ public sealed class StreamAgeTests
         _clock.Advance(Age * 1.1);
 
         var statuses = await Task.WhenAll(clients.Select(c => c.Completion.WaitAsync(Wait)));
-        Assert.That(statuses.Select(s => s.StatusCode), Has.All.EqualTo(StatusCode.OK));
+        Assert.That(statuses.Select(EndedWithOk), Has.All.True);
         await bridge.Logs.WaitForAsync(AdsEvents.StreamMaxAgeReached, _ => bridge.Logs.WithId(AdsEvents.StreamMaxAgeReached).Count >= 10, Wait, mark);
         var limits = bridge.Logs.WithId(AdsEvents.StreamMaxAgeReached).Select(e => Seconds(e, "LimitSeconds")).ToList();
         Assert.That(limits, Has.All.InRange(Age.TotalSeconds * 0.9, Age.TotalSeconds * 1.1));
         Assert.That(limits.Distinct().Count(), Is.GreaterThan(5), "streams opened together end at different times");
     }
+
+    /// <summary>
+    /// Whether the client saw the stream end with OK. The bridge retires the connection of a stream it ends for its
+    /// age (GOAWAY), and Kestrel closes it as soon as that stream is done; this .NET client may then report the close
+    /// (INTERNAL, HTTP/2 NO_ERROR) instead of the OK it was sent. grpc-js-xds sees OK every time
+    /// (conformance/test/stream-age.test.mjs); the bridge's own record of the end is checked beside this.
+    /// </summary>
+    internal static bool EndedWithOk(Status status) =>
+        status.StatusCode == StatusCode.OK
+        || (status.StatusCode == StatusCode.Internal && status.Detail.Contains("server closed the connection", StringComparison.Ordinal) && status.Detail.Contains("NO_ERROR", StringComparison.Ordinal));
 
     private static double Seconds(FakeLogRecord record, string field) =>
         double.Parse(record.Field(field), System.Globalization.CultureInfo.InvariantCulture);
@@ -121,16 +131,15 @@ public sealed class StreamAgeTests
         // Ending an unanswered stream would be a connectivity error to the client, which then backs off: the stream
         // stays open past its age until it has something to send, then sends it, then ends.
         bridge.Consul.Sync(("web", [Web1]));
-        var response = await client.NextAsync(Wait);
-        Assert.That(response.ResourceNames(), Is.EqualTo(new[] { "web" }), "the stream was ended before its first response");
-        var status = await client.Completion.WaitAsync(Wait);
-        Assert.That(status.StatusCode, Is.EqualTo(StatusCode.OK));
         var logged = await bridge.Logs.WaitForAsync(AdsEvents.StreamMaxAgeReached, e => e.Field("NodeId") == "aged-unanswered", Wait, mark);
+        var events = bridge.Logs.GetSnapshot().Skip(mark).Where(e => e.Field("NodeId") == "aged-unanswered").Select(e => e.Id.Id).ToList();
+        Assert.That(events.IndexOf(AdsEvents.Response), Is.InRange(0, events.IndexOf(AdsEvents.StreamMaxAgeReached) - 1), "the stream was ended before its first response");
+        Assert.That(EndedWithOk(await client.Completion.WaitAsync(Wait)), Is.True);
         Assert.That(Seconds(logged, "AgeSeconds"), Is.EqualTo(limit.TotalSeconds).Within(0.1), "the age is the stream's, read on the bridge's clock");
     }
 
     [Test]
-    public async Task A_delta_client_ended_for_age_reconnects_with_what_it_holds_and_is_sent_only_later_changes()
+    public async Task A_delta_client_ended_for_age_reconnects_over_a_new_connection_with_what_it_holds_and_is_sent_only_later_changes()
     {
         await using var bridge = await StartAsync();
         var client = bridge.Delta(AdsNodes.Envoy("aged-delta"));
@@ -140,10 +149,18 @@ public sealed class StreamAgeTests
         await client.AckAsync(await client.NextAsync(Wait));
         var limit = await AgeTimerAsync();
 
+        var mark = bridge.Logs.Mark();
         _clock.Advance(limit);
-        Assert.That((await client.Completion.WaitAsync(Wait)).StatusCode, Is.EqualTo(StatusCode.OK));
+        Assert.That(EndedWithOk(await client.Completion.WaitAsync(Wait)), Is.True);
         var resumed = bridge.Track(await client.ReconnectAsync());
         bridge.Consul.SetService("api", Api1 with { Port = 9191 });
+
+        // The bridge retired the old connection (GOAWAY): the same channel reconnects over a new one, which a load
+        // balancer in front of several replicas may send elsewhere.
+        var peers = (await Task.WhenAll(
+            bridge.Logs.WaitForAsync(AdsEvents.StreamOpened, e => e.Field("NodeId") == "aged-delta", Wait),
+            bridge.Logs.WaitForAsync(AdsEvents.StreamOpened, e => e.Field("NodeId") == "aged-delta", Wait, mark))).Select(e => e.Field("Peer")).ToList();
+        Assert.That(peers[1], Is.Not.EqualTo(peers[0]), "the reconnect came over the connection of the stream that was ended");
 
         // Nothing is owed to the resumed stream: the first response it gets is the change.
         var next = await resumed.NextAsync(Wait);

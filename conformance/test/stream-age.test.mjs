@@ -1,6 +1,6 @@
 // Ads:MaxStreamAge against a real proxyless gRPC client (grpc-js-xds 1.14.1): the bridge ends the client's ADS
-// stream every 3 s (±10%) with OK, and the application's RPCs go on succeeding across every end, as they must
-// when streams are moved between replicas.
+// stream every 3 s (±10%) with OK and retires its connection, the client reopens it over a new connection, and the
+// application's RPCs go on succeeding across every end, as they must when streams are moved between replicas.
 import assert from 'node:assert/strict';
 import { ClientFactory } from '../lib/clients.mjs';
 import { waitForBackends } from '../lib/expect.mjs';
@@ -55,5 +55,9 @@ env.scenario(`RPCs keep succeeding while the bridge ends the client's ADS stream
     const next = opened.find((o) => Date.parse(o.timestamp) >= Date.parse(e.timestamp));
     return next ? Date.parse(next.timestamp) - Date.parse(e.timestamp) : null;
   });
+  // Each stream came over a connection of its own: the bridge retired (GOAWAY) the connection of every stream it ended,
+  // so the client could not reopen the stream over it, to the same replica.
+  const peers = opened.map((o) => o.Peer);
+  assert.equal(new Set(peers).size, peers.length, `a new connection for every stream: ${peers.join(' ')}`);
   t.diagnostic(`${tally.total} RPCs, ${tally.failures} failed; stream ages ${ended.slice(from).map((e) => e.AgeSeconds).join(', ')} s; reconnected after ${gaps.join(', ')} ms`);
 });

@@ -2,16 +2,20 @@
 // stream every 3 s (±10%) with OK and retires its connection, the client reopens it over a new connection, and the
 // application's RPCs go on succeeding across every end, as they must when streams are moved between replicas.
 import assert from 'node:assert/strict';
+import { CCoreBackends, CCoreClient } from '../lib/ccore.mjs';
 import { ClientFactory } from '../lib/clients.mjs';
 import { waitForBackends } from '../lib/expect.mjs';
 import { useBridge } from '../lib/suite.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
 const NODE = 'aged-app';
+const CCORE_NODE = 'aged-ccore';
 const ENDS = 4;
 let clients;
 const ended = [];
 const opened = [];
+const ccoreEnded = [];
+const ccoreOpened = [];
 
 const env = useBridge({
   bridgeSettings: { 'Ads:MaxStreamAge': '00:00:03' },
@@ -24,6 +28,8 @@ const env = useBridge({
       const event = JSON.parse(line);
       if (event.eventId === 4012 && event.NodeId === NODE) ended.push(event);
       if (event.eventId === 4001 && event.NodeId === NODE) opened.push(event);
+      if (event.eventId === 4012 && event.NodeId === CCORE_NODE) ccoreEnded.push(event);
+      if (event.eventId === 4001 && event.NodeId === CCORE_NODE) ccoreOpened.push(event);
     });
   },
 });
@@ -60,4 +66,34 @@ env.scenario(`RPCs keep succeeding while the bridge ends the client's ADS stream
   const peers = opened.map((o) => o.Peer);
   assert.equal(new Set(peers).size, peers.length, `a new connection for every stream: ${peers.join(' ')}`);
   t.diagnostic(`${tally.total} RPCs, ${tally.failures} failed; stream ages ${ended.slice(from).map((e) => e.AgeSeconds).join(', ')} s; reconnected after ${gaps.join(', ')} ms`);
+});
+
+env.scenario(`a gRPC C-core application's RPCs keep succeeding while the bridge ends its ADS stream for its age ${ENDS} times`, async (t) => {
+  const backendHost = await CCoreBackends.start();
+  env.onCleanup(() => backendHost.close());
+  const rejections = [];
+  const app = await CCoreClient.start({ adsAddress: env.bridge.adsAddress, nodeId: CCORE_NODE, rejections });
+  env.onCleanup(() => app.close());
+  const backends = await backendHost.startAll(['aged-ccore-1', 'aged-ccore-2']);
+  await env.register('aged-ccore', backends);
+  const channel = app.channel('aged-ccore');
+  await waitForBackends(channel, ['aged-ccore-1', 'aged-ccore-2']);
+
+  const traffic = await channel.startTraffic({ concurrency: 4, deadlineMs: 5000 });
+  const from = ccoreEnded.length;
+  await waitFor(`${ENDS} streams of ${CCORE_NODE} ended for their age`, async () => ccoreEnded.length - from, (n) => n >= ENDS, { timeout: 40_000, interval: 250 });
+  const tally = await traffic.stop();
+
+  assert.equal(app.died, null, `the application must not die: ${app.tail().join('\n')}`);
+  assert.deepEqual(rejections, [], 'C-core rejected nothing');
+  assert.equal(tally.failures, 0, `no RPC may fail across stream ends: ${JSON.stringify(tally.by)} ${JSON.stringify(tally.errorDetails)}`);
+  assert.ok(tally.total > 100, `RPCs kept flowing: ${tally.total}`);
+  await waitFor(`${CCORE_NODE} to have a stream open again`, () => env.bridge.connectedNodes(), (nodes) => nodes.includes(CCORE_NODE), { timeout: 10_000 });
+  const peers = ccoreOpened.map((o) => o.Peer);
+  assert.equal(new Set(peers).size, peers.length, `a new connection for every stream: ${peers.join(' ')}`);
+  const gaps = ccoreEnded.slice(from).map((e) => {
+    const next = ccoreOpened.find((o) => Date.parse(o.timestamp) >= Date.parse(e.timestamp));
+    return next ? Date.parse(next.timestamp) - Date.parse(e.timestamp) : null;
+  });
+  t.diagnostic(`C-core ${app.version}: ${tally.total} RPCs, ${tally.failures} failed; reconnected after ${gaps.join(', ')} ms`);
 });

@@ -87,7 +87,7 @@ public sealed class BridgePipeline
         });
         Streams = new StreamRegistry();
         _authorizer = new ReloadableStreamAuthorizer(settings.Authorization);
-        AdsService = new AdsService(_cache, Streams, () => Settings.Ads, loggers.CreateLogger<AdsService>(), _authorizer);
+        AdsService = new AdsService(_cache, Streams, () => Settings.Ads, loggers.CreateLogger<AdsService>(), _authorizer, time);
     }
 
     /// <summary>Builds the stages; nothing runs until <see cref="RunAsync"/>.</summary>

@@ -45,6 +45,10 @@ internal static partial class AdsLog
         Message = "xDS stream from {Peer} told to retry: no full catalog within {TimeoutSeconds} s of its arrival")]
     public static partial void NotSyncedInTime(ILogger logger, string peer, double timeoutSeconds);
 
+    [LoggerMessage(EventId = 4012, EventName = "StreamMaxAgeReached", Level = LogLevel.Information,
+        Message = "xDS stream {StreamId} of node {NodeId} ended after {AgeSeconds} s, past its limit of {LimitSeconds} s (Ads:MaxStreamAge {MaxStreamAge} with jitter): the proxy reconnects, to this bridge or another")]
+    public static partial void StreamMaxAgeReached(ILogger logger, long streamId, string nodeId, double ageSeconds, double limitSeconds, TimeSpan maxStreamAge);
+
     [LoggerMessage(EventId = 4011, EventName = "StreamUnauthorized", Level = LogLevel.Warning,
         Message = "xDS stream from {Peer} of node {NodeId} refused (PERMISSION_DENIED): {Reason}")]
     public static partial void StreamUnauthorized(ILogger logger, string peer, string nodeId, string reason);

@@ -39,4 +39,18 @@ public sealed record AdsOptions
 
     /// <summary>Streams open at once from one peer IP address.</summary>
     public int MaxStreamsPerPeer { get; init; } = 1_000;
+
+    /// <summary>
+    /// How long a stream may stay open: once older (each stream's limit drawn within ±10% of this, so streams opened
+    /// together do not end together) and after it has been answered, the bridge ends it with OK, between two
+    /// responses, and its proxy reconnects at once, to whichever replica its connection reaches. This spreads
+    /// proxies over replicas again after one returns. Zero keeps streams as long as their proxies do.
+    /// </summary>
+    public TimeSpan MaxStreamAge { get; init; } = TimeSpan.Zero;
+
+    /// <summary>The shortest <see cref="MaxStreamAge"/> accepted (zero aside).</summary>
+    public static readonly TimeSpan MinStreamAge = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest <see cref="MaxStreamAge"/> accepted.</summary>
+    public static readonly TimeSpan MaxStreamAgeLimit = TimeSpan.FromDays(7);
 }

@@ -37,6 +37,12 @@ public sealed class AdsOptionsValidator : IValidateOptions<AdsOptions>
             failures.Add(nameof(o.InitialSyncTimeout), $"{o.InitialSyncTimeout} must be positive, e.g. 00:01:00");
         }
 
+        if (o.MaxStreamAge != TimeSpan.Zero && (o.MaxStreamAge < AdsOptions.MinStreamAge || o.MaxStreamAge > AdsOptions.MaxStreamAgeLimit))
+        {
+            failures.Add(nameof(o.MaxStreamAge),
+                $"{o.MaxStreamAge} is out of range; accepted values: 00:00:00 (off) or 00:00:01 to 7.00:00:00, e.g. 00:30:00");
+        }
+
         return failures.Result;
     }
 }

@@ -50,17 +50,28 @@ public class AdsService
     private readonly Func<AdsOptions> _options;
     private readonly ILogger _logger;
     private readonly IStreamAuthorizer? _authorizer;
+    private readonly TimeProvider _time;
 
     /// <param name="authorizer">Who may have a stream; none serves every proxy that reaches the listener.</param>
     /// <param name="options">The ADS settings in force: each stream reads them when it opens, so a reload applies to new streams.</param>
-    internal AdsService(XdsCache cache, StreamRegistry registry, Func<AdsOptions> options, ILogger<AdsService> logger, IStreamAuthorizer? authorizer = null)
+    /// <param name="time">The clock stream ages are measured on; the system's when null.</param>
+    internal AdsService(XdsCache cache, StreamRegistry registry, Func<AdsOptions> options, ILogger<AdsService> logger, IStreamAuthorizer? authorizer = null, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _cache = cache;
         _registry = registry;
         _options = options;
         _logger = logger;
         _authorizer = authorizer;
     }
+
+    /// <summary>
+    /// How the host closes a proxy's connection gracefully (HTTP/2 GOAWAY: no new streams on it; it closes once its
+    /// streams are done). A stream ended for its age (<see cref="AdsOptions.MaxStreamAge"/>) retires its own
+    /// connection, so that the proxy reconnects over a new one, which its load balancer or DNS may send to another
+    /// replica; over the old one it would reach the same replica again. None: only the stream ends.
+    /// </summary>
+    public Action<ServerCallContext>? RetireConnection { get; set; }
 
     public virtual async Task StreamAggregatedResources(
         IAsyncStreamReader<DiscoveryRequest> requestStream,
@@ -70,7 +81,7 @@ public class AdsService
         RefuseWhileDraining();
         var requests = Authorize(requestStream, static r => r.Node, context);
         using var stream = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _registry.Draining);
-        await new SotwStream(requests, responseStream, _cache, _options(), _logger).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
+        await new SotwStream(requests, responseStream, _cache, _options(), _logger, _time).RunAsync(_registry, context.Peer, stream.Token, Retire(context)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -108,6 +119,8 @@ public class AdsService
         });
     }
 
+    private Action Retire(ServerCallContext context) => () => RetireConnection?.Invoke(context);
+
     private RpcException Refuse(string peer, string nodeId, string reason)
     {
         AdsLog.StreamUnauthorized(_logger, peer, nodeId, reason);
@@ -122,7 +135,7 @@ public class AdsService
         RefuseWhileDraining();
         var requests = Authorize(requestStream, static r => r.Node, context);
         using var stream = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _registry.Draining);
-        await new DeltaStream(requests, responseStream, _cache, _options(), _logger).RunAsync(_registry, context.Peer, stream.Token).ConfigureAwait(false);
+        await new DeltaStream(requests, responseStream, _cache, _options(), _logger, _time).RunAsync(_registry, context.Peer, stream.Token, Retire(context)).ConfigureAwait(false);
     }
 
     private void RefuseWhileDraining()

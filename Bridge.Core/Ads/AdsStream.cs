@@ -18,16 +18,19 @@ internal abstract class AdsStream<TRequest, TResponse>
     private readonly IAsyncStreamReader<TRequest> _requests;
     private readonly IServerStreamWriter<TResponse> _responses;
     private readonly HashSet<string> _unknownTypesLogged = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
     private StreamHandle? _handle;
     private IDisposable? _scope;
 
-    protected AdsStream(IAsyncStreamReader<TRequest> requests, IServerStreamWriter<TResponse> responses, XdsCache cache, AdsOptions options, ILogger logger)
+    /// <param name="time">The clock <see cref="AdsOptions.MaxStreamAge"/> is measured on; the system's when null.</param>
+    protected AdsStream(IAsyncStreamReader<TRequest> requests, IServerStreamWriter<TResponse> responses, XdsCache cache, AdsOptions options, ILogger logger, TimeProvider? time)
     {
         _requests = requests;
         _responses = responses;
         Cache = cache;
         Options = options;
         Logger = logger;
+        _time = time ?? TimeProvider.System;
     }
 
     protected XdsCache Cache { get; }
@@ -89,7 +92,8 @@ internal abstract class AdsStream<TRequest, TResponse>
     /// <summary>Per-type state as operators see it.</summary>
     private IReadOnlyList<TypeStatus> Describe() => Subscriptions.Describe();
 
-    public async Task RunAsync(StreamRegistry registry, string peer, CancellationToken ct)
+    /// <param name="retireConnection">Closes the stream's connection gracefully; called when the stream ends for its age.</param>
+    public async Task RunAsync(StreamRegistry registry, string peer, CancellationToken ct, Action? retireConnection = null)
     {
         var protocol = Protocol == XdsProtocol.Delta ? "delta" : "sotw";
         try
@@ -110,8 +114,26 @@ internal abstract class AdsStream<TRequest, TResponse>
             using var registration = Cache.Wakes.Register(wake);
             await using var pump = new RequestPump<TRequest>(_requests, Options.RequestQueueLength, wake, ct);
             var syncDeadline = InitialSync.Deadline(Cache, Options, ct);
-            while (await pump.WaitAsync(ct, Cache.Current.Ready ? null : syncDeadline).ConfigureAwait(false))
+            var openedAt = _time.GetTimestamp();
+            var ageLimit = StreamAge.Limit(Options.MaxStreamAge);
+            var aged = ageLimit > TimeSpan.Zero ? Task.Delay(ageLimit, _time, ct) : null;
+            var agedOut = false;
+            var answered = false;
+            while (await pump.WaitAsync(ct, StreamAge.WakeAlsoOn(Cache.Current.Ready, syncDeadline, aged)).ConfigureAwait(false))
             {
+                if (aged is { IsCompletedSuccessfully: true })
+                {
+                    (aged, agedOut) = (null, true);
+                }
+
+                // Between two responses, and never before the first: a stream ended unanswered makes clients back off.
+                if (agedOut && answered)
+                {
+                    retireConnection?.Invoke();
+                    reason = EndForAge(_time.GetElapsedTime(openedAt), ageLimit, protocol);
+                    return;
+                }
+
                 InitialSync.ThrowIfLate(Cache, syncDeadline, Logger, peer, Options);
                 while (pump.TryRead(out var request))
                 {
@@ -139,7 +161,15 @@ internal abstract class AdsStream<TRequest, TResponse>
                     {
                         await _responses.WriteAsync(response, ct).ConfigureAwait(false);
                         StreamMetrics.Written(typeUrl, protocol, changedAt);
+                        answered = true;
                     }
+                }
+
+                if (agedOut && answered)
+                {
+                    retireConnection?.Invoke();
+                    reason = EndForAge(_time.GetElapsedTime(openedAt), ageLimit, protocol);
+                    return;
                 }
             }
         }
@@ -201,6 +231,14 @@ internal abstract class AdsStream<TRequest, TResponse>
 
             return leaves;
         }
+    }
+
+    /// <summary>Ends the stream for its age: returning completes the call with OK, which every xDS client reconnects after at once.</summary>
+    private string EndForAge(TimeSpan age, TimeSpan limit, string protocol)
+    {
+        AdsLog.StreamMaxAgeReached(Logger, _handle!.Id, NodeId, Math.Round(age.TotalSeconds, 1), Math.Round(limit.TotalSeconds, 1), Options.MaxStreamAge);
+        StreamMetrics.EndedForAge(protocol);
+        return $"open longer than Ads:MaxStreamAge ({limit.TotalSeconds:0.#} s with jitter); the proxy reconnects";
     }
 
     private void Receive(TRequest request, string peer, string protocol)

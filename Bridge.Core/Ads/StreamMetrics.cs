@@ -48,6 +48,11 @@ internal static class StreamMetrics
         }
     }
 
+    private static readonly Counter<long> EndedForAgeCount = BridgeMetrics.Meter.CreateCounter<long>(
+        "xds_streams_max_age_total", description: "xDS streams the bridge ended because they reached Ads:MaxStreamAge, by protocol");
+
+    public static void EndedForAge(string protocol) => EndedForAgeCount.Add(1, new KeyValuePair<string, object?>("protocol", protocol));
+
     public static void Nacked(string typeUrl) => Nacks.Add(1, new KeyValuePair<string, object?>("type", TypeUrls.Short(typeUrl)));
 
     /// <summary>Makes sure the observable instruments exist before the first scrape.</summary>

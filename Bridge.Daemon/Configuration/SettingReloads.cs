@@ -101,6 +101,7 @@ internal static class SettingReloads
         ["Ads:InitialSyncTimeout"] = NewStreams,
         ["Ads:MaxStreams"] = NewStreams,
         ["Ads:MaxStreamsPerPeer"] = NewStreams,
+        ["Ads:MaxStreamAge"] = NewStreams,
 
         // A stream is authorized when it opens; streams already open keep running.
         ["Ads:Authorization:AllowedNodeIds"] = NewStreams,

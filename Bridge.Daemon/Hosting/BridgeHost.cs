@@ -94,12 +94,22 @@ internal static class BridgeHost
         var pipeline = app.Services.GetRequiredService<BridgePipeline>();
         // What a reload can change live reaches the stages (SettingReloads says which settings that is).
         settingsMonitor.OnChange((change, _) => pipeline.ApplyAsync(PipelineSettingsOf(change.Next)));
+        pipeline.AdsService.RetireConnection = RetireConnection;
         app.MapGrpcService<AdsService>();
         app.MapGrpcService<ClientStatusService>();
         AdminEndpoints.Map(app, admin.Port);
         BridgeGauges.Register(pipeline, TimeProvider.System);
         return app;
     }
+
+    /// <summary>
+    /// Closes the connection of a stream ended for its age gracefully: Kestrel sends HTTP/2 GOAWAY before the stream's
+    /// OK, so the proxy's reconnect cannot reuse the connection and opens a new one, which its load balancer or DNS
+    /// may send to another replica; the connection closes once its last stream is done.
+    /// </summary>
+    private static void RetireConnection(Grpc.Core.ServerCallContext call) =>
+        Grpc.Core.ServerCallContextExtensions.GetHttpContext(call)
+            .Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>()?.RequestClose();
 
     /// <summary>The name of the HTTP client every Consul query goes through (its handler chain is the transport).</summary>
     internal const string ConsulHttpClient = "consul";

@@ -9,5 +9,7 @@ internal static class AdsEvents
     public const int Nack = 4004;
     public const int UnknownTypeUrl = 4005;
     public const int StaleNonceIgnored = 4006;
+    public const int Response = 4007;
     public const int RequestRejected = 4008;
+    public const int StreamMaxAgeReached = 4012;
 }

@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.IO.Hashing;
+using System.Text;
 using Bridge.Core.Xds;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
@@ -20,8 +22,9 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
         IServerStreamWriter<DeltaDiscoveryResponse> responses,
         XdsCache cache,
         AdsOptions options,
-        ILogger logger)
-        : base(requests, responses, cache, options, logger)
+        ILogger logger,
+        TimeProvider? time = null)
+        : base(requests, responses, cache, options, logger, time)
     {
     }
 
@@ -214,12 +217,38 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
             state.Answered = true;
 
             response.Nonce = (++_nonce).ToString(CultureInfo.InvariantCulture);
-            response.SystemVersionInfo = snapshot.Generation.ToString(CultureInfo.InvariantCulture);
+            response.SystemVersionInfo = ContentVersion(response);
             state.Nonce = response.Nonce;
             state.SentVersion = response.Nonce;
             state.PendingChangedAt = snapshot.ChangedAt;
             AdsLog.Response(Logger, NodeId, TypeUrls.Short(state.TypeUrl), response.SystemVersionInfo, response.Resources.Count, response.Nonce);
             return response;
         }
+    }
+
+    /// <summary>
+    /// A hash of what the response carries (each resource's name and version, each removed name), not the snapshot's
+    /// generation: replicas reach the same catalog through different numbers of snapshots, and a proxy that moves
+    /// between them must see the same response described the same way.
+    /// </summary>
+    private static string ContentVersion(DeltaDiscoveryResponse response)
+    {
+        var hash = new XxHash128();
+        foreach (var resource in response.Resources)
+        {
+            hash.Append(Encoding.UTF8.GetBytes(resource.Name));
+            hash.Append([0]);
+            hash.Append(Encoding.UTF8.GetBytes(resource.Version));
+            hash.Append([0]);
+        }
+
+        foreach (var name in response.RemovedResources)
+        {
+            hash.Append([1]);
+            hash.Append(Encoding.UTF8.GetBytes(name));
+            hash.Append([0]);
+        }
+
+        return XdsResource.HashVersion(hash.GetCurrentHash());
     }
 }

@@ -29,8 +29,9 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
         IServerStreamWriter<DiscoveryResponse> responses,
         XdsCache cache,
         AdsOptions options,
-        ILogger logger)
-        : base(requests, responses, cache, options, logger)
+        ILogger logger,
+        TimeProvider? time = null)
+        : base(requests, responses, cache, options, logger, time)
     {
     }
 

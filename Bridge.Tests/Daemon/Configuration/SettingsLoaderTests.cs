@@ -136,6 +136,31 @@ public sealed class SettingsLoaderTests
         }));
     }
 
+    [TestCase("00:00:00.500")]
+    [TestCase("7.00:00:01")]
+    [TestCase("-00:10:00")]
+    public void A_max_stream_age_out_of_range_is_refused_with_the_accepted_range(string age)
+    {
+        var errors = Errors(new() { ["Ads:MaxStreamAge"] = age });
+
+        Assert.That(errors, Is.EqualTo(new[]
+        {
+            $"Ads:MaxStreamAge: {TimeSpan.Parse(age, System.Globalization.CultureInfo.InvariantCulture)} is out of range; accepted values: 00:00:00 (off) or 00:00:01 to 7.00:00:00, e.g. 00:30:00",
+        }));
+    }
+
+    [TestCase("00:00:00")]
+    [TestCase("00:00:01")]
+    [TestCase("00:30:00")]
+    [TestCase("7.00:00:00")]
+    public void A_max_stream_age_of_zero_or_within_range_is_accepted(string age)
+    {
+        var (settings, errors) = SettingsLoader.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Ads:MaxStreamAge"] = age }).Build(), _ => null);
+
+        Assert.That(errors, Is.Empty);
+        Assert.That(settings!.Ads.MaxStreamAge, Is.EqualTo(TimeSpan.Parse(age, System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
     private static IReadOnlyList<string> Errors(Dictionary<string, string?> values, Dictionary<string, string?>? environment = null)
     {
         var (settings, errors) = SettingsLoader.Load(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), name => environment?.GetValueOrDefault(name));

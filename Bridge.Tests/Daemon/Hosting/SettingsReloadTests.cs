@@ -227,6 +227,46 @@ public sealed class SettingsReloadTests
         });
     }
 
+    [Test]
+    public async Task Reload_of_the_max_stream_age_ends_streams_opened_after_it_and_leaves_open_ones_alone()
+    {
+        await using var consul = await DevAgentServer.StartAsync(new DevAgentOptions { Url = "http://127.0.0.1:0" });
+        consul.Catalog.RegisterCatalogEntry(new CatalogRegistration { Node = "n1", Address = "10.0.0.1", Service = new CatalogServiceRegistration { Id = "web-1", Service = "web", Port = 8080 } });
+        var adsPort = FreePort.Next();
+        var adminPort = FreePort.Next();
+        string Config(string ads) => $$"""
+            { "Consul": { "Address": "{{consul.Address.ToString().TrimEnd('/')}}" },
+              "Ads": { "Listen": "127.0.0.1:{{adsPort}}"{{ads}} },
+              "Admin": { "Listen": "127.0.0.1:{{adminPort}}" } }
+            """;
+        await using var app = await StartAsync(Config(""));
+        var reloader = app.Services.GetRequiredService<SettingsReloader>();
+        using var channel = AdsChannels.Create(adsPort);
+        await using var before = new AdsClient(channel, AdsNodes.Envoy("opened-before"));
+        await before.SubscribeAsync(TypeUrls.Cluster, []);
+        await before.AckAsync(await before.NextAsync(Wait));
+
+        Write(Config(""", "MaxStreamAge": "00:00:01" """));
+        Assert.That(await reloader.ReloadAsync("test"), Is.True);
+        Assert.That(app.Logs.WithId(ConfigurationReloaded).Last().Fields()["Keys"], Is.EqualTo("Ads:MaxStreamAge"));
+        await using var after = new AdsClient(channel, AdsNodes.Envoy("opened-after"));
+        await after.SubscribeAsync(TypeUrls.Cluster, []);
+        await after.AckAsync(await after.NextAsync(Wait));
+
+        var ended = await after.Completion.WaitAsync(Wait);
+        // The stream opened before the reload keeps its settings: it outlives the other and still answers.
+        await before.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
+        var endpoints = await before.NextAsync(Wait);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Bridge.Tests.Ads.StreamAgeTests.EndedWithOk(ended), Is.True, $"{ended.StatusCode} {ended.Detail}");
+            Assert.That(app.Logs.WithId(4012).Select(e => e.Field("NodeId")), Is.EqualTo(new[] { "opened-after" }));
+            Assert.That(endpoints.Assignments().Single().ClusterName, Is.EqualTo("web"));
+            Assert.That(before.Completion.IsCompleted, Is.False);
+        });
+    }
+
     private static async Task<Status> CompletionOfNewStreamAsync(Grpc.Net.Client.GrpcChannel channel, string nodeId)
     {
         await using var client = new AdsClient(channel, AdsNodes.Envoy(nodeId));

@@ -24,7 +24,9 @@ internal static class AdminEndpoints
         admin.MapGet("/readyz", (BridgePipeline pipeline) =>
         {
             var view = Readiness(pipeline);
-            return Results.Json(view, AdminJsonContext.Default.ReadinessView, statusCode: view.Status == "starting" ? 503 : 200);
+            // Not ready for a load balancer while starting, and while Consul is out of reach: another replica that
+            // reaches Consul should take new proxies. What is served meanwhile stays the last good state.
+            return Results.Json(view, AdminJsonContext.Default.ReadinessView, statusCode: view.Status == "starting" || !view.ConsulAvailable ? 503 : 200);
         });
         admin.MapGet("/debug/catalog", (BridgePipeline pipeline) => Results.Json(Catalog(pipeline), AdminJsonContext.Default.CatalogView));
 

@@ -265,6 +265,7 @@ faultScenario('bridge restarted while Consul is down serves its state file (stal
     { timeout: 10_000, interval: 200 });
   const ready = await env.bridge.admin('/readyz');
   assert.equal(ready.body.status, 'stale', `/readyz: ${JSON.stringify(ready.body)}`);
+  assert.equal(ready.status, 503, 'without Consul the bridge serves its saved state but is not ready for a load balancer');
   await assertServedValid(s, 'stale');
   assert.ok(ready.body.instances >= 2, `the stale catalog has instances: ${JSON.stringify(ready.body)}`);
   // An application starting now, while Consul is still down, gets the saved endpoints too.

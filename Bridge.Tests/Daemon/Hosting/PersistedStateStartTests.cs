@@ -57,7 +57,7 @@ public sealed class PersistedStateStartTests
             var stale = await Readiness(admin);
             Assert.Multiple(() =>
             {
-                Assert.That(stale.Status, Is.EqualTo(HttpStatusCode.OK));
+                Assert.That(stale.Status, Is.EqualTo(HttpStatusCode.ServiceUnavailable), "a load balancer should prefer a replica that reaches Consul");
                 Assert.That(stale.Body.GetProperty("status").GetString(), Is.EqualTo("stale"));
                 Assert.That(stale.Body.GetProperty("source").GetString(), Is.EqualTo("persisted"));
             });

@@ -25,6 +25,7 @@ namespace Bridge.Core.Xds.Chains;
 /// RING_HASH cluster picks, with or without a hash policy on the route (its picker crashes when it asks an idle
 /// subchannel to connect, which every first pick does), and least_request, random and maglev are NACKed.
 /// </para>
+/// A chain is translated as it is: one that <see cref="ChainChecks.Problem"/> finds fault with must not be served.
 /// Nothing is logged here; notes and left-out instances are returned to the caller.
 /// </summary>
 internal sealed class ChainTranslator

@@ -32,7 +32,7 @@ internal static class ChainRoutes
 
     public static Route Envoy(DiscoveryChain chain, RouteRule rule, Notes notes)
     {
-        var match = Match(rule.Match);
+        var match = Match(rule.Match, ClientKind.Envoy);
         match.QueryParameters.Add(rule.Match.QueryParams.Select(QueryParameter));
         if (rule.Match.Methods.Count > 0)
         {
@@ -134,11 +134,11 @@ internal static class ChainRoutes
             notes.Add("request and response header changes are not applied by gRPC clients: not sent");
         }
 
-        return new Route { Match = Match(rule.Match), Route_ = action };
+        return new Route { Match = Match(rule.Match, ClientKind.Grpc), Route_ = action };
     }
 
-    /// <summary>The path and header criteria, which both kinds take alike.</summary>
-    private static EnvoyRouteMatch Match(ChainRouteMatch match)
+    /// <summary>The path and header criteria, which both kinds take.</summary>
+    private static EnvoyRouteMatch Match(ChainRouteMatch match, ClientKind kind)
     {
         var envoy = match.Path.Kind switch
         {
@@ -146,7 +146,7 @@ internal static class ChainRoutes
             PathMatchKind.Regex => new EnvoyRouteMatch { SafeRegex = new RegexMatcher { Regex = match.Path.Value } },
             _ => new EnvoyRouteMatch { Prefix = match.Path.Value },
         };
-        envoy.Headers.Add(match.Headers.Select(Header));
+        envoy.Headers.Add(match.Headers.Select(h => kind == ClientKind.Envoy ? Header(h) : GrpcHeader(h)));
         return envoy;
     }
 
@@ -166,6 +166,35 @@ internal static class ChainRoutes
                 HeaderMatchKind.Suffix => new StringMatcher { Suffix = header.Value },
                 _ => new StringMatcher { SafeRegex = new RegexMatcher { Regex = header.Value } },
             };
+        }
+
+        return matcher;
+    }
+
+    /// <summary>
+    /// gRPC C-core 1.51 knows only the header matchers string_match replaced (it rejects the whole RouteConfiguration
+    /// for a string_match); grpc-js reads both.
+    /// </summary>
+    private static HeaderMatcher GrpcHeader(HeaderMatch header)
+    {
+        var matcher = new HeaderMatcher { Name = header.Name, InvertMatch = header.Invert };
+        switch (header.Kind)
+        {
+            case HeaderMatchKind.Present:
+                matcher.PresentMatch = true;
+                break;
+            case HeaderMatchKind.Exact:
+                matcher.ExactMatch = header.Value;
+                break;
+            case HeaderMatchKind.Prefix:
+                matcher.PrefixMatch = header.Value;
+                break;
+            case HeaderMatchKind.Suffix:
+                matcher.SuffixMatch = header.Value;
+                break;
+            default:
+                matcher.SafeRegexMatch = new RegexMatcher { Regex = header.Value };
+                break;
         }
 
         return matcher;

@@ -278,9 +278,18 @@ internal sealed class ChainTranslator
 
     // ---- Routes -------------------------------------------------------------------------------------------------
 
-    /// <summary>The routes of the chain's virtual host in Envoy's outbound route, in the chain's order, the catch-all last.</summary>
+    /// <summary>
+    /// The routes of the chain's virtual host in Envoy's outbound route, in the chain's order, the catch-all last. A
+    /// default chain gets today's one route, unchanged.
+    /// </summary>
     public List<Route> EnvoyRoutes(DiscoveryChain chain, List<ChainNote>? notes = null)
     {
+        if (chain.IsDefault)
+        {
+            // Today's virtual hosts, Envoy's and gRPC's alike, hold this one route.
+            return [.. ResourceTranslator.GrpcRoute(chain.ServiceName).VirtualHosts.Single().Routes];
+        }
+
         var routes = new List<Route>();
         for (var i = 0; i < chain.Routes.Count; i++)
         {
@@ -312,11 +321,17 @@ internal sealed class ChainTranslator
 
     /// <summary>
     /// The RouteConfiguration of the service's gRPC listener: named and with domains as
-    /// <see cref="ResourceTranslator.GrpcRoute"/> gives them, with the chain's routes as gRPC can take them.
+    /// <see cref="ResourceTranslator.GrpcRoute"/> gives them, with the chain's routes as gRPC can take them. A default
+    /// chain gets today's route, unchanged.
     /// </summary>
     public RouteConfiguration GrpcRoute(DiscoveryChain chain, List<ChainNote>? notes = null)
     {
         var route = ResourceTranslator.GrpcRoute(chain.ServiceName);
+        if (chain.IsDefault)
+        {
+            return route;
+        }
+
         var host = route.VirtualHosts.Single();
         host.Routes.Clear();
         for (var i = 0; i < chain.Routes.Count; i++)

@@ -46,6 +46,22 @@ public sealed class EnvoyChainRouteTests
     }
 
     [Test]
+    public void A_split_with_no_weight_is_left_out_for_both_kinds()
+    {
+        var chain = Chain("web", Http("web"), Subsets, """{"Kind":"service-splitter","Name":"web","Splits":[{"Weight":0,"ServiceSubset":"v1"},{"Weight":100,"ServiceSubset":"v2"}]}""");
+
+        var envoy = EnvoyRoutes(chain).Single().Route_.WeightedClusters;
+        var grpc = GrpcRoutes(chain).Single().Route_.WeightedClusters;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(envoy.Clusters.Select(c => (c.Name, c.Weight)), Is.EqualTo(new[] { ("web~v2", (uint?)10000) }));
+            Assert.That(envoy.TotalWeight, Is.EqualTo(10000));
+            Assert.That(grpc, Is.EqualTo(envoy));
+        });
+    }
+
+    [Test]
     public void Route_matches_become_path_header_query_and_method_matchers()
     {
         var chain = Chain("web", Http("web"), Subsets, Router("web", """

@@ -57,6 +57,8 @@ public sealed record ServingState(
 public sealed class BridgePipeline
 {
     private readonly CatalogWatcher _watcher;
+    private readonly ConsulClient _consul;
+    private readonly ConsulConnections _connections;
     private readonly CatalogStore _store;
     private readonly XdsCache _cache;
     private readonly ReloadableStreamAuthorizer _authorizer;
@@ -64,15 +66,25 @@ public sealed class BridgePipeline
     private readonly TimeProvider _time;
     private PipelineSettings _settings;
 
-    private BridgePipeline(PipelineSettings settings, HttpClient consul, ILoggerFactory loggers, TimeProvider time)
+    private BridgePipeline(PipelineSettings settings, HttpClient consul, ILoggerFactory loggers, TimeProvider time, ConsulConnections connections)
     {
         _settings = settings;
         _loggers = loggers;
         _time = time;
-        _watcher = new CatalogWatcher(new ConsulClient(consul, settings.Consul, loggers.CreateLogger<ConsulClient>()), settings.Consul, loggers.CreateLogger<CatalogWatcher>(), time);
+        _connections = connections;
+        _consul = new ConsulClient(consul, settings.Consul, loggers.CreateLogger<ConsulClient>());
+        _watcher = new CatalogWatcher(_consul, settings.Consul, loggers.CreateLogger<CatalogWatcher>(), time, connections.Budget.Slots);
         _store = new CatalogStore(loggers.CreateLogger<CatalogStore>(), settings.Catalog, time);
         _cache = new XdsCache(settings.Xds, loggers.CreateLogger<XdsCache>());
         _store.Subscribe(_cache.Apply);
+        // Routing needs health reads beyond each service's own (subsets, other datacenters): the watcher follows them.
+        _store.Subscribe((catalog, diff) =>
+        {
+            if (!diff.Routing.IsEmpty)
+            {
+                _watcher.WatchTargets(catalog.Routing.Queries().ToHashSet());
+            }
+        });
         Streams = new StreamRegistry();
         _authorizer = new ReloadableStreamAuthorizer(settings.Authorization);
         AdsService = new AdsService(_cache, Streams, () => Settings.Ads, loggers.CreateLogger<AdsService>(), _authorizer);
@@ -80,8 +92,9 @@ public sealed class BridgePipeline
 
     /// <summary>Builds the stages; nothing runs until <see cref="RunAsync"/>.</summary>
     /// <param name="consul">The HTTP client every Consul query goes through, its base address Consul's.</param>
-    public static BridgePipeline Create(PipelineSettings settings, HttpClient consul, ILoggerFactory loggers, TimeProvider? time = null) =>
-        new(settings, consul, loggers, time ?? TimeProvider.System);
+    /// <param name="connections">The query slots and source addresses <paramref name="consul"/>'s transport was built with; by default, made from the settings.</param>
+    public static BridgePipeline Create(PipelineSettings settings, HttpClient consul, ILoggerFactory loggers, TimeProvider? time = null, ConsulConnections? connections = null) =>
+        new(settings, consul, loggers, time ?? TimeProvider.System, connections ?? ConsulConnections.Create(settings.Consul, loggers, time));
 
     /// <summary>The Aggregated Discovery Service (state of the world and delta) for the host to serve over gRPC.</summary>
     public AdsService AdsService { get; }
@@ -94,6 +107,12 @@ public sealed class BridgePipeline
 
     /// <summary>The xDS snapshot being served.</summary>
     public XdsSnapshot Xds => _cache.Current;
+
+    /// <summary>The catalog stage, for tests that feed it Consul's answers directly.</summary>
+    internal CatalogStore Store => _store;
+
+    /// <summary>The xDS stage, for tests that look at what it holds.</summary>
+    internal XdsCache Cache => _cache;
 
     /// <summary>The settings in force.</summary>
     public PipelineSettings Settings => Volatile.Read(ref _settings);
@@ -146,6 +165,8 @@ public sealed class BridgePipeline
         var store = _store.RunAsync(events.Reader, ct);
         try
         {
+            // How many queries may be in flight depends on the agent's own connection limit: read it first.
+            await _connections.Budget.StartAsync(_consul.GetAgentConnectionLimitAsync, ct).ConfigureAwait(false);
             await _watcher.RunAsync(events.Writer, ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -26,8 +26,8 @@ internal static class ConsulErrors
     public const string ServiceNameWithId = "Must provide service name (Service.Service) when service ID is provided";
     public const string MissingNodeRegistration = "Missing node registration";
     public const string MissingServiceRegistration = "Missing service registration";
-    // Not Consul's: the dev agent has no bexpr evaluator.
-    public const string FilterUnsupported = "The dev agent does not support ?filter expressions";
+    // Not Consul's: an endpoint the dev agent knows no filter selectors for refuses rather than ignores ?filter.
+    public const string FilterUnsupported = "The dev agent does not support ?filter expressions on this endpoint";
     public const string NotApiPath = "Invalid URL path: not a recognized HTTP API endpoint\n";
     public const string NotV1Path = "Invalid URL path: if attempting to use the HTTP API, ensure the path starts with '/v1/'\n";
 

@@ -15,8 +15,21 @@ public sealed record DevAgentOptions
     /// </summary>
     public string Url { get; init; } = "http://127.0.0.1:8500";
 
-    /// <summary>Datacenter the agent belongs to; queries for any other datacenter fail as Consul's do.</summary>
+    /// <summary>
+    /// Datacenter the agent belongs to; queries for a datacenter the agent does not serve (see <see cref="Datacenters"/>)
+    /// fail as Consul's do.
+    /// </summary>
     public string Datacenter { get; init; } = "dc1";
+
+    /// <summary>
+    /// Every datacenter the agent serves, nearest first, as one WAN federation: each gets its own catalog, indexes and
+    /// config entries, reached with <c>?dc=</c>. <see cref="Datacenter"/> is always served and always listed first; null
+    /// means it alone.
+    /// </summary>
+    public IReadOnlyList<string>? Datacenters { get; init; }
+
+    /// <summary>The federation's primary datacenter, where config entries are written; <see cref="Datacenter"/> when null.</summary>
+    public string? PrimaryDatacenter { get; init; }
 
     /// <summary>Name of the agent's own node, where agent-registered services live.</summary>
     public string NodeName { get; init; } = "dev-agent";
@@ -40,14 +53,29 @@ public sealed record DevAgentOptions
     /// </summary>
     public string? RequiredToken { get; init; }
 
+    /// <summary>The clock of blocking-query waits, TTLs and fault timings; tests pass one they move themselves.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>Logger factory for the agent's own logs; none means no logging.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>The datacenters served, nearest first: <see cref="Datacenter"/>, then the others of <see cref="Datacenters"/>.</summary>
+    internal IReadOnlyList<string> ServedDatacenters =>
+        [Datacenter, .. (Datacenters ?? []).Where(d => d != Datacenter).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>What is wrong with a datacenter name, or null: it goes into URLs as <c>?dc=</c>.</summary>
+    internal static string? DatacenterNameProblem(string? name) =>
+        string.IsNullOrWhiteSpace(name) || name.Any(c => char.IsWhiteSpace(c) || c is '/' or '?' or '&' or '#' or '%')
+            ? $"A datacenter name must be non-empty, without spaces or any of / ? & # %, got '{name}'."
+            : null;
 
     // Records print every property; the token must never reach a log line.
     private bool PrintMembers(StringBuilder builder)
     {
         builder.Append("Url = ").Append(Url)
             .Append(", Datacenter = ").Append(Datacenter)
+            .Append(", Datacenters = [").Append(string.Join(", ", ServedDatacenters)).Append(']')
+            .Append(", PrimaryDatacenter = ").Append(PrimaryDatacenter ?? Datacenter)
             .Append(", NodeName = ").Append(NodeName)
             .Append(", NodeAddress = ").Append(NodeAddress)
             .Append(", MaxConnsPerClient = ").Append(MaxConnsPerClient)
@@ -62,6 +90,20 @@ public sealed record DevAgentOptions
         if (string.IsNullOrWhiteSpace(Datacenter))
         {
             throw new ArgumentException("DevAgentOptions.Datacenter must not be empty.");
+        }
+
+        foreach (var name in Datacenters ?? [])
+        {
+            if (DatacenterNameProblem(name) is { } problem)
+            {
+                throw new ArgumentException("DevAgentOptions.Datacenters: " + problem);
+            }
+        }
+
+        if (PrimaryDatacenter is not null && !ServedDatacenters.Contains(PrimaryDatacenter, StringComparer.Ordinal))
+        {
+            throw new ArgumentException(
+                $"DevAgentOptions.PrimaryDatacenter must be one of the datacenters served ({string.Join(", ", ServedDatacenters)}), got '{PrimaryDatacenter}'.");
         }
 
         if (string.IsNullOrWhiteSpace(NodeName))

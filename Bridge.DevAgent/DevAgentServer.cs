@@ -3,9 +3,11 @@ using Bridge.DevAgent.Acl;
 using Bridge.DevAgent.Catalog;
 using Bridge.DevAgent.Connections;
 using Bridge.DevAgent.Control;
+using Bridge.DevAgent.Datacenters;
 using Bridge.DevAgent.Diagnostics;
 using Bridge.DevAgent.Faults;
 using Bridge.DevAgent.Http;
+using Bridge.DevAgent.Seeding;
 using Bridge.DevAgent.Tls;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
@@ -34,12 +36,14 @@ public sealed partial class DevAgentServer : IAsyncDisposable
     private readonly DevCertificateAuthority? _tls;
     private int _stopped;
 
-    private DevAgentServer(WebApplication app, Uri address, DevCatalog catalog, AclTokens acl, FaultKnobs faults, ConnectionGate connections, RequestMetrics metrics, ILogger logger, DevCertificateAuthority? tls)
+    private readonly Federation _federation;
+
+    private DevAgentServer(WebApplication app, Uri address, Federation federation, AclTokens acl, FaultKnobs faults, ConnectionGate connections, RequestMetrics metrics, ILogger logger, DevCertificateAuthority? tls)
     {
         _tls = tls;
         _app = app;
         Address = address;
-        Catalog = catalog;
+        _federation = federation;
         Acl = acl;
         Faults = faults;
         _connections = connections;
@@ -50,8 +54,35 @@ public sealed partial class DevAgentServer : IAsyncDisposable
     /// <summary>The address actually bound, e.g. <c>http://127.0.0.1:51234/</c> when started on port 0.</summary>
     public Uri Address { get; }
 
-    /// <summary>The catalog the agent serves.</summary>
-    public DevCatalog Catalog { get; }
+    /// <summary>The catalog of the agent's own datacenter.</summary>
+    public DevCatalog Catalog => _federation.Local;
+
+    /// <summary>The datacenters the agent serves, nearest first (the agent's own first), as <c>/v1/catalog/datacenters</c> lists them.</summary>
+    public IReadOnlyList<string> Datacenters => _federation.Names;
+
+    /// <summary>The federation's primary datacenter, where config entries are written.</summary>
+    public string PrimaryDatacenter => _federation.PrimaryName;
+
+    /// <summary>The catalog of one datacenter the agent serves.</summary>
+    /// <param name="name">Datacenter name.</param>
+    /// <exception cref="ArgumentException">The agent does not serve it.</exception>
+    public DevCatalog Datacenter(string name) =>
+        _federation.Find(name) ?? throw new ArgumentException($"The dev agent does not serve datacenter '{name}'; it serves {string.Join(", ", Datacenters)}.", nameof(name));
+
+    /// <summary>
+    /// Serves one more datacenter, farthest from the agent so far; it starts with its own server node and the primary's
+    /// config entries. Returns the existing one if it is served already.
+    /// </summary>
+    /// <param name="name">Datacenter name.</param>
+    /// <exception cref="ArgumentException">The name cannot be a datacenter name.</exception>
+    public DevCatalog AddDatacenter(string name) => _federation.Add(name);
+
+    /// <summary>Registers what a seed file holds (datacenters, services, catalog entries, config entries); see the README.</summary>
+    /// <param name="path">The JSON seed file.</param>
+    /// <param name="ct">Cancels reading.</param>
+    /// <returns>How many registrations and entries were applied.</returns>
+    /// <exception cref="InvalidDataException">The file is not valid, or Consul would refuse one of its entries (named by position).</exception>
+    public Task<int> LoadSeedAsync(string path, CancellationToken ct = default) => SeedLoader.LoadAsync(this, path, ct);
 
     /// <summary>The ACL tokens the agent enforces; changeable while it runs.</summary>
     public AclTokens Acl { get; }
@@ -80,10 +111,17 @@ public sealed partial class DevAgentServer : IAsyncDisposable
         var (endpoint, https) = ParseEndpoint(options.Url);
         var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
         var logger = loggerFactory.CreateLogger("Bridge.DevAgent");
-        var time = TimeProvider.System;
+        var time = options.Time;
         var metrics = new RequestMetrics();
-        var catalog = new DevCatalog(options, time, loggerFactory.CreateLogger<DevCatalog>());
-        var faults = new FaultKnobs(time, catalog, loggerFactory.CreateLogger<FaultKnobs>());
+        var federation = new Federation(options, time, loggerFactory);
+        var faults = new FaultKnobs(time, federation.Local, loggerFactory.CreateLogger<FaultKnobs>())
+        {
+            DatacenterProblem = name => name == options.Datacenter
+                ? $"the agent's own datacenter '{name}' cannot be made unreachable (use Error NoLeader or Down)"
+                : federation.Find(name) is null ? $"'{name}' is not a datacenter this agent serves ({string.Join(", ", federation.Names)})" : null,
+            UnreachableChanged = federation.OnUnreachableChanged,
+        };
+        federation.Faults = faults;
         var acl = new AclTokens(options.RequiredToken, loggerFactory.CreateLogger<AclTokens>());
         var connections = new ConnectionGate(options.MaxConnsPerClient, faults, metrics, loggerFactory.CreateLogger<ConnectionGate>());
         faults.AbortConnections = connections.AbortAll;
@@ -133,12 +171,12 @@ public sealed partial class DevAgentServer : IAsyncDisposable
         var app = builder.Build();
         var statistics = () => Snapshot(connections, metrics, faults);
         var responses = new ConsulResponses(faults, metrics);
-        var runner = new BlockingQueryRunner(catalog, options, faults, metrics, time, app.Lifetime.ApplicationStopping);
+        var runner = new BlockingQueryRunner(options, faults, metrics, time, app.Lifetime.ApplicationStopping);
         var gate = new RequestGate(acl, faults, metrics, responses, time);
         app.UseResponseCompression();
         app.Use(gate.InvokeAsync);
-        new DevControlApi(catalog, acl, faults, statistics, responses).Map(app);
-        ConsulRoutes.Map(app, new ConsulApi(catalog, acl, faults, runner, responses));
+        new DevControlApi(federation, acl, faults, statistics, responses).Map(app);
+        ConsulRoutes.Map(app, new ConsulApi(federation, acl, faults, runner, responses, () => connections.Limit));
 
         try
         {
@@ -147,21 +185,21 @@ public sealed partial class DevAgentServer : IAsyncDisposable
         catch (Exception ex) when (IsAddressInUse(ex))
         {
             await app.DisposeAsync();
-            catalog.StopTimers();
+            federation.StopTimers();
             tls?.Dispose();
             throw new IOException($"The dev agent cannot listen on {options.Url}: the address is already in use.", ex);
         }
         catch
         {
             await app.DisposeAsync();
-            catalog.StopTimers();
+            federation.StopTimers();
             tls?.Dispose();
             throw;
         }
 
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
             ?? $"{(https ? "https" : "http")}://{endpoint}";
-        var server = new DevAgentServer(app, new Uri(bound), catalog, acl, faults, connections, metrics, logger, tls);
+        var server = new DevAgentServer(app, new Uri(bound), federation, acl, faults, connections, metrics, logger, tls);
         Log.Started(logger, server.Address, options.Datacenter, options.NodeName);
         if (tls is not null)
         {
@@ -183,7 +221,7 @@ public sealed partial class DevAgentServer : IAsyncDisposable
         }
 
         await _app.StopAsync();
-        Catalog.StopTimers();
+        _federation.StopTimers();
         Log.Stopped(_logger, Address);
     }
 
@@ -198,12 +236,14 @@ public sealed partial class DevAgentServer : IAsyncDisposable
     private static DevAgentStatistics Snapshot(ConnectionGate connections, RequestMetrics metrics, FaultKnobs faults) => new()
     {
         ConnectionsPerIp = connections.PerIp(),
+        PeakConnectionsByIp = connections.PeakPerIpByAddress(),
         OpenConnections = connections.Open,
         PeakConnections = connections.Peak,
         PeakConnectionsPerIp = connections.PeakPerIp,
         ConnectionLimitRejections = connections.Rejections,
         TooManyRequestsResponses = metrics.TooManyRequests,
         RequestsByKind = metrics.RequestsByKind(),
+        ResponseBytesByKind = metrics.ResponseBytesByKind(),
         BlockingQueriesInFlight = metrics.BlockingInFlight,
         Faults = faults.Counters,
     };

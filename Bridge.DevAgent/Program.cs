@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using Bridge.DevAgent.Seeding;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 
@@ -17,7 +16,8 @@ public static class Program
 {
     private const string Usage =
         "usage: Bridge.DevAgent [--url http://127.0.0.1:8500] [--seed <file.json>] [--dc dc1] [--node dev-agent]\n" +
-        "                       [--node-address 127.0.0.1] [--max-conns-per-client 200] [--token <required ACL token>]";
+        "                       [--node-address 127.0.0.1] [--max-conns-per-client 200] [--token <required ACL token>]\n" +
+        "                       [--datacenters dc1,dc2] [--primary-dc dc1]";
 
     /// <summary>Runs the agent; returns 0 after a clean stop, 1 when it cannot start, 2 on bad arguments.</summary>
     /// <param name="args">Command-line arguments.</param>
@@ -57,11 +57,12 @@ public static class Program
             {
                 try
                 {
-                    var count = await SeedLoader.LoadAsync(server.Catalog, seedPath, CancellationToken.None);
+                    var count = await server.LoadSeedAsync(seedPath, CancellationToken.None);
                     await Console.Error.WriteLineAsync($"seeded {count} registrations from {seedPath}");
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
+                    // InvalidDataException is an IOException: a refused entry stops the agent with its position.
                     await Console.Error.WriteLineAsync($"error: cannot load seed file: {ex.Message}");
                     return 1;
                 }
@@ -108,6 +109,8 @@ public static class Program
                 "--node" => options with { NodeName = value },
                 "--node-address" => options with { NodeAddress = value },
                 "--token" => options with { RequiredToken = value },
+                "--datacenters" => options with { Datacenters = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
+                "--primary-dc" => options with { PrimaryDatacenter = value },
                 "--max-conns-per-client" => options with
                 {
                     MaxConnsPerClient = int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit)

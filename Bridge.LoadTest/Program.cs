@@ -75,6 +75,15 @@ internal static class Program
         {
             foreach (var scenario in command.Scenarios)
             {
+                if (scenario.Equals("consul-cost", StringComparison.OrdinalIgnoreCase))
+                {
+                    var bodies = await ConsulBodies.MeasureAsync(Presets.CostSizes, Print, cancel.Token);
+                    await WriteJsonAsync(Path.Combine(environment.OutputDirectory, "consul-cost.json"), bodies, LoadJsonContext.Default.ListConsulBodySizes);
+                    summaries.Add(ConsulBodies.Render(bodies));
+                    Print("\n" + summaries[^1]);
+                    continue;
+                }
+
                 if (scenario.Equals("sweep", StringComparison.OrdinalIgnoreCase))
                 {
                     var sweep = await SweepAsync(command, environment, cancel.Token);

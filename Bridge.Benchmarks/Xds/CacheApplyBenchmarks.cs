@@ -5,6 +5,7 @@ using BenchmarkDotNet.Configs;
 using Bridge.Benchmarks.Consul;
 using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
+using Bridge.Core.Consul.ConfigEntries;
 using Bridge.Core.Xds;
 using Envoy.Config.Endpoint.V3;
 using Google.Protobuf.WellKnownTypes;
@@ -41,6 +42,8 @@ public class CacheApplyBenchmarks
     {
         // Fed the way the daemon feeds it: a catalog store the cache subscribes to.
         var store = new CatalogStore(NullLogger<CatalogStore>.Instance);
+        // A Consul without config entries: start-up waits for routing as for the services.
+        store.Apply([.. ConfigEntryKinds.All.Select(kind => new ConfigEntriesObserved(new ConfigEntryList(kind, [], []), 1)), new LocalDatacenterObserved("dc1")]);
         _cache = new XdsCache(new XdsOptions(), NullLogger<XdsCache>.Instance);
         store.Subscribe(_cache.Apply);
         var published = new List<(CatalogSnapshot, CatalogDiff)>();

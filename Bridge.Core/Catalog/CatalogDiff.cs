@@ -22,7 +22,10 @@ public sealed record CatalogDiff(ImmutableArray<ServiceChange> Changes)
 {
     public static CatalogDiff None { get; } = new(ImmutableArray<ServiceChange>.Empty);
 
-    public bool IsEmpty => Changes.IsEmpty;
+    /// <summary>Services whose routing chain changed, and target reads whose instances changed.</summary>
+    internal Chains.RoutingChange Routing { get; init; } = Chains.RoutingChange.None;
+
+    public bool IsEmpty => Changes.IsEmpty && Routing.IsEmpty;
 
     /// <summary>Compares two instance lists sorted by key in one merge pass.</summary>
     public static (ImmutableArray<ServiceInstance> Added, ImmutableArray<ServiceInstance> Removed, ImmutableArray<ServiceInstance> Changed) Instances(

@@ -56,4 +56,12 @@ internal static partial class CatalogLog
     [LoggerMessage(EventId = 2013, EventName = "SyncedWithoutSomeServices", Level = LogLevel.Error,
         Message = "Start-up goes on without {Count} services Consul lists but has not answered for within Catalog:SyncTimeout ({Services}); they are served from the state file if it has them, and join when Consul answers")]
     public static partial void SyncedWithout(ILogger logger, int count, string services);
+
+    [LoggerMessage(EventId = 2014, EventName = "ConfigEntryUnreadable", Level = LogLevel.Warning,
+        Message = "Config entry {Kind} {Name} cannot be read ({Field}: {Reason}); it is left out and the others apply")]
+    public static partial void ConfigEntryUnreadable(ILogger logger, string kind, string name, string field, string reason);
+
+    [LoggerMessage(EventId = 2015, EventName = "ChainNotCompiled", Level = LogLevel.Error,
+        Message = "The routing of {Service} cannot be compiled: {Kind} {Name}: {Reason}; the previous routing of {Service} stays in force")]
+    public static partial void ChainNotCompiled(ILogger logger, string service, string kind, string name, string reason);
 }

@@ -50,6 +50,9 @@ public sealed record CatalogSnapshot(
     /// </summary>
     public ImmutableSortedDictionary<string, long> Departed { get; init; } = ImmutableSortedDictionary.Create<string, long>(StringComparer.Ordinal);
 
+    /// <summary>How Consul's config entries route calls: compiled chains and the instances of their targets.</summary>
+    public Chains.CatalogRouting Routing { get; init; } = Chains.CatalogRouting.Empty;
+
     /// <summary>The most departed services remembered; past it the earliest to leave is forgotten.</summary>
     public const int MaxDeparted = 10_000;
 

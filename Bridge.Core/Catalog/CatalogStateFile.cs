@@ -151,7 +151,11 @@ internal sealed class CatalogStateFile
 
     private static PersistedInstance ToPersisted(ServiceInstance i) => new(
         i.Key.Node, i.Key.ServiceId, i.Address, i.Port, i.Health, i.PassingWeight, i.WarningWeight, i.Datacenter,
-        [.. i.Tags], i.Meta.ToDictionary(), i.NodeMeta.ToDictionary());
+        [.. i.Tags], i.Meta.ToDictionary(), i.NodeMeta.ToDictionary())
+    {
+        WanAddress = i.WanAddress.Length > 0 ? i.WanAddress : null,
+        WanPort = i.WanPort,
+    };
 
     private static ServiceInstance FromPersisted(string service, PersistedInstance? i)
     {
@@ -175,6 +179,8 @@ internal sealed class CatalogStateFile
             PassingWeight = i.PassingWeight,
             WarningWeight = i.WarningWeight,
             Datacenter = i.Datacenter ?? "",
+            WanAddress = i.WanAddress ?? "",
+            WanPort = i.WanPort,
             Tags = [.. (i.Tags ?? []).Where(t => t is not null).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
             Meta = Sorted(i.Meta),
             NodeMeta = Sorted(i.NodeMeta),
@@ -211,7 +217,12 @@ internal sealed record PersistedInstance(
     string? Datacenter,
     List<string>? Tags,
     Dictionary<string, string>? Meta,
-    Dictionary<string, string>? NodeMeta);
+    Dictionary<string, string>? NodeMeta)
+{
+    public string? WanAddress { get; init; }
+
+    public long WanPort { get; init; }
+}
 
 [JsonSourceGenerationOptions(UseStringEnumConverter = true, WriteIndented = false)]
 [JsonSerializable(typeof(PersistedCatalog))]

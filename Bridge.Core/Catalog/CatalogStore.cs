@@ -30,6 +30,7 @@ internal sealed class CatalogStore
     /// <summary>Services with served instances kept at their last state because Consul now lists them unreadably.</summary>
     private readonly Dictionary<string, int> _unreadableHolds = new(StringComparer.Ordinal);
 
+    private readonly Chains.RoutingState _routing;
     private RemovalHold? _hold;
     private volatile bool _confirmRequested;
     private CancellationTokenSource? _nudge;
@@ -45,6 +46,7 @@ internal sealed class CatalogStore
         _logger = logger;
         _options = options ?? new CatalogOptions();
         _time = time ?? TimeProvider.System;
+        _routing = new Chains.RoutingState(logger);
     }
 
     public CatalogSnapshot Current => Volatile.Read(ref _current);
@@ -296,6 +298,11 @@ internal sealed class CatalogStore
         var consul = _consul.ToBuilder();
         foreach (var e in batch)
         {
+            if (_routing.Take(e))
+            {
+                continue;
+            }
+
             switch (e)
             {
                 case ServiceSetObserved set:
@@ -364,8 +371,13 @@ internal sealed class CatalogStore
         // Synced with Consul once every listed service has been read in this process: until then a service
         // keeps what the state file said, never an empty list. Past the start-up bound the rest is served without
         // the services Consul will not answer for.
+        // Routing counts too: a chain served as the default for a moment would send a canary's share to the wrong place.
+        var served = Guard(before, _consul);
+        var diff = Diff(before.Services, served);
+        var (routing, routingChange) = _routing.Build(served, before.Routing, diff.Changes.Any(c => c.Kind != ServiceChangeKind.Changed));
+        diff = diff with { Routing = routingChange };
         var unread = _serviceSet is null ? [] : _serviceSet.Except(_readFromConsul);
-        var consulSynced = _serviceSet is not null && unread.Count == 0;
+        var consulSynced = _serviceSet is not null && unread.Count == 0 && _routing.ReadOnce(routing);
         var timedOut = !consulSynced && WaitingForFirstReads(before) && _time.GetUtcNow().UtcTicks >= _syncDeadline;
         if (timedOut)
         {
@@ -378,9 +390,8 @@ internal sealed class CatalogStore
             Unread = unread;
         }
 
-        var source = consulSynced || timedOut || before.Source != CatalogSource.Persisted ? CatalogSource.Consul : CatalogSource.Persisted;
-        var served = Guard(before, _consul);
-        var diff = Diff(before.Services, served);
+        var source = _serviceSet is null ? before.Source
+            : consulSynced || timedOut || before.Source != CatalogSource.Persisted ? CatalogSource.Consul : CatalogSource.Persisted;
         var nowSynced = before.Synced || consulSynced || timedOut;
         var publish = !diff.IsEmpty || nowSynced != before.Synced || source != before.Source;
         if (ConsulAvailable && source == CatalogSource.Consul)
@@ -393,6 +404,7 @@ internal sealed class CatalogStore
         {
             ChangedAt = changedAt,
             Departed = Departures(before.Departed, diff),
+            Routing = routing,
         };
         if (!publish)
         {

@@ -50,8 +50,35 @@ internal static class InstanceFactory
             Meta = ToSorted(svc.Meta),
             NodeMeta = ToSorted(entry.Node!.Meta),
             Datacenter = entry.Node!.Datacenter ?? "",
+            WanAddress = Wan(entry).Address,
+            WanPort = Wan(entry).Port,
         };
     }
+
+    /// <summary>The service's tagged WAN address, else the node's with the service's port, as Consul's own xDS picks it.</summary>
+    private static (string Address, long Port) Wan(HealthServiceEntry entry)
+    {
+        var tagged = entry.Service!.TaggedAddresses;
+        foreach (var key in WanKeys)
+        {
+            if (tagged?.GetValueOrDefault(key) is { Address: { Length: > 0 } address } tag)
+            {
+                return (address, tag.Port > 0 ? tag.Port : entry.Service.Port);
+            }
+        }
+
+        foreach (var key in WanKeys)
+        {
+            if (entry.Node!.TaggedAddresses?.GetValueOrDefault(key) is { Length: > 0 } address)
+            {
+                return (address, entry.Service.Port);
+            }
+        }
+
+        return ("", 0);
+    }
+
+    private static readonly string[] WanKeys = ["wan", "wan_ipv4", "wan_ipv6"];
 
     /// <summary>Consul's aggregate: maintenance over critical over warning over passing; an unknown status wins over all.</summary>
     public static HealthState Aggregate(IReadOnlyList<HealthCheck>? checks)

@@ -36,6 +36,15 @@ public sealed record ServiceInstance
     /// <summary>De-duplicated and sorted: Consul's health endpoint keeps duplicates and order varies.</summary>
     public ImmutableArray<string> Tags { get; init; } = [];
 
+    /// <summary>
+    /// Where another datacenter reaches the instance: the service's tagged <c>wan</c> address (or <c>wan_ipv4</c>,
+    /// <c>wan_ipv6</c>), else the node's, with the service's port unless the tagged address gives one; empty when
+    /// neither has one (then <see cref="Address"/> is used).
+    /// </summary>
+    public string WanAddress { get; init; } = "";
+
+    public long WanPort { get; init; }
+
     public ImmutableSortedDictionary<string, string> Meta { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
     public ImmutableSortedDictionary<string, string> NodeMeta { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
     public required string Datacenter { get; init; }
@@ -50,6 +59,8 @@ public sealed record ServiceInstance
         && PassingWeight == other.PassingWeight
         && WarningWeight == other.WarningWeight
         && Datacenter == other.Datacenter
+        && WanAddress == other.WanAddress
+        && WanPort == other.WanPort
         && Tags.SequenceEqual(other.Tags)
         && SameMap(Meta, other.Meta)
         && SameMap(NodeMeta, other.NodeMeta);

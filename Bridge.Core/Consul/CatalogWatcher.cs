@@ -18,11 +18,7 @@ internal sealed class CatalogWatcher
     private readonly ConsulOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly SemaphoreSlim _inFlight;
-    private readonly int _slots;
-
-    /// <summary>Shortest wait of a blocking query when there are more watches than query slots.</summary>
-    internal static readonly TimeSpan MinSharedWait = TimeSpan.FromSeconds(5);
+    private readonly QuerySlots _slots;
     private readonly Dictionary<string, (CancellationTokenSource Cts, Task Loop)> _serviceWatches = new(StringComparer.Ordinal);
     private int _failingWatches;
     private readonly object _availabilityGate = new();
@@ -36,15 +32,17 @@ internal sealed class CatalogWatcher
     private ChannelWriter<ConsulEvent>? _events;
     private CancellationToken _running;
 
-    public CatalogWatcher(ConsulClient client, ConsulOptions options, ILogger<CatalogWatcher> logger, TimeProvider? time = null)
+    /// <param name="slots">Queries allowed in flight (<see cref="ConnectionBudget.Slots"/>); by default, what Consul's default limits allow.</param>
+    public CatalogWatcher(ConsulClient client, ConsulOptions options, ILogger<CatalogWatcher> logger, TimeProvider? time = null, QuerySlots? slots = null)
     {
         _client = client;
         _options = options;
         _filters = options;
         _logger = logger;
         _time = time ?? TimeProvider.System;
-        _slots = Math.Max(1, options.EffectiveMaxConcurrentQueries);
-        _inFlight = new SemaphoreSlim(_slots);
+        _slots = slots ?? new QuerySlots(options.UsesTls
+            ? options.MaxConcurrentQueriesHttp2
+            : ConnectionBudget.PerSource(ConnectionBudget.DefaultAgentLimit, options.MaxConcurrentQueries, limitKnown: false));
     }
 
     /// <summary>Services currently watched, for diagnostics.</summary>
@@ -76,6 +74,8 @@ internal sealed class CatalogWatcher
     {
         _events = events;
         _running = ct;
+        var routing = new List<Task> { ReadLocalDatacenterAsync(events, ct) };
+        routing.AddRange(ConfigEntries.ConfigEntryKinds.All.Select(kind => WatchConfigEntriesAsync(kind, events, ct)));
         try
         {
             await WatchAsync(
@@ -89,6 +89,20 @@ internal sealed class CatalogWatcher
         }
         finally
         {
+            await Task.WhenAll(routing).ConfigureAwait(false);
+            List<Task> targets;
+            lock (_targetWatches)
+            {
+                foreach (var (cts, _) in _targetWatches.Values)
+                {
+                    cts.Cancel();
+                }
+
+                targets = [.. _targetWatches.Values.Select(w => w.Loop)];
+                _targetWatches.Clear();
+            }
+
+            await Task.WhenAll(targets).ConfigureAwait(false);
             List<Task> loops;
             lock (_serviceWatches)
             {
@@ -188,6 +202,8 @@ internal sealed class CatalogWatcher
                 ConsulLog.WatchStarted(_logger, name);
             }
         }
+
+        _slots.ReportDemand(Watches);
     }
 
     private async Task WatchServiceAsync(string service, ChannelWriter<ConsulEvent> events, CancellationToken ct)
@@ -287,22 +303,165 @@ internal sealed class CatalogWatcher
         return [.. before.Where(e => e is not null && !present.Contains((e.Node?.Node, e.Service?.ID)))];
     }
 
+    private readonly Dictionary<HealthQuery, (CancellationTokenSource Cts, Task Loop)> _targetWatches = [];
+
+    /// <summary>
+    /// The health reads routing needs beyond each service's own (a subset's filter, another datacenter): watches
+    /// start for new ones and stop for those no longer needed. Called whenever the compiled routing changes.
+    /// </summary>
+    public void WatchTargets(IReadOnlySet<HealthQuery> queries)
+    {
+        if (_events is not { } events)
+        {
+            return;
+        }
+
+        lock (_targetWatches)
+        {
+            foreach (var query in _targetWatches.Keys.Where(q => !queries.Contains(q)).ToList())
+            {
+                _targetWatches[query].Cts.Cancel();
+                _targetWatches.Remove(query);
+            }
+
+            foreach (var query in queries.Where(q => !_targetWatches.ContainsKey(q)))
+            {
+                var cts = CancellationTokenSource.CreateLinkedTokenSource(_running);
+                _targetWatches[query] = (cts, WatchTargetAsync(query, events, cts.Token));
+            }
+        }
+
+        _slots.ReportDemand(Watches);
+    }
+
+    private async Task WatchTargetAsync(HealthQuery query, ChannelWriter<ConsulEvent> events, CancellationToken ct)
+    {
+        await Task.Yield();
+        try
+        {
+            await WatchAsync(
+                $"{ConsulClient.HealthServiceEndpoint}/{query.Service}",
+                (options, token) => _client.GetHealthServiceAsync(
+                    query.Service,
+                    options with { Datacenter = query.Datacenter.Length > 0 ? query.Datacenter : null, Filter = query.Filter.Length > 0 ? query.Filter : null },
+                    token),
+                result => events.WriteAsync(new TargetEntriesObserved(query, result.Index, result.Value) { ReceivedAt = result.ReceivedAt, Skipped = result.Skipped }, ct),
+                () => false,
+                events,
+                isServiceWatch: true,
+                ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>One blocking watch per config entry kind: the routing the catalog compiles follows them.</summary>
+    private async Task WatchConfigEntriesAsync(ConfigEntries.ConfigEntryKind kind, ChannelWriter<ConsulEvent> events, CancellationToken ct)
+    {
+        await Task.Yield();
+        try
+        {
+            await WatchAsync(
+                $"{ConsulClient.ConfigEndpoint}/{ConfigEntries.ConfigEntryKinds.ApiName(kind)}",
+                (options, token) => ReadConfigEntriesAsync(kind, options, token),
+                result => events.WriteAsync(new ConfigEntriesObserved(result.Value, result.Index) { ReceivedAt = result.ReceivedAt }, ct),
+                () => false,
+                events,
+                isServiceWatch: true,
+                ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// A Consul without the config entry API (before 1.5, or a proxy that does not pass it) answers 404: that is no
+    /// entries at all, not a failure; it is asked again at the pace of a blocking wait.
+    /// </summary>
+    private async Task<QueryResult<ConfigEntries.ConfigEntryList>> ReadConfigEntriesAsync(ConfigEntries.ConfigEntryKind kind, QueryOptions options, CancellationToken ct)
+    {
+        try
+        {
+            return await _client.GetConfigEntriesAsync(kind, options, ct).ConfigureAwait(false);
+        }
+        catch (ConsulException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
+        {
+            if (options.Index > 0)
+            {
+                await Task.Delay(_options.Wait, _time, ct).ConfigureAwait(false);
+            }
+
+            return new QueryResult<ConfigEntries.ConfigEntryList>(new ConfigEntries.ConfigEntryList(kind, [], []), 1, true, TimeSpan.Zero, false, 0);
+        }
+    }
+
+    /// <summary>The configured datacenter, or the agent's own: the first Consul lists (it sorts them by round-trip time).</summary>
+    private async Task ReadLocalDatacenterAsync(ChannelWriter<ConsulEvent> events, CancellationToken ct)
+    {
+        if (!string.IsNullOrEmpty(_options.Datacenter))
+        {
+            await events.WriteAsync(new LocalDatacenterObserved(_options.Datacenter), ct).ConfigureAwait(false);
+            return;
+        }
+
+        var delay = _options.RetryBaseDelay;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var answer = await _client.GetDatacentersAsync(ct).ConfigureAwait(false);
+                if (answer.Value is [{ Length: > 0 } local, ..])
+                {
+                    await events.WriteAsync(new LocalDatacenterObserved(local), ct).ConfigureAwait(false);
+                    return;
+                }
+            }
+            catch (ConsulException)
+            {
+                // Consul is away: the service watches report it; this read simply tries again.
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+
+            try
+            {
+                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+
+            delay = delay * 2 < _options.RetryMaxDelay ? delay * 2 : _options.RetryMaxDelay;
+        }
+    }
+
+    /// <summary>Every blocking watch: the service list, each service, each config entry kind, each routing target read.</summary>
+    private int Watches
+    {
+        get
+        {
+            int targets;
+            lock (_targetWatches)
+            {
+                targets = _targetWatches.Count;
+            }
+
+            return WatchedServices + 1 + ConfigEntries.ConfigEntryKinds.All.Count + targets;
+        }
+    }
+
     /// <summary>
     /// Each blocking query holds a slot (a connection, over HTTP/1.1) for up to its wait. With more watches than
     /// slots, waits shrink in proportion so every watch gets a turn: freshness then degrades gracefully to about
-    /// (watches / slots) x wait instead of some services never being read. Over HTTP/2 slots are plentiful.
+    /// (watches / slots) x wait instead of some services never being read. <see cref="ConnectionBudget"/> sizes the
+    /// slots so that this happens only beyond the agent's allowance.
     /// </summary>
-    internal TimeSpan EffectiveWait()
-    {
-        var watches = Math.Max(1, WatchedServices + 1);
-        if (watches <= _slots)
-        {
-            return _options.Wait;
-        }
-
-        var shared = _options.Wait * _slots / watches;
-        return shared < MinSharedWait ? (MinSharedWait < _options.Wait ? MinSharedWait : _options.Wait) : shared;
-    }
+    internal TimeSpan EffectiveWait() => _slots.SharedWait(_options.Wait, Watches);
 
     /// <param name="holding">Whether the watch holds back part of an ACL-filtered answer: it then re-reads without
     /// blocking every <see cref="ConsulOptions.AclRetryWait"/>, because a token that works again does not move Consul's index.</param>
@@ -382,7 +541,7 @@ internal sealed class CatalogWatcher
                 var result = await retry.ExecuteAsync(
                     async token =>
                     {
-                        await _inFlight.WaitAsync(token).ConfigureAwait(false);
+                        await _slots.WaitAsync(token).ConfigureAwait(false);
                         try
                         {
                             // Holding an ACL-filtered answer: read afresh without blocking (see the pause before it).
@@ -395,7 +554,7 @@ internal sealed class CatalogWatcher
                         }
                         finally
                         {
-                            _inFlight.Release();
+                            _slots.Release();
                         }
                     },
                     ct).ConfigureAwait(false);

@@ -6,6 +6,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Bridge.Core.Consul.ConfigEntries;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -19,6 +20,9 @@ internal sealed class ConsulClient
 {
     internal const string ServicesEndpoint = "/v1/catalog/services";
     internal const string HealthServiceEndpoint = "/v1/health/service";
+    internal const string ConfigEndpoint = "/v1/config";
+    internal const string DatacentersEndpoint = "/v1/catalog/datacenters";
+    internal const string AgentSelfEndpoint = "/v1/agent/self";
 
     private readonly HttpClient _http;
     private readonly ConsulOptions _options;
@@ -43,6 +47,19 @@ internal sealed class ConsulClient
     /// </summary>
     public Task<QueryResult<HealthServiceEntry[]>> GetHealthServiceAsync(string service, QueryOptions query, CancellationToken ct) =>
         GetAsync($"{HealthServiceEndpoint}/{Uri.EscapeDataString(service)}", HealthServiceEndpoint, query, HealthEntries.Parse, ct);
+
+    /// <summary>The config entries of one kind; an entry that cannot be read is left out and described in the list.</summary>
+    public Task<QueryResult<ConfigEntryList>> GetConfigEntriesAsync(ConfigEntryKind kind, QueryOptions query, CancellationToken ct) =>
+        GetAsync($"{ConfigEndpoint}/{kind.ApiName()}", $"{ConfigEndpoint}/{kind.ApiName()}", query, body => (ConfigEntryDecoder.Decode(kind, body), NoneSkipped), ct);
+
+    /// <summary>The datacenters Consul knows, the agent's own first (Consul sorts them by round-trip time).</summary>
+    public Task<QueryResult<string[]>> GetDatacentersAsync(CancellationToken ct) =>
+        GetAsync(DatacentersEndpoint, DatacentersEndpoint, new QueryOptions(0, TimeSpan.Zero), body => (Whole(body, ConsulJsonContext.Default.StringArray), NoneSkipped), ct);
+
+    /// <summary>The agent's <c>http_max_conns_per_client</c> (needs <c>agent:read</c>); null when its answer does not say.</summary>
+    public async Task<int?> GetAgentConnectionLimitAsync(CancellationToken ct) =>
+        (await GetAsync(AgentSelfEndpoint, AgentSelfEndpoint, default, body => (Whole(body, ConsulJsonContext.Default.AgentSelf), NoneSkipped), ct).ConfigureAwait(false))
+            .Value.DebugConfig?.HTTPMaxConnsPerClient;
 
     private static T Whole<T>(ReadOnlyMemory<byte> body, JsonTypeInfo<T> typeInfo)
         where T : class =>
@@ -156,9 +173,14 @@ internal sealed class ConsulClient
             sep = '&';
         }
 
-        if (!string.IsNullOrEmpty(_options.Datacenter))
+        if ((query.Datacenter ?? _options.Datacenter) is { Length: > 0 } dc)
         {
-            Add("dc", _options.Datacenter);
+            Add("dc", dc);
+        }
+
+        if (!string.IsNullOrEmpty(query.Filter))
+        {
+            Add("filter", query.Filter);
         }
 
         if (_options.Consistency == ConsulConsistency.Stale && !leader)

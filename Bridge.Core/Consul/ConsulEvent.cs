@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Bridge.Core.Consul.ConfigEntries;
 
 namespace Bridge.Core.Consul;
 
@@ -34,3 +35,31 @@ internal sealed record ConsulAvailabilityChanged(bool Available, string? Error) 
 /// cannot be read: <paramref name="Held"/> of them keep their last known state. 0 means none are held any more.
 /// </summary>
 internal sealed record UnreadableHoldChanged(string Service, int Held) : ConsulEvent;
+
+/// <summary>The config entries of one kind as Consul lists them (entries it could not read left out and described).</summary>
+internal sealed record ConfigEntriesObserved(ConfigEntryList List, ulong Index) : ConsulEvent;
+
+/// <summary>The datacenter Consul's agent belongs to: where targets that name none are.</summary>
+internal sealed record LocalDatacenterObserved(string Datacenter) : ConsulEvent;
+
+/// <summary>What one health query beyond a service's own (a subset's filter, another datacenter) answered.</summary>
+internal sealed record TargetEntriesObserved(HealthQuery Query, ulong Index, IReadOnlyList<HealthServiceEntry> Entries) : ConsulEvent
+{
+    public IReadOnlyList<SkippedInstance> Skipped { get; init; } = [];
+}
+
+/// <summary>
+/// One read of <c>/v1/health/service/&lt;Service&gt;</c>: in <paramref name="Datacenter"/> (empty: the agent's own), narrowed
+/// by Consul's <c>?filter=</c> expression <paramref name="Filter"/> (empty: every instance).
+/// </summary>
+internal sealed record HealthQuery(string Service, string Datacenter, string Filter) : IComparable<HealthQuery>
+{
+    public int CompareTo(HealthQuery? other) =>
+        other is null ? 1
+        : string.CompareOrdinal(Service, other.Service) is var s and not 0 ? s
+        : string.CompareOrdinal(Datacenter, other.Datacenter) is var d and not 0 ? d
+        : string.CompareOrdinal(Filter, other.Filter);
+
+    public override string ToString() =>
+        Service + (Datacenter.Length > 0 ? $"?dc={Datacenter}" : "") + (Filter.Length > 0 ? $" [{Filter}]" : "");
+}

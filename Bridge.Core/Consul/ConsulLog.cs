@@ -48,4 +48,24 @@ internal static partial class ConsulLog
     [LoggerMessage(EventId = 1011, EventName = "StaleAnswerReRead", Level = LogLevel.Debug,
         Message = "A stale read of {Endpoint} was {LastContactMs} ms behind the leader (known leader: {KnownLeader}), more than Consul:MaxStale: read again from the leader")]
     public static partial void StaleReRead(ILogger logger, string endpoint, long lastContactMs, bool knownLeader);
+
+    [LoggerMessage(EventId = 1020, EventName = "ConsulQueriesInFlight", Level = LogLevel.Information,
+        Message = "Every Consul query has a slot: {Queries} blocking queries (the service list, each service, each config entry kind, each routing target), {Slots} slots ({Budget}); changes reach the bridge as Consul answers")]
+    public static partial void QueriesInFlight(ILogger logger, int queries, int slots, string budget);
+
+    [LoggerMessage(EventId = 1021, EventName = "ConsulQueriesShareSlots", Level = LogLevel.Warning,
+        Message = "{Queries} blocking Consul queries (the service list, each service, each config entry kind, each routing target) but {Slots} slots ({Budget}): queries take turns and a change may take up to {WorstCaseDelaySeconds} s to reach the bridge; to keep every service fresh, {Remedy}")]
+    public static partial void QueriesShareSlots(ILogger logger, int queries, int slots, string budget, long worstCaseDelaySeconds, string remedy);
+
+    [LoggerMessage(EventId = 1022, EventName = "ConsulAgentLimitUnknown", Level = LogLevel.Warning,
+        Message = "Could not read the agent's http_max_conns_per_client from /v1/agent/self ({Reason}); assuming Consul's default of {AssumedLimit} connections per client address: {Consequence}")]
+    public static partial void AgentLimitUnknown(ILogger logger, string reason, int assumedLimit, string consequence);
+
+    [LoggerMessage(EventId = 1023, EventName = "ConsulAgentLimitRead", Level = LogLevel.Information,
+        Message = "The Consul agent allows {AgentLimit} connections per client address (0: no limit); up to {PerSource} queries from each source address")]
+    public static partial void AgentLimitRead(ILogger logger, int agentLimit, int perSource);
+
+    [LoggerMessage(EventId = 1024, EventName = "ConsulAgentLimitPending", Level = LogLevel.Debug,
+        Message = "The agent's connection limit could not be read yet ({Reason}); trying again, Consul's default applies meanwhile")]
+    public static partial void AgentLimitPending(ILogger logger, string reason);
 }

@@ -67,8 +67,23 @@ public sealed record HealthCheck
     public string? ServiceName { get; init; }
 }
 
+/// <summary>The part of <c>GET /v1/agent/self</c> the bridge reads.</summary>
+public sealed record AgentSelf
+{
+    public AgentDebugConfig? DebugConfig { get; init; }
+}
+
+/// <summary>The agent's sanitised runtime configuration; only the connection limit is read.</summary>
+public sealed record AgentDebugConfig
+{
+    /// <summary><c>limits.http_max_conns_per_client</c>: connections one client address may hold; 0 means no limit.</summary>
+    public int? HTTPMaxConnsPerClient { get; init; }
+}
+
 [JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true, NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(HealthServiceEntry[]))]
 [JsonSerializable(typeof(HealthServiceEntry))]
 [JsonSerializable(typeof(Dictionary<string, string[]?>))]
+[JsonSerializable(typeof(string[]))]
+[JsonSerializable(typeof(AgentSelf))]
 internal sealed partial class ConsulJsonContext : JsonSerializerContext;

@@ -95,10 +95,19 @@ public sealed record ConsulOptions
     public long MaxResponseBytes { get; init; } = 64L * 1024 * 1024;
 
     /// <summary>
-    /// Upper bound on queries in flight to Consul at once over HTTP/1.1, where each holds a connection: kept below
-    /// Consul's 200 connections per client. Also the most connections opened when HTTPS falls back to HTTP/1.1.
+    /// Queries in flight from one source address over plain HTTP, where each holds a connection. 0 (the default) takes
+    /// nine tenths of the agent's <c>http_max_conns_per_client</c> (read from <c>/v1/agent/self</c>, else Consul's
+    /// default of 200); a set value is never allowed above that share of a limit read from the agent. Also the most
+    /// connections opened when HTTPS falls back to HTTP/1.1 (128 when 0).
     /// </summary>
-    public int MaxConcurrentQueries { get; init; } = 128;
+    public int MaxConcurrentQueries { get; init; }
+
+    /// <summary>
+    /// Local addresses the connections to Consul leave from, each with its own per-client allowance at the agent:
+    /// <c>auto</c> (127.0.0.2 to 127.0.0.254, as many as needed, when the agent is on IPv4 loopback on Linux; else the
+    /// operating system's choice), <c>none</c>, or IP addresses and IPv4 CIDR blocks separated by commas.
+    /// </summary>
+    public string SourceAddresses { get; init; } = SourceAddressPool.Auto;
 
     /// <summary>
     /// Upper bound on queries in flight over HTTPS, where they are HTTP/2 streams multiplexed over a few
@@ -113,8 +122,8 @@ public sealed record ConsulOptions
     /// <summary>HTTP version of every request: 2.0 over HTTPS (falling back to 1.1 if Consul refuses it), else 1.1.</summary>
     public Version RequestVersion => UsesTls ? HttpVersion.Version20 : HttpVersion.Version11;
 
-    /// <summary>The in-flight query limit that applies: <see cref="MaxConcurrentQueriesHttp2"/> over HTTPS, else <see cref="MaxConcurrentQueries"/>.</summary>
-    public int EffectiveMaxConcurrentQueries => UsesTls ? MaxConcurrentQueriesHttp2 : MaxConcurrentQueries;
+    /// <summary>Connections opened when Consul's HTTPS endpoint refuses HTTP/2: <see cref="MaxConcurrentQueries"/>, or 128 when that is 0.</summary>
+    public int Http1FallbackConnections => MaxConcurrentQueries > 0 ? MaxConcurrentQueries : 128;
 
     /// <summary>Client-side timeout for one blocking query: Consul may add up to wait/16, so allow that and a margin.</summary>
     internal TimeSpan RequestTimeout => Wait + Wait / 16 + TimeSpan.FromSeconds(5);
@@ -138,6 +147,7 @@ public sealed record ConsulOptions
             .Append(", AclRetryWait = ").Append(AclRetryWait)
             .Append(", IndexlessPollInterval = ").Append(IndexlessPollInterval)
             .Append(", MaxConcurrentQueries = ").Append(MaxConcurrentQueries)
+            .Append(", SourceAddresses = ").Append(SourceAddresses)
             .Append(", MaxConcurrentQueriesHttp2 = ").Append(MaxConcurrentQueriesHttp2);
         return true;
     }

@@ -38,9 +38,15 @@ public sealed class ConsulOptionsValidator(IReadOnlyDictionary<string, string>? 
             failures.Add(nameof(o.MaxResponseBytes), "must be at least 1024");
         }
 
-        if (o.MaxConcurrentQueries is < 1 or > 10_000)
+        if (o.MaxConcurrentQueries is < 0 or > 10_000)
         {
-            failures.Add(nameof(o.MaxConcurrentQueries), "accepted: 1 to 10000 (Consul allows 200 connections per client by default)");
+            failures.Add(nameof(o.MaxConcurrentQueries),
+                "accepted: 0 (nine tenths of the agent's http_max_conns_per_client) or 1 to 10000 queries per source address");
+        }
+
+        if (!SourceAddressPool.TryParse(o.SourceAddresses, out _, out var sourcesError))
+        {
+            failures.Add(nameof(o.SourceAddresses), sourcesError);
         }
 
         if (o.MaxConcurrentQueriesHttp2 is < 1 or > 25_000)

@@ -2,7 +2,14 @@ namespace Bridge.Core.Consul;
 
 /// <summary>Parameters of one catalog or health read.</summary>
 /// <param name="Index">The index to block on; 0 asks for an immediate answer.</param>
-internal readonly record struct QueryOptions(ulong Index, TimeSpan Wait);
+internal readonly record struct QueryOptions(ulong Index, TimeSpan Wait)
+{
+    /// <summary>The datacenter to ask, when not the configured one (a remote target).</summary>
+    public string? Datacenter { get; init; }
+
+    /// <summary>Consul's <c>?filter=</c> expression; null for none.</summary>
+    public string? Filter { get; init; }
+}
 
 /// <summary>A decoded Consul answer with the metadata its headers carried.</summary>
 /// <param name="Index"><c>X-Consul-Index</c>, clamped to at least 1.</param>

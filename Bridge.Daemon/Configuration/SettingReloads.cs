@@ -50,6 +50,7 @@ internal static class SettingReloads
         ["Consul:IndexlessPollInterval"] = Restart,
         ["Consul:MaxResponseBytes"] = Restart,
         ["Consul:MaxConcurrentQueries"] = Restart,
+        ["Consul:SourceAddresses"] = Restart,
         ["Consul:MaxConcurrentQueriesHttp2"] = Restart,
 
         // The last service list is filtered again: watches start and stop, the catalog follows.

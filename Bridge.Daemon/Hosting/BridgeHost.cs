@@ -1,4 +1,5 @@
 using Bridge.Core;
+using Bridge.Core.Consul;
 using Bridge.Core.Ads;
 using Bridge.Core.Configuration;
 using Bridge.Daemon.Configuration;
@@ -51,7 +52,7 @@ internal static class BridgeHost
                 // Each query carries its own timeout (wait + wait/16 + margin).
                 http.Timeout = Timeout.InfiniteTimeSpan;
             })
-            .ConfigurePrimaryHttpMessageHandler(() => ConsulTransport.CreateHandler(settings.Consul))
+            .ConfigurePrimaryHttpMessageHandler(sp => ConsulTransport.CreateHandler(settings.Consul, sp.GetRequiredService<ConsulConnections>()))
             // The token travels in a header: no header value is ever logged, whatever the log level.
             .RedactLoggedHeaders(_ => true);
         if (settings.Consul.UsesTls)
@@ -63,12 +64,17 @@ internal static class BridgeHost
             }
         }
 
+        // Which local addresses Consul connections leave from and how many queries run at once: the transport
+        // needs it before the pipeline, which reads the agent's own limit when it starts.
+        services.AddSingleton(sp => ConsulConnections.Create(settings.Consul, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+
         // Core's stages, composed through their one entry point.
         services.AddSingleton(sp => BridgePipeline.Create(
             PipelineSettingsOf(settings),
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(ConsulHttpClient),
             sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ConsulConnections>()));
         services.AddSingleton(sp => sp.GetRequiredService<BridgePipeline>().AdsService);
         services.AddSingleton(sp => sp.GetRequiredService<BridgePipeline>().Streams);
         services.AddHostedService<CatalogPipeline>();
@@ -84,7 +90,7 @@ internal static class BridgeHost
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        SecurityPosture.Report(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(SecurityLog.Category), settings);
+        SecurityPosture.Report(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(SecurityLog.Category), settings, app.Services.GetRequiredService<ConsulConnections>());
         var pipeline = app.Services.GetRequiredService<BridgePipeline>();
         // What a reload can change live reaches the stages (SettingReloads says which settings that is).
         settingsMonitor.OnChange((change, _) => pipeline.ApplyAsync(PipelineSettingsOf(change.Next)));

@@ -16,13 +16,16 @@ internal static class ConsulTransport
     /// The handler every Consul request goes through. The certificate files were checked when the settings were
     /// loaded; a failure here means they changed since, and stops the start.
     /// </summary>
-    public static SocketsHttpHandler CreateHandler(ConsulOptions options)
+    /// <param name="options">The Consul settings.</param>
+    /// <param name="connections">The source addresses to spread connections over; none lets the system pick.</param>
+    public static SocketsHttpHandler CreateHandler(ConsulOptions options, ConsulConnections? connections = null)
     {
         var handler = new SocketsHttpHandler
         {
             AutomaticDecompression = DecompressionMethods.All,
-            // HTTP/1.1 (and an HTTPS peer that refuses HTTP/2): one connection per query in flight.
-            MaxConnectionsPerServer = options.MaxConcurrentQueries,
+            // Plain HTTP/1.1: one connection per query in flight, and the query slots (ConsulConnections) already keep
+            // those within the agent's allowance. An HTTPS peer that refuses HTTP/2 gets a fixed number of connections.
+            MaxConnectionsPerServer = options.UsesTls ? options.Http1FallbackConnections : int.MaxValue,
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
             ConnectTimeout = TimeSpan.FromSeconds(10),
             // HTTP/2: a new connection only when every open one carries as many streams as Consul allows (250).
@@ -37,6 +40,11 @@ internal static class ConsulTransport
         if (options.UsesTls)
         {
             handler.SslOptions = ClientAuthentication(options);
+        }
+
+        if (connections?.ConnectCallback is { } connect)
+        {
+            handler.ConnectCallback = connect;
         }
 
         return handler;
@@ -117,7 +125,7 @@ internal sealed class Http2FallbackWarning(ConsulOptions options, ILogger logger
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.Version.Major < 2 && request.Version.Major >= 2 && Interlocked.Exchange(ref _warned, 1) == 0)
         {
-            SecurityLog.ConsulRefusedHttp2(logger, options.Address, response.Version.ToString(), options.MaxConcurrentQueries, options.MaxConcurrentQueriesHttp2);
+            SecurityLog.ConsulRefusedHttp2(logger, options.Address, response.Version.ToString(), options.Http1FallbackConnections, options.MaxConcurrentQueriesHttp2);
         }
 
         return response;

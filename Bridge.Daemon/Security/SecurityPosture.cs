@@ -12,9 +12,12 @@ namespace Bridge.Daemon.Security;
 /// </summary>
 internal static class SecurityPosture
 {
-    public static void Report(ILogger logger, BridgeSettings settings)
+    /// <param name="logger">Where the report goes.</param>
+    /// <param name="settings">The settings in force.</param>
+    /// <param name="connections">Queries allowed in flight at start (over plain HTTP, before the agent's own limit is read) and their source addresses.</param>
+    public static void Report(ILogger logger, BridgeSettings settings, ConsulConnections connections)
     {
-        ReportConsul(logger, settings.Consul, settings.ConsulSources);
+        ReportConsul(logger, settings.Consul, settings.ConsulSources, connections);
         ReportAds(logger, settings);
         if (!IsLoopback(settings.Admin.Listen))
         {
@@ -22,14 +25,17 @@ internal static class SecurityPosture
         }
     }
 
-    private static void ReportConsul(ILogger logger, ConsulOptions consul, IReadOnlyDictionary<string, string> sources)
+    private static void ReportConsul(ILogger logger, ConsulOptions consul, IReadOnlyDictionary<string, string> sources, ConsulConnections connections)
     {
         string Source(string property) => sources.TryGetValue(property, out var variable) ? variable : $"Consul:{property}";
 
         var token = string.IsNullOrEmpty(consul.Token) ? "none" : "from " + Source(nameof(ConsulOptions.Token));
         if (!consul.UsesTls)
         {
-            SecurityLog.ConsulTransport(logger, consul.Address, "plain HTTP/1.1", consul.EffectiveMaxConcurrentQueries, token);
+            var spread = connections.SourceAddresses is { } addresses
+                ? $"plain HTTP/1.1 from up to {addresses.Count} local addresses ({addresses[0]} to {addresses[^1]})"
+                : "plain HTTP/1.1";
+            SecurityLog.ConsulTransport(logger, consul.Address, spread, connections.QuerySlots, token);
             if (!string.IsNullOrEmpty(consul.Token) && !IsLoopbackHost(consul.Address))
             {
                 SecurityLog.ConsulTokenInCleartext(logger, consul.Address);
@@ -59,7 +65,7 @@ internal static class SecurityPosture
                 : "certificate verified against the system's roots";
         var client = string.IsNullOrEmpty(consul.CertFile) ? "" : $", client certificate {consul.CertFile}";
         var name = string.IsNullOrEmpty(consul.TlsServerName) ? "" : $", server name {consul.TlsServerName}";
-        SecurityLog.ConsulTransport(logger, consul.Address, $"HTTPS with HTTP/2, {verification}{name}{client}", consul.EffectiveMaxConcurrentQueries, token);
+        SecurityLog.ConsulTransport(logger, consul.Address, $"HTTPS with HTTP/2, {verification}{name}{client}", connections.QuerySlots, token);
         if (consul.InsecureSkipVerify)
         {
             var setting = Source(nameof(ConsulOptions.InsecureSkipVerify));

@@ -16,6 +16,7 @@ public sealed record AclRules
     {
         ServicePrefix = new Dictionary<string, AclRule>(StringComparer.Ordinal) { [string.Empty] = AclRule.Write },
         NodePrefix = new Dictionary<string, AclRule>(StringComparer.Ordinal) { [string.Empty] = AclRule.Write },
+        AgentPrefix = new Dictionary<string, AclRule>(StringComparer.Ordinal) { [string.Empty] = AclRule.Write },
     };
 
     /// <summary>No rule at all: everything denied.</summary>
@@ -36,6 +37,14 @@ public sealed record AclRules
     /// <summary>Rules for every node whose name starts with the key; <c>""</c> matches all.</summary>
     [JsonPropertyName("node_prefix")]
     public IReadOnlyDictionary<string, AclRule>? NodePrefix { get; init; }
+
+    /// <summary>Rules for the agent of exactly one node name each (<c>agent:read</c> opens <c>/v1/agent/self</c>).</summary>
+    [JsonPropertyName("agent")]
+    public IReadOnlyDictionary<string, AclRule>? Agent { get; init; }
+
+    /// <summary>Rules for the agents of every node whose name starts with the key; <c>""</c> matches all.</summary>
+    [JsonPropertyName("agent_prefix")]
+    public IReadOnlyDictionary<string, AclRule>? AgentPrefix { get; init; }
 }
 
 /// <summary>One rule: <c>{"policy": "read"}</c>.</summary>

@@ -12,8 +12,10 @@ internal sealed class Authorizer
 
     private readonly Rule[] _servicePrefixes;
     private readonly Rule[] _nodePrefixes;
+    private readonly Rule[] _agentPrefixes;
     private readonly IReadOnlyDictionary<string, AclRule> _services;
     private readonly IReadOnlyDictionary<string, AclRule> _nodes;
+    private readonly IReadOnlyDictionary<string, AclRule> _agents;
     private readonly bool _allowAll;
 
     private Authorizer(string accessorId, AclRules? rules)
@@ -24,6 +26,8 @@ internal sealed class Authorizer
         _nodes = rules?.Node ?? new Dictionary<string, AclRule>();
         _servicePrefixes = Prefixes(rules?.ServicePrefix);
         _nodePrefixes = Prefixes(rules?.NodePrefix);
+        _agents = rules?.Agent ?? new Dictionary<string, AclRule>();
+        _agentPrefixes = Prefixes(rules?.AgentPrefix);
     }
 
     /// <summary>ACLs off: everything allowed, nothing filtered.</summary>
@@ -40,6 +44,9 @@ internal sealed class Authorizer
     public bool NodeRead(string name) => Allows(_nodes, _nodePrefixes, name, write: false);
 
     public bool NodeWrite(string name) => Allows(_nodes, _nodePrefixes, name, write: true);
+
+    /// <summary>Reading the agent of node <paramref name="node"/>: its <c>/v1/agent/self</c> (Consul's <c>AgentReadAllowed</c>).</summary>
+    public bool AgentRead(string node) => Allows(_agents, _agentPrefixes, node, write: false);
 
     public void RequireServiceWrite(string name)
     {

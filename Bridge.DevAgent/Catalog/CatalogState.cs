@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Bridge.DevAgent.ConfigEntries;
 
 namespace Bridge.DevAgent.Catalog;
 
@@ -19,6 +20,8 @@ internal sealed record CatalogState
         ServiceIndexes = ImmutableDictionary.Create<string, ulong>(StringComparer.Ordinal),
         Nodes = ImmutableSortedDictionary.Create<string, NodeEntry>(StringComparer.Ordinal),
         ServicesByName = ImmutableSortedDictionary.Create<string, ImmutableSortedSet<ServiceInstanceKey>>(StringComparer.Ordinal),
+        ConfigEntriesIndex = 0,
+        ConfigEntries = ImmutableSortedDictionary<ConfigEntryKey, ConfigEntry>.Empty,
     };
 
     /// <summary>Index of the last write (the Raft index).</summary>
@@ -42,6 +45,19 @@ internal sealed record CatalogState
     public required ImmutableSortedDictionary<string, NodeEntry> Nodes { get; init; }
 
     public required ImmutableSortedDictionary<string, ImmutableSortedSet<ServiceInstanceKey>> ServicesByName { get; init; }
+
+    /// <summary>
+    /// Index of the <c>config-entries</c> table: one for every kind, as Consul's state store keeps it, moved by every
+    /// config entry write and by nothing else.
+    /// </summary>
+    public required ulong ConfigEntriesIndex { get; init; }
+
+    /// <summary>Config entries by kind and lower-case name (Consul's <c>id</c> index), so listings come in its order.</summary>
+    public required ImmutableSortedDictionary<ConfigEntryKey, ConfigEntry> ConfigEntries { get; init; }
+
+    /// <summary>The entries of one kind, or of every kind when <paramref name="kind"/> is empty, in Consul's order.</summary>
+    public IEnumerable<ConfigEntry> ConfigEntriesOf(string kind) =>
+        kind.Length == 0 ? ConfigEntries.Values : ConfigEntries.Where(p => p.Key.Kind == kind).Select(p => p.Value);
 
     /// <summary>
     /// The index a query on one service reports (state store <c>maxIndexForService</c>): the service's own

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Bridge.DevAgent.ConfigEntries;
 
 namespace Bridge.DevAgent.Catalog;
 
@@ -14,6 +15,7 @@ namespace Bridge.DevAgent.Catalog;
 /// change bumps the service's index; a node or node-level check change bumps the index of every
 /// service on that node.</item>
 /// <item>When a name loses its last instance its index entry goes and the extinction index moves.</item>
+/// <item>A config entry write moves the <c>config-entries</c> table index and nothing of the catalog's.</item>
 /// </list>
 /// </summary>
 internal sealed class CatalogTransaction
@@ -28,6 +30,8 @@ internal sealed class CatalogTransaction
     private ulong _servicesIndex;
     private ulong _checksIndex;
     private ulong _extinctionIndex;
+    private ulong _configEntriesIndex;
+    private ImmutableSortedDictionary<ConfigEntryKey, ConfigEntry> _configEntries;
 
     public CatalogTransaction(CatalogState state)
     {
@@ -40,6 +44,8 @@ internal sealed class CatalogTransaction
         _servicesIndex = state.ServicesIndex;
         _checksIndex = state.ChecksIndex;
         _extinctionIndex = state.ExtinctionIndex;
+        _configEntriesIndex = state.ConfigEntriesIndex;
+        _configEntries = state.ConfigEntries;
     }
 
     public bool Changed => _scopes.Count > 0;
@@ -60,6 +66,8 @@ internal sealed class CatalogTransaction
             ServiceIndexes = _serviceIndexes.ToImmutable(),
             Nodes = _nodes.ToImmutable(),
             ServicesByName = _byName.ToImmutable(),
+            ConfigEntriesIndex = _configEntriesIndex,
+            ConfigEntries = _configEntries,
         }
         : _base;
 
@@ -220,6 +228,30 @@ internal sealed class CatalogTransaction
         return true;
     }
 
+    /// <summary>Inserts or replaces a config entry (ensureConfigEntryTxn): it keeps its CreateIndex and takes this write's ModifyIndex.</summary>
+    public ConfigEntry EnsureConfigEntry(ConfigEntry entry)
+    {
+        var key = ConfigEntryKey.Of(entry);
+        var existing = _configEntries.GetValueOrDefault(key);
+        var record = entry with { CreateIndex = existing?.CreateIndex ?? _index, ModifyIndex = _index };
+        _configEntries = _configEntries.SetItem(key, record);
+        TouchConfigEntry(key);
+        return record;
+    }
+
+    /// <summary>Removes a config entry (deleteConfigEntryTxn); false when there is none.</summary>
+    public bool DeleteConfigEntry(ConfigEntryKey key)
+    {
+        if (!_configEntries.ContainsKey(key))
+        {
+            return false;
+        }
+
+        _configEntries = _configEntries.Remove(key);
+        TouchConfigEntry(key);
+        return true;
+    }
+
     /// <summary>Moves a service's index without changing its entries.</summary>
     public bool BumpService(string serviceName)
     {
@@ -274,6 +306,13 @@ internal sealed class CatalogTransaction
     {
         _serviceIndexes[serviceName] = _index;
         _scopes.Add(ChangeSignals.ServiceScope(serviceName));
+    }
+
+    private void TouchConfigEntry(ConfigEntryKey key)
+    {
+        _configEntriesIndex = _index;
+        _scopes.Add(ChangeSignals.ConfigEntriesScope);
+        _scopes.Add(ChangeSignals.ConfigEntryScope(key.Kind, key.Name));
     }
 
     private void TouchNodesTable()

@@ -19,7 +19,13 @@ internal sealed class ChangeSignals
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _pending = new(StringComparer.Ordinal);
     private TaskCompletionSource _abandoned = NewSignal();
 
+    /// <summary>Fires on every config entry write: list queries watch it, as Consul's watch the table index.</summary>
+    public const string ConfigEntriesScope = "config-entries";
+
     public static string ServiceScope(string serviceName) => "service:" + serviceName;
+
+    /// <summary>Fires when one config entry changes: single-entry reads watch it, as Consul's watch the entry's row.</summary>
+    public static string ConfigEntryScope(string kind, string name) => $"config:{kind.ToLowerInvariant()}/{name.ToLowerInvariant()}";
 
     /// <summary>Completes at the next change in <paramref name="scope"/>.</summary>
     public Task WhenChanged(string scope) => _pending.GetOrAdd(scope, static _ => NewSignal()).Task;

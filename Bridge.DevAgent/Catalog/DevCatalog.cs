@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Bridge.DevAgent.Acl;
+using Bridge.DevAgent.Datacenters;
 using Bridge.DevAgent.Http;
 using Microsoft.Extensions.Logging;
 
@@ -18,6 +19,9 @@ public sealed partial class DevCatalog
     internal const string SerfHealthCheckId = "serfHealth";
     internal const string NodeMaintenanceCheckId = "_node_maintenance";
     internal const string ServiceMaintenancePrefix = "_service_maintenance:";
+
+    /// <summary>The Consul version the agent presents itself as.</summary>
+    internal const string ConsulVersion = "1.21.0";
 
     // Consul truncates check output beyond its buffer size (agent/checks.BufSize).
     private const int CheckOutputLimit = 4096;
@@ -40,8 +44,9 @@ public sealed partial class DevCatalog
     private IReadOnlyList<CatalogState> _historyView = [];
     private bool _disposed;
 
-    internal DevCatalog(DevAgentOptions options, TimeProvider time, ILogger logger)
+    internal DevCatalog(DevAgentOptions options, TimeProvider time, ILogger logger, Federation federation)
     {
+        Federation = federation;
         Datacenter = options.Datacenter;
         NodeName = options.NodeName;
         NodeAddress = options.NodeAddress;
@@ -56,7 +61,11 @@ public sealed partial class DevCatalog
     /// <summary>The agent's own node, home of agent-registered services.</summary>
     public string NodeName { get; }
 
-    internal string Datacenter { get; }
+    /// <summary>The datacenter this catalog is the state of.</summary>
+    public string Datacenter { get; }
+
+    /// <summary>The datacenters this agent serves; routes writes aimed at another one.</summary>
+    internal Federation Federation { get; }
 
     internal string NodeAddress { get; }
 
@@ -147,7 +156,13 @@ public sealed partial class DevCatalog
     internal void RegisterCatalogEntry(CatalogRegistration registration, Authorizer authz)
     {
         ArgumentNullException.ThrowIfNull(registration);
-        RequireLocalDatacenter(registration.Datacenter);
+        if (IsOtherDatacenter(registration.Datacenter))
+        {
+            // Catalog.Register forwards to the datacenter the body names.
+            Federation.Route(registration.Datacenter!).RegisterCatalogEntry(registration, authz);
+            return;
+        }
+
         var nodeName = registration.Node;
         if (string.IsNullOrEmpty(nodeName))
         {
@@ -213,7 +228,12 @@ public sealed partial class DevCatalog
     internal void DeregisterCatalogEntry(CatalogDeregistration deregistration, Authorizer authz)
     {
         ArgumentNullException.ThrowIfNull(deregistration);
-        RequireLocalDatacenter(deregistration.Datacenter);
+        if (IsOtherDatacenter(deregistration.Datacenter))
+        {
+            Federation.Route(deregistration.Datacenter!).DeregisterCatalogEntry(deregistration, authz);
+            return;
+        }
+
         var nodeName = deregistration.Node;
         if (string.IsNullOrEmpty(nodeName))
         {
@@ -348,6 +368,10 @@ public sealed partial class DevCatalog
                 ExtinctionIndex = Math.Min(state.ExtinctionIndex, to),
                 ServiceIndexes = state.ServiceIndexes.ToImmutableDictionary(p => p.Key, p => Math.Min(p.Value, to), StringComparer.Ordinal),
                 Nodes = nodes.ToImmutable(),
+                ConfigEntriesIndex = Math.Min(state.ConfigEntriesIndex, to),
+                ConfigEntries = state.ConfigEntries.ToImmutableSortedDictionary(
+                    p => p.Key,
+                    p => p.Value with { CreateIndex = Math.Min(p.Value.CreateIndex, to), ModifyIndex = Math.Min(p.Value.ModifyIndex, to) }),
             });
             ClearHistoryLocked();
         }
@@ -372,8 +396,9 @@ public sealed partial class DevCatalog
     /// <summary>
     /// The catalog of a cluster rebuilt from scratch: every service, check and node is gone except the agent's own
     /// node with its <c>serfHealth</c> check and the servers' <c>consul</c> service, written again into an empty store,
-    /// so indexes restart as low as a new agent's. Agent services go too, with their TTL timers. Every blocking
-    /// query returns at once with the new, low index. ACL tokens are the agent's settings and stay.
+    /// so indexes restart as low as a new agent's. Agent services go too, with their TTL timers, and config entries:
+    /// a wiped primary's secondaries replicate their removal, a wiped secondary replicates them back from the primary.
+    /// Every blocking query returns at once with the new, low index. ACL tokens are the agent's settings and stay.
     /// </summary>
     /// <returns>The new last index.</returns>
     public ulong Wipe()
@@ -395,7 +420,10 @@ public sealed partial class DevCatalog
 
         Log.Wiped(_logger, index);
         Signals.Abandon();
-        return index;
+
+        // A rebuilt primary has no config entries left to replicate; a rebuilt secondary gets them back from the primary.
+        Federation.ReplicateConfigEntries();
+        return Index;
     }
 
     /// <summary>
@@ -433,13 +461,7 @@ public sealed partial class DevCatalog
     internal void UpdateTtlCheck(string checkId, string status, string output, Authorizer authz) =>
         UpdateCheck(NodeName, checkId, status, output, requireTtl: true, authz);
 
-    internal void RequireLocalDatacenter(string? datacenter)
-    {
-        if (!string.IsNullOrEmpty(datacenter) && datacenter != Datacenter)
-        {
-            throw new DevAgentException(500, ConsulErrors.NoPathToDatacenter);
-        }
-    }
+    private bool IsOtherDatacenter(string? datacenter) => !string.IsNullOrEmpty(datacenter) && datacenter != Datacenter;
 
     private void UpdateCheck(string node, string checkId, string status, string output, bool requireTtl, Authorizer authz)
     {
@@ -726,7 +748,7 @@ public sealed partial class DevCatalog
                 ["serf_protocol_current"] = "2",
                 ["serf_protocol_max"] = "5",
                 ["serf_protocol_min"] = "1",
-                ["version"] = "1.21.0",
+                ["version"] = ConsulVersion,
             },
             Port = 8300,
             Weights = ServiceWeights.Default,

@@ -20,6 +20,7 @@ internal sealed partial class ConnectionGate
 
     private readonly ConcurrentDictionary<string, ConnectionContext> _open = new(StringComparer.Ordinal);
     private readonly Dictionary<IPAddress, int> _perIp = [];
+    private readonly Dictionary<IPAddress, int> _peakByIp = [];
     private readonly Lock _gate = new();
     private readonly int _defaultLimit;
     private readonly FaultKnobs _faults;
@@ -38,6 +39,9 @@ internal sealed partial class ConnectionGate
         _logger = logger;
     }
 
+    /// <summary>The limit new connections meet: the fault override, else the agent's setting; 0 means none.</summary>
+    public int Limit => _faults.MaxConnsPerClient ?? _defaultLimit;
+
     public int Peak => Volatile.Read(ref _peak);
 
     public int PeakPerIp => Volatile.Read(ref _peakPerIp);
@@ -53,7 +57,7 @@ internal sealed partial class ConnectionGate
         {
             Interlocked.Increment(ref _rejections);
             _metrics.CountTooManyRequests();
-            Log.TooManyConnections(_logger, ip.ToString(), _faults.MaxConnsPerClient ?? _defaultLimit);
+            Log.TooManyConnections(_logger, ip.ToString(), Limit);
             await RefuseAsync(connection);
             return;
         }
@@ -91,6 +95,14 @@ internal sealed partial class ConnectionGate
         }
     }
 
+    public IReadOnlyDictionary<string, int> PeakPerIpByAddress()
+    {
+        lock (_gate)
+        {
+            return _peakByIp.ToDictionary(p => p.Key.ToString(), p => p.Value, StringComparer.Ordinal);
+        }
+    }
+
     private static IPAddress ClientIp(ConnectionContext connection)
     {
         var ip = (connection.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
@@ -124,7 +136,7 @@ internal sealed partial class ConnectionGate
 
     private bool TryAdmit(IPAddress ip)
     {
-        var limit = _faults.MaxConnsPerClient ?? _defaultLimit;
+        var limit = Limit;
         lock (_gate)
         {
             var current = _perIp.GetValueOrDefault(ip);
@@ -139,6 +151,7 @@ internal sealed partial class ConnectionGate
             _total++;
             _peak = Math.Max(_peak, _total);
             _peakPerIp = Math.Max(_peakPerIp, current + 1);
+            _peakByIp[ip] = Math.Max(_peakByIp.GetValueOrDefault(ip), current + 1);
             return true;
         }
     }

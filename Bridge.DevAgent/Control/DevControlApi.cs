@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Bridge.DevAgent.Acl;
 using Bridge.DevAgent.Catalog;
+using Bridge.DevAgent.Datacenters;
 using Bridge.DevAgent.Diagnostics;
 using Bridge.DevAgent.Faults;
 using Bridge.DevAgent.Http;
@@ -20,11 +21,14 @@ namespace Bridge.DevAgent.Control;
 /// <item><c>GET /_dev/catalog/index</c>, <c>PUT /_dev/catalog/reset-index</c> (body <c>{"Index": n}</c> or <c>?index=n</c>).</item>
 /// <item><c>PUT /_dev/catalog/touch/&lt;service&gt;</c>: move a service's index without changing it.</item>
 /// <item><c>PUT /_dev/catalog/wipe</c>: the catalog of a cluster rebuilt from scratch; answers <c>{"Index": n}</c>.</item>
+/// <item>Each <c>/_dev/catalog</c> path acts on the agent's own datacenter, or on <c>?dc=</c>'s (404 when not served).</item>
+/// <item><c>GET /_dev/datacenters</c>: every datacenter served (<see cref="DatacenterStatus"/>), nearest first;
+/// <c>PUT /_dev/datacenters/&lt;name&gt;</c> serves one more.</item>
 /// <item><c>GET /_dev/acl/tokens</c>: every token (<see cref="AclToken"/>); <c>PUT /_dev/acl/tokens/&lt;secret&gt;</c>
 /// with Consul's JSON policy rules (<see cref="AclRules"/>) sets one; <c>DELETE</c> removes it (404 when absent).</item>
 /// </list>
 /// </summary>
-internal sealed class DevControlApi(DevCatalog catalog, AclTokens acl, FaultKnobs faults, Func<DevAgentStatistics> statistics, ConsulResponses responses)
+internal sealed class DevControlApi(Federation federation, AclTokens acl, FaultKnobs faults, Func<DevAgentStatistics> statistics, ConsulResponses responses)
 {
     public void Map(IEndpointRouteBuilder app)
     {
@@ -36,16 +40,30 @@ internal sealed class DevControlApi(DevCatalog catalog, AclTokens acl, FaultKnob
             return WriteFaultsAsync(c);
         }));
         app.MapMethods("/_dev/stats", ["GET"], (RequestDelegate)(c => responses.WriteJsonAsync(c, statistics())));
-        app.MapMethods("/_dev/catalog/index", ["GET"], (RequestDelegate)(c => responses.WriteJsonAsync(c, new IndexReset { Index = catalog.Index })));
-        app.MapMethods("/_dev/catalog/reset-index", ["PUT"], (RequestDelegate)ResetIndexAsync);
-        app.MapMethods("/_dev/catalog/touch/{**tail}", ["PUT"], (RequestDelegate)(c =>
+        app.MapMethods("/_dev/catalog/index", ["GET"], (RequestDelegate)(c => WithDatacenterAsync(c, catalog => responses.WriteJsonAsync(c, new IndexReset { Index = catalog.Index }))));
+        app.MapMethods("/_dev/catalog/reset-index", ["PUT"], (RequestDelegate)(c => WithDatacenterAsync(c, catalog => ResetIndexAsync(c, catalog))));
+        app.MapMethods("/_dev/catalog/touch/{**tail}", ["PUT"], (RequestDelegate)(c => WithDatacenterAsync(c, catalog =>
         {
             var name = c.Request.RouteValues["tail"] as string ?? string.Empty;
             return catalog.TouchService(name)
                 ? responses.WriteJsonAsync(c, true)
                 : responses.WriteErrorAsync(c, 404, $"Service {ConsulErrors.GoQuote(name)} has no instances");
+        })));
+        app.MapMethods("/_dev/catalog/wipe", ["PUT"], (RequestDelegate)(c => WithDatacenterAsync(c, catalog => responses.WriteJsonAsync(c, new IndexReset { Index = catalog.Wipe() }))));
+        app.MapMethods("/_dev/datacenters", ["GET"], (RequestDelegate)WriteDatacentersAsync);
+        app.MapMethods("/_dev/datacenters/{**name}", ["PUT"], (RequestDelegate)(c =>
+        {
+            try
+            {
+                federation.Add(c.Request.RouteValues["name"] as string ?? string.Empty);
+            }
+            catch (ArgumentException ex)
+            {
+                return responses.WriteErrorAsync(c, 400, ex.Message);
+            }
+
+            return WriteDatacentersAsync(c);
         }));
-        app.MapMethods("/_dev/catalog/wipe", ["PUT"], (RequestDelegate)(c => responses.WriteJsonAsync(c, new IndexReset { Index = catalog.Wipe() })));
         app.MapMethods("/_dev/acl/tokens", ["GET"], (RequestDelegate)(c => responses.WriteJsonAsync(c, acl.List().ToList())));
         app.MapMethods("/_dev/acl/tokens/{**secret}", ["PUT"], (RequestDelegate)SetTokenAsync);
         app.MapMethods("/_dev/acl/tokens/{**secret}", ["DELETE"], (RequestDelegate)(c =>
@@ -55,6 +73,24 @@ internal sealed class DevControlApi(DevCatalog catalog, AclTokens acl, FaultKnob
     }
 
     private static string Secret(HttpContext context) => context.Request.RouteValues["secret"] as string ?? string.Empty;
+
+    private Task WithDatacenterAsync(HttpContext context, Func<DevCatalog, Task> act)
+    {
+        var name = context.Request.Query["dc"].FirstOrDefault() is { Length: > 0 } dc ? dc : federation.Local.Datacenter;
+        return federation.Find(name) is { } catalog
+            ? act(catalog)
+            : responses.WriteErrorAsync(context, 404, $"The dev agent does not serve datacenter {ConsulErrors.GoQuote(name)}");
+    }
+
+    private Task WriteDatacentersAsync(HttpContext context) => responses.WriteJsonAsync(
+        context,
+        federation.All.Select(d => new DatacenterStatus(
+            d.Datacenter,
+            d == federation.Local,
+            d.Datacenter == federation.PrimaryName,
+            federation.IsReachable(d.Datacenter),
+            d.Index,
+            d.ConfigEntriesIndex)).ToList());
 
     private async Task SetTokenAsync(HttpContext context)
     {
@@ -94,7 +130,7 @@ internal sealed class DevControlApi(DevCatalog catalog, AclTokens acl, FaultKnob
         await WriteFaultsAsync(context);
     }
 
-    private async Task ResetIndexAsync(HttpContext context)
+    private async Task ResetIndexAsync(HttpContext context, DevCatalog catalog)
     {
         ulong to;
         try

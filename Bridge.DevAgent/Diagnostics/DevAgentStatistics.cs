@@ -8,6 +8,9 @@ public sealed record DevAgentStatistics
     /// <summary>Open TCP connections per client IP.</summary>
     public required IReadOnlyDictionary<string, int> ConnectionsPerIp { get; init; }
 
+    /// <summary>Most TCP connections open at once from each client IP that has connected.</summary>
+    public IReadOnlyDictionary<string, int> PeakConnectionsByIp { get; init; } = new Dictionary<string, int>();
+
     /// <summary>Open TCP connections in total.</summary>
     public int OpenConnections { get; init; }
 
@@ -25,6 +28,9 @@ public sealed record DevAgentStatistics
 
     /// <summary>Requests received, by kind of path (<c>HealthService</c>, <c>CatalogServices</c>, ...).</summary>
     public required IReadOnlyDictionary<string, long> RequestsByKind { get; init; }
+
+    /// <summary>JSON bytes written (before any gzip), by kind of path.</summary>
+    public IReadOnlyDictionary<string, long> ResponseBytesByKind { get; init; } = new Dictionary<string, long>();
 
     /// <summary>Blocking queries waiting right now.</summary>
     public int BlockingQueriesInFlight { get; init; }

@@ -38,6 +38,12 @@ public sealed partial class FaultKnobs
     /// <summary>Aborts open connections except the one given; wired by the server.</summary>
     internal Action<string?>? AbortConnections { get; set; }
 
+    /// <summary>What is wrong with a datacenter named unreachable (unknown, or the agent's own), or null; wired by the server.</summary>
+    internal Func<string, string?>? DatacenterProblem { get; set; }
+
+    /// <summary>Told the unreachable datacenters before and after each change; wired by the server.</summary>
+    internal Action<IReadOnlySet<string>, IReadOnlySet<string>>? UnreachableChanged { get; set; }
+
     /// <summary>The faults in force, with counts showing what is left.</summary>
     public FaultSettings Current
     {
@@ -74,6 +80,9 @@ public sealed partial class FaultKnobs
 
     internal TimeSpan Latency => Volatile.Read(ref _active).Settings.Latency;
 
+    /// <summary>Whether the datacenter's WAN link is down.</summary>
+    internal bool IsUnreachable(string datacenter) => Volatile.Read(ref _active).Unreachable.Contains(datacenter);
+
     internal int? MaxConnsPerClient => Volatile.Read(ref _active).Settings.MaxConnsPerClient;
 
     /// <summary>Replaces the faults in force. A <see cref="DownFault"/> takes effect at once and aborts every open connection.</summary>
@@ -87,6 +96,14 @@ public sealed partial class FaultKnobs
     {
         ArgumentNullException.ThrowIfNull(settings);
         Validate(settings);
+        foreach (var datacenter in settings.UnreachableDatacenters ?? [])
+        {
+            if (DatacenterProblem?.Invoke(datacenter) is { } problem)
+            {
+                throw new ArgumentException("FaultSettings.UnreachableDatacenters: " + problem);
+            }
+        }
+
         var downUntil = settings.Down is null
             ? (DateTimeOffset?)null
             : settings.Down.For is { } span ? _time.GetUtcNow() + span : DateTimeOffset.MaxValue;
@@ -96,7 +113,13 @@ public sealed partial class FaultKnobs
             settings.Body?.Count ?? Unlimited,
             downUntil,
             settings.StaleReads is { Freeze: true } ? _catalog.State : null);
+        var before = Volatile.Read(ref _active).Unreachable;
         Volatile.Write(ref _active, active);
+        if (!before.SetEquals(active.Unreachable))
+        {
+            UnreachableChanged?.Invoke(before, active.Unreachable);
+        }
+
         Log.FaultsApplied(_logger, Describe(settings));
         if (downUntil is not null)
         {
@@ -294,6 +317,11 @@ public sealed partial class FaultKnobs
             parts.Add("stale-reads");
         }
 
+        if (s.UnreachableDatacenters is { Count: > 0 } unreachable)
+        {
+            parts.Add("unreachable:" + string.Join('+', unreachable));
+        }
+
         return parts.Count == 0 ? "none" : string.Join(',', parts);
     }
 
@@ -307,6 +335,9 @@ public sealed partial class FaultKnobs
 
         /// <summary>The catalog as it was when a freezing stale-read fault was applied.</summary>
         public CatalogState? Frozen { get; } = frozen;
+
+        /// <summary>Datacenters whose WAN link is down.</summary>
+        public IReadOnlySet<string> Unreachable { get; } = (settings.UnreachableDatacenters ?? []).ToHashSet(StringComparer.Ordinal);
 
         // Fields, not properties: the "next N" counts are decremented in place with Interlocked.
         public int ErrorsLeft = errorsLeft;

@@ -33,6 +33,13 @@ public sealed record FaultSettings
 
     /// <summary>Answer <c>?stale</c> reads as a follower that lost the leader or lags behind it would.</summary>
     public StaleReadFault? StaleReads { get; init; }
+
+    /// <summary>
+    /// Datacenters (other than the agent's own) whose WAN link is down: requests routed there get 500 <c>Remote DC has no
+    /// server currently reachable</c>, blocking queries parked there end with 500 <c>rpc error making call: EOF</c>, and
+    /// config entries stop replicating to them until the fault is lifted.
+    /// </summary>
+    public IReadOnlyList<string>? UnreachableDatacenters { get; init; }
 }
 
 /// <summary>Which error response an <see cref="ErrorFault"/> sends; bodies are Consul's own.</summary>

@@ -10,21 +10,24 @@ namespace Bridge.DevAgent.Http;
 /// wait for a change and run it again, until the wait — capped at the maximum, plus up to wait/16 of jitter —
 /// runs out or the state is abandoned (index reset, wipe). At the deadline the answer is the last run's, as
 /// Consul returns what its last run put in the reply: a change that moves no index (an ACL rules change) shows
-/// only in a query that runs after it. Waits are event-driven, never polled.
+/// only in a query that runs after it. A run that reports <see cref="QueryResult{T}.NotFound"/> twice, or
+/// <see cref="QueryResult{T}.Unchanged"/> after the first, keeps waiting with its index as the new minimum, as
+/// Consul's <c>ErrNotFound</c> and <c>ErrNotChanged</c> do. Waits are event-driven, never polled.
 /// </summary>
 internal sealed class BlockingQueryRunner(
-    DevCatalog catalog,
     DevAgentOptions options,
     FaultKnobs faults,
     RequestMetrics metrics,
     TimeProvider time,
     CancellationToken stopping)
 {
+    /// <param name="catalog">The datacenter queried: its signals wake the query.</param>
     /// <param name="request">The query's parameters.</param>
     /// <param name="scopes">The change signals that may move the index the query reports.</param>
     /// <param name="query">Runs the query on the state it is meant to see; may throw <see cref="DevAgentException"/>.</param>
     /// <param name="aborted">The client's disconnect: ends the wait without an answer.</param>
     public async Task<QueryResult<T>> RunAsync<T>(
+        DevCatalog catalog,
         QueryOptions request,
         IReadOnlyList<string> scopes,
         Func<QueryResult<T>> query,
@@ -44,7 +47,7 @@ internal sealed class BlockingQueryRunner(
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping);
             return faults.LateAnswer is { } late
                 ? await AnswerLateAsync(wait, late.Epsilon, late.IncludeJitter, query, aborted, linked.Token)
-                : await WaitForChangeAsync(request.MinIndex, wait + Jitter(wait), scopes, query, aborted, linked.Token);
+                : await WaitForChangeAsync(catalog, request.MinIndex, wait + Jitter(wait), scopes, query, aborted, linked.Token);
         }
         finally
         {
@@ -59,6 +62,7 @@ internal sealed class BlockingQueryRunner(
     }
 
     private async Task<QueryResult<T>> WaitForChangeAsync<T>(
+        DevCatalog catalog,
         ulong minIndex,
         TimeSpan timeout,
         IReadOnlyList<string> scopes,
@@ -67,6 +71,8 @@ internal sealed class BlockingQueryRunner(
         CancellationToken ct)
     {
         var started = time.GetTimestamp();
+        var notFound = false;
+        var ranOnce = false;
         while (true)
         {
             // Signals first, state second: a write in between is either seen or signalled.
@@ -75,6 +81,21 @@ internal sealed class BlockingQueryRunner(
                 ? catalog.Signals.WhenChanged(scopes[0])
                 : Task.WhenAny(scopes.Select(catalog.Signals.WhenChanged));
             var result = query();
+            if (result.NotFound)
+            {
+                if (notFound)
+                {
+                    minIndex = result.Index;
+                }
+
+                notFound = true;
+            }
+            else if (result.Unchanged && ranOnce)
+            {
+                minIndex = result.Index;
+            }
+
+            ranOnce = true;
             if (result.Index > minIndex)
             {
                 return result;

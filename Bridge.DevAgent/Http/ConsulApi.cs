@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using Bridge.DevAgent.Acl;
 using Bridge.DevAgent.Catalog;
+using Bridge.DevAgent.Datacenters;
 using Bridge.DevAgent.Faults;
+using Bridge.DevAgent.Filtering;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -10,19 +12,23 @@ namespace Bridge.DevAgent.Http;
 
 /// <summary>
 /// Handlers of the Consul HTTP API paths the agent serves. Reads follow agent/http.go's order
-/// (method, parameters, datacenter, ACL, blocking query, meta headers, then handler-level filters such
-/// as <c>?passing</c>) and drop what the token may not read as Consul's aclfilter does; writes go through
-/// <see cref="DevCatalog"/>, which raises Consul's errors, and resolve the token where Consul's endpoint does.
+/// (method, parameters, datacenter, ACL, <c>?filter</c>, blocking query, meta headers, then handler-level filters such
+/// as <c>?passing</c>), drop what the token may not read as Consul's aclfilter does, then apply the filter expression
+/// to what is left; writes go through <see cref="DevCatalog"/>, which raises Consul's errors, and resolve the token
+/// where Consul's endpoint does. <c>?dc=</c> routes a read to that datacenter's catalog (<see cref="Federation"/>).
 /// </summary>
-internal sealed class ConsulApi(
-    DevCatalog catalog,
+internal sealed partial class ConsulApi(
+    Federation federation,
     AclTokens acl,
     FaultKnobs faults,
     BlockingQueryRunner runner,
-    ConsulResponses responses)
+    ConsulResponses responses,
+    Func<int> connectionLimit)
 {
     private static readonly string[] GetOnly = ["GET"];
     private static readonly string[] PutOnly = ["PUT"];
+
+    private DevCatalog Local => federation.Local;
 
     /// <summary>Service names with their tags; names the token may not read are dropped (aclfilter <c>filterServices</c>).</summary>
     public Task CatalogServicesAsync(HttpContext context) => ReadAsync(
@@ -40,7 +46,7 @@ internal sealed class ConsulApi(
                 var any = false;
                 foreach (var (node, service) in state.Instances(name))
                 {
-                    if (q.MatchesNodeMeta(node.Node.Meta))
+                    if (q.MatchesNodeMeta(node.Node.Meta) && (q.Filter is null || q.Keeps(CatalogServiceEntry.From(node.Node, service))))
                     {
                         any = true;
                         tags.UnionWith(service.Tags);
@@ -66,7 +72,8 @@ internal sealed class ConsulApi(
 
             var index = q.NodeMeta.Count == 0 ? state.ServicesIndex : Math.Max(state.ServicesIndex, state.NodesIndex);
             return new QueryResult<Dictionary<string, List<string>>>(index, result, filtered);
-        });
+        },
+        filterSchema: ConsulSelectors.ServiceNode);
 
     /// <summary>Instances of a service, flattened; ACLs drop those whose node or service the token may not read.</summary>
     public Task CatalogServiceAsync(HttpContext context)
@@ -85,7 +92,9 @@ internal sealed class ConsulApi(
                 state.ServiceIndex(name),
                 state.Instances(name).Where(i => HasTags(i.Service, tags) && q.MatchesNodeMeta(i.Node.Node.Meta)),
                 i => CanRead(authz, i.Node.Node, i.Service),
-                i => CatalogServiceEntry.From(i.Node.Node, i.Service)));
+                i => CatalogServiceEntry.From(i.Node.Node, i.Service),
+                q.Keeps),
+            filterSchema: ConsulSelectors.ServiceNode);
     }
 
     public Task CatalogNodesAsync(HttpContext context) => ReadAsync(
@@ -95,13 +104,16 @@ internal sealed class ConsulApi(
             state.NodesIndex,
             state.Nodes.Values.Select(n => n.Node).Where(n => q.MatchesNodeMeta(n.Meta)),
             n => authz.NodeRead(n.Node),
-            n => n));
+            n => n,
+            q.Keeps),
+        filterSchema: ConsulSelectors.Node);
 
     public async Task CatalogDatacentersAsync(HttpContext context)
     {
         if (await AllowMethodAsync(context, GetOnly))
         {
-            await responses.WriteJsonAsync(context, new[] { catalog.Datacenter });
+            // Nearest first: the local datacenter, then the others by distance.
+            await responses.WriteJsonAsync(context, federation.Names.ToArray());
         }
     }
 
@@ -125,19 +137,21 @@ internal sealed class ConsulApi(
                 state.ServiceIndex(name),
                 state.Instances(name).Where(i => HasTags(i.Service, tags) && q.MatchesNodeMeta(i.Node.Node.Meta)),
                 i => CanRead(authz, i.Node.Node, i.Service),
-                i => new HealthServiceEntry(i.Node.Node, i.Service, i.Node.ChecksOf(i.Service.Id))),
+                i => new HealthServiceEntry(i.Node.Node, i.Service, i.Node.ChecksOf(i.Service.Id)),
+                q.Keeps),
             entries =>
             {
                 // Parsed after the query, as Consul does, so a bad value still carries the index headers.
                 if (!TryGetBool(context.Request.Query, "passing", out var passingOnly))
                 {
-                    return (entries, ConsulErrors.InvalidPassing);
+                    return (entries, new DevAgentException(400, ConsulErrors.InvalidPassing));
                 }
 
                 return passingOnly
                     ? (entries.Where(e => e.Checks.All(c => c.Status == CheckStatuses.Passing)).ToList(), null)
                     : (entries, null);
-            });
+            },
+            filterSchema: ConsulSelectors.CheckServiceNode);
     }
 
     public Task HealthStateAsync(HttpContext context)
@@ -159,14 +173,47 @@ internal sealed class ConsulApi(
                     .SelectMany(n => n.Checks.Values)
                     .Where(c => wanted == "any" || c.Status == wanted),
                 c => authz.NodeRead(c.Node) && (c.ServiceName.Length == 0 || authz.ServiceRead(c.ServiceName)),
-                c => c));
+                c => c,
+                q.Keeps),
+            filterSchema: ConsulSelectors.HealthCheck);
+    }
+
+    /// <summary>
+    /// <c>/v1/agent/self</c>: needs <c>agent:read</c> on the agent's node, so unlike catalog reads it is refused, not
+    /// filtered, for the anonymous token. <c>DebugConfig.HTTPMaxConnsPerClient</c> is the limit new connections meet.
+    /// </summary>
+    public async Task AgentSelfAsync(HttpContext context)
+    {
+        if (!await AllowMethodAsync(context, GetOnly))
+        {
+            return;
+        }
+
+        var authz = acl.Resolve(Tokens.From(context.Request));
+        if (authz is null)
+        {
+            await responses.WriteErrorAsync(context, 403, ConsulErrors.AclNotFound);
+            return;
+        }
+
+        if (!authz.AgentRead(Local.NodeName))
+        {
+            await responses.WriteErrorAsync(context, authz.Denied("agent", "read", Local.NodeName));
+            return;
+        }
+
+        var node = Local.State.Nodes[Local.NodeName].Node;
+        await responses.WriteJsonAsync(context, new AgentSelf(
+            new AgentSelfConfig(Local.Datacenter, Local.Datacenter, Local.NodeName, node.Id, Server: true, DevCatalog.ConsulVersion),
+            new AgentDebugConfig(Local.Datacenter, Local.NodeName, connectionLimit()),
+            new AgentMember(Local.NodeName, Local.NodeAddress, 8301, Status: 1)));
     }
 
     public async Task StatusLeaderAsync(HttpContext context)
     {
         if (await AllowMethodAsync(context, GetOnly))
         {
-            await responses.WriteJsonAsync(context, catalog.NodeAddress + ":8300");
+            await responses.WriteJsonAsync(context, Local.NodeAddress + ":8300");
         }
     }
 
@@ -178,13 +225,13 @@ internal sealed class ConsulApi(
 
         // AgentRegisterService checks the name and address before it resolves the token, the rest after.
         AgentRegistrations.CheckNameAndAddress(registration);
-        catalog.RegisterAgentService(registration, replace, authorize());
+        Local.RegisterAgentService(registration, replace, authorize());
         return false;
     });
 
     public Task AgentServiceDeregisterAsync(HttpContext context) => WriteAsync(context, authorize =>
     {
-        catalog.DeregisterAgentService(RouteTail(context), authorize());
+        Local.DeregisterAgentService(RouteTail(context), authorize());
         return false;
     });
 
@@ -202,7 +249,7 @@ internal sealed class ConsulApi(
             throw new DevAgentException(400, ConsulErrors.InvalidCheckStatusUpdate(status));
         }
 
-        catalog.UpdateTtlCheck(RouteTail(context), status, update.Output ?? string.Empty, authorize());
+        Local.UpdateTtlCheck(RouteTail(context), status, update.Output ?? string.Empty, authorize());
         return false;
     });
 
@@ -217,7 +264,7 @@ internal sealed class ConsulApi(
         return WriteAsync(context, authorize =>
         {
             var enable = RequireEnable(context);
-            catalog.SetServiceMaintenance(serviceId, enable, context.Request.Query["reason"].FirstOrDefault(), authorize());
+            Local.SetServiceMaintenance(serviceId, enable, context.Request.Query["reason"].FirstOrDefault(), authorize());
             return false;
         });
     }
@@ -225,28 +272,28 @@ internal sealed class ConsulApi(
     public Task AgentNodeMaintenanceAsync(HttpContext context) => WriteAsync(context, authorize =>
     {
         var enable = RequireEnable(context);
-        catalog.SetNodeMaintenance(enable, context.Request.Query["reason"].FirstOrDefault(), authorize());
+        Local.SetNodeMaintenance(enable, context.Request.Query["reason"].FirstOrDefault(), authorize());
         return false;
     });
 
     public Task CatalogRegisterAsync(HttpContext context) => WriteAsync<CatalogRegistration>(context, (registration, authorize) =>
     {
-        // Forwarding to the datacenter comes first, then Catalog.Register resolves the token.
-        catalog.RequireLocalDatacenter(registration.Datacenter);
-        catalog.RegisterCatalogEntry(registration, authorize());
+        // Forwarding to the datacenter the body names comes first (?dc= plays no part), then Catalog.Register resolves the token.
+        var target = federation.Route(string.IsNullOrEmpty(registration.Datacenter) ? Local.Datacenter : registration.Datacenter);
+        target.RegisterCatalogEntry(registration, authorize());
         return true;
     });
 
     public Task CatalogDeregisterAsync(HttpContext context) => WriteAsync<CatalogDeregistration>(context, (deregistration, authorize) =>
     {
         // Catalog.Deregister: datacenter, then the node, then the token.
-        catalog.RequireLocalDatacenter(deregistration.Datacenter);
+        var target = federation.Route(string.IsNullOrEmpty(deregistration.Datacenter) ? Local.Datacenter : deregistration.Datacenter);
         if (string.IsNullOrEmpty(deregistration.Node))
         {
             throw new DevAgentException(500, ConsulErrors.MissingNode);
         }
 
-        catalog.DeregisterCatalogEntry(deregistration, authorize());
+        target.DeregisterCatalogEntry(deregistration, authorize());
         return true;
     });
 
@@ -301,20 +348,32 @@ internal sealed class ConsulApi(
     private static bool CanRead(Authorizer authz, NodeRecord node, ServiceRecord service) =>
         authz.NodeRead(node.Node) && authz.ServiceRead(service.Service);
 
-    /// <summary>Applies an ACL filter to a query's items, noting whether it removed any.</summary>
-    private static QueryResult<List<TOut>> Filtered<TIn, TOut>(ulong index, IEnumerable<TIn> items, Func<TIn, bool> allowed, Func<TIn, TOut> shape)
+    /// <summary>
+    /// Applies an ACL filter to a query's items, noting whether it removed any, then the <c>?filter</c> expression to what is
+    /// left: since Consul 1.20 the expression sees only what the token may read, so the header means what it means without one.
+    /// </summary>
+    private static QueryResult<List<TOut>> Filtered<TIn, TOut>(
+        ulong index,
+        IEnumerable<TIn> items,
+        Func<TIn, bool> allowed,
+        Func<TIn, TOut> shape,
+        Func<object, bool> keep)
+        where TOut : notnull
     {
         var result = new List<TOut>();
         var filtered = false;
         foreach (var item in items)
         {
-            if (allowed(item))
-            {
-                result.Add(shape(item));
-            }
-            else
+            if (!allowed(item))
             {
                 filtered = true;
+                continue;
+            }
+
+            var shaped = shape(item);
+            if (keep(shaped))
+            {
+                result.Add(shaped);
             }
         }
 
@@ -357,7 +416,7 @@ internal sealed class ConsulApi(
 
     private Task TtlUpdateAsync(HttpContext context, string status) => WriteAsync(context, authorize =>
     {
-        catalog.UpdateTtlCheck(RouteTail(context), status, context.Request.Query["note"].FirstOrDefault() ?? string.Empty, authorize());
+        Local.UpdateTtlCheck(RouteTail(context), status, context.Request.Query["note"].FirstOrDefault() ?? string.Empty, authorize());
         return false;
     });
 
@@ -370,40 +429,80 @@ internal sealed class ConsulApi(
     }
 
     /// <summary>
-    /// A read in agent/http.go's order: method, parameters, datacenter, token (403 <c>ACL not found</c>), then the
-    /// (blocking) query, which resolves the token again on every run as the server's <c>filterACL</c> does, then the
-    /// meta headers and the handler-level filters.
+    /// A read in agent/http.go's order: method, parameters, datacenter (500 when unknown or unreachable), token (403
+    /// <c>ACL not found</c>), the endpoint's own checks (<paramref name="beforeQuery"/>), the filter expression (500 when
+    /// invalid; 400 on an endpoint that takes none), then the (blocking) query, which resolves the token again on every run
+    /// as the server's <c>filterACL</c> does, then the meta headers and the handler-level checks and filters.
     /// </summary>
+    /// <param name="filterSchema">What a <c>?filter</c> expression selects on this endpoint; null when it takes none.</param>
+    /// <param name="filterIgnored">The endpoint reads no <c>?filter</c> at all (Consul parses it and never uses it).</param>
+    /// <param name="beforeQuery">Checks after the token, before the query (e.g. the config entry kind); a refusal carries no index.</param>
     private async Task ReadAsync<T>(
         HttpContext context,
         Func<QueryOptions, string[]> scopes,
         Func<CatalogState, QueryOptions, Authorizer, QueryResult<T>> query,
-        Func<T, (T Value, string? Error)>? afterQuery = null)
+        Func<T, (T Value, DevAgentException? Error)>? afterQuery = null,
+        FilterField? filterSchema = null,
+        Func<Authorizer, DevAgentException?>? beforeQuery = null,
+        bool filterIgnored = false)
     {
         if (!await AllowMethodAsync(context, GetOnly))
         {
             return;
         }
 
-        if (!QueryOptions.TryParse(context.Request, catalog.Datacenter, out var request, out var error))
+        if (!QueryOptions.TryParse(context.Request, Local.Datacenter, out var request, out var error))
         {
             await responses.WriteErrorAsync(context, 400, error);
             return;
         }
 
-        if (request.Datacenter != catalog.Datacenter)
+        DevCatalog datacenter;
+        try
         {
-            await responses.WriteErrorAsync(context, 500, ConsulErrors.NoPathToDatacenter);
+            datacenter = federation.Route(request.Datacenter);
+        }
+        catch (DevAgentException ex)
+        {
+            await responses.WriteErrorAsync(context, ex);
             return;
         }
 
-        if (acl.Resolve(request.Token) is null)
+        if (acl.Resolve(request.Token) is not { } authorizer)
         {
             await responses.WriteErrorAsync(context, 403, ConsulErrors.AclNotFound);
             return;
         }
 
-        var stale = request.AllowStale ? faults.StaleReads : null;
+        if (beforeQuery?.Invoke(authorizer) is { } refusal)
+        {
+            await responses.WriteErrorAsync(context, refusal);
+            return;
+        }
+
+        if (request.FilterExpression.Length > 0 && !filterIgnored)
+        {
+            if (filterSchema is null)
+            {
+                // Better a clear refusal than unfiltered results a client would take as filtered.
+                await responses.WriteErrorAsync(context, 400, ConsulErrors.FilterUnsupported);
+                return;
+            }
+
+            try
+            {
+                request = request with { Filter = Filter.Create(request.FilterExpression, filterSchema) };
+            }
+            catch (FilterException ex)
+            {
+                // The server refuses the expression; the RPC error reaches the client as a 500.
+                await responses.WriteErrorAsync(context, 500, ex.Message);
+                return;
+            }
+        }
+
+        // Followers lag only in the agent's own datacenter: another datacenter's servers answer as its leader does.
+        var stale = request.AllowStale && datacenter == Local ? faults.StaleReads : null;
         if (stale is not null && request.MaxStale > TimeSpan.Zero && request.MaxStale < stale.LastContact)
         {
             // agent/health_endpoint.go and catalog_endpoint.go (RETRY_ONCE): an answer older than max_stale is
@@ -412,10 +511,16 @@ internal sealed class ConsulApi(
             stale = null;
         }
 
+        var runs = 0;
         QueryResult<T> Run()
         {
+            if (runs++ > 0 && datacenter != Local)
+            {
+                federation.RequireStillReachable(datacenter);
+            }
+
             var authz = acl.Resolve(request.Token) ?? throw new DevAgentException(403, ConsulErrors.AclNotFound);
-            return query(stale is { Lagging: true } ? stale.View(catalog) : catalog.State, request, authz);
+            return query(stale is { Lagging: true } ? stale.View(datacenter) : datacenter.State, request, authz);
         }
 
         QueryResult<T> result;
@@ -423,7 +528,7 @@ internal sealed class ConsulApi(
         {
             // A lagging view moves with every write, whatever it touched.
             var watched = stale is { Lagging: true } ? [ChangeSignals.AnyScope] : scopes(request);
-            result = await runner.RunAsync(request, watched, Run, context.RequestAborted);
+            result = await runner.RunAsync(datacenter, request, watched, Run, context.RequestAborted);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -451,14 +556,14 @@ internal sealed class ConsulApi(
         var value = result.Value;
         if (afterQuery is not null)
         {
-            var (filtered, problem) = afterQuery(value);
+            var (checkedValue, problem) = afterQuery(value);
             if (problem is not null)
             {
-                await responses.WriteErrorAsync(context, 400, problem);
+                await responses.WriteErrorAsync(context, problem);
                 return;
             }
 
-            value = filtered;
+            value = checkedValue;
         }
 
         await responses.WriteJsonAsync(context, value);

@@ -56,6 +56,7 @@ internal sealed class ConsulResponses(FaultKnobs faults, RequestMetrics metrics)
         var response = context.Response;
         response.ContentType = "application/json";
         var path = context.Request.Path.Value ?? string.Empty;
+        metrics.CountResponseBytes(RequestKinds.Of(path), body.Length);
         var fault = path.StartsWith("/v1/", StringComparison.Ordinal) ? faults.TakeBody(path) : null;
         var ct = context.RequestAborted;
         switch (fault?.Kind)

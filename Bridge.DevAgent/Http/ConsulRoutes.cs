@@ -19,6 +19,7 @@ internal static class ConsulRoutes
         Route("/v1/catalog/deregister", api.CatalogDeregisterAsync);
         Route("/v1/health/service/{**tail}", api.HealthServiceAsync);
         Route("/v1/health/state/{**tail}", api.HealthStateAsync);
+        Route("/v1/agent/self", api.AgentSelfAsync);
         Route("/v1/agent/service/register", api.AgentServiceRegisterAsync);
         Route("/v1/agent/service/deregister/{**tail}", api.AgentServiceDeregisterAsync);
         Route("/v1/agent/service/maintenance/{**tail}", api.AgentServiceMaintenanceAsync);
@@ -28,6 +29,8 @@ internal static class ConsulRoutes
         Route("/v1/agent/check/fail/{**tail}", api.AgentCheckFailAsync);
         Route("/v1/agent/check/update/{**tail}", api.AgentCheckUpdateAsync);
         Route("/v1/status/leader", api.StatusLeaderAsync);
+        Route("/v1/config", api.ConfigApplyAsync);
+        Route("/v1/config/{**tail}", api.ConfigAsync);
 
         // Literal routes win over a catch-all, so this only sees paths nothing else serves.
         Route("/{**path}", api.NotFoundAsync);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Bridge.DevAgent.Acl;
 using Bridge.DevAgent.Catalog;
+using Bridge.DevAgent.ConfigEntries;
 using Bridge.DevAgent.Diagnostics;
 using Bridge.DevAgent.Faults;
 using Bridge.DevAgent.Control;
@@ -23,6 +24,7 @@ namespace Bridge.DevAgent.Http;
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(bool))]
+[JsonSerializable(typeof(AgentSelf))]
 [JsonSerializable(typeof(AgentServiceRegistration))]
 [JsonSerializable(typeof(CatalogRegistration))]
 [JsonSerializable(typeof(CatalogDeregistration))]
@@ -35,6 +37,15 @@ namespace Bridge.DevAgent.Http;
 [JsonSerializable(typeof(AclRules))]
 [JsonSerializable(typeof(AclToken))]
 [JsonSerializable(typeof(List<AclToken>))]
+[JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(List<DatacenterStatus>))]
+[JsonSerializable(typeof(EmptyObject))]
+[JsonSerializable(typeof(ConfigEntry))]
+[JsonSerializable(typeof(List<ConfigEntry>))]
+[JsonSerializable(typeof(ServiceDefaultsEntry))]
+[JsonSerializable(typeof(ServiceResolverEntry))]
+[JsonSerializable(typeof(ServiceSplitterEntry))]
+[JsonSerializable(typeof(ServiceRouterEntry))]
 internal sealed partial class DevAgentJsonContext : JsonSerializerContext
 {
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Bridge.DevAgent.Filtering;
 using Microsoft.AspNetCore.Http;
 
 namespace Bridge.DevAgent.Http;
@@ -27,6 +28,15 @@ internal sealed record QueryOptions
 
     public required IReadOnlyList<KeyValuePair<string, string>> NodeMeta { get; init; }
 
+    /// <summary>The <c>?filter=</c> expression as given; empty when none.</summary>
+    public string FilterExpression { get; init; } = string.Empty;
+
+    /// <summary>The expression, compiled for the endpoint's element type once the token has been resolved.</summary>
+    public Filter? Filter { get; init; }
+
+    /// <summary>Whether an element passes the filter (every element does without one).</summary>
+    public bool Keeps(object element) => Filter?.Matches(element) ?? true;
+
     public string ConsistencyLevel => RequireConsistent ? "consistent" : AllowStale ? "stale" : "leader";
 
     public static bool TryParse(HttpRequest request, string agentDatacenter, out QueryOptions options, out string error)
@@ -34,12 +44,6 @@ internal sealed record QueryOptions
         options = null!;
         var query = request.Query;
         var dc = query["dc"].FirstOrDefault();
-        if (query["filter"].FirstOrDefault() is { Length: > 0 })
-        {
-            // Better a clear refusal than unfiltered results a client would take as filtered.
-            error = ConsulErrors.FilterUnsupported;
-            return false;
-        }
 
         var stale = query.ContainsKey("stale");
         var consistent = query.ContainsKey("consistent");
@@ -104,6 +108,7 @@ internal sealed record QueryOptions
             RequireConsistent = consistent,
             MaxStale = maxStaleValue,
             NodeMeta = nodeMeta,
+            FilterExpression = query["filter"].FirstOrDefault() ?? string.Empty,
         };
         error = string.Empty;
         return true;

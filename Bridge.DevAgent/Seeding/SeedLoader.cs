@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Bridge.DevAgent.Catalog;
+using Bridge.DevAgent.ConfigEntries;
 using Bridge.DevAgent.Http;
 
 namespace Bridge.DevAgent.Seeding;
@@ -7,7 +7,7 @@ namespace Bridge.DevAgent.Seeding;
 /// <summary>Registers the contents of a <see cref="SeedFile"/>; any invalid entry fails the whole load with its position.</summary>
 internal static class SeedLoader
 {
-    public static async Task<int> LoadAsync(DevCatalog catalog, string path, CancellationToken ct)
+    public static async Task<int> LoadAsync(DevAgentServer server, string path, CancellationToken ct)
     {
         SeedFile seed;
         try
@@ -22,6 +22,19 @@ internal static class SeedLoader
         }
 
         var count = 0;
+        foreach (var (datacenter, i) in (seed.Datacenters ?? []).Select((d, i) => (d, i)))
+        {
+            try
+            {
+                server.AddDatacenter(datacenter);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new InvalidDataException($"Seed file {path}, Datacenters[{i}]: {ex.Message}", ex);
+            }
+        }
+
+        var catalog = server.Catalog;
         foreach (var (service, i) in (seed.Services ?? []).Select((s, i) => (s, i)))
         {
             Apply(path, $"Services[{i}]", () => catalog.RegisterAgentService(service));
@@ -31,6 +44,12 @@ internal static class SeedLoader
         foreach (var (entry, i) in (seed.Catalog ?? []).Select((e, i) => (e, i)))
         {
             Apply(path, $"Catalog[{i}]", () => catalog.RegisterCatalogEntry(entry));
+            count++;
+        }
+
+        foreach (var (body, i) in (seed.ConfigEntries ?? []).Select((e, i) => (e, i)))
+        {
+            Apply(path, $"ConfigEntries[{i}]", () => catalog.ApplyConfigEntry(ConfigEntryDecoder.Decode(body)));
             count++;
         }
 

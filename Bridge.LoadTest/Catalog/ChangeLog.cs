@@ -11,6 +11,21 @@ internal enum ChangeKind
 
     /// <summary>A critical instance's check passes again: it comes back on its port.</summary>
     Passing,
+
+    /// <summary>An instance was put into maintenance (a critical <c>_service_maintenance</c> check): it leaves the assignment.</summary>
+    MaintenanceOn,
+
+    /// <summary>An instance's maintenance ended: it comes back on its port.</summary>
+    MaintenanceOff,
+
+    /// <summary>An instance was deregistered: it leaves the assignment.</summary>
+    Deregistered,
+
+    /// <summary>A deregistered instance was registered again, passing, on its port.</summary>
+    Registered,
+
+    /// <summary>A service that did not exist was registered with one instance: a new cluster and assignment.</summary>
+    NewService,
 }
 
 /// <summary>
@@ -37,11 +52,16 @@ internal sealed class ChangeLog
     private readonly Change[][] _changes;
     private readonly int[] _counts;
     private readonly object _gate = new();
-    private readonly List<int> _serviceBySeq = [];
+    private readonly List<Change> _bySeq = [];
     private int _total;
 
-    public ChangeLog(int services)
+    private readonly Func<int, int> _initialPort;
+
+    /// <param name="services">Service numbers 0 to <paramref name="services"/> - 1.</param>
+    /// <param name="initialPort">What a proxy sees of an untouched instance of a service (<see cref="SyntheticCatalog.InitialPort"/>).</param>
+    public ChangeLog(int services, Func<int, int>? initialPort = null)
     {
+        _initialPort = initialPort ?? (_ => SyntheticCatalog.BasePort);
         _changes = new Change[services][];
         _counts = new int[services];
         for (var s = 0; s < services; s++)
@@ -59,7 +79,7 @@ internal sealed class ChangeLog
 
     /// <summary>
     /// What a proxy sees of an instance once the first <paramref name="prefix"/> changes of its service reached it:
-    /// the target of the last of them that touched the instance, else the seeded state.
+    /// the target of the last of them that touched the instance, else its state before the run.
     /// </summary>
     public int StateAfter(int service, int instance, int prefix)
     {
@@ -72,7 +92,7 @@ internal sealed class ChangeLog
             }
         }
 
-        return SyntheticCatalog.BasePort;
+        return _initialPort(service);
     }
 
     /// <summary>
@@ -95,11 +115,14 @@ internal sealed class ChangeLog
     }
 
     /// <summary>The service of the change numbered <paramref name="seq"/>.</summary>
-    public int ServiceOfSeq(int seq)
+    public int ServiceOfSeq(int seq) => BySeq(seq).Service;
+
+    /// <summary>The change numbered <paramref name="seq"/>.</summary>
+    public Change BySeq(int seq)
     {
         lock (_gate)
         {
-            return _serviceBySeq[seq];
+            return _bySeq[seq];
         }
     }
 
@@ -123,7 +146,7 @@ internal sealed class ChangeLog
             }
 
             Volatile.Write(ref _counts[s], count + 1);
-            _serviceBySeq.Add(s);
+            _bySeq.Add(change);
             _total++;
         }
     }

@@ -12,6 +12,12 @@ internal enum ChangeMix
 
     /// <summary>Only port moves: every change leaves a state no earlier change left, whatever the rate.</summary>
     Ports,
+
+    /// <summary>
+    /// Every kind of change a proxy sees: port moves, health flips, maintenance toggles, instances deregistered and
+    /// registered again, and every tenth change a new service (while reserved names last).
+    /// </summary>
+    Everything,
 }
 
 /// <summary>
@@ -32,10 +38,12 @@ internal sealed class Churn
     private readonly TimeSpan _cooldown;
     private readonly Random _random;
     private readonly int[] _ports;
-    private readonly bool[] _critical;
+    private readonly InstanceState[] _states;
     private readonly long[] _reservedUntil;
-    private readonly int[] _criticalPerService;
+    private readonly int[] _absentPerService;
     private int _nextPort = FirstChangedPort;
+    private int _nextNewService;
+    private int _planned;
     private int _seq;
 
     public Churn(SyntheticCatalog catalog, DevCatalog agent, ChangeLog log, FloorProbe? floor, TimeSpan cooldown, int seed)
@@ -46,12 +54,25 @@ internal sealed class Churn
         _floor = floor;
         _cooldown = cooldown;
         _random = new Random(seed);
-        _ports = new int[catalog.Instances];
+        var slots = catalog.TotalServices * catalog.InstancesPerService;
+        _ports = new int[slots];
         Array.Fill(_ports, SyntheticCatalog.BasePort);
-        _critical = new bool[catalog.Instances];
-        _reservedUntil = new long[catalog.Instances];
-        _criticalPerService = new int[catalog.Services];
+        _states = new InstanceState[slots];
+        _reservedUntil = new long[slots];
+        _absentPerService = new int[catalog.TotalServices];
+        _nextNewService = catalog.Services;
     }
+
+    private enum InstanceState
+    {
+        Serving,
+        Critical,
+        Maintenance,
+        Deregistered,
+    }
+
+    /// <summary>New services registered so far.</summary>
+    public int NewServices => _nextNewService - _catalog.Services;
 
     /// <summary>Instances changed again within the cool-down because every instance of the service was cooling down.</summary>
     public int CooldownViolations { get; private set; }
@@ -90,6 +111,11 @@ internal sealed class Churn
                 // A floor query returns at the service's next write: arm it only if no earlier planned change is
                 // still to be made to the same service.
                 var service = pickService(_random);
+                if (mix == ChangeMix.Everything && _planned++ % 10 == 9 && _nextNewService < _catalog.TotalServices)
+                {
+                    service = _nextNewService++;
+                }
+
                 var sameServicePending = planned.Any(p => p.Service == service);
                 var query = _floor is not null && !sameServicePending ? _floor.Arm(_catalog.ServiceName(service), _agent.Index) : null;
                 planned.Enqueue(Plan(service, mix, query));
@@ -101,6 +127,14 @@ internal sealed class Churn
 
     private Planned Plan(int service, ChangeMix mix, FloorQuery? query)
     {
+        if (service >= _catalog.Services)
+        {
+            // A new service: its first instance, on a port no change used before.
+            var first = NextPort();
+            _ports[Slot(service, 0)] = first;
+            return new Planned(service, 0, ChangeKind.NewService, first, query);
+        }
+
         var now = Stopwatch.GetTimestamp();
         var perService = _catalog.InstancesPerService;
         var start = _random.Next(perService);
@@ -126,8 +160,8 @@ internal sealed class Churn
         {
             instance = oldest;
 
-            // Port moves never repeat a state, so only a health flip can be mistaken for an older change.
-            if (mix == ChangeMix.Mixed)
+            // Port moves never repeat a state, so only a change to or from absent can be mistaken for an older one.
+            if (mix != ChangeMix.Ports)
             {
                 CooldownViolations++;
             }
@@ -135,20 +169,7 @@ internal sealed class Churn
 
         var index = Slot(service, instance);
         _reservedUntil[index] = now + (long)(_cooldown.TotalSeconds * Stopwatch.Frequency);
-        ChangeKind kind;
-        if (_critical[index])
-        {
-            kind = ChangeKind.Passing;
-        }
-        else if (mix == ChangeMix.Ports || _criticalPerService[service] * 3 >= perService || _random.Next(2) == 0)
-        {
-            kind = ChangeKind.Port;
-        }
-        else
-        {
-            kind = ChangeKind.Critical;
-        }
-
+        var kind = Next(_states[index], mix, _absentPerService[service] * 3 >= perService);
         var port = _ports[index];
         switch (kind)
         {
@@ -156,18 +177,44 @@ internal sealed class Churn
                 port = NextPort();
                 _ports[index] = port;
                 break;
-            case ChangeKind.Critical:
-                _critical[index] = true;
-                _criticalPerService[service]++;
+            case ChangeKind.Critical or ChangeKind.MaintenanceOn or ChangeKind.Deregistered:
+                _states[index] = kind switch
+                {
+                    ChangeKind.Critical => InstanceState.Critical,
+                    ChangeKind.MaintenanceOn => InstanceState.Maintenance,
+                    _ => InstanceState.Deregistered,
+                };
+                _absentPerService[service]++;
+                port = Change.Absent;
                 break;
-            case ChangeKind.Passing:
-                _critical[index] = false;
-                _criticalPerService[service]--;
+            default:
+                _states[index] = InstanceState.Serving;
+                _absentPerService[service]--;
                 break;
         }
 
-        return new Planned(service, instance, kind, kind == ChangeKind.Critical ? Change.Absent : port, query);
+        return new Planned(service, instance, kind, port, query);
     }
+
+    /// <summary>
+    /// An absent instance comes back the way it left; a serving one moves port or, while at most a third of its service
+    /// is absent, leaves in one of the ways the mix allows.
+    /// </summary>
+    private ChangeKind Next(InstanceState state, ChangeMix mix, bool absentEnough) => state switch
+    {
+        InstanceState.Critical => ChangeKind.Passing,
+        InstanceState.Maintenance => ChangeKind.MaintenanceOff,
+        InstanceState.Deregistered => ChangeKind.Registered,
+        _ when mix == ChangeMix.Ports || absentEnough => ChangeKind.Port,
+        _ when mix == ChangeMix.Mixed => _random.Next(2) == 0 ? ChangeKind.Port : ChangeKind.Critical,
+        _ => _random.Next(5) switch
+        {
+            0 or 1 => ChangeKind.Port,
+            2 => ChangeKind.Critical,
+            3 => ChangeKind.MaintenanceOn,
+            _ => ChangeKind.Deregistered,
+        },
+    };
 
     private void Apply(Planned change)
     {
@@ -178,15 +225,28 @@ internal sealed class Churn
             change.Floor.ChangedAt = timestamp;
         }
 
+        var (service, instance) = (change.Service, change.Instance);
+        var node = _catalog.NodeName(_catalog.NodeOf(service, instance));
         switch (change.Kind)
         {
             case ChangeKind.Port:
-                _agent.RegisterCatalogEntry(_catalog.Registration(change.Service, change.Instance, change.TargetPort, withCheck: false));
+                _agent.RegisterCatalogEntry(_catalog.Registration(service, instance, change.TargetPort, withCheck: false));
                 break;
             case ChangeKind.Critical or ChangeKind.Passing:
-                var node = _catalog.NodeName(_catalog.NodeOf(change.Service, change.Instance));
                 var status = change.Kind == ChangeKind.Critical ? CheckStatus.Critical : CheckStatus.Passing;
-                _agent.SetCheckStatus(_catalog.CheckId(change.Service, change.Instance), status, node: node);
+                _agent.SetCheckStatus(_catalog.CheckId(service, instance), status, node: node);
+                break;
+            case ChangeKind.MaintenanceOn:
+                _agent.RegisterCatalogEntry(_catalog.MaintenanceCheck(service, instance));
+                break;
+            case ChangeKind.MaintenanceOff:
+                _agent.DeregisterCatalogEntry(new CatalogDeregistration { Node = node, CheckId = _catalog.MaintenanceCheckId(service, instance) });
+                break;
+            case ChangeKind.Deregistered:
+                _agent.DeregisterCatalogEntry(new CatalogDeregistration { Node = node, ServiceId = _catalog.InstanceId(service, instance) });
+                break;
+            case ChangeKind.Registered or ChangeKind.NewService:
+                _agent.RegisterCatalogEntry(_catalog.Registration(service, instance, change.TargetPort, withCheck: true));
                 break;
         }
     }

@@ -13,8 +13,17 @@ namespace Bridge.LoadTest.Fleet;
 /// </summary>
 internal static class LoopbackSources
 {
-    /// <summary>The address the harness's direct Consul queries (the floor) come from.</summary>
-    public static IPAddress Probe { get; } = IPAddress.Parse("127.0.0.2");
+    /// <summary>
+    /// The address the harness's direct Consul queries (the floor) come from: apart from the bridge's, which leave from
+    /// 127.0.0.1 (HTTPS) or 127.0.0.2 upward (plain HTTP to an agent on loopback).
+    /// </summary>
+    public static IPAddress Probe { get; } = IPAddress.Parse("127.1.0.2");
+
+    /// <summary>The address the change-feed probe's query comes from, apart from the bridge's and the floor's.</summary>
+    public static IPAddress Feed { get; } = IPAddress.Parse("127.1.0.1");
+
+    /// <summary>Whether <paramref name="address"/> (as the agent reports it) is one of the harness's own sources, not the bridge's.</summary>
+    public static bool IsHarness(string address) => address == Probe.ToString() || address == Feed.ToString();
 
     /// <summary>The address of proxy group <paramref name="group"/>: 127.0.1.1, 127.0.1.2, ...</summary>
     public static IPAddress ForGroup(int group) =>

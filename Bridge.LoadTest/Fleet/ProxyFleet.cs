@@ -156,7 +156,7 @@ internal sealed class ProxyFleet : IAsyncDisposable
         }
     }
 
-    private IEnumerable<int> Subscribed(Proxy proxy) => proxy.Shape.Scope ?? Enumerable.Range(0, _catalog.Services);
+    private IEnumerable<int> Subscribed(Proxy proxy) => proxy.Shape.Scope ?? Enumerable.Range(0, _catalog.TotalServices);
 
     private GrpcChannel ChannelFor(int id)
     {

@@ -21,6 +21,7 @@ internal sealed class FloorProbe : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly List<FloorQuery> _queries = [];
     private long _armed;
+    private long _bytes;
 
     public FloorProbe(Uri agent, X509Certificate2? ca)
     {
@@ -61,6 +62,9 @@ internal sealed class FloorProbe : IDisposable
 
     /// <summary>Queries armed so far: requests the agent counts that are not the bridge's.</summary>
     public long Armed => Interlocked.Read(ref _armed);
+
+    /// <summary>JSON bytes the floor's queries received: agent output that is not the bridge's.</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
 
     /// <summary>Starts a blocking query on <paramref name="service"/> that returns at the first write to it after <paramref name="index"/>.</summary>
     public FloorQuery Arm(string service, ulong index)
@@ -110,7 +114,8 @@ internal sealed class FloorProbe : IDisposable
     {
         using var response = await _http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
         response.EnsureSuccessStatusCode();
-        await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+        var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+        Interlocked.Add(ref _bytes, body.Length);
         return Stopwatch.GetTimestamp();
     }
 

@@ -74,6 +74,7 @@ internal sealed record RunShape(
     IReadOnlyDictionary<string, string> BridgeEnvironment);
 
 /// <summary>The dev agent's counters over the whole run.</summary>
+/// <param name="BridgeConnectionsAtEnd">Connections open from every address but the harness's own probes.</param>
 internal sealed record AgentTotals(
     long Requests,
     int PeakConnectionsPerIp,
@@ -149,7 +150,17 @@ internal sealed record PhaseResult
     /// <summary>The bridge's requests to the agent per second (the floor probe's own are not counted).</summary>
     public double ConsulRequestsPerSecond { get; init; }
 
-    public int BridgeConnectionsToAgent { get; init; }
+    /// <summary>What the bridge cost the agent over the phase (and, when probed, what a change feed would have).</summary>
+    public ConsulCost? Consul { get; init; }
+
+    /// <summary>Changes made, by kind.</summary>
+    public IReadOnlyDictionary<string, int> ChangesByKind { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>Change to arrival on a stream, per kind of change.</summary>
+    public IReadOnlyDictionary<string, LatencyStats> PropagationByKind { get; init; } = new Dictionary<string, LatencyStats>();
+
+    /// <summary>Services that did not exist before the phase and were registered during it.</summary>
+    public int NewServices { get; init; }
 
     public long TooManyRequests { get; init; }
 
@@ -178,8 +189,25 @@ internal sealed record SweepPoint(int Streams, LatencyStats Propagation, Latency
 
 internal sealed record SweepResult(string Name, string Description, IReadOnlyList<SweepPoint> Points);
 
+/// <summary>Consul's answers at one catalog size, as the agent serialises them (JSON) and as they cross the wire (gzip).</summary>
+/// <param name="Checks">Checks in the catalog: what <c>/v1/health/state/any</c> lists.</param>
+/// <param name="StateAnyMilliseconds">Fastest of three reads of <c>/v1/health/state/any</c> (request to last byte, gzip).</param>
+internal sealed record ConsulBodySizes(
+    int Services,
+    int InstancesPerService,
+    int Instances,
+    int Checks,
+    long HealthServiceBytes,
+    long HealthServiceGzipBytes,
+    long ServiceListBytes,
+    long ServiceListGzipBytes,
+    long StateAnyBytes,
+    long StateAnyGzipBytes,
+    double StateAnyMilliseconds);
+
 [JsonSourceGenerationOptions(WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(RunResult))]
 [JsonSerializable(typeof(SweepResult))]
 [JsonSerializable(typeof(List<RunResult>))]
+[JsonSerializable(typeof(List<ConsulBodySizes>))]
 internal sealed partial class LoadJsonContext : JsonSerializerContext;

@@ -20,7 +20,29 @@ internal static class Summary
         Line(text, $"     pushed {p.ResponsesPerSecond:N0} responses/s, {p.AssignmentsPerSecond:N0} assignments/s, {p.BytesPerSecond / 1048576:0.0} MiB/s"
             + (p.BridgeReportedResponsesPerSecond is { } server ? $" (bridge counts {server:N0} responses/s)" : ""));
         Line(text, $"     bridge {p.BridgeCores:0.00} cores, GC paused {p.BridgeGcPauseSeconds * 1000:0} ms ({p.BridgeGcPauseShare:P1}), RSS {Mib(p.BridgeRssEndBytes)}; harness {p.HarnessCores:0.00} cores (GC paused {p.HarnessGcPauseSeconds * 1000:0} ms); other processes {p.OtherCores:0.00} cores");
-        Line(text, $"     Consul: {p.ConsulRequestsPerSecond:0.0} requests/s, bridge connections {p.BridgeConnectionsToAgent}, 429s {p.TooManyRequests}");
+        if (p.ChangesByKind.Count > 1)
+        {
+            Line(text, $"     changes by kind: {string.Join(", ", p.ChangesByKind.Select(k => $"{k.Key} {k.Value}"))}" + (p.NewServices > 0 ? $" ({p.NewServices} new services)" : ""));
+            foreach (var (kind, stats) in p.PropagationByKind)
+            {
+                Line(text, $"       {kind,-15} {Stats(stats)}");
+            }
+        }
+
+        if (p.Consul is { } c)
+        {
+            Line(text, $"     Consul: {c.RequestsPerSecond:0.0} requests/s ({string.Join(", ", c.RequestsPerSecondByKind.Select(k => $"{k.Key} {k.Value:0.0}"))}), " +
+                $"{c.BytesPerSecond / 1024:0.0} KiB/s of JSON, {c.Connections} connections from {c.Sources} source addresses " +
+                $"(now at most {c.ConnectionsBySource.Values.DefaultIfEmpty(0).Max()} per address, peak {c.PeakConnectionsPerSource}), 429s {c.TooManyRequests}");
+            if (c.FeedRequestsPerSecond is { } feedRate)
+            {
+                Line(text, $"     change feed (/v1/health/state/any): {feedRate:0.0} returns/s, {c.FeedBytesPerRequest / 1024:0.0} KiB each, {c.FeedBytesPerSecond / 1048576:0.00} MiB/s");
+            }
+        }
+        else
+        {
+            Line(text, $"     Consul: {p.ConsulRequestsPerSecond:0.0} requests/s, 429s {p.TooManyRequests}");
+        }
         if (p.CooldownViolations > 0)
         {
             Line(text, $"     {p.CooldownViolations} changes hit an instance still cooling down");

@@ -44,6 +44,11 @@ internal static class CommandLine
           idle    10,000 idle streams scoped to 50 of 1,000 services                  target <= 50 KB RSS per stream
           cold    bridge start to ready with B's catalog, three times                 target <= 10 s
           sweep   A's catalog and churn at 100, 500, 1,000, 2,000, 5,000 wildcard streams; writes the plot
+          fresh-1k  1,000 services x 3 over plain HTTP, agent at Consul's defaults (200 connections per client
+                  address), every kind of change to random services and new services      target p99 <= 1 s, no 429
+          fresh-5k  the same with 5,000 services                                           target p99 <= 1 s, no 429
+          consul-cost  size of Consul's answers (a service, the service list, /v1/health/state/any) at 1,000 x 3,
+                  5,000 x 3 and 4,000 x 65 instances: what each design costs the agent per change
           all     A, BC, idle, cold, sweep
 
         options (override the scenario's values):
@@ -99,7 +104,8 @@ internal static class CommandLine
                     scenarios = [.. scenarios.SelectMany(s => s.Equals("all", StringComparison.OrdinalIgnoreCase) ? ["A", "BC", "idle", "cold", "sweep"] : new[] { s })];
                     foreach (var scenario in scenarios)
                     {
-                        if (!scenario.Equals("sweep", StringComparison.OrdinalIgnoreCase) && Presets.Find(scenario) is null)
+                        if (!scenario.Equals("sweep", StringComparison.OrdinalIgnoreCase) && !scenario.Equals("consul-cost", StringComparison.OrdinalIgnoreCase)
+                            && Presets.Find(scenario) is null)
                         {
                             throw new ArgumentException($"unknown scenario '{scenario}'");
                         }

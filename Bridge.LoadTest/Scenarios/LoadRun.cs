@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Bridge.DevAgent;
 using Bridge.LoadTest.Bridge;
+using Bridge.Testing.Hosting;
 using Bridge.LoadTest.Catalog;
 using Bridge.LoadTest.Fleet;
 using Bridge.LoadTest.Measurement;
@@ -18,7 +19,7 @@ internal sealed record RunEnvironment(string Daemon, string OutputDirectory, boo
     /// <summary>The bridge found in the repository (or <paramref name="daemon"/>), output under <paramref name="outputDirectory"/>.</summary>
     public static RunEnvironment Locate(string outputDirectory, string? daemon = null)
     {
-        daemon ??= BridgeProcess.LocateDaemon();
+        daemon ??= Repository.Daemon;
         var settings = Path.Combine(Path.GetDirectoryName(daemon)!, "appsettings.json");
         var tls = File.Exists(settings) && File.ReadAllText(settings).Contains("\"CaFile\"", StringComparison.Ordinal);
         Directory.CreateDirectory(outputDirectory);
@@ -84,7 +85,7 @@ internal sealed class LoadRun
         for (var n = 0; n < s.ColdStarts; n++)
         {
             timeline.Stage($"cold start {n + 1} of {s.ColdStarts}");
-            await using var cold = StartBridge(agent, $"cold-{n + 1}");
+            await using var cold = await StartBridgeAsync(agent, $"cold-{n + 1}");
             timeline.Watch(cold.Sampler);
             await cold.WaitReadyAsync(TimeSpan.FromMinutes(5), ct).ConfigureAwait(false);
             coldStarts.Add(cold.StartToReady.TotalSeconds);
@@ -124,7 +125,7 @@ internal sealed class LoadRun
         }
 
         timeline.Stage("starting the bridge");
-        await using var bridge = StartBridge(agent, "bridge");
+        await using var bridge = await StartBridgeAsync(agent, "bridge");
         timeline.Watch(bridge.Sampler);
         await bridge.WaitReadyAsync(TimeSpan.FromMinutes(5), ct).ConfigureAwait(false);
         coldStarts.Add(bridge.StartToReady.TotalSeconds);
@@ -134,12 +135,12 @@ internal sealed class LoadRun
         await Task.Delay(s.Settle, ct).ConfigureAwait(false);
         var rssBefore = bridge.Sampler.Sample().RssBytes;
 
-        var log = new ChangeLog(catalog.Services);
+        var log = new ChangeLog(catalog.TotalServices, catalog.InitialPort);
         var propagation = new Propagation(catalog, log);
         await using var fleet = new ProxyFleet(bridge.AdsPort, s.StreamsPerConnection, catalog, propagation);
         timeline.WatchFleet(() => (fleet.Proxies.Count, fleet.Counters().Responses));
         var shapes = FleetPlan.Shapes(s);
-        var subscribers = FleetPlan.Subscribers(shapes, catalog.Services);
+        var subscribers = FleetPlan.Subscribers(shapes, catalog.TotalServices);
         timeline.Stage($"opening {shapes.Count} streams ({s.WildcardStreams} wildcard, {s.ScopedStreams} scoped to {s.ScopeSize})");
         var syncClock = Stopwatch.StartNew();
         await fleet.OpenAsync(shapes, s.WaveSize, s.SyncTimeout, opened => _print($"   {opened} streams synced"), ct).ConfigureAwait(false);
@@ -154,7 +155,7 @@ internal sealed class LoadRun
         var phases = new List<PhaseResult>();
         foreach (var phase in s.Phases)
         {
-            phases.Add(await RunPhaseAsync(phase, timeline, agent, bridge, fleet, propagation, churn, floor, subscribers, ct).ConfigureAwait(false));
+            phases.Add(await RunPhaseAsync(phase, timeline, agent, bridge, fleet, propagation, churn, floor, subscribers, catalog.Services, ct).ConfigureAwait(false));
         }
 
         var final = bridge.Sampler.Sample();
@@ -180,12 +181,13 @@ internal sealed class LoadRun
         PhaseSettings phase,
         Timeline timeline,
         DevAgentServer agent,
-        BridgeProcess bridge,
+        LoadedBridge bridge,
         ProxyFleet fleet,
         Propagation propagation,
         Churn churn,
         FloorProbe floor,
         int[] subscribers,
+        int seededServices,
         CancellationToken ct)
     {
         var sink = new LatencySink();
@@ -203,10 +205,14 @@ internal sealed class LoadRun
         var metricsBefore = await bridge.ScrapeAsync(ct).ConfigureAwait(false);
         var agentBefore = agent.GetStatistics();
         var floorBefore = floor.Armed;
+        var floorBytesBefore = floor.Bytes;
         var violationsBefore = churn.CooldownViolations;
+        var newServicesBefore = churn.NewServices;
 
-        var pick = phase.Pick == ServicePick.Hot ? Hot : (Func<Random, int>)(r => r.Next(subscribers.Length));
+        await using var feed = phase.ChangeFeed ? new ChangeFeedProbe(agent.Address) : null;
+        var pick = phase.Pick == ServicePick.Hot ? Hot : (Func<Random, int>)(r => r.Next(seededServices));
         var churnTime = await churn.RunAsync(phase.Changes, phase.PerSecond, phase.Mix, pick, n => Volatile.Write(ref made, n), ct).ConfigureAwait(false);
+        var (feedRequests, feedBytes) = feed is null ? (0L, 0L) : (feed.Requests, feed.Bytes);
 
         var countersAfter = fleet.Counters();
         var bridgeAfter = bridge.Sampler.Sample();
@@ -216,6 +222,7 @@ internal sealed class LoadRun
         var metricsAfter = await bridge.ScrapeAsync(ct).ConfigureAwait(false);
         var agentAfter = agent.GetStatistics();
         var floorRequests = floor.Armed - floorBefore;
+        var floorBytes = floor.Bytes - floorBytesBefore;
 
         timeline.Stage($"{phase.Name}: draining", () => $"{sink.Count} deliveries");
         var drainClock = Stopwatch.StartNew();
@@ -239,10 +246,18 @@ internal sealed class LoadRun
         }
 
         var stats = LatencyStats.Of(deliveries.Select(d => (double)d.Milliseconds));
+        var byKind = deliveries.GroupBy(d => propagation.Log.BySeq(d.Seq).Kind)
+            .OrderBy(g => g.Key)
+            .ToDictionary(g => g.Key.ToString(), g => LatencyStats.Of(g.Select(d => (double)d.Milliseconds)));
+        var changesByKind = Enumerable.Range(firstSeq, propagation.Log.Total - firstSeq)
+            .GroupBy(seq => propagation.Log.BySeq(seq).Kind)
+            .OrderBy(g => g.Key)
+            .ToDictionary(g => g.Key.ToString(), g => g.Count());
         var lastStream = LatencyStats.Of(deliveries.GroupBy(d => d.Seq).Select(g => (double)g.Max(d => d.Milliseconds)));
         var floorStats = LatencyStats.Of(floorSamples);
         var window = countersAfter.Minus(countersBefore);
         var seconds = countersAfter.Seconds(countersBefore);
+        var consul = ConsulCost.Between(agentBefore, agentAfter, seconds, floorRequests, floorBytes, feedRequests, feedBytes);
         var gcPause = metricsAfter[BridgeMetricNames.GcPause] - metricsBefore[BridgeMetricNames.GcPause];
         var serverResponses = metricsAfter[BridgeMetricNames.Responses] - metricsBefore[BridgeMetricNames.Responses];
         var result = new PhaseResult
@@ -272,8 +287,11 @@ internal sealed class LoadRun
             BridgeGcPauseSeconds = gcPause,
             BridgeGcPauseShare = gcPause / seconds,
             BridgeRssEndBytes = bridgeAfter.RssBytes,
-            ConsulRequestsPerSecond = (agentAfter.RequestsByKind.Values.Sum() - agentBefore.RequestsByKind.Values.Sum() - floorRequests) / seconds,
-            BridgeConnectionsToAgent = agentAfter.ConnectionsPerIp.GetValueOrDefault("127.0.0.1"),
+            ConsulRequestsPerSecond = consul.RequestsPerSecond,
+            Consul = consul,
+            ChangesByKind = changesByKind,
+            PropagationByKind = byKind,
+            NewServices = churn.NewServices - newServicesBefore,
             TooManyRequests = agentAfter.TooManyRequestsResponses - agentBefore.TooManyRequestsResponses,
             BridgeReportedResponsesPerSecond = double.IsNaN(serverResponses) ? null : serverResponses / seconds,
             CooldownViolations = churn.CooldownViolations - violationsBefore,
@@ -282,7 +300,7 @@ internal sealed class LoadRun
         return result;
     }
 
-    private BridgeProcess StartBridge(DevAgentServer agent, string label) => BridgeProcess.Start(
+    private Task<LoadedBridge> StartBridgeAsync(DevAgentServer agent, string label) => LoadedBridge.StartAsync(
         _environment.Daemon,
         agent.Address,
         agent.CaFile,
@@ -297,7 +315,7 @@ internal sealed class LoadRun
             stats.RequestsByKind.Values.Sum(),
             stats.PeakConnectionsPerIp,
             stats.PeakConnections,
-            stats.ConnectionsPerIp.GetValueOrDefault("127.0.0.1"),
+            stats.ConnectionsPerIp.Where(p => !LoopbackSources.IsHarness(p.Key)).Sum(p => p.Value),
             stats.ConnectionLimitRejections,
             stats.TooManyRequestsResponses);
     }

@@ -5,17 +5,24 @@ namespace Bridge.LoadTest.Scenarios;
 /// <summary>The named scenarios of the "Fast at fleet scale" targets, each with its target values.</summary>
 internal static class Presets
 {
-    public static IReadOnlyList<string> Names { get; } = ["smoke", "A", "B", "C", "BC", "idle", "cold", "sweep"];
+    public static IReadOnlyList<string> Names { get; } = ["smoke", "A", "B", "C", "BC", "idle", "cold", "sweep", "fresh-1k", "fresh-5k", "consul-cost"];
+
+    /// <summary>Catalog sizes whose Consul answers <c>consul-cost</c> weighs: the fresh scenarios' and B's 260,000 instances.</summary>
+    public static IReadOnlyList<(int Services, int Instances)> CostSizes { get; } = [(1000, 3), (5000, 3), (4000, 65)];
 
     /// <summary>Stream counts of the sweep, for the p99-against-streams plot.</summary>
     public static IReadOnlyList<int> SweepStreams { get; } = [100, 500, 1000, 2000, 5000];
 
-    /// <summary>CI: small enough for well under a minute, big enough to exercise every path (both protocols, scoping, churn).</summary>
+    /// <summary>
+    /// CI: small enough for about a minute, big enough to exercise every path (both protocols, scoping, every kind of
+    /// change, new services) and, over plain HTTP, more services than one source address has query slots for (180 of
+    /// Consul's default 200 connections per client address).
+    /// </summary>
     public static RunSettings Smoke => new()
     {
         Name = "smoke",
         QuietWait = TimeSpan.Zero,
-        Services = 50,
+        Services = 300,
         InstancesPerService = 3,
         WildcardStreams = 25,
         ScopedStreams = 25,
@@ -24,8 +31,26 @@ internal static class Presets
         Settle = TimeSpan.FromMilliseconds(500),
         SyncTimeout = TimeSpan.FromSeconds(60),
         Cooldown = TimeSpan.FromSeconds(2),
-        Phases = [new PhaseSettings("churn", 20, 20, ServicePick.Random, ChangeMix.Mixed)],
+        Phases = [new PhaseSettings("churn", 20, 20, ServicePick.Random, ChangeMix.Everything)],
     };
+
+    /// <summary>
+    /// Freshness over plain HTTP against an agent with Consul's defaults (200 connections per client address): 1,000
+    /// services x 3, every kind of change to random services and new services during the run, 20 wildcard streams.
+    /// Target: every change at the proxies within 1 s at p99, no 429. Then a short phase pricing a change feed.
+    /// </summary>
+    public static RunSettings Fresh1k => new()
+    {
+        Name = "fresh-1k",
+        Services = 1000,
+        InstancesPerService = 3,
+        WildcardStreams = 20,
+        WaveSize = 20,
+        Phases = FreshPhases,
+    };
+
+    /// <summary>As <see cref="Fresh1k"/> with 5,000 services.</summary>
+    public static RunSettings Fresh5k => Fresh1k with { Name = "fresh-5k", Services = 5000 };
 
     /// <summary>A: 1,000 services x 10 instances, 1,000 wildcard streams, 10 changes/s. Target p99 ≤ 20 ms.</summary>
     public static RunSettings A => new()
@@ -118,8 +143,16 @@ internal static class Presets
         "bc" => BC,
         "idle" => Idle,
         "cold" => Cold,
+        "fresh-1k" => Fresh1k,
+        "fresh-5k" => Fresh5k,
         _ => null,
     };
+
+    private static IReadOnlyList<PhaseSettings> FreshPhases =>
+    [
+        new PhaseSettings("fresh", 600, 10, ServicePick.Random, ChangeMix.Everything),
+        new PhaseSettings("feed-priced", 100, 10, ServicePick.Random, ChangeMix.Everything, ChangeFeed: true),
+    ];
 
     private static IReadOnlyList<PhaseSettings> HotPhases =>
     [

@@ -18,7 +18,8 @@ internal enum ServicePick
 /// <param name="PerSecond">Their rate.</param>
 /// <param name="Pick">Which services they go to.</param>
 /// <param name="Mix">Which kinds of change.</param>
-internal sealed record PhaseSettings(string Name, int Changes, double PerSecond, ServicePick Pick, ChangeMix Mix);
+/// <param name="ChangeFeed">Also hold a blocking query on <c>/v1/health/state/any</c> meanwhile, to price a change feed.</param>
+internal sealed record PhaseSettings(string Name, int Changes, double PerSecond, ServicePick Pick, ChangeMix Mix, bool ChangeFeed = false);
 
 /// <summary>Everything one run does: the catalog, the fleet of streams, the phases of churn, the bridge's settings.</summary>
 internal sealed record RunSettings
@@ -42,7 +43,7 @@ internal sealed record RunSettings
 
     /// <summary>The run's catalog: <see cref="Services"/> x <see cref="InstancesPerService"/> on <see cref="Nodes"/> nodes.</summary>
     public SyntheticCatalog Catalog() =>
-        new(Services, InstancesPerService, Nodes > 0 ? Nodes : SyntheticCatalog.DefaultNodes(Services, InstancesPerService));
+        new(Services, InstancesPerService, Nodes > 0 ? Nodes : SyntheticCatalog.DefaultNodes(Services, InstancesPerService), ReservedServices);
 
     /// <summary>
     /// How many different service lists the scoped streams declare; 0 for one per service. Replicas of one service
@@ -102,4 +103,7 @@ internal sealed record RunSettings
     public TimeSpan QuietWait { get; init; } = TimeSpan.FromMinutes(10);
 
     public int TotalStreams => WildcardStreams + ScopedStreams;
+
+    /// <summary>Service names kept unseeded for the new services that <see cref="ChangeMix.Everything"/> registers (one change in ten).</summary>
+    public int ReservedServices => Phases.Where(p => p.Mix == ChangeMix.Everything).Sum(p => (p.Changes / 10) + 1);
 }

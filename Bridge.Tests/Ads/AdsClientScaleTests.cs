@@ -1,5 +1,4 @@
 using Bridge.Core.Xds;
-using Bridge.Testing.Ads;
 
 namespace Bridge.Tests.Ads;
 
@@ -14,18 +13,18 @@ public sealed class AdsClientScaleTests
     [Test]
     public async Task Hundreds_of_auto_acking_streams_share_one_channel_and_all_receive_a_change()
     {
-        await using var server = await AdsTestServer.StartAsync();
-        server.Sync(("web", [new TestInstance("10.0.0.1", 8080)]));
+        await using var server = await InProcessBridge.StartAsync(new() { Catalog = CatalogFeed.Test });
+        server.Consul.Sync(("web", [new TestInstance("10.0.0.1", 8080)]));
         var options = new AdsClientOptions { AutoAck = true };
         var clients = Enumerable.Range(0, Streams).Select(i => server.Sotw(AdsNodes.Envoy($"load-{i}"), options)).ToList();
         var ct = TestContext.CurrentContext.CancellationToken;
         await Task.WhenAll(clients.Select(c => c.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"], ct)));
-        var first = await Task.WhenAll(clients.Select(c => c.NextAsync(AdsTestServer.Wait, ct).AsTask()));
+        var first = await Task.WhenAll(clients.Select(c => c.NextAsync(InProcessBridge.Wait, ct).AsTask()));
         Assert.That(first.Select(r => r.VersionInfo).Distinct().Count(), Is.EqualTo(1));
 
         var changedAt = System.Diagnostics.Stopwatch.GetTimestamp();
-        server.SetService("web", new TestInstance("10.0.0.2", 8080));
-        var updates = await Task.WhenAll(clients.Select(c => c.NextReceivedAsync(AdsTestServer.Wait, ct).AsTask()));
+        server.Consul.SetService("web", new TestInstance("10.0.0.2", 8080));
+        var updates = await Task.WhenAll(clients.Select(c => c.NextReceivedAsync(InProcessBridge.Wait, ct).AsTask()));
 
         Assert.That(updates.Select(u => u.Response.Assignments().Single().EndpointAddresses().Single()), Has.All.EqualTo("10.0.0.2:8080"));
         Assert.That(updates.Select(u => u.Since(changedAt)), Has.All.GreaterThan(TimeSpan.Zero));

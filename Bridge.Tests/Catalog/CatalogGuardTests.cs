@@ -16,16 +16,17 @@ public sealed class CatalogGuardTests
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
     private static readonly string[] Ten = [.. Enumerable.Range(0, 10).Select(i => $"svc{i}")];
 
-    private CapturingLogger<CatalogStore> _log = null!;
-    private ManualTimeProvider _time = null!;
+    private FakeLogger<CatalogStore> _log = null!;
+    private TimerWatchingClock _time = null!;
     private CatalogStore _store = null!;
 
     [SetUp]
     public void SetUp()
     {
-        _log = new CapturingLogger<CatalogStore>();
-        _time = new ManualTimeProvider();
+        _log = new FakeLogger<CatalogStore>();
+        _time = new TimerWatchingClock();
         _store = new CatalogStore(_log, new CatalogOptions { QuietPeriod = TimeSpan.Zero, MaxDelay = TimeSpan.Zero }, _time);
+        _store.Apply([.. ConsulFeed.NoRouting()]);
     }
 
     private void Serve(params string[] services) =>
@@ -49,8 +50,8 @@ public sealed class CatalogGuardTests
             Assert.That(_store.Holding, Is.True, "the state file is not written while a removal is held");
             Assert.That(_store.Problems, Has.One.Contains("held as suspect"));
             var held = _log.WithEvent("RemovalHeld").Single();
-            Assert.That(held.Fields["Services"], Is.EqualTo(10));
-            Assert.That(held.Fields["ServedServices"], Is.EqualTo(10));
+            Assert.That(held.Fields()["Services"], Is.EqualTo("10"));
+            Assert.That(held.Fields()["ServedServices"], Is.EqualTo("10"));
         });
     }
 
@@ -135,7 +136,7 @@ public sealed class CatalogGuardTests
         {
             Assert.That(after.Services, Is.Empty);
             Assert.That(_store.HeldRemoval, Is.Null);
-            Assert.That(_log.WithEvent("RemovalApplied").Single().Fields["ConfirmedBy"], Is.EqualTo("time"));
+            Assert.That(_log.WithEvent("RemovalApplied").Single().Fields()["ConfirmedBy"], Is.EqualTo("time"));
         });
         await cts.CancelAsync();
         Assert.That(async () => await loop, Throws.InstanceOf<OperationCanceledException>());
@@ -159,7 +160,7 @@ public sealed class CatalogGuardTests
         {
             Assert.That(confirmed!.Services, Has.Count.EqualTo(10));
             Assert.That(after.Services, Is.Empty);
-            Assert.That(_log.WithEvent("RemovalApplied").Single().Fields["ConfirmedBy"], Is.EqualTo("operator"));
+            Assert.That(_log.WithEvent("RemovalApplied").Single().Fields()["ConfirmedBy"], Is.EqualTo("operator"));
             Assert.That(_store.ConfirmHeldRemoval(), Is.Null, "nothing is held any more");
         });
         await cts.CancelAsync();
@@ -184,7 +185,8 @@ public sealed class CatalogGuardTests
     [Test]
     public void Restart_from_the_state_file_against_a_rebuilt_consul_keeps_serving_the_saved_catalog()
     {
-        var saved = new CatalogStore(new CapturingLogger<CatalogStore>());
+        var saved = new CatalogStore(new FakeLogger<CatalogStore>());
+        saved.Apply([.. ConsulFeed.NoRouting()]);
         saved.Apply([new ServiceSetObserved([.. Ten], 1), .. Ten.Select(s => Read(s, Entry("n1", s + "-1", service: s)))]);
         _store.LoadPersisted(saved.Current.Services, _time.GetUtcNow());
 
@@ -222,7 +224,7 @@ public sealed class CatalogGuardTests
             Assert.That(_store.Current.Services.Keys, Is.EqualTo(new[] { "api", "web" }));
             Assert.That(_store.Unread, Is.EqualTo(new[] { "poison" }));
             Assert.That(_store.Problems, Has.One.Contains("poison"));
-            Assert.That(_log.WithEvent("SyncedWithoutSomeServices").Single().Fields["Services"], Is.EqualTo("poison"));
+            Assert.That(_log.WithEvent("SyncedWithoutSomeServices").Single().Fields()["Services"], Is.EqualTo("poison"));
         });
 
         // Once Consul answers for it, it joins and nothing is reported any more.
@@ -291,7 +293,7 @@ public sealed class CatalogGuardTests
         {
             Assert.That(_store.Current.Services["web"].Instances, Has.Length.EqualTo(2));
             Assert.That(_store.Current.Services["web"].LeftOut, Is.EqualTo(new[] { poison, new SkippedInstance("n3", "", "Service.ID", "(empty)") }));
-            Assert.That(_log.WithEvent("InstanceLeftOut").Select(e => e.Fields["ServiceId"]), Is.EqualTo(new[] { "web-9", "" }));
+            Assert.That(_log.WithEvent("InstanceLeftOut").Select(e => e.Fields()["ServiceId"]), Is.EqualTo(new[] { "web-9", "" }));
         });
     }
 

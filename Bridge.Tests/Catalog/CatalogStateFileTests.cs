@@ -23,7 +23,8 @@ public sealed class CatalogStateFileTests
 
     private static CatalogSnapshot SyncedCatalog()
     {
-        var store = new CatalogStore(new CapturingLogger<CatalogStore>());
+        var store = new CatalogStore(new FakeLogger<CatalogStore>());
+        store.Apply([.. ConsulFeed.NoRouting()]);
         store.Apply([
             new ServiceSetObserved(["api", "web"], 7),
             new ServiceEntriesObserved("web", 8, [
@@ -38,7 +39,7 @@ public sealed class CatalogStateFileTests
     public void Saved_catalog_loads_back_equal()
     {
         var catalog = SyncedCatalog();
-        var file = new CatalogStateFile(StatePath, Identity, new CapturingLogger());
+        var file = new CatalogStateFile(StatePath, Identity, new FakeLogger());
         var savedAt = DateTimeOffset.UtcNow.AddHours(-1);
 
         file.Save(catalog, savedAt);
@@ -59,7 +60,7 @@ public sealed class CatalogStateFileTests
     [Test]
     public void Save_replaces_the_file_atomically_and_leaves_no_temporary_file()
     {
-        var file = new CatalogStateFile(StatePath, Identity, new CapturingLogger());
+        var file = new CatalogStateFile(StatePath, Identity, new FakeLogger());
         File.WriteAllText(StatePath, "previous content");
 
         file.Save(SyncedCatalog(), DateTimeOffset.UtcNow);
@@ -87,13 +88,13 @@ public sealed class CatalogStateFileTests
     public void Unusable_state_file_is_reported_and_ignored(string content)
     {
         File.WriteAllText(StatePath, content.Replace("{H,", "{" + Header(DateTimeOffset.UtcNow) + ",", StringComparison.Ordinal));
-        var log = new CapturingLogger();
+        var log = new FakeLogger();
 
         var loaded = new CatalogStateFile(StatePath, Identity, log).TryLoad(DateTimeOffset.UtcNow, MaxAge);
 
         Assert.That(loaded, Is.Null);
         var entry = log.WithEvent("StateFileUnusable").Single();
-        Assert.That(entry.Fields["Path"], Is.EqualTo(StatePath));
+        Assert.That(entry.Fields()["Path"], Is.EqualTo(StatePath));
     }
 
     private static string Header(DateTimeOffset savedAt) =>
@@ -102,7 +103,7 @@ public sealed class CatalogStateFileTests
     [Test]
     public void Any_damage_to_a_state_file_is_reported_and_never_thrown()
     {
-        var file = new CatalogStateFile(StatePath, Identity, new CapturingLogger());
+        var file = new CatalogStateFile(StatePath, Identity, new FakeLogger());
         file.Save(SyncedCatalog(), DateTimeOffset.UtcNow);
         var good = File.ReadAllText(StatePath);
         var random = new Random(1234);
@@ -137,7 +138,7 @@ public sealed class CatalogStateFileTests
     [Test]
     public void State_file_from_another_consul_or_datacenter_or_filters_is_ignored_and_says_both()
     {
-        new CatalogStateFile(StatePath, Identity, new CapturingLogger()).Save(SyncedCatalog(), DateTimeOffset.UtcNow);
+        new CatalogStateFile(StatePath, Identity, new FakeLogger()).Save(SyncedCatalog(), DateTimeOffset.UtcNow);
 
         foreach (var other in new[]
         {
@@ -147,10 +148,10 @@ public sealed class CatalogStateFileTests
             new ConsulOptions { ExcludeTags = ["canary"] },
         })
         {
-            var log = new CapturingLogger();
+            var log = new FakeLogger();
             var otherIdentity = CatalogStateFile.IdentityOf(other);
             Assert.That(new CatalogStateFile(StatePath, otherIdentity, log).TryLoad(DateTimeOffset.UtcNow, MaxAge), Is.Null, otherIdentity);
-            var reason = (string)log.WithEvent("StateFileUnusable").Single().Fields["Reason"]!;
+            var reason = log.WithEvent("StateFileUnusable").Single().Fields()["Reason"];
             Assert.That(reason, Does.Contain(Identity).And.Contain(otherIdentity));
         }
     }
@@ -166,15 +167,15 @@ public sealed class CatalogStateFileTests
     [Test]
     public void State_file_older_than_the_maximum_age_is_ignored()
     {
-        var file = new CatalogStateFile(StatePath, Identity, new CapturingLogger());
+        var file = new CatalogStateFile(StatePath, Identity, new FakeLogger());
         var savedAt = DateTimeOffset.UtcNow.AddDays(-2);
         file.Save(SyncedCatalog(), savedAt);
-        var log = new CapturingLogger();
+        var log = new FakeLogger();
 
         Assert.Multiple(() =>
         {
             Assert.That(new CatalogStateFile(StatePath, Identity, log).TryLoad(DateTimeOffset.UtcNow, TimeSpan.FromDays(1)), Is.Null);
-            Assert.That((string)log.WithEvent("StateFileUnusable").Single().Fields["Reason"]!, Does.Contain("State:MaxAge"));
+            Assert.That(log.WithEvent("StateFileUnusable").Single().Fields()["Reason"], Does.Contain("State:MaxAge"));
             Assert.That(file.TryLoad(DateTimeOffset.UtcNow, TimeSpan.FromDays(3)), Is.Not.Null);
         });
     }
@@ -182,11 +183,12 @@ public sealed class CatalogStateFileTests
     [Test]
     public void Departed_services_are_saved_and_loaded_back_in_the_order_they_left()
     {
-        var store = new CatalogStore(new CapturingLogger<CatalogStore>());
+        var store = new CatalogStore(new FakeLogger<CatalogStore>());
+        store.Apply([.. ConsulFeed.NoRouting()]);
         store.Apply([new ServiceSetObserved(["a", "b", "c"], 1), .. new[] { "a", "b", "c" }.Select(n => new ServiceEntriesObserved(n, 1, [Entry("n1", n + "-1", service: n)]))]);
         store.Apply([new ServiceSetObserved(["a", "c"], 2)]);
         store.Apply([new ServiceSetObserved(["c"], 3)]);
-        var file = new CatalogStateFile(StatePath, Identity, new CapturingLogger());
+        var file = new CatalogStateFile(StatePath, Identity, new FakeLogger());
 
         file.Save(store.Current, DateTimeOffset.UtcNow);
         var loaded = file.TryLoad(DateTimeOffset.UtcNow, MaxAge)!;
@@ -197,18 +199,19 @@ public sealed class CatalogStateFileTests
     [Test]
     public void Missing_state_file_is_no_error()
     {
-        var log = new CapturingLogger();
+        var log = new FakeLogger();
         Assert.That(new CatalogStateFile(StatePath, Identity, log).TryLoad(DateTimeOffset.UtcNow, MaxAge), Is.Null);
-        Assert.That(log.Entries, Is.Empty);
+        Assert.That(log.Entries(), Is.Empty);
     }
 
     [Test]
     public void Loaded_state_is_served_as_stale_until_every_service_is_read_from_consul_again()
     {
-        var file = new CatalogStateFile(StatePath, Identity, new CapturingLogger());
+        var file = new CatalogStateFile(StatePath, Identity, new FakeLogger());
         file.Save(SyncedCatalog(), DateTimeOffset.UtcNow.AddMinutes(-3));
         var loaded = file.TryLoad(DateTimeOffset.UtcNow, MaxAge)!;
-        var store = new CatalogStore(new CapturingLogger<CatalogStore>());
+        var store = new CatalogStore(new FakeLogger<CatalogStore>());
+        store.Apply([.. ConsulFeed.NoRouting()]);
 
         store.LoadPersisted(loaded.Services, loaded.SavedAt);
         Assert.Multiple(() =>
@@ -235,8 +238,9 @@ public sealed class CatalogStateFileTests
     [Test]
     public void Persister_writes_only_catalogs_read_from_consul_and_the_newest_one_wins()
     {
-        var store = new CatalogStore(new CapturingLogger<CatalogStore>());
-        var file = new CatalogStateFile(StatePath, Identity, new CapturingLogger());
+        var store = new CatalogStore(new FakeLogger<CatalogStore>());
+        store.Apply([.. ConsulFeed.NoRouting()]);
+        var file = new CatalogStateFile(StatePath, Identity, new FakeLogger());
         var persister = new CatalogPersister(file, store, TimeSpan.FromMilliseconds(1), TimeProvider.System);
         using var cts = new CancellationTokenSource();
         var running = persister.RunAsync(cts.Token);

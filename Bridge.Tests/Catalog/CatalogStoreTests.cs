@@ -8,15 +8,16 @@ namespace Bridge.Tests.Catalog;
 
 public sealed class CatalogStoreTests
 {
-    private CapturingLogger<CatalogStore> _log = null!;
+    private FakeLogger<CatalogStore> _log = null!;
     private CatalogStore _store = null!;
     private List<(CatalogSnapshot Snapshot, CatalogDiff Diff)> _published = null!;
 
     [SetUp]
     public void SetUp()
     {
-        _log = new CapturingLogger<CatalogStore>();
+        _log = new FakeLogger<CatalogStore>();
         _store = new CatalogStore(_log);
+        _store.Apply([.. ConsulFeed.NoRouting()]);
         _published = [];
         _store.Subscribe((snapshot, diff) => _published.Add((snapshot, diff)));
     }
@@ -70,7 +71,7 @@ public sealed class CatalogStoreTests
             Assert.That(afterOne, Is.False);
             Assert.That(_store.Synced.IsCompletedSuccessfully, Is.True);
             Assert.That(_store.Current.Synced, Is.True);
-            Assert.That(_log.WithEvent("CatalogSynced").Single().Fields, Does.ContainKey("Services").WithValue(2).And.ContainKey("Instances").WithValue(2));
+            Assert.That(_log.WithEvent("CatalogSynced").Single().Fields(), Does.ContainKey("Services").WithValue("2").And.ContainKey("Instances").WithValue("2"));
         });
     }
 
@@ -178,7 +179,7 @@ public sealed class CatalogStoreTests
             Assert.That(change.Added.Select(i => i.Key.Node), Is.EqualTo(new[] { "n3" }));
             Assert.That(change.Removed.Select(i => i.Key.Node), Is.EqualTo(new[] { "n1" }));
             Assert.That(change.Changed.Select(i => (i.Key.Node, i.Health)), Is.EqualTo(new[] { ("n2", HealthState.Critical) }));
-            Assert.That(_log.WithEvent("ServiceChanged").Single().Fields, Does.ContainKey("Service").WithValue("web"));
+            Assert.That(_log.WithEvent("ServiceChanged").Single().Fields(), Does.ContainKey("Service").WithValue("web"));
         });
     }
 
@@ -197,7 +198,7 @@ public sealed class CatalogStoreTests
             Assert.That(change.Service, Is.EqualTo("web"));
             Assert.That(change.Kind, Is.EqualTo(ServiceChangeKind.Removed));
             Assert.That(change.Removed.Select(i => i.Key), Is.EqualTo(new[] { new InstanceKey("n1", "web-1") }));
-            Assert.That(_log.WithEvent("ServiceRemoved").Single().Fields, Does.ContainKey("Service").WithValue("web"));
+            Assert.That(_log.WithEvent("ServiceRemoved").Single().Fields(), Does.ContainKey("Service").WithValue("web"));
         });
     }
 
@@ -277,8 +278,8 @@ public sealed class CatalogStoreTests
         var entry = _log.WithEvent("DuplicateInstance").Single();
         Assert.Multiple(() =>
         {
-            Assert.That(entry.EventId.Id, Is.EqualTo(2005));
-            Assert.That(entry.Fields, Does.ContainKey("Service").WithValue("web").And.ContainKey("Instance").WithValue("n1/web-1"));
+            Assert.That(entry.Id.Id, Is.EqualTo(2005));
+            Assert.That(entry.Fields(), Does.ContainKey("Service").WithValue("web").And.ContainKey("Instance").WithValue("n1/web-1"));
             Assert.That(_store.Current.Services["web"].Instances.Single().Port, Is.EqualTo(1));
         });
     }

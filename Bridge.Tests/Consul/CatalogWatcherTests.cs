@@ -13,7 +13,7 @@ public sealed class CatalogWatcherTests
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
 
     private ScriptedConsul _consul = null!;
-    private CapturingLogger<CatalogWatcher> _log = null!;
+    private FakeLogger<CatalogWatcher> _log = null!;
     private CatalogWatcher _watcher = null!;
     private Channel<ConsulEvent> _events = null!;
     private CancellationTokenSource _cts = null!;
@@ -63,11 +63,14 @@ public sealed class CatalogWatcherTests
 
         (await _consul.NextAsync(Services)).Json("""{"web":[]}""", 10);
         var third = await _consul.NextAsync(Services);
+        // A change the watch must report: an event for the unchanged answer would come before it.
+        third.Json("""{"api":[],"web":[]}""", 11);
+        var next = await _events.Reader.ReadAsync().AsTask().WaitAsync(Patience);
 
         Assert.Multiple(() =>
         {
             Assert.That(third.Index, Is.EqualTo(10UL));
-            Assert.That(_events.Reader.TryRead(out var unexpected), Is.False, $"unexpected {unexpected}");
+            Assert.That(next, Is.InstanceOf<ServiceSetObserved>().With.Property(nameof(ServiceSetObserved.Index)).EqualTo(11UL), $"unexpected {next}");
         });
     }
 
@@ -78,11 +81,14 @@ public sealed class CatalogWatcherTests
 
         (await _consul.NextAsync(Services)).Json("""{"web":[]}""", 15);
         var third = await _consul.NextAsync(Services);
+        // A change the watch must report: an event for the unchanged body would come before it.
+        third.Json("""{"api":[],"web":[]}""", 16);
+        var next = await _events.Reader.ReadAsync().AsTask().WaitAsync(Patience);
 
         Assert.Multiple(() =>
         {
             Assert.That(third.Index, Is.EqualTo(15UL));
-            Assert.That(_events.Reader.TryRead(out var unexpected), Is.False, $"unexpected {unexpected}");
+            Assert.That(next, Is.InstanceOf<ServiceSetObserved>().With.Property(nameof(ServiceSetObserved.Index)).EqualTo(16UL), $"unexpected {next}");
         });
     }
 
@@ -184,7 +190,7 @@ public sealed class CatalogWatcherTests
             Assert.That(hold, Is.EqualTo(new AclHoldChanged("web", 1)));
             Assert.That(kept.Entries.Select(e => e.Service!.ID), Is.EqualTo(new[] { "web-1" }), "ACL filtering is never a deregistration");
             Assert.That(reread.Request.Query, Does.Not.ContainKey("index"), "the index does not move when the token is fixed: only a fresh read sees it");
-            Assert.That(_log.WithEvent("AclFilteredEmptyIgnored").Single().Fields, Does.ContainKey("Service").WithValue("web"));
+            Assert.That(_log.WithEvent("AclFilteredEmptyIgnored").Single().Fields(), Does.ContainKey("Service").WithValue("web"));
         });
 
         // The token works again: same index, a body without the header, which is followed as it is.
@@ -252,7 +258,7 @@ public sealed class CatalogWatcherTests
             Assert.That(set.Services, Is.EqualTo(new[] { "api", "web" }), "no service is removed by a filtered list");
             Assert.That(pendingWeb.Abandoned.Task.IsCompleted, Is.False, "the kept services are still watched");
             Assert.That(reread.Request.Query, Does.Not.ContainKey("index"));
-            Assert.That(_log.WithEvent("AclFilteredServicesHeld").Single().Fields["Held"], Is.EqualTo(2));
+            Assert.That(_log.WithEvent("AclFilteredServicesHeld").Single().Fields()["Held"], Is.EqualTo("2"));
         });
 
         // web's own watch answers, unfiltered, that it has no instances: web really is gone; api stays held.
@@ -289,7 +295,7 @@ public sealed class CatalogWatcherTests
     [Test]
     public async Task Answers_without_an_index_are_polled_slowly_with_one_warning()
     {
-        var time = new ManualTimeProvider();
+        var time = new TimerWatchingClock();
         await RestartWith(new ConsulOptions { IndexlessPollInterval = TimeSpan.FromSeconds(15), MinQueryInterval = TimeSpan.Zero }, time);
         (await _consul.NextAsync(Services)).Respond(StubHttpHandler.Json("""{"web":[]}""", index: null));
         await NextEventAsync<ServiceSetObserved>();
@@ -335,22 +341,26 @@ public sealed class CatalogWatcherTests
         retry.Respond(StubHttpHandler.Text(HttpStatusCode.InternalServerError, "No cluster leader"));
         var secondRetry = await _consul.NextAsync(Services);
         var down = await NextEventAsync<ConsulAvailabilityChanged>();
-        var quietWhileDown = !_events.Reader.TryPeek(out _);
         secondRetry.Json("""{"web":[]}""", 10);
         var afterRecovery = await _consul.NextAsync(Services);
-        var up = await NextEventAsync<ConsulAvailabilityChanged>();
+        // The next event must be the recovery: a second report of unavailability would come before it.
+        var up = await _events.Reader.ReadAsync().AsTask().WaitAsync(Patience);
+        // A change the watch must report: an event for the unchanged answer after recovery would come before it.
+        afterRecovery.Json("""{"api":[],"web":[]}""", 11);
+        var change = await _events.Reader.ReadAsync().AsTask().WaitAsync(Patience);
 
         Assert.Multiple(() =>
         {
             Assert.That(down.Available, Is.False);
             Assert.That(down.Error, Does.Contain("No cluster leader"));
-            Assert.That(quietWhileDown, Is.True, "a second failure must not report unavailability again");
+            Assert.That(up, Is.InstanceOf<ConsulAvailabilityChanged>().With.Property(nameof(ConsulAvailabilityChanged.Available)).True,
+                $"a second failure must not report unavailability again: {up}");
             Assert.That(retry.Index, Is.Null, "after a failure the next read must not block");
             Assert.That(secondRetry.Index, Is.Null);
-            Assert.That(up.Available, Is.True);
             Assert.That(afterRecovery.Index, Is.EqualTo(10UL));
-            Assert.That(_events.Reader.TryRead(out var unexpected), Is.False, $"an unchanged answer after recovery is no change: {unexpected}");
-            Assert.That(_log.WithEvent("ConsulQueryFailed").First().Fields, Does.ContainKey("ErrorKind").WithValue(ConsulErrorKind.ServerError));
+            Assert.That(change, Is.InstanceOf<ServiceSetObserved>().With.Property(nameof(ServiceSetObserved.Index)).EqualTo(11UL),
+                $"an unchanged answer after recovery is no change: {change}");
+            Assert.That(_log.WithEvent("ConsulQueryFailed").First().Fields(), Does.ContainKey("ErrorKind").WithValue(nameof(ConsulErrorKind.ServerError)));
         });
     }
 
@@ -383,7 +393,7 @@ public sealed class CatalogWatcherTests
             RetryMaxDelay = TimeSpan.FromMilliseconds(20),
         };
         _consul = new ScriptedConsul();
-        _log = new CapturingLogger<CatalogWatcher>();
+        _log = new FakeLogger<CatalogWatcher>();
         var client = new ConsulClient(new HttpClient(_consul) { BaseAddress = new Uri("http://consul.test:8500") }, options);
         _watcher = new CatalogWatcher(client, options, _log, time);
         _events = Channel.CreateUnbounded<ConsulEvent>();

@@ -77,6 +77,7 @@ public sealed class ConsulResponseFuzzTests
         };
         var watcher = new CatalogWatcher(new ConsulClient(http, options), options, NullLogger<CatalogWatcher>.Instance);
         var store = new CatalogStore(NullLogger<CatalogStore>.Instance, new CatalogOptions { QuietPeriod = TimeSpan.Zero, MaxDelay = TimeSpan.Zero });
+        store.Apply([.. ConsulFeed.NoRouting()]);
         var cache = new XdsCache(new XdsOptions { Unhealthy = UnhealthyMapping.Unhealthy }, NullLogger<XdsCache>.Instance);
         var unexpected = new ConcurrentQueue<string>();
         var final = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -245,6 +246,12 @@ public sealed class ConsulResponseFuzzTests
                 }
 
                 return Answer("""{"web":["http"]}""", "5");
+            }
+
+            if (!path.StartsWith("/v1/health/service/", StringComparison.Ordinal))
+            {
+                // Routing reads (config entries, datacenters) are not what this test mutates: they never answer.
+                await Task.Delay(Timeout.Infinite, cancellationToken);
             }
 
             (string Body, string Index) next;

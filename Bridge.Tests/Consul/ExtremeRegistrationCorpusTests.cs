@@ -7,7 +7,6 @@ using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
 using Bridge.Core.Xds;
 using Bridge.DevAgent;
-using Bridge.Testing.Consul;
 using Bridge.Tests.Catalog;
 using Envoy.Config.Endpoint.V3;
 
@@ -60,9 +59,10 @@ public sealed class ExtremeRegistrationCorpusTests
 
         var options = new ConsulOptions { Address = _agent.Address.ToString(), Wait = TimeSpan.FromSeconds(30) };
         var client = new ConsulClient(new HttpClient { BaseAddress = _agent.Address, Timeout = Timeout.InfiniteTimeSpan }, options);
-        var watcher = new CatalogWatcher(client, options, new CapturingLogger<CatalogWatcher>());
-        _store = new CatalogStore(new CapturingLogger<CatalogStore>());
-        _cache = new XdsCache(new XdsOptions(), new CapturingLogger<XdsCache>());
+        var watcher = new CatalogWatcher(client, options, new FakeLogger<CatalogWatcher>());
+        _store = new CatalogStore(new FakeLogger<CatalogStore>());
+        _store.Apply([.. ConsulFeed.NoRouting()]);
+        _cache = new XdsCache(new XdsOptions(), new FakeLogger<XdsCache>());
         _store.Subscribe(_cache.Apply);
         _cts = new CancellationTokenSource();
         var events = Channel.CreateUnbounded<ConsulEvent>();

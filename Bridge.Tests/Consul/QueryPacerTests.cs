@@ -5,7 +5,7 @@ namespace Bridge.Tests.Consul;
 public sealed class QueryPacerTests
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
-    private readonly ManualTimeProvider _time = new();
+    private readonly TimerWatchingClock _time = new();
 
     [Test]
     public void Burst_of_queries_goes_through_without_waiting()

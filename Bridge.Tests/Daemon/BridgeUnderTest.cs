@@ -8,8 +8,8 @@ using Bridge.DevAgent.Catalog;
 namespace Bridge.Tests.Daemon;
 
 /// <summary>
-/// A dev agent on a free port and the real daemon pointed at it, on free ADS and admin ports, with systemd's
-/// notify socket played by the test.
+/// A dev agent on a free port and the real daemon (<see cref="BridgeProcess"/>) pointed at it, with systemd's notify
+/// socket played by the test.
 /// </summary>
 internal sealed class BridgeUnderTest : IAsyncDisposable
 {
@@ -18,28 +18,26 @@ internal sealed class BridgeUnderTest : IAsyncDisposable
 
     private readonly HttpClient _admin;
 
-    private BridgeUnderTest(DevAgentServer agent, NotifySocket notify, DaemonProcess daemon, int adsPort, int adminPort)
+    private BridgeUnderTest(DevAgentServer agent, NotifySocket notify, BridgeProcess daemon)
     {
         Agent = agent;
         Notify = notify;
         Daemon = daemon;
-        AdsPort = adsPort;
-        AdminPort = adminPort;
-        _admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{adminPort}"), Timeout = TimeSpan.FromSeconds(30) };
+        _admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{daemon.AdminPort}"), Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public DevAgentServer Agent { get; }
 
     public NotifySocket Notify { get; }
 
-    public DaemonProcess Daemon { get; }
+    public BridgeProcess Daemon { get; }
 
-    public int AdsPort { get; }
+    public int AdsPort => Daemon.AdsPort;
 
-    public int AdminPort { get; }
+    public int AdminPort => Daemon.AdminPort;
 
     /// <summary>Starts the agent (with <paramref name="prepare"/> applied before the daemon starts), then the daemon.</summary>
-    public static async Task<BridgeUnderTest> StartAsync(Parent parent, TimeSpan? watchdog = null, Action<DevAgentServer>? prepare = null)
+    public static async Task<BridgeUnderTest> StartAsync(BridgeParent parent, TimeSpan? watchdog = null, Action<DevAgentServer>? prepare = null)
     {
         var agent = await DevAgentServer.StartAsync(new DevAgentOptions { Url = "http://127.0.0.1:0" });
         agent.Catalog.RegisterAgentService(new AgentServiceRegistration { Id = "web-1", Name = "web", Address = "127.0.0.1", Port = 8081 });
@@ -53,21 +51,21 @@ internal sealed class BridgeUnderTest : IAsyncDisposable
             environment["WATCHDOG_USEC"] = ((long)interval.TotalMicroseconds).ToString(CultureInfo.InvariantCulture);
         }
 
-        var adsPort = FreePort.Next();
-        var adminPort = FreePort.Next();
-        string[] args =
-        [
-            $"--Consul:Address={agent.Address.ToString().TrimEnd('/')}",
-            $"--Ads:Listen=127.0.0.1:{adsPort}",
-            $"--Admin:Listen=127.0.0.1:{adminPort}",
-            // Only web: the agent also lists its own consul service.
-            "--Consul:ExcludeServices:0=consul",
-            // Retry quickly once the agent answers again; the defaults are for a real Consul.
-            "--Consul:RetryBaseDelay=00:00:00.050",
-            "--Consul:RetryMaxDelay=00:00:00.200",
-        ];
-        var daemon = await DaemonProcess.StartAsync(args, environment, parent);
-        return new BridgeUnderTest(agent, notify, daemon, adsPort, adminPort);
+        var daemon = await BridgeProcess.StartAsync(new BridgeProcessOptions
+        {
+            ConsulAddress = agent.Address.ToString().TrimEnd('/'),
+            Settings = new Dictionary<string, string>
+            {
+                // Only web: the agent also lists its own consul service.
+                ["Consul:ExcludeServices:0"] = "consul",
+                // Retry quickly once the agent answers again; the defaults are for a real Consul.
+                ["Consul:RetryBaseDelay"] = "00:00:00.050",
+                ["Consul:RetryMaxDelay"] = "00:00:00.200",
+            },
+            Environment = environment,
+            Parent = parent,
+        });
+        return new BridgeUnderTest(agent, notify, daemon);
     }
 
     public async Task<(HttpStatusCode Code, ReadinessView View)> ReadyzAsync()
@@ -86,15 +84,4 @@ internal sealed class BridgeUnderTest : IAsyncDisposable
         Notify.Dispose();
         await Agent.DisposeAsync();
     }
-}
-
-/// <summary>Recognises the daemon's log lines by event id, in the JSON-lines format and in systemd's console format.</summary>
-internal static class LogLines
-{
-    public static Func<string, bool> Event(int id) =>
-        line => line.Contains($"\"eventId\":{id},", StringComparison.Ordinal) || line.Contains($"[{id}]", StringComparison.Ordinal);
-
-    /// <summary>ASP.NET Core's line (event 14, ListeningOnAddress) once Kestrel accepts connections on a port.</summary>
-    public static Func<string, bool> Listening(int port) =>
-        line => line.Contains("Now listening on", StringComparison.Ordinal) && line.Contains($"127.0.0.1:{port}", StringComparison.Ordinal);
 }

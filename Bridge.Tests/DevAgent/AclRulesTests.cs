@@ -102,14 +102,17 @@ public sealed class AclRulesTests
     [Test]
     public async Task A_blocking_query_parked_before_a_rules_change_answers_its_deadline_with_what_its_last_run_saw()
     {
-        await using var agent = await TestAgent.StartAsync();
+        var clock = new TimerWatchingClock();
+        await using var agent = await TestAgent.StartAsync(o => o with { Time = clock });
         agent.Server.Catalog.RegisterAgentService(new AgentServiceRegistration { Name = "web", Port = 80 });
         agent.Server.Acl.Set("t", new AclRules { ServicePrefix = new Dictionary<string, AclRule> { [string.Empty] = AclRule.Read }, NodePrefix = EveryNodeReadable });
         var first = await agent.GetAsync("/v1/health/service/web?token=t");
 
         var parked = agent.GetAsync($"/v1/health/service/web?token=t&index={first.Index}&wait=400ms");
-        await agent.BlockingQueriesParkedAsync();
+        // The query has run and waits on the clock for its deadline (400 ms and its jitter): only then do the rules change.
+        var deadline = await clock.WaitForTimerAsync(due => due >= TimeSpan.FromMilliseconds(400) && due <= TimeSpan.FromMilliseconds(425));
         agent.Server.Acl.Set("t", AclRules.None);
+        clock.Advance(deadline);
         var answer = await parked;
 
         // Consul filters when the query runs; the answer at the deadline is the last run's.

@@ -223,19 +223,24 @@ public sealed class BlockingQueryTests
     [Test]
     public async Task Wait_is_capped_at_the_maximum_plus_jitter()
     {
-        await using var agent = await TestAgent.StartAsync(o => o with { DefaultWait = TimeSpan.FromMilliseconds(100), MaxWait = TimeSpan.FromMilliseconds(300) });
+        var clock = new TimerWatchingClock();
+        await using var agent = await TestAgent.StartAsync(o => o with { DefaultWait = TimeSpan.FromMilliseconds(100), MaxWait = TimeSpan.FromMilliseconds(300), Time = clock });
         var first = await agent.GetAsync("/v1/health/service/consul");
 
-        var clock = Stopwatch.StartNew();
-        var capped = await agent.GetAsync($"/v1/health/service/consul?index={first.Index}&wait=10m");
-        var cappedTime = clock.Elapsed;
-        clock.Restart();
-        var defaulted = await agent.GetAsync($"/v1/health/service/consul?index={first.Index}");
+        // Each query runs, then waits on the clock for its wait plus jitter: the timer it arms says how long.
+        var capping = agent.GetAsync($"/v1/health/service/consul?index={first.Index}&wait=10m");
+        var cappedWait = await clock.WaitForTimerAsync(due => due >= TimeSpan.FromMilliseconds(100) && due <= TimeSpan.FromMinutes(11));
+        clock.Advance(cappedWait);
+        var capped = await capping;
+        var defaulting = agent.GetAsync($"/v1/health/service/consul?index={first.Index}");
+        var defaultWait = await clock.WaitForTimerAsync(due => due >= TimeSpan.FromMilliseconds(50) && due <= TimeSpan.FromMinutes(11));
+        clock.Advance(defaultWait);
+        var defaulted = await defaulting;
 
         Assert.That(capped.Index, Is.EqualTo(first.Index));
-        Assert.That(cappedTime, Is.InRange(TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(5)));
+        Assert.That(cappedWait, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(300)).And.LessThan(TimeSpan.FromMilliseconds(300 + (300 / 16.0))), "the maximum plus up to a sixteenth");
         Assert.That(defaulted.Index, Is.EqualTo(first.Index));
-        Assert.That(clock.Elapsed, Is.InRange(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5)));
+        Assert.That(defaultWait, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(100)).And.LessThan(TimeSpan.FromMilliseconds(100 + (100 / 16.0))), "the default plus up to a sixteenth");
     }
 
     [Test]

@@ -1,5 +1,6 @@
 using Bridge.DevAgent;
 using Bridge.DevAgent.Catalog;
+using Bridge.DevAgent.Datacenters;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bridge.Tests.DevAgent;
@@ -135,7 +136,7 @@ public sealed class CatalogIndexTests
 
     private sealed class CatalogScope : IDisposable
     {
-        public DevCatalog Catalog { get; } = new(new DevAgentOptions(), TimeProvider.System, NullLogger.Instance);
+        public DevCatalog Catalog { get; } = new Federation(new DevAgentOptions(), TimeProvider.System, NullLoggerFactory.Instance).Local;
 
         public void Dispose() => Catalog.StopTimers();
     }

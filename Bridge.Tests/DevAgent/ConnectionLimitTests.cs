@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Bridge.DevAgent.Faults;
@@ -64,19 +65,38 @@ public sealed class ConnectionLimitTests
         Dispose(held);
     }
 
-    private static async Task<TcpClient> ConnectAsync(TestAgent agent)
+    [Test]
+    public async Task Each_source_address_has_its_own_allowance()
     {
-        var client = new TcpClient();
+        await using var agent = await TestAgent.StartAsync(o => o with { MaxConnsPerClient = 2 });
+        var second = IPAddress.Parse("127.0.0.2");
+        var held = await OpenAsync(agent, 2);
+        held.AddRange(await OpenAsync(agent, 2, second));
+        await TestAgent.Until(() => agent.Server.GetStatistics().OpenConnections == 4, "4 connections accepted");
+
+        using var extra = await ConnectAsync(agent, second);
+
+        Assert.That(await ReadToEndAsync(extra), Is.EqualTo(Expected), "the third connection from 127.0.0.2");
+        var stats = agent.Server.GetStatistics();
+        Assert.That(stats.ConnectionsPerIp, Is.EquivalentTo(new Dictionary<string, int> { ["127.0.0.1"] = 2, ["127.0.0.2"] = 2 }));
+        Assert.That(stats.PeakConnectionsByIp, Is.EquivalentTo(new Dictionary<string, int> { ["127.0.0.1"] = 2, ["127.0.0.2"] = 2 }));
+        Assert.That(stats.ConnectionLimitRejections, Is.EqualTo(1));
+        Dispose(held);
+    }
+
+    private static async Task<TcpClient> ConnectAsync(TestAgent agent, IPAddress? source = null)
+    {
+        var client = source is null ? new TcpClient() : new TcpClient(new IPEndPoint(source, 0));
         await client.ConnectAsync(agent.Server.Address.Host, agent.Server.Address.Port);
         return client;
     }
 
-    private static async Task<List<TcpClient>> OpenAsync(TestAgent agent, int count)
+    private static async Task<List<TcpClient>> OpenAsync(TestAgent agent, int count, IPAddress? source = null)
     {
         var clients = new List<TcpClient>();
         for (var i = 0; i < count; i++)
         {
-            clients.Add(await ConnectAsync(agent));
+            clients.Add(await ConnectAsync(agent, source));
         }
 
         return clients;

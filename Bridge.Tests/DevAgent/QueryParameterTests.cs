@@ -45,17 +45,6 @@ public sealed class QueryParameterTests
     }
 
     [Test]
-    public async Task A_filter_expression_is_refused_rather_than_ignored()
-    {
-        await using var agent = await TestAgent.StartAsync();
-
-        var reply = await agent.GetAsync("/v1/health/service/web?filter=Service.Port%20%3D%3D%2080");
-
-        Assert.That(reply.Status, Is.EqualTo(HttpStatusCode.BadRequest));
-        Assert.That(reply.Body, Does.Contain("filter"));
-    }
-
-    [Test]
     public async Task Stale_together_with_consistent_is_a_400()
     {
         await using var agent = await TestAgent.StartAsync();

@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Bridge.DevAgent;
 using Bridge.DevAgent.Catalog;
-using Bridge.Testing.Consul;
 
 namespace Bridge.Tests.DevAgent;
 

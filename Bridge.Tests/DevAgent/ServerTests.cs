@@ -54,7 +54,7 @@ public sealed class ServerTests
             """);
         try
         {
-            var count = await SeedLoader.LoadAsync(agent.Server.Catalog, path, CancellationToken.None);
+            var count = await agent.Server.LoadSeedAsync(path);
             var passing = await agent.GetAsync("/v1/health/service/web?passing");
 
             Assert.That(count, Is.EqualTo(2));
@@ -74,7 +74,7 @@ public sealed class ServerTests
         await File.WriteAllTextAsync(path, """{ "Catalog": [ { "Node": "n1", "Address": "10.0.0.1" }, { "Address": "10.0.0.2" } ] }""");
         try
         {
-            var ex = Assert.ThrowsAsync<InvalidDataException>(async () => await SeedLoader.LoadAsync(agent.Server.Catalog, path, CancellationToken.None));
+            var ex = Assert.ThrowsAsync<InvalidDataException>(async () => await agent.Server.LoadSeedAsync(path));
 
             Assert.That(ex!.Message, Does.Contain("Catalog[1]").And.Contain("Must provide node"));
         }

@@ -40,6 +40,19 @@ internal sealed class TestAgent : IAsyncDisposable
         return await Reply.ReadAsync(response);
     }
 
+    public async Task<Reply> DeleteAsync(string path)
+    {
+        using var response = await Http.DeleteAsync(path);
+        return await Reply.ReadAsync(response);
+    }
+
+    /// <summary>Writes a config entry through <c>PUT /v1/config</c>; fails the test unless Consul would answer <c>true</c>.</summary>
+    public async Task PutConfigAsync(string entryJson)
+    {
+        var reply = await PutAsync("/v1/config", entryJson);
+        Assert.That((reply.Status, reply.Body), Is.EqualTo((HttpStatusCode.OK, "true")), entryJson);
+    }
+
     public async Task RegisterAsync(string serviceJson)
     {
         var reply = await PutAsync("/v1/agent/service/register", serviceJson);

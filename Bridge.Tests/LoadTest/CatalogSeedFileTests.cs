@@ -1,4 +1,3 @@
-using Bridge.DevAgent.Seeding;
 using Bridge.LoadTest.Catalog;
 using Bridge.LoadTest.Scenarios;
 using Bridge.Tests.DevAgent;
@@ -17,7 +16,7 @@ public sealed class CatalogSeedFileTests
         {
             await CatalogSeedFile.WriteAsync(catalog, path, CancellationToken.None);
             await using var agent = await TestAgent.StartAsync();
-            var count = await SeedLoader.LoadAsync(agent.Server.Catalog, path, CancellationToken.None);
+            var count = await agent.Server.LoadSeedAsync(path, CancellationToken.None);
             var services = await agent.GetAsync("/v1/catalog/services");
             var passing = (await agent.GetAsync($"/v1/health/service/{catalog.ServiceName(1)}?passing")).Json.EnumerateArray().ToList();
 

@@ -11,10 +11,10 @@ namespace Bridge.Tests.Xds;
 
 public sealed class ResourceTranslatorTests
 {
-    private CapturingLogger _log = null!;
+    private FakeLogger _log = null!;
 
     [SetUp]
-    public void SetUp() => _log = new CapturingLogger();
+    public void SetUp() => _log = new FakeLogger();
 
     // ---- Cluster ------------------------------------------------------------------------------------
 

@@ -17,15 +17,16 @@ namespace Bridge.Tests.Xds;
 [NonParallelizable] // XdsResource.Serialisations is process-wide.
 public sealed class SnapshotConsistencyTests
 {
-    private CapturingLogger<XdsCache> _log = null!;
+    private FakeLogger<XdsCache> _log = null!;
     private CatalogStore _store = null!;
     private XdsCache _cache = null!;
 
     [SetUp]
     public void SetUp()
     {
-        _log = new CapturingLogger<XdsCache>();
-        _store = new CatalogStore(new CapturingLogger<CatalogStore>(), new CatalogOptions { RemovalGuard = false });
+        _log = new FakeLogger<XdsCache>();
+        _store = new CatalogStore(new FakeLogger<CatalogStore>(), new CatalogOptions { RemovalGuard = false });
+        _store.Apply([.. ConsulFeed.NoRouting()]);
         _cache = new XdsCache(new XdsOptions(), _log);
         _store.Subscribe(_cache.Apply);
     }
@@ -183,8 +184,9 @@ public sealed class SnapshotConsistencyTests
         var saved = _store.Current;
 
         // A new process: the catalog comes back from the state file with its departed list.
-        var store = new CatalogStore(new CapturingLogger<CatalogStore>());
-        var cache = new XdsCache(new XdsOptions(), new CapturingLogger<XdsCache>());
+        var store = new CatalogStore(new FakeLogger<CatalogStore>());
+        store.Apply([.. ConsulFeed.NoRouting()]);
+        var cache = new XdsCache(new XdsOptions(), new FakeLogger<XdsCache>());
         store.Subscribe(cache.Apply);
         store.LoadPersisted(saved.Services, DateTimeOffset.UtcNow, saved.Departed);
 
@@ -216,7 +218,7 @@ public sealed class SnapshotConsistencyTests
             Assert.That(route.VirtualHosts.Single(v => v.Name == "WEB").Routes.Single().Route_.Cluster, Is.EqualTo("WEB"));
             Assert.That(domains, Has.None.Contains("*name"), "a service name with a * cannot be a domain");
             Assert.That(_cache.Current.Get(ClientKind.Envoy, TypeUrls.Cluster).ByName.Keys, Is.EquivalentTo(new[] { "WEB", "Web", "api", "web", "api.service.consul", "odd*name" }), "every spelling keeps its cluster");
-            Assert.That(_log.WithEvent("ServiceNamesDifferInCase").Single().Fields["Services"], Is.EqualTo("WEB, Web, web"), "logged once, not on every rebuild");
+            Assert.That(_log.WithEvent("ServiceNamesDifferInCase").Single().Fields()["Services"], Is.EqualTo("WEB, Web, web"), "logged once, not on every rebuild");
         });
     }
 
@@ -245,7 +247,7 @@ public sealed class SnapshotConsistencyTests
 
     private void AssertSameAsFresh(XdsOptions options, string when)
     {
-        var fresh = XdsCache.BuildFresh(options, _store.Current, new CapturingLogger());
+        var fresh = XdsCache.BuildFresh(options, _store.Current, new FakeLogger());
         var served = _cache.Current;
         Assert.Multiple(() =>
         {

@@ -275,8 +275,9 @@ public sealed class XdsCacheTests
 
     private static (CatalogStore Store, XdsCache Cache) Pipeline()
     {
-        var store = new CatalogStore(new CapturingLogger<CatalogStore>());
-        var cache = new XdsCache(new XdsOptions(), new CapturingLogger<XdsCache>());
+        var store = new CatalogStore(new FakeLogger<CatalogStore>());
+        store.Apply([.. ConsulFeed.NoRouting()]);
+        var cache = new XdsCache(new XdsOptions(), new FakeLogger<XdsCache>());
         store.Subscribe(cache.Apply);
         return (store, cache);
     }

@@ -1,11 +1,14 @@
 // The bridge daemon (consul-xds-bridge) as a child process, pointed at a dev agent, serving ADS on a port
-// it keeps across restarts.
+// it keeps across restarts. It is started with the same contract as the C# tests' and load harness's
+// Bridge.Testing/Hosting/BridgeProcess.cs, which documents it: the built daemon with --Consul:Address, --Ads:Listen
+// and --Admin:Listen on free loopback ports then --Key=Value settings; no inherited BRIDGE_*, CONSUL_*, ASPNETCORE_*,
+// DOTNET_ENVIRONMENT, GC or systemd variables; BRIDGE_CONFIG naming the test's file or one that does not exist;
+// ready once Kestrel says the ADS port listens.
 import os from 'node:os';
 import path from 'node:path';
 import { ManagedProcess, whenReady } from './processes.mjs';
 import { daemonDll } from './paths.mjs';
-import { canConnect, freePort } from './ports.mjs';
-import { waitFor } from './wait.mjs';
+import { freePort } from './ports.mjs';
 import { childEnv } from './devagent.mjs';
 
 export class Bridge {
@@ -50,8 +53,9 @@ export class Bridge {
   }
 
   async launch() {
+    const listening = this.proc.waitForLine(new RegExp(`Now listening on: http://${this.adsAddress.replaceAll('.', '\\.')}\\b`));
     this.proc.start();
-    await whenReady(this.proc, waitFor(`ADS to listen on ${this.adsAddress}`, () => canConnect(this.port), (ok) => ok, { timeout: 30_000, interval: 50 }), 30_000, 'listening');
+    await whenReady(this.proc, listening, 30_000, 'listening');
   }
 
   /** Kills the daemon outright (a crash, not a shutdown) and starts it again on the same port. */

@@ -12,17 +12,3 @@ export function freePort() {
     });
   });
 }
-
-/** Resolves true if something accepts a TCP connection on host:port. */
-export function canConnect(port, host = '127.0.0.1', timeoutMs = 1000) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host });
-    const done = (ok) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}

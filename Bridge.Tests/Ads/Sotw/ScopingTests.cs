@@ -1,5 +1,4 @@
 using Bridge.Core.Xds;
-using Bridge.Testing.Ads;
 using Envoy.Config.Core.V3;
 using Google.Protobuf.WellKnownTypes;
 
@@ -9,7 +8,7 @@ namespace Bridge.Tests.Ads.Sotw;
 [TestFixture]
 public sealed class ScopingTests
 {
-    private static readonly TimeSpan Wait = AdsTestServer.Wait;
+    private static readonly TimeSpan Wait = InProcessBridge.Wait;
 
     private static Node Scoped(Node node, string services)
     {
@@ -17,7 +16,7 @@ public sealed class ScopingTests
         return node;
     }
 
-    private static void Catalog(AdsTestServer server) => server.Sync(
+    private static void Catalog(InProcessBridge server) => server.Consul.Sync(
         ("web", [new TestInstance("10.0.0.1", 8080)]),
         ("api", [new TestInstance("10.0.1.1", 9090)]),
         ("db", [new TestInstance("10.0.2.1", 5432)]));
@@ -25,7 +24,7 @@ public sealed class ScopingTests
     [Test]
     public async Task Scoped_envoy_never_receives_an_unlisted_service_in_any_type()
     {
-        await using var server = await AdsTestServer.StartAsync();
+        await using var server = await InProcessBridge.StartAsync(new() { Catalog = CatalogFeed.Test });
         Catalog(server);
         var client = server.Sotw(Scoped(AdsNodes.Envoy("scoped-envoy"), "web, api"));
 
@@ -45,8 +44,8 @@ public sealed class ScopingTests
         Assert.That(route.VirtualHosts.Select(v => v.Name), Is.EquivalentTo(new[] { "api", "web" }));
 
         // A change to db reaches nobody scoped away from it; a change to web does.
-        server.SetService("db", new TestInstance("10.0.2.2", 5432));
-        server.SetService("web", new TestInstance("10.0.0.9", 8080));
+        server.Consul.SetService("db", new TestInstance("10.0.2.2", 5432));
+        server.Consul.SetService("web", new TestInstance("10.0.0.9", 8080));
         var next = await client.NextAsync(Wait);
         Assert.That(next.ResourceNames(), Is.EqualTo(new[] { "web" }));
     }
@@ -54,7 +53,7 @@ public sealed class ScopingTests
     [Test]
     public async Task Changing_the_list_in_a_new_stream_changes_what_the_node_gets()
     {
-        await using var server = await AdsTestServer.StartAsync();
+        await using var server = await InProcessBridge.StartAsync(new() { Catalog = CatalogFeed.Test });
         Catalog(server);
 
         var before = server.Sotw(Scoped(AdsNodes.Envoy("rescoped"), "web"));
@@ -73,7 +72,7 @@ public sealed class ScopingTests
     [Test]
     public async Task Scoped_grpc_node_gets_no_listener_for_an_unlisted_service_and_delta_honours_the_scope()
     {
-        await using var server = await AdsTestServer.StartAsync();
+        await using var server = await InProcessBridge.StartAsync(new() { Catalog = CatalogFeed.Test });
         Catalog(server);
 
         var grpc = server.Sotw(Scoped(AdsNodes.Grpc("scoped-grpc"), "api"));

@@ -1,6 +1,5 @@
 using Bridge.Core.Ads;
 using Bridge.Core.Xds;
-using Bridge.Testing.Ads;
 using Envoy.Extensions.Filters.Http.Router.V3;
 using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
 using Envoy.Service.Discovery.V3;
@@ -12,12 +11,12 @@ namespace Bridge.Tests.Ads.Sotw;
 [CancelAfter(20_000)]
 public sealed class SotwClientKindTests
 {
-    private static readonly TimeSpan Wait = AdsTestServer.Wait;
+    private static readonly TimeSpan Wait = InProcessBridge.Wait;
 
-    private static async Task<AdsTestServer> StartSyncedAsync()
+    private static async Task<InProcessBridge> StartSyncedAsync()
     {
-        var server = await AdsTestServer.StartAsync();
-        server.Sync(("web", [new TestInstance("10.0.0.1", 8080)]), ("api", [new TestInstance("10.0.1.1", 9090)]));
+        var server = await InProcessBridge.StartAsync(new() { Catalog = CatalogFeed.Test });
+        server.Consul.Sync(("web", [new TestInstance("10.0.0.1", 8080)]), ("api", [new TestInstance("10.0.1.1", 9090)]));
         return server;
     }
 
@@ -65,11 +64,12 @@ public sealed class SotwClientKindTests
     [Test]
     public async Task Configured_kind_override_wins_over_node_metadata()
     {
-        await using var server = await AdsTestServer.StartAsync(new AdsOptions
+        await using var server = await InProcessBridge.StartAsync(new()
         {
-            ClientKindOverrides = new Dictionary<string, string> { ["pinned-grpc"] = "grpc" },
+            Catalog = CatalogFeed.Test,
+            Settings = new Dictionary<string, string?> { ["Ads:ClientKindOverrides:pinned-grpc"] = "grpc" },
         });
-        server.Sync(("web", [new TestInstance("10.0.0.1", 8080)]));
+        server.Consul.Sync(("web", [new TestInstance("10.0.0.1", 8080)]));
         var client = server.Sotw(AdsNodes.Create("pinned-grpc", clientKind: "envoy", userAgentName: "envoy"));
 
         await client.SubscribeAsync(TypeUrls.Listener, ["web"]);
@@ -146,7 +146,7 @@ public sealed class SotwClientKindTests
         Assert.That(rds.Routes().Single().VirtualHosts.Select(v => v.Name), Is.EquivalentTo(new[] { "api", "web" }));
         await client.AckAsync(rds);
 
-        server.SetService("db", new TestInstance("10.0.2.1", 5432));
+        server.Consul.SetService("db", new TestInstance("10.0.2.1", 5432));
 
         var next = await client.NextAsync(Wait);
         Assert.That(next.Routes().Single().VirtualHosts.Select(v => v.Name), Is.EquivalentTo(new[] { "api", "db", "web" }));

@@ -1,6 +1,5 @@
 using Bridge.Core.Ads;
 using Bridge.Core.Xds;
-using Bridge.Testing.Ads;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
 
@@ -12,18 +11,18 @@ namespace Bridge.Tests.Ads.Sotw;
 public sealed class SotwMalformedRequestTests
 {
     private const int NameLimit = 16;
-    private static readonly TimeSpan Wait = AdsTestServer.Wait;
+    private static readonly TimeSpan Wait = InProcessBridge.Wait;
     private static readonly TestInstance Web1 = new("10.0.0.1", 8080);
 
-    private AdsTestServer _server = null!;
+    private InProcessBridge _server = null!;
     private AdsClient _bystander = null!;
     private int _webPort = 8080;
 
     [SetUp]
     public async Task StartAsync()
     {
-        _server = await AdsTestServer.StartAsync(new AdsOptions { MaxResourceNamesPerRequest = NameLimit });
-        _server.Sync(("web", [Web1]), ("api", [new TestInstance("10.0.1.1", 9090)]));
+        _server = await InProcessBridge.StartAsync(new() { Catalog = CatalogFeed.Test, Settings = new Dictionary<string, string?> { ["Ads:MaxResourceNamesPerRequest"] = $"{NameLimit}" } });
+        _server.Consul.Sync(("web", [Web1]), ("api", [new TestInstance("10.0.1.1", 9090)]));
         _bystander = _server.Sotw(AdsNodes.Envoy("bystander"));
         await _bystander.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
         await _bystander.AckAsync(await _bystander.NextAsync(Wait));
@@ -41,7 +40,7 @@ public sealed class SotwMalformedRequestTests
     private async Task AssertBystanderStillServedAsync()
     {
         _webPort++;
-        _server.SetService("web", Web1 with { Port = _webPort });
+        _server.Consul.SetService("web", Web1 with { Port = _webPort });
         var update = await _bystander.NextAsync(Wait);
         Assert.That(update.Assignments().Single().EndpointAddresses(), Is.EqualTo(new[] { $"10.0.0.1:{_webPort}" }));
         await _bystander.AckAsync(update);
@@ -54,7 +53,7 @@ public sealed class SotwMalformedRequestTests
         var client = _server.Sotw(node);
         var mark = _server.Logs.Mark();
         await client.SendAsync(new DiscoveryRequest { TypeUrl = "type.googleapis.com/envoy.config.nosuch.v3.Thing", ResourceNames = { "x" } });
-        await _server.Logs.WaitForAsync(AdsEvents.UnknownTypeUrl, e => e["NodeId"] == node.Id, Wait, mark);
+        await _server.Logs.WaitForAsync(AdsEvents.UnknownTypeUrl, e => e.Field("NodeId") == node.Id, Wait, mark);
 
         await client.SubscribeAsync(TypeUrls.Cluster, []);
 

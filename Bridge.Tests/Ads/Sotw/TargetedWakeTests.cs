@@ -1,5 +1,4 @@
 using Bridge.Core.Xds;
-using Bridge.Testing.Ads;
 using Envoy.Config.Endpoint.V3;
 
 namespace Bridge.Tests.Ads.Sotw;
@@ -13,14 +12,14 @@ namespace Bridge.Tests.Ads.Sotw;
 [CancelAfter(30_000)]
 public sealed class TargetedWakeTests
 {
-    private static readonly TimeSpan Wait = AdsTestServer.Wait;
+    private static readonly TimeSpan Wait = InProcessBridge.Wait;
 
     [TestCase(5)]
     [TestCase(ChangeLog.Length + 10)]
     public async Task A_stream_that_slept_through_changes_to_other_services_gets_exactly_its_own(int unrelated)
     {
-        await using var server = await AdsTestServer.StartAsync();
-        server.Sync(("web", [new TestInstance("10.0.0.1", 8080)]), ("api", [new TestInstance("10.0.1.1", 9090)]));
+        await using var server = await InProcessBridge.StartAsync(new() { Catalog = CatalogFeed.Test });
+        server.Consul.Sync(("web", [new TestInstance("10.0.0.1", 8080)]), ("api", [new TestInstance("10.0.1.1", 9090)]));
 
         var sotw = server.Sotw(AdsNodes.Envoy("sotw-api"));
         await sotw.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["api"]);
@@ -42,12 +41,12 @@ public sealed class TargetedWakeTests
         var first = server.Cache.Current.Generation;
         for (var i = 0; i < unrelated; i++)
         {
-            server.SetService("web", new TestInstance($"10.0.0.{2 + i}", 8080));
+            server.Consul.SetService("web", new TestInstance($"10.0.0.{2 + i}", 8080));
         }
 
         Assert.That(server.Cache.Current.Generation - first, Is.EqualTo(unrelated));
-        server.SetService("api", new TestInstance("10.0.1.9", 9090));
-        server.SetService("db", new TestInstance("10.0.2.1", 5432));
+        server.Consul.SetService("api", new TestInstance("10.0.1.9", 9090));
+        server.Consul.SetService("db", new TestInstance("10.0.2.1", 5432));
 
         var sotwNext = await sotw.NextAsync(Wait);
         Assert.That(sotwNext.Assignments().Select(a => (a.ClusterName, string.Join(",", a.EndpointAddresses()))), Is.EqualTo(new[] { ("api", "10.0.1.9:9090") }));
@@ -67,8 +66,8 @@ public sealed class TargetedWakeTests
     [Test]
     public async Task Changing_a_subscription_moves_the_streams_wake_keys()
     {
-        await using var server = await AdsTestServer.StartAsync();
-        server.Sync(("web", [new TestInstance("10.0.0.1", 8080)]), ("api", [new TestInstance("10.0.1.1", 9090)]));
+        await using var server = await InProcessBridge.StartAsync(new() { Catalog = CatalogFeed.Test });
+        server.Consul.Sync(("web", [new TestInstance("10.0.0.1", 8080)]), ("api", [new TestInstance("10.0.1.1", 9090)]));
         var client = server.Sotw(AdsNodes.Grpc("grpc-moves"));
 
         await client.SubscribeAsync(TypeUrls.Listener, ["web:8080"]);
@@ -92,8 +91,8 @@ public sealed class TargetedWakeTests
     [Test]
     public async Task Listener_with_a_port_asked_for_before_its_service_exists_is_sent_when_the_service_registers()
     {
-        await using var server = await AdsTestServer.StartAsync();
-        server.Sync(("web", [new TestInstance("10.0.0.1", 8080)]));
+        await using var server = await InProcessBridge.StartAsync(new() { Catalog = CatalogFeed.Test });
+        server.Consul.Sync(("web", [new TestInstance("10.0.0.1", 8080)]));
         var client = server.Sotw(AdsNodes.Grpc("grpc-early"));
 
         await client.SubscribeAsync(TypeUrls.Listener, ["late:9090"]);
@@ -101,7 +100,7 @@ public sealed class TargetedWakeTests
         Assert.That(nothing.Resources, Is.Empty, "LDS answers the full state it has: nothing yet");
         await client.AckAsync(nothing);
 
-        server.SetService("late", new TestInstance("10.0.2.1", 9090));
+        server.Consul.SetService("late", new TestInstance("10.0.2.1", 9090));
 
         var listeners = await client.NextAsync(Wait);
         Assert.That(listeners.ResourceNames(), Is.EqualTo(new[] { "late:9090" }));

@@ -13,9 +13,9 @@ public sealed class GracefulShutdownTests
 {
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
 
-    [TestCase(Parent.TestHost)]
-    [TestCase(Parent.Systemd)]
-    public async Task Sigterm_sends_stopping_drains_open_streams_with_ok_and_exits_0(Parent parent)
+    [TestCase(BridgeParent.TestHost)]
+    [TestCase(BridgeParent.Systemd)]
+    public async Task Sigterm_sends_stopping_drains_open_streams_with_ok_and_exits_0(BridgeParent parent)
     {
         await using var bridge = await BridgeUnderTest.StartAsync(parent);
         await bridge.Notify.WaitForAsync(m => m.Has("READY=1"), BridgeUnderTest.StartTimeout, "with READY=1");
@@ -31,7 +31,7 @@ public sealed class GracefulShutdownTests
     [Test]
     public async Task A_stream_opened_before_the_first_sync_is_drained_with_ok_too()
     {
-        await using var bridge = await BridgeUnderTest.StartAsync(Parent.TestHost, prepare: agent =>
+        await using var bridge = await BridgeUnderTest.StartAsync(BridgeParent.TestHost, prepare: agent =>
             agent.Faults.Apply(new FaultSettings { Error = new ErrorFault { Kind = ErrorFaultKind.NoLeader } }));
         await bridge.Daemon.WaitForLineAsync(LogLines.Listening(bridge.AdsPort), BridgeUnderTest.StartTimeout, "saying the ADS port listens");
 
@@ -70,7 +70,7 @@ public sealed class GracefulShutdownTests
         using var drained = new CancellationTokenSource(StopTimeout);
         var next = call.ResponseStream.MoveNext(drained.Token);
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
-        bridge.Daemon.Signal(Signals.Terminate);
+        bridge.Daemon.Signal(BridgeProcess.Terminate);
 
         await bridge.Notify.WaitForAsync(m => m.Has("STOPPING=1"), StopTimeout, "with STOPPING=1");
         // Drained means the server ended the call with OK, so the proxy reconnects (elsewhere) at once, rather than
@@ -104,12 +104,12 @@ public sealed class GracefulShutdownTests
     [Test]
     public async Task Sighup_does_not_end_the_daemon()
     {
-        await using var bridge = await BridgeUnderTest.StartAsync(Parent.TestHost);
+        await using var bridge = await BridgeUnderTest.StartAsync(BridgeParent.TestHost);
         await bridge.Notify.WaitForAsync(m => m.Has("READY=1"), BridgeUnderTest.StartTimeout, "with READY=1");
 
-        bridge.Daemon.Signal(Signals.Hangup);
+        bridge.Daemon.Signal(BridgeProcess.Hangup);
         var (_, readiness) = await bridge.ReadyzAsync();
-        bridge.Daemon.Signal(Signals.Terminate);
+        bridge.Daemon.Signal(BridgeProcess.Terminate);
 
         // Killed by SIGHUP, the exit code would be 129 and no STOPPING=1 would come.
         await bridge.Notify.WaitForAsync(m => m.Has("STOPPING=1"), StopTimeout, "with STOPPING=1");

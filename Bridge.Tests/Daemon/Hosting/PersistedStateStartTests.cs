@@ -1,17 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
 using Bridge.Core.Xds;
-using Bridge.Daemon.Configuration;
-using Bridge.Daemon.Hosting;
 using Bridge.DevAgent;
 using Bridge.DevAgent.Catalog;
-using Bridge.Testing.Ads;
 using Bridge.Tests.Catalog;
-using Microsoft.Extensions.Configuration;
 
 namespace Bridge.Tests.Daemon.Hosting;
 
@@ -31,67 +26,56 @@ public sealed class PersistedStateStartTests
         try
         {
             var statePath = Path.Combine(dir, "catalog.json");
-            var saved = new CatalogStore(new CapturingLogger<CatalogStore>());
+            var saved = new CatalogStore(new FakeLogger<CatalogStore>());
+            saved.Apply([.. ConsulFeed.NoRouting()]);
             saved.Apply([
                 new ServiceSetObserved(["web"], 5),
                 new ServiceEntriesObserved("web", 6, [Entries.Entry("n1", "web-1", nodeAddress: "10.0.0.1", port: 8080)]),
             ]);
-            var consulPort = FreePort();
-            new CatalogStateFile(statePath, CatalogStateFile.IdentityOf(new ConsulOptions { Address = $"http://127.0.0.1:{consulPort}" }), new CapturingLogger())
+            var consulPort = FreePort.Next();
+            new CatalogStateFile(statePath, CatalogStateFile.IdentityOf(new ConsulOptions { Address = $"http://127.0.0.1:{consulPort}" }), new FakeLogger())
                 .Save(saved.Current, DateTimeOffset.UtcNow.AddMinutes(-1));
 
-            var adsPort = FreePort();
-            var adminPort = FreePort();
-            var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            await using var bridge = await InProcessBridge.StartAsync(new()
             {
-                ["Consul:Address"] = $"http://127.0.0.1:{consulPort}",
-                ["Consul:RetryBaseDelay"] = "00:00:00.050",
-                ["Consul:RetryMaxDelay"] = "00:00:00.200",
-                ["Ads:Listen"] = $"127.0.0.1:{adsPort}",
-                ["Admin:Listen"] = $"127.0.0.1:{adminPort}",
-                ["State:Path"] = statePath,
-            }).Build();
-            var (settings, errors) = SettingsLoader.Load(configuration);
-            Assert.That(errors, Is.Empty);
-
-            await using var app = BridgeHost.Build([], settings!, configuration);
-            await app.StartAsync();
-            try
-            {
-                using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{adminPort}") };
-                using var channel = AdsChannels.Create(adsPort);
-                await using var client = new AdsClient(channel, AdsNodes.Envoy("restarted-with-consul-down"));
-                await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
-
-                var fromFile = await client.NextAsync(Wait);
-                Assert.That(fromFile.Assignments().Single().EndpointAddresses(), Is.EqualTo(new[] { "10.0.0.1:8080" }), "the saved endpoints are served");
-                var stale = await Readiness(admin);
-                Assert.Multiple(() =>
+                Catalog = CatalogFeed.Address,
+                Settings = new Dictionary<string, string?>
                 {
-                    Assert.That(stale.Status, Is.EqualTo(HttpStatusCode.OK));
-                    Assert.That(stale.Body.GetProperty("status").GetString(), Is.EqualTo("stale"));
-                    Assert.That(stale.Body.GetProperty("source").GetString(), Is.EqualTo("persisted"));
-                });
-                await client.AckAsync(fromFile);
+                    ["Consul:Address"] = $"http://127.0.0.1:{consulPort}",
+                    ["Consul:RetryBaseDelay"] = "00:00:00.050",
+                    ["Consul:RetryMaxDelay"] = "00:00:00.200",
+                    ["State:Path"] = statePath,
+                },
+            });
 
-                // Consul comes up and says web moved: the stream follows and readiness turns ready.
-                await using var consul = await DevAgentServer.StartAsync(new DevAgentOptions { Url = $"http://127.0.0.1:{consulPort}" });
-                consul.Catalog.RegisterCatalogEntry(new CatalogRegistration
-                {
-                    Node = "n1",
-                    Address = "10.0.0.2",
-                    Service = new CatalogServiceRegistration { Id = "web-1", Service = "web", Port = 9090 },
-                });
+            using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{bridge.AdminPort}") };
+            var client = bridge.Sotw(AdsNodes.Envoy("restarted-with-consul-down"));
+            await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
 
-                var fromConsul = await client.NextAsync(Wait);
-                Assert.That(fromConsul.Assignments().Single().EndpointAddresses(), Is.EqualTo(new[] { "10.0.0.2:9090" }));
-                var ready = await WaitForStatusAsync(admin, "ready");
-                Assert.That(ready.GetProperty("source").GetString(), Is.EqualTo("consul"));
-            }
-            finally
+            var fromFile = await client.NextAsync(Wait);
+            Assert.That(fromFile.Assignments().Single().EndpointAddresses(), Is.EqualTo(new[] { "10.0.0.1:8080" }), "the saved endpoints are served");
+            var stale = await Readiness(admin);
+            Assert.Multiple(() =>
             {
-                await app.StopAsync();
-            }
+                Assert.That(stale.Status, Is.EqualTo(HttpStatusCode.OK));
+                Assert.That(stale.Body.GetProperty("status").GetString(), Is.EqualTo("stale"));
+                Assert.That(stale.Body.GetProperty("source").GetString(), Is.EqualTo("persisted"));
+            });
+            await client.AckAsync(fromFile);
+
+            // Consul comes up and says web moved: the stream follows and readiness turns ready.
+            await using var consul = await DevAgentServer.StartAsync(new DevAgentOptions { Url = $"http://127.0.0.1:{consulPort}" });
+            consul.Catalog.RegisterCatalogEntry(new CatalogRegistration
+            {
+                Node = "n1",
+                Address = "10.0.0.2",
+                Service = new CatalogServiceRegistration { Id = "web-1", Service = "web", Port = 9090 },
+            });
+
+            var fromConsul = await client.NextAsync(Wait);
+            Assert.That(fromConsul.Assignments().Single().EndpointAddresses(), Is.EqualTo(new[] { "10.0.0.2:9090" }));
+            var ready = await WaitForStatusAsync(admin, "ready");
+            Assert.That(ready.GetProperty("source").GetString(), Is.EqualTo("consul"));
         }
         finally
         {
@@ -120,12 +104,5 @@ public sealed class PersistedStateStartTests
 
             await Task.Delay(50);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 }

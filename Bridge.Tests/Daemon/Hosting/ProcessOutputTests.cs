@@ -6,9 +6,9 @@ namespace Bridge.Tests.Daemon;
 [TestFixture]
 public sealed class ProcessOutputTests
 {
-    [TestCase(Parent.TestHost)]
-    [TestCase(Parent.Systemd)]
-    public async Task Every_log_line_is_a_json_object_with_level_and_event_id(Parent parent)
+    [TestCase(BridgeParent.TestHost)]
+    [TestCase(BridgeParent.Systemd)]
+    public async Task Every_log_line_is_a_json_object_with_level_and_event_id(BridgeParent parent)
     {
         await using var bridge = await BridgeUnderTest.StartAsync(parent);
         await bridge.Notify.WaitForAsync(m => m.Has("READY=1"), BridgeUnderTest.StartTimeout, "with READY=1");
@@ -36,7 +36,7 @@ public sealed class ProcessOutputTests
     [Test]
     public async Task An_invalid_setting_exits_1_naming_the_key_and_the_accepted_values()
     {
-        await using var daemon = await DaemonProcess.StartAsync(["--Xds:Warning=maybe"], new Dictionary<string, string>());
+        await using var daemon = await BridgeProcess.StartAsync(new() { Arguments = ["--Xds:Warning=maybe"] });
 
         var exitCode = await daemon.WaitForExitAsync(BridgeUnderTest.StartTimeout);
 
@@ -54,7 +54,7 @@ public sealed class ProcessOutputTests
         using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         taken.Start();
         var address = $"127.0.0.1:{((System.Net.IPEndPoint)taken.LocalEndpoint).Port}";
-        await using var daemon = await DaemonProcess.StartAsync([$"--{key}={address}", "--Consul:Address=http://127.0.0.1:9"], new Dictionary<string, string>());
+        await using var daemon = await BridgeProcess.StartAsync(new() { ConsulAddress = "http://127.0.0.1:9", Arguments = [$"--{key}={address}"] });
 
         var exitCode = await daemon.WaitForExitAsync(BridgeUnderTest.StartTimeout);
 

@@ -1,12 +1,9 @@
-using System.Net;
-using System.Net.Sockets;
 using Bridge.Core.Xds;
 using Bridge.Daemon.Configuration;
 using Bridge.Daemon.Hosting;
 using Bridge.DevAgent;
 using Bridge.DevAgent.Catalog;
 using Bridge.Testing.Ads;
-using Bridge.Tests.Security;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -44,7 +41,7 @@ public sealed class SettingsReloadTests
         Assert.Multiple(() =>
         {
             Assert.That(changes, Is.Empty, "the same lists and maps, bound again, are the same settings");
-            Assert.That(logs.WithId(ConfigurationReloaded).Single()["Keys"], Is.EqualTo("none"));
+            Assert.That(logs.WithId(ConfigurationReloaded).Single().Fields()["Keys"], Is.EqualTo("none"));
             Assert.That(logs.WithId(NeedsRestart), Is.Empty);
         });
     }
@@ -67,7 +64,7 @@ public sealed class SettingsReloadTests
             Assert.That(change.Next, Is.SameAs(monitor.Current));
             Assert.That(change.Next.Consul.IncludeServices, Is.EqualTo(new[] { "web", "api" }));
             Assert.That(change.ChangedKeys, Is.EqualTo(new[] { "Consul:IncludeServices", "Xds:Warning" }));
-            Assert.That(logs.WithId(ConfigurationReloaded).Single()["Keys"], Is.EqualTo("Consul:IncludeServices, Xds:Warning"));
+            Assert.That(logs.WithId(ConfigurationReloaded).Single().Fields()["Keys"], Is.EqualTo("Consul:IncludeServices, Xds:Warning"));
             Assert.That(logs.WithId(NeedsRestart), Is.Empty, "both apply live");
         });
     }
@@ -88,7 +85,7 @@ public sealed class SettingsReloadTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(logs.WithId(NeedsRestart).Select(e => e["Keys"]), Is.EqualTo(new[] { "Consul:Wait, Ads:Listen", "Consul:Wait, Ads:Listen" }),
+            Assert.That(logs.WithId(NeedsRestart).Select(e => e.Fields()["Keys"]), Is.EqualTo(new[] { "Consul:Wait, Ads:Listen", "Consul:Wait, Ads:Listen" }),
                 "named at each reload while they differ from the start, and no longer once they are back");
             Assert.That(logs.WithId(NeedsRestart).First().Message, Does.Contain("Consul:Wait, Ads:Listen take effect only after a restart"));
             Assert.That(changes.Select(c => string.Join(", ", c.ChangedKeys)), Is.EqualTo(new[]
@@ -113,7 +110,7 @@ public sealed class SettingsReloadTests
         {
             Assert.That(monitor.Current, Is.SameAs(before));
             Assert.That(changes, Is.Empty);
-            Assert.That(logs.WithId(ReloadRejected).Select(e => e["Key"]), Is.EquivalentTo(new[] { "Xds:Warning", "Consul:IncludeService" }));
+            Assert.That(logs.WithId(ReloadRejected).Select(e => e.Fields()["Key"]), Is.EquivalentTo(new[] { "Xds:Warning", "Consul:IncludeService" }));
             Assert.That(logs.WithId(ConfigurationReloaded), Is.Empty);
         });
     }
@@ -132,8 +129,8 @@ public sealed class SettingsReloadTests
         });
         consul.Catalog.RegisterCatalogEntry(new CatalogRegistration { Node = "n1", Address = "10.0.0.1", Service = new CatalogServiceRegistration { Id = "api-1", Service = "api", Port = 9090 } });
 
-        var adsPort = FreePort();
-        var adminPort = FreePort();
+        var adsPort = FreePort.Next();
+        var adminPort = FreePort.Next();
         string Config(string warning, string exclude) => $$"""
             { "Consul": { "Address": "{{consul.Address.ToString().TrimEnd('/')}}", "ExcludeServices": [{{exclude}}] },
               "Xds": { "Warning": "{{warning}}" },
@@ -141,56 +138,49 @@ public sealed class SettingsReloadTests
               "Admin": { "Listen": "127.0.0.1:{{adminPort}}" } }
             """;
         await using var app = await StartAsync(Config("Healthy", ""));
-        try
+        var reloader = app.Services.GetRequiredService<SettingsReloader>();
+        var monitor = app.Services.GetRequiredService<SettingsMonitor>();
+        using var channel = AdsChannels.Create(adsPort);
+        await using var client = new AdsClient(channel, AdsNodes.Envoy("reloaded"));
+        await client.SubscribeAsync(TypeUrls.Cluster, []);
+        var clusters = await client.NextAsync(Wait);
+        Assert.That(clusters.ResourceNames(), Does.Contain("api").And.Contain("web"));
+        await client.AckAsync(clusters);
+        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
+        var web = await client.NextAsync(Wait);
+        Assert.That(web.Assignments().Single().EndpointAddresses(), Is.EquivalentTo(new[] { "10.0.0.1:8080", "10.0.0.2:8080" }));
+        await client.AckAsync(web);
+
+        // An invalid value: refused, logged, nothing changes.
+        Write(Config("Sometimes", "\"api\""));
+        Assert.That(await reloader.ReloadAsync("test"), Is.False);
+        Assert.That(monitor.Current.Xds.Warning, Is.EqualTo(WarningMapping.Healthy));
+
+        // A valid one: the warning instance leaves web's endpoints, api leaves the catalog.
+        Write(Config("Exclude", "\"api\""));
+        Assert.That(await reloader.ReloadAsync("test"), Is.True);
+        var deadline = DateTime.UtcNow + Wait;
+        bool cdsWithoutApi = false, webWithoutWarning = false;
+        while (!(cdsWithoutApi && webWithoutWarning) && DateTime.UtcNow < deadline)
         {
-            var reloader = app.Services.GetRequiredService<SettingsReloader>();
-            var monitor = app.Services.GetRequiredService<SettingsMonitor>();
-            using var channel = AdsChannels.Create(adsPort);
-            await using var client = new AdsClient(channel, AdsNodes.Envoy("reloaded"));
-            await client.SubscribeAsync(TypeUrls.Cluster, []);
-            var clusters = await client.NextAsync(Wait);
-            Assert.That(clusters.ResourceNames(), Does.Contain("api").And.Contain("web"));
-            await client.AckAsync(clusters);
-            await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
-            var web = await client.NextAsync(Wait);
-            Assert.That(web.Assignments().Single().EndpointAddresses(), Is.EquivalentTo(new[] { "10.0.0.1:8080", "10.0.0.2:8080" }));
-            await client.AckAsync(web);
-
-            // An invalid value: refused, logged, nothing changes.
-            Write(Config("Sometimes", "\"api\""));
-            Assert.That(await reloader.ReloadAsync("test"), Is.False);
-            Assert.That(monitor.Current.Xds.Warning, Is.EqualTo(WarningMapping.Healthy));
-
-            // A valid one: the warning instance leaves web's endpoints, api leaves the catalog.
-            Write(Config("Exclude", "\"api\""));
-            Assert.That(await reloader.ReloadAsync("test"), Is.True);
-            var deadline = DateTime.UtcNow + Wait;
-            bool cdsWithoutApi = false, webWithoutWarning = false;
-            while (!(cdsWithoutApi && webWithoutWarning) && DateTime.UtcNow < deadline)
+            var next = await client.NextAsync(Wait);
+            if (next.TypeUrl == TypeUrls.Cluster)
             {
-                var next = await client.NextAsync(Wait);
-                if (next.TypeUrl == TypeUrls.Cluster)
-                {
-                    cdsWithoutApi = !next.ResourceNames().Contains("api");
-                }
-                else if (next.TypeUrl == TypeUrls.ClusterLoadAssignment && next.Assignments().FirstOrDefault(a => a.ClusterName == "web") is { } assignment)
-                {
-                    webWithoutWarning = assignment.EndpointAddresses().SequenceEqual(["10.0.0.1:8080"]);
-                }
-
-                await client.AckAsync(next);
+                cdsWithoutApi = !next.ResourceNames().Contains("api");
+            }
+            else if (next.TypeUrl == TypeUrls.ClusterLoadAssignment && next.Assignments().FirstOrDefault(a => a.ClusterName == "web") is { } assignment)
+            {
+                webWithoutWarning = assignment.EndpointAddresses().SequenceEqual(["10.0.0.1:8080"]);
             }
 
-            Assert.Multiple(() =>
-            {
-                Assert.That(cdsWithoutApi, Is.True, "the new exclude filter removed api");
-                Assert.That(webWithoutWarning, Is.True, "the new health mapping excluded the warning instance");
-            });
+            await client.AckAsync(next);
         }
-        finally
+
+        Assert.Multiple(() =>
         {
-            await app.StopAsync();
-        }
+            Assert.That(cdsWithoutApi, Is.True, "the new exclude filter removed api");
+            Assert.That(webWithoutWarning, Is.True, "the new health mapping excluded the warning instance");
+        });
     }
 
     [Test]
@@ -198,50 +188,43 @@ public sealed class SettingsReloadTests
     {
         await using var consul = await DevAgentServer.StartAsync(new DevAgentOptions { Url = "http://127.0.0.1:0" });
         consul.Catalog.RegisterCatalogEntry(new CatalogRegistration { Node = "n1", Address = "10.0.0.1", Service = new CatalogServiceRegistration { Id = "web-1", Service = "web", Port = 8080 } });
-        var adsPort = FreePort();
-        var adminPort = FreePort();
+        var adsPort = FreePort.Next();
+        var adminPort = FreePort.Next();
         string Config(string ads) => $$"""
             { "Consul": { "Address": "{{consul.Address.ToString().TrimEnd('/')}}" },
               "Ads": { "Listen": "127.0.0.1:{{adsPort}}"{{ads}} },
               "Admin": { "Listen": "127.0.0.1:{{adminPort}}" } }
             """;
-        var logs = new LogCapture();
-        await using var app = await StartAsync(Config(""), logs);
-        try
+        await using var app = await StartAsync(Config(""));
+        var logs = app.Logs;
+        var reloader = app.Services.GetRequiredService<SettingsReloader>();
+        using var channel = AdsChannels.Create(adsPort);
+        await using var open = new AdsClient(channel, AdsNodes.Envoy("db-1"));
+        await open.SubscribeAsync(TypeUrls.Cluster, []);
+        await open.AckAsync(await open.NextAsync(Wait));
+
+        Write(Config(""", "MaxStreamsPerPeer": 2, "Authorization": { "AllowedNodeIds": ["web-*"] }"""));
+        Assert.That(await reloader.ReloadAsync("test"), Is.True);
+        var refused = await CompletionOfNewStreamAsync(channel, "db-2");
+        // A second stream from this address is within the new limit of two; a third is not.
+        await using var allowed = new AdsClient(channel, AdsNodes.Envoy("web-1"));
+        await allowed.SubscribeAsync(TypeUrls.Cluster, []);
+        var served = await allowed.NextAsync(Wait);
+        var overLimit = await CompletionOfNewStreamAsync(channel, "web-2");
+
+        // The stream opened first, by a node no longer allowed, is still served.
+        await open.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
+        var endpoints = await open.NextAsync(Wait);
+
+        Assert.Multiple(() =>
         {
-            var reloader = app.Services.GetRequiredService<SettingsReloader>();
-            using var channel = AdsChannels.Create(adsPort);
-            await using var open = new AdsClient(channel, AdsNodes.Envoy("db-1"));
-            await open.SubscribeAsync(TypeUrls.Cluster, []);
-            await open.AckAsync(await open.NextAsync(Wait));
-
-            Write(Config(""", "MaxStreamsPerPeer": 2, "Authorization": { "AllowedNodeIds": ["web-*"] }"""));
-            Assert.That(await reloader.ReloadAsync("test"), Is.True);
-            var refused = await CompletionOfNewStreamAsync(channel, "db-2");
-            // A second stream from this address is within the new limit of two; a third is not.
-            await using var allowed = new AdsClient(channel, AdsNodes.Envoy("web-1"));
-            await allowed.SubscribeAsync(TypeUrls.Cluster, []);
-            var served = await allowed.NextAsync(Wait);
-            var overLimit = await CompletionOfNewStreamAsync(channel, "web-2");
-
-            // The stream opened first, by a node no longer allowed, is still served.
-            await open.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
-            var endpoints = await open.NextAsync(Wait);
-
-            Assert.Multiple(() =>
-            {
-                Assert.That(refused.StatusCode, Is.EqualTo(StatusCode.PermissionDenied), refused.Detail);
-                Assert.That(served.ResourceNames(), Does.Contain("web"));
-                Assert.That(overLimit.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted), overLimit.Detail);
-                Assert.That(overLimit.Detail, Does.Contain("Ads:MaxStreamsPerPeer"));
-                Assert.That(logs.WithId(NeedsRestart), Is.Empty, "nothing in this reload waits for a restart");
-                Assert.That(endpoints.Assignments().Single().ClusterName, Is.EqualTo("web"));
-            });
-        }
-        finally
-        {
-            await app.StopAsync();
-        }
+            Assert.That(refused.StatusCode, Is.EqualTo(StatusCode.PermissionDenied), refused.Detail);
+            Assert.That(served.ResourceNames(), Does.Contain("web"));
+            Assert.That(overLimit.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted), overLimit.Detail);
+            Assert.That(overLimit.Detail, Does.Contain("Ads:MaxStreamsPerPeer"));
+            Assert.That(logs.WithId(NeedsRestart), Is.Empty, "nothing in this reload waits for a restart");
+            Assert.That(endpoints.Assignments().Single().ClusterName, Is.EqualTo("web"));
+        });
     }
 
     private static async Task<Status> CompletionOfNewStreamAsync(Grpc.Net.Client.GrpcChannel channel, string nodeId)
@@ -256,33 +239,23 @@ public sealed class SettingsReloadTests
     private void Write(string json) => File.WriteAllText(ConfigFile, json);
 
     /// <summary>A reloader over a settings file, without a host: nothing subscribes but the test.</summary>
-    private (SettingsReloader Reloader, SettingsMonitor Monitor, LogCapture Logs) Reloader(string json)
+    private (SettingsReloader Reloader, SettingsMonitor Monitor, FakeLogCollector Logs) Reloader(string json)
     {
         Write(json);
         var configuration = ConfigurationSources.Build([], ConfigFile);
         var (settings, errors) = SettingsLoader.Load(configuration);
         Assert.That(errors, Is.Empty);
-        var logs = new LogCapture();
+        var logs = new FakeLogCollector();
         var monitor = new SettingsMonitor(settings!);
-        var reloader = new SettingsReloader(configuration, monitor, LoggerFactory.Create(b => b.AddProvider(logs)).CreateLogger<SettingsReloader>());
+        var reloader = new SettingsReloader(configuration, monitor, new FakeLogger<SettingsReloader>(logs));
         return (reloader, monitor, logs);
     }
 
-    private async Task<WebApplication> StartAsync(string json, LogCapture? logs = null)
+    /// <summary>The daemon in this process over the settings file, which it watches as it watches /etc's.</summary>
+    private async Task<InProcessBridge> StartAsync(string json)
     {
         Write(json);
-        var configuration = ConfigurationSources.Build([], ConfigFile);
-        var (settings, errors) = SettingsLoader.Load(configuration);
-        Assert.That(errors, Is.Empty);
-        var app = BridgeHost.Build([], settings!, configuration, builder =>
-        {
-            if (logs is not null)
-            {
-                builder.Logging.AddProvider(logs);
-            }
-        });
-        await app.StartAsync();
-        return app;
+        return await InProcessBridge.StartAsync(new InProcessBridgeOptions { Catalog = CatalogFeed.Address, SettingsFile = ConfigFile });
     }
 
     private static Task Record(List<SettingsChange> changes, SettingsChange change)
@@ -291,10 +264,4 @@ public sealed class SettingsReloadTests
         return Task.CompletedTask;
     }
 
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
 }

@@ -10,9 +10,9 @@ namespace Bridge.Tests.Daemon;
 [TestFixture]
 public sealed class SystemdNotificationsTests
 {
-    [TestCase(Parent.TestHost)]
-    [TestCase(Parent.Systemd)]
-    public async Task Ready_is_sent_only_once_the_catalog_is_synced_and_readyz_agrees(Parent parent)
+    [TestCase(BridgeParent.TestHost)]
+    [TestCase(BridgeParent.Systemd)]
+    public async Task Ready_is_sent_only_once_the_catalog_is_synced_and_readyz_agrees(BridgeParent parent)
     {
         // Consul answers every query with an error until the fault is cleared: the catalog cannot sync.
         await using var bridge = await BridgeUnderTest.StartAsync(parent, prepare: agent =>
@@ -49,7 +49,7 @@ public sealed class SystemdNotificationsTests
     public async Task Watchdog_is_pinged_at_half_of_watchdog_usec()
     {
         var watchdog = TimeSpan.FromSeconds(2);
-        await using var bridge = await BridgeUnderTest.StartAsync(Parent.TestHost, watchdog);
+        await using var bridge = await BridgeUnderTest.StartAsync(BridgeParent.TestHost, watchdog);
         await bridge.Notify.WaitForAsync(m => m.Has("READY=1"), BridgeUnderTest.StartTimeout, "with READY=1");
 
         var first = await bridge.Notify.WaitForAsync(m => m.Has("WATCHDOG=1"), watchdog, "with WATCHDOG=1");
@@ -70,7 +70,7 @@ public sealed class SystemdNotificationsTests
     [Test]
     public async Task No_watchdog_pings_when_systemd_asks_for_none()
     {
-        await using var bridge = await BridgeUnderTest.StartAsync(Parent.TestHost);
+        await using var bridge = await BridgeUnderTest.StartAsync(BridgeParent.TestHost);
         await bridge.Notify.WaitForAsync(m => m.Has("READY=1"), BridgeUnderTest.StartTimeout, "with READY=1");
 
         Assert.That(bridge.Notify.Received.Where(m => m.Has("WATCHDOG=1")), Is.Empty);

@@ -1,0 +1,178 @@
+using System.Collections.Immutable;
+using Bridge.Core.Consul;
+using Bridge.Core.Consul.ConfigEntries;
+using Microsoft.Extensions.Logging;
+
+namespace Bridge.Core.Catalog.Chains;
+
+/// <summary>
+/// How Consul's config entries route calls, at one moment: the compiled chain of every service whose chain is not
+/// the default one, why a chain could not be compiled (the previous one stays served), and the instances of every
+/// target beyond a service's own (a subset, another datacenter).
+/// </summary>
+public sealed record CatalogRouting
+{
+    public static CatalogRouting Empty { get; } = new();
+
+    /// <summary>The agent's datacenter: targets without another one are here. Empty until known.</summary>
+    public string LocalDatacenter { get; init; } = "";
+
+    internal ImmutableSortedDictionary<string, DiscoveryChain> Chains { get; init; } = ImmutableSortedDictionary.Create<string, DiscoveryChain>(StringComparer.Ordinal);
+
+    internal ImmutableSortedDictionary<string, ChainError> Errors { get; init; } = ImmutableSortedDictionary.Create<string, ChainError>(StringComparer.Ordinal);
+
+    /// <summary>Instances of each health query a chain's targets need beyond the services' own reads.</summary>
+    internal ImmutableSortedDictionary<HealthQuery, CatalogService> Targets { get; init; } = ImmutableSortedDictionary<HealthQuery, CatalogService>.Empty;
+
+    /// <summary>Config entries that could not be read, with why.</summary>
+    internal ImmutableArray<SkippedConfigEntry> Unreadable { get; init; } = [];
+
+    /// <summary>The health query that reads a target: none for a service's own instances in this datacenter (its regular read).</summary>
+    internal HealthQuery? QueryOf(Target target) =>
+        target.Subset is null && target.Id.Datacenter == LocalDatacenter
+            ? null
+            : new HealthQuery(target.Id.Service, target.Id.Datacenter == LocalDatacenter ? "" : target.Id.Datacenter, target.Subset?.Filter ?? "");
+
+    /// <summary>Every health query the chains' targets need.</summary>
+    internal IEnumerable<HealthQuery> Queries() =>
+        Chains.Values.SelectMany(c => c.Targets).Select(QueryOf).OfType<HealthQuery>().Distinct();
+}
+
+/// <summary>What a change of routing concerns: the services whose chain changed, and the target reads that did.</summary>
+internal sealed record RoutingChange(ImmutableSortedSet<string> Chains, ImmutableSortedSet<HealthQuery> Targets)
+{
+    public static RoutingChange None { get; } = new([], []);
+
+    public bool IsEmpty => Chains.IsEmpty && Targets.IsEmpty;
+}
+
+/// <summary>
+/// The catalog stage's side of traffic management: keeps the last good list of each config entry kind and the
+/// target reads, and compiles the chains again when entries, services or the datacenter change. A chain that fails
+/// to compile is logged once (with the entry at fault) and its previous version stays in force.
+/// </summary>
+internal sealed class RoutingState
+{
+    private readonly ILogger _logger;
+    private readonly Dictionary<ConfigEntryKind, ConfigEntryList> _lists = [];
+    private readonly Dictionary<HealthQuery, CatalogService> _targets = [];
+    private readonly HashSet<HealthQuery> _changedTargets = [];
+    private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
+    private bool _entriesChanged;
+    private string? _datacenter;
+
+    public RoutingState(ILogger logger) => _logger = logger;
+
+    /// <summary>
+    /// Whether routing has been read whole once: the datacenter, every config entry kind, and every target read the
+    /// chains need. Until then a chain could be served as the default one and flip a moment later.
+    /// </summary>
+    public bool ReadOnce(CatalogRouting routing) =>
+        _datacenter is { Length: > 0 } && _lists.Count == ConfigEntryKinds.All.Count && routing.Queries().All(_targets.ContainsKey);
+
+    /// <summary>Takes the routing events of a batch; returns false for any other event.</summary>
+    public bool Take(ConsulEvent e)
+    {
+        switch (e)
+        {
+            case ConfigEntriesObserved observed:
+                _lists[observed.List.Kind] = observed.List;
+                _entriesChanged = true;
+                foreach (var skipped in observed.List.Skipped)
+                {
+                    if (_reported.Add($"{skipped.Kind}/{skipped.Name}/{skipped.Field}/{skipped.Value}"))
+                    {
+                        CatalogLog.ConfigEntryUnreadable(_logger, skipped.Kind, skipped.Name, skipped.Field, skipped.Reason);
+                    }
+                }
+
+                return true;
+
+            case LocalDatacenterObserved dc:
+                _entriesChanged |= dc.Datacenter != _datacenter;
+                _datacenter = dc.Datacenter;
+                return true;
+
+            case TargetEntriesObserved read:
+                var instances = InstanceFactory.Build(read.Query.Service, read.Entries);
+                _targets[read.Query] = new CatalogService(read.Query.Service, read.Index, instances) { LeftOut = [.. read.Skipped] };
+                _changedTargets.Add(read.Query);
+                return true;
+
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>The routing to serve with these services, and what changed since <paramref name="before"/>.</summary>
+    public (CatalogRouting Routing, RoutingChange Change) Build(ImmutableSortedDictionary<string, CatalogService> services, CatalogRouting before, bool membershipChanged)
+    {
+        var routing = before;
+        var changedChains = ImmutableSortedSet.CreateBuilder<string>(StringComparer.Ordinal);
+        if (_datacenter is { Length: > 0 } dc && (_entriesChanged || membershipChanged || dc != before.LocalDatacenter))
+        {
+            var entries = ConfigEntrySet.Create(_lists.Values);
+            var compiled = ChainCompiler.CompileAll(services.Keys.Concat(entries.ServiceNames), entries, dc);
+            var chains = ImmutableSortedDictionary.CreateBuilder<string, DiscoveryChain>(StringComparer.Ordinal);
+            var errors = ImmutableSortedDictionary.CreateBuilder<string, ChainError>(StringComparer.Ordinal);
+            foreach (var (service, result) in compiled)
+            {
+                if (result.Succeeded)
+                {
+                    if (!result.Chain.IsDefault)
+                    {
+                        chains[service] = result.Chain;
+                    }
+
+                    continue;
+                }
+
+                errors[service] = result.Error;
+                if (_reported.Add(result.Error.ToString()))
+                {
+                    CatalogLog.ChainNotCompiled(_logger, service, result.Error.Kind, result.Error.Name, result.Error.Reason);
+                }
+
+                // The chain served before stays in force until the entries compile again.
+                if (before.Chains.TryGetValue(service, out var previous))
+                {
+                    chains[service] = previous;
+                }
+            }
+
+            foreach (var service in chains.Keys.Union(before.Chains.Keys))
+            {
+                if (!Equals(chains.GetValueOrDefault(service), before.Chains.GetValueOrDefault(service)))
+                {
+                    changedChains.Add(service);
+                }
+            }
+
+            routing = routing with
+            {
+                LocalDatacenter = dc,
+                Chains = chains.ToImmutable(),
+                Errors = errors.ToImmutable(),
+                Unreadable = [.. _lists.Values.SelectMany(l => l.Skipped)],
+            };
+            _entriesChanged = false;
+        }
+
+        // Only the reads the chains still need are kept; the watcher stops the others.
+        var needed = routing.Queries().ToHashSet();
+        foreach (var query in _targets.Keys.Where(q => !needed.Contains(q)).ToList())
+        {
+            _targets.Remove(query);
+            _changedTargets.Add(query);
+        }
+
+        var changedTargets = _changedTargets.Where(q => needed.Contains(q) || before.Targets.ContainsKey(q)).ToImmutableSortedSet();
+        _changedTargets.Clear();
+        if (!changedTargets.IsEmpty)
+        {
+            routing = routing with { Targets = _targets.ToImmutableSortedDictionary() };
+        }
+
+        return (routing, new RoutingChange(changedChains.ToImmutable(), changedTargets));
+    }
+}

@@ -1,0 +1,124 @@
+using System.Collections.Immutable;
+using System.Threading.Channels;
+using Bridge.Core.Ads;
+using Bridge.Core.Ads.Sotw;
+using Bridge.Core.Catalog;
+using Bridge.Core.Consul;
+using Bridge.Core.Xds;
+using Bridge.Tests.Catalog;
+using Envoy.Config.Core.V3;
+using Envoy.Service.Discovery.V3;
+using Grpc.Core;
+using static Bridge.Tests.Catalog.Entries;
+
+namespace Bridge.Tests.Ads.Sotw;
+
+/// <summary>
+/// The cache's promise seen from the streams: a resource is serialised once per version, and serving it to
+/// any number of streams reuses those bytes.
+/// </summary>
+[NonParallelizable] // XdsResource.Serialisations is process-wide.
+public sealed class SotwStreamSerialisationTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
+
+    [Test]
+    public async Task Streams_serve_the_cached_bytes_and_serialise_nothing_themselves()
+    {
+        var store = new CatalogStore(new FakeLogger<CatalogStore>());
+        store.Apply([.. ConsulFeed.NoRouting()]);
+        var cache = new XdsCache(new XdsOptions(), new FakeLogger<XdsCache>());
+        store.Subscribe(cache.Apply);
+        store.Apply(
+        [
+            new ServiceSetObserved(ImmutableSortedSet.Create(StringComparer.Ordinal, "api", "web"), 1),
+            new ServiceEntriesObserved("api", 2, [Entry("n1", "api-1", service: "api", nodeAddress: "10.0.1.1")]),
+            new ServiceEntriesObserved("web", 2, [Entry("n1", "web-1", nodeAddress: "10.0.2.1")]),
+        ]);
+        using var cts = new CancellationTokenSource();
+        var streams = new[] { new FakeStream(cache, "envoy-1"), new FakeStream(cache, "envoy-2") };
+        var beforeStreaming = XdsResource.Serialisations;
+
+        var runs = streams.Select(s => s.Run(cts.Token)).ToList();
+        var first = new List<DiscoveryResponse>();
+        foreach (var stream in streams)
+        {
+            await stream.SubscribeAsync();
+            first.Add(await stream.NextAsync());
+            first.Add(await stream.NextAsync());
+        }
+
+        var afterFirstPush = XdsResource.Serialisations;
+        var firstSnapshot = cache.Current;
+        store.Apply([new ServiceEntriesObserved("web", 3, [Entry("n1", "web-1", nodeAddress: "10.0.2.99")])]);
+        var updates = new List<DiscoveryResponse>();
+        foreach (var stream in streams)
+        {
+            updates.Add(await stream.NextAsync());
+        }
+
+        var afterUpdate = XdsResource.Serialisations;
+        await cts.CancelAsync();
+        await Task.WhenAll(runs).WaitAsync(Patience);
+
+        var updateSnapshot = cache.Current;
+        Assert.Multiple(() =>
+        {
+            Assert.That(afterFirstPush - beforeStreaming, Is.Zero, "the first push to two streams must not serialise anything");
+            Assert.That(afterUpdate - afterFirstPush, Is.EqualTo(1), "one changed instance: its service assignment, once, whatever the number of streams (the cluster is unchanged)");
+            Assert.That(first.Select(r => r.TypeUrl), Is.EquivalentTo(new[] { TypeUrls.Cluster, TypeUrls.ClusterLoadAssignment, TypeUrls.Cluster, TypeUrls.ClusterLoadAssignment }));
+            foreach (var (response, snapshot) in first.Select(r => (r, firstSnapshot)).Concat(updates.Select(r => (r, updateSnapshot))))
+            {
+                var served = snapshot.Get(ClientKind.Envoy, response.TypeUrl).ByName.Values.Select(r => r.Packed).ToList();
+                Assert.That(response.Resources, Is.All.Matches<Google.Protobuf.WellKnownTypes.Any>(any => served.Any(p => ReferenceEquals(p, any))), $"{response.TypeUrl}: every resource sent is the cached object itself");
+            }
+
+            Assert.That(updates.Select(u => (u.TypeUrl, u.Resources.Count)), Is.All.EqualTo((TypeUrls.ClusterLoadAssignment, 1)));
+        });
+    }
+
+    /// <summary>One SotW stream driven through channels, as the gRPC server would drive it.</summary>
+    private sealed class FakeStream(XdsCache cache, string nodeId)
+    {
+        private readonly Channel<DiscoveryRequest> _requests = Channel.CreateUnbounded<DiscoveryRequest>();
+        private readonly Channel<DiscoveryResponse> _responses = Channel.CreateUnbounded<DiscoveryResponse>();
+
+        public Task Run(CancellationToken ct) =>
+            new SotwStream(new Reader(_requests.Reader), new Writer(_responses.Writer), cache, new AdsOptions(), new FakeLogger())
+                .RunAsync(new StreamRegistry(), nodeId, ct);
+
+        public async Task SubscribeAsync()
+        {
+            var node = new Node { Id = nodeId };
+            await _requests.Writer.WriteAsync(new DiscoveryRequest { Node = node, TypeUrl = TypeUrls.Cluster });
+            await _requests.Writer.WriteAsync(new DiscoveryRequest { TypeUrl = TypeUrls.ClusterLoadAssignment, ResourceNames = { "api", "web" } });
+        }
+
+        public async Task<DiscoveryResponse> NextAsync() => await _responses.Reader.ReadAsync().AsTask().WaitAsync(Patience);
+    }
+
+    private sealed class Reader(ChannelReader<DiscoveryRequest> reader) : IAsyncStreamReader<DiscoveryRequest>
+    {
+        public DiscoveryRequest Current { get; private set; } = null!;
+
+        public async Task<bool> MoveNext(CancellationToken cancellationToken)
+        {
+            if (await reader.WaitToReadAsync(cancellationToken) && reader.TryRead(out var request))
+            {
+                Current = request;
+                return true;
+            }
+
+            return false;
+        }
+    }
+
+    private sealed class Writer(ChannelWriter<DiscoveryResponse> writer) : IServerStreamWriter<DiscoveryResponse>
+    {
+        public WriteOptions? WriteOptions { get; set; }
+
+        public Task WriteAsync(DiscoveryResponse message) => writer.WriteAsync(message).AsTask();
+
+        public Task WriteAsync(DiscoveryResponse message, CancellationToken cancellationToken) => writer.WriteAsync(message, cancellationToken).AsTask();
+    }
+}

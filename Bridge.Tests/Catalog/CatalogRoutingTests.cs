@@ -1,0 +1,136 @@
+using System.Collections.Immutable;
+using System.Text;
+using Bridge.Core.Catalog;
+using Bridge.Core.Consul;
+using Bridge.Core.Consul.ConfigEntries;
+using static Bridge.Tests.Catalog.Entries;
+
+namespace Bridge.Tests.Catalog;
+
+/// <summary>Config entries as the catalog stage takes them: part of start-up, compiled into chains, the last good chain kept.</summary>
+public sealed class CatalogRoutingTests
+{
+    private const string Stable = "\"stable\" in Service.Tags";
+
+    private FakeLogger<CatalogStore> _log = null!;
+    private CatalogStore _store = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _log = new FakeLogger<CatalogStore>();
+        _store = new CatalogStore(_log);
+    }
+
+    [Test]
+    public void Start_up_waits_for_every_config_entry_kind_and_the_datacenter_as_for_the_services()
+    {
+        _store.Apply([Set(1, "web"), Read("web", 2, Entry("n1", "web-1"))]);
+        var afterServices = _store.Synced.IsCompleted;
+        _store.Apply([.. ConfigEntryKinds.All.Select(kind => Observed(kind))]);
+        var afterEntries = _store.Synced.IsCompleted;
+        _store.Apply([new LocalDatacenterObserved("dc1")]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(afterServices, Is.False, "served before the routing was known: a split would be served as the default chain first");
+            Assert.That(afterEntries, Is.False, "served before the local datacenter was known");
+            Assert.That(_store.Synced.IsCompletedSuccessfully, Is.True);
+            Assert.That(_store.Current.Routing.LocalDatacenter, Is.EqualTo("dc1"));
+        });
+    }
+
+    [Test]
+    public void Start_up_waits_for_the_instances_of_a_subset_a_chain_needs()
+    {
+        var subset = new HealthQuery("web", "", Stable);
+        _store.Apply(
+        [
+            .. Routing(Resolver("""{"Kind":"service-resolver","Name":"web","DefaultSubset":"stable","Subsets":{"stable":{"Filter":"\"stable\" in Service.Tags"}}}""")),
+            Set(1, "web"),
+            Read("web", 2, Entry("n1", "web-1")),
+        ]);
+        var beforeSubset = _store.Synced.IsCompleted;
+        var wanted = _store.Current.Routing.Queries().ToList();
+        _store.Apply([new TargetEntriesObserved(subset, 3, [Entry("n1", "web-1")])]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(wanted, Is.EqualTo(new[] { subset }));
+            Assert.That(beforeSubset, Is.False, "served before the subset's instances were read: the chain would point at an empty target");
+            Assert.That(_store.Synced.IsCompletedSuccessfully, Is.True);
+            Assert.That(_store.Current.Routing.Targets[subset].Instances, Has.Length.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public void Chain_that_stops_compiling_is_logged_with_the_entry_at_fault_and_the_previous_chain_stays()
+    {
+        var splitter = """{"Kind":"service-splitter","Name":"web","Splits":[{"Weight":90},{"Weight":10,"Service":"web-canary"}]}""";
+        _store.Apply(
+        [
+            .. Routing(Of(ConfigEntryKind.ServiceDefaults, WebDefaults("http"), CanaryDefaults), Of(ConfigEntryKind.ServiceSplitter, splitter)),
+            Set(1, "web"),
+            Read("web", 2, Entry("n1", "web-1")),
+        ]);
+        var compiled = _store.Current.Routing.Chains["web"];
+
+        // A splitter needs an HTTP-based protocol: web back to tcp cannot carry it.
+        _store.Apply([Observed(ConfigEntryKind.ServiceDefaults, WebDefaults("tcp"), CanaryDefaults)]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(_store.Current.Routing.Chains["web"], Is.EqualTo(compiled));
+            Assert.That(_store.Current.Routing.Errors.Keys, Does.Contain("web"));
+            var error = _log.WithEvent("ChainNotCompiled").Single().Fields();
+            Assert.That(error, Does.ContainKey("Service").WithValue("web"));
+            Assert.That(error["Kind"], Does.StartWith("service-"));
+        });
+    }
+
+    [Test]
+    public void Unreadable_entry_is_logged_by_kind_and_name_and_the_others_still_apply()
+    {
+        _store.Apply(
+        [
+            .. Routing(Of(
+                ConfigEntryKind.ServiceResolver,
+                """{"Kind":"service-resolver","Name":"web","Redirect":{"Service":"api"}}""",
+                """{"Kind":"service-resolver","Name":"broken","ConnectTimeout":"soon"}""")),
+            Set(1, "api", "web"),
+            Read("web", 2, Entry("n1", "web-1")),
+            Read("api", 3, Entry("n1", "api-1", service: "api")),
+        ]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(_store.Synced.IsCompletedSuccessfully, Is.True);
+            Assert.That(_store.Current.Routing.Chains.Keys, Does.Contain("web"));
+            var unreadable = _log.WithEvent("ConfigEntryUnreadable").Single().Fields();
+            Assert.That(unreadable, Does.ContainKey("Kind").WithValue("service-resolver").And.ContainKey("Name").WithValue("broken"));
+        });
+    }
+
+    private const string CanaryDefaults = """{"Kind":"service-defaults","Name":"web-canary","Protocol":"http"}""";
+
+    private static string WebDefaults(string protocol) => $$"""{"Kind":"service-defaults","Name":"web","Protocol":"{{protocol}}"}""";
+
+    private static (ConfigEntryKind Kind, string[] Json) Resolver(string json) => Of(ConfigEntryKind.ServiceResolver, json);
+
+    private static (ConfigEntryKind Kind, string[] Json) Of(ConfigEntryKind kind, params string[] json) => (kind, json);
+
+    /// <summary>Every kind read (those not given are empty) and the datacenter dc1.</summary>
+    private static IEnumerable<ConsulEvent> Routing(params (ConfigEntryKind Kind, string[] Json)[] entries) =>
+        ConfigEntryKinds.All
+            .Select(kind => Observed(kind, [.. entries.Where(e => e.Kind == kind).SelectMany(e => e.Json)]))
+            .Append(new LocalDatacenterObserved("dc1"));
+
+    private static ServiceSetObserved Set(ulong index, params string[] services) =>
+        new(ImmutableSortedSet.Create(StringComparer.Ordinal, services), index);
+
+    private static ServiceEntriesObserved Read(string service, ulong index, params HealthServiceEntry[] entries) =>
+        new(service, index, entries);
+
+    private static ConsulEvent Observed(ConfigEntryKind kind, params string[] json) =>
+        new ConfigEntriesObserved(ConfigEntryDecoder.Decode(kind, Encoding.UTF8.GetBytes($"[{string.Join(",", json)}]")), 1);
+}

@@ -48,7 +48,7 @@ public sealed class ChainClusterTests
         var chain = Chain("api", Http("api"), Http("web"), """{"Kind":"service-splitter","Name":"api","Splits":[{"Weight":50},{"Weight":50,"Service":"web"}]}""");
         var options = new XdsOptions { ConnectTimeout = TimeSpan.FromMilliseconds(1500) };
         var policy = ServicePolicy.Default with { ConnectTimeout = TimeSpan.FromMilliseconds(750), OutlierConsecutive5xx = 3 };
-        var today = new ResourceTranslator(options, new CapturingLogger()).Cluster(new CatalogService("web", 7, []), policy, kind);
+        var today = new ResourceTranslator(options, new FakeLogger()).Cluster(new CatalogService("web", 7, []), policy, kind);
 
         var clusters = Clusters(chain, kind, Translator(options: options), policyOf: s => s == "web" ? policy : ServicePolicy.Default);
 

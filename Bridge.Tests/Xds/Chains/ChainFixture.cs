@@ -15,7 +15,7 @@ internal static class ChainFixture
     public const string Dc = ChainEntries.Dc;
 
     public static ChainTranslator Translator(bool grpcRingHash = false, XdsOptions? options = null) =>
-        new(new ResourceTranslator(options ?? new XdsOptions(), new CapturingLogger()), grpcRingHash);
+        new(new ResourceTranslator(options ?? new XdsOptions(), new FakeLogger()), grpcRingHash);
 
     public static DiscoveryChain Chain(string service, params string[] entries) => ChainEntries.Compiled(service, ChainEntries.Set(entries));
 

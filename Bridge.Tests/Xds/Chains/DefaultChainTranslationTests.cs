@@ -17,7 +17,7 @@ public sealed class DefaultChainTranslationTests
         Chain("web", Http("web")),
     ];
 
-    private static readonly ResourceTranslator Today = new(new XdsOptions(), new CapturingLogger());
+    private static readonly ResourceTranslator Today = new(new XdsOptions(), new FakeLogger());
 
     [Test]
     public void A_default_chain_keeps_todays_routes([Range(0, 2)] int which)

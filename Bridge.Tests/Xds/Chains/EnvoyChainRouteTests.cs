@@ -230,7 +230,7 @@ public sealed class EnvoyChainRouteTests
     [Test]
     public void The_outbound_route_keeps_every_virtual_host_and_its_domains_and_takes_the_routes_of_non_default_chains()
     {
-        var plain = new ResourceTranslator(new XdsOptions(), new CapturingLogger()).EnvoyRoute(["api", "db", "web"]);
+        var plain = new ResourceTranslator(new XdsOptions(), new FakeLogger()).EnvoyRoute(["api", "db", "web"]);
         var web = Chain("web", Http("web"), Subsets, """{"Kind":"service-splitter","Name":"web","Splits":[{"Weight":90,"ServiceSubset":"v1"},{"Weight":10,"ServiceSubset":"v2"}]}""");
         var api = Chain("api");
         var before = plain.Clone();

@@ -50,6 +50,9 @@ public sealed record XdsSnapshot(
     /// </summary>
     public ImmutableDictionary<string, XdsResource> ScopedRoutes { get; init; } = ImmutableDictionary.Create<string, XdsResource>(StringComparer.Ordinal);
 
+    /// <summary>The discovery chains served, those rejected, and which chains reach each cluster (for scoping).</summary>
+    internal Chains.ServedChains Chains { get; init; } = Xds.Chains.ServedChains.Empty;
+
     public ResourceSet Get(ClientKind kind, string typeUrl) => Sets.GetValueOrDefault((kind, typeUrl)) ?? ResourceSet.Empty;
 
     /// <summary>Whether a resource of this name and type may differ from the previous generation.</summary>

@@ -20,6 +20,9 @@ internal sealed partial class SnapshotBuilder
     /// <summary>Whether the routes of any served chain may have changed: the Envoy routes are built again.</summary>
     private bool _chainRoutesChanged;
 
+    /// <summary>Whether the chains served, rejected or noted differ from the previous snapshot's, resources aside.</summary>
+    public bool ChainsChanged => !_chains.SameAs(_before.Chains);
+
     /// <summary>
     /// Decides again the chain served for each service of <paramref name="services"/> (the latest compiled one, unless
     /// a check rejects it), and returns the cluster names whose resources must be built again: every name the old or the

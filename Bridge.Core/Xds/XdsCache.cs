@@ -173,7 +173,7 @@ internal sealed class XdsCache
     {
         var before = Current;
         var ready = before.Ready || catalog.Synced;
-        if (builder.Changed.Count == 0 && ready == before.Ready && !rebuilt && !always)
+        if (builder.Changed.Count == 0 && ready == before.Ready && !rebuilt && !always && !builder.ChainsChanged)
         {
             return;
         }

@@ -56,6 +56,13 @@ internal sealed record ServedChains
         return Chains[owners.Contains(service) ? service : owners.Min!];
     }
 
+    /// <summary>Whether <paramref name="other"/> serves the same chains with the same rejections and notes.</summary>
+    public bool SameAs(ServedChains other) =>
+        Chains.SequenceEqual(other.Chains)
+        && Rejected.SequenceEqual(other.Rejected)
+        && Notes.Count == other.Notes.Count
+        && Notes.All(kv => other.Notes.TryGetValue(kv.Key, out var notes) && notes.SequenceEqual(kv.Value));
+
     /// <summary>The owners of every cluster name of these chains.</summary>
     public static ImmutableDictionary<string, ImmutableSortedSet<string>> OwnersOf(IEnumerable<DiscoveryChain> chains)
     {

@@ -83,3 +83,9 @@ internal sealed record ServedChains
         return owners.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutable(), StringComparer.Ordinal);
     }
 }
+
+/// <summary>What <c>/debug/xds</c> shows of one service's routing.</summary>
+/// <param name="Clusters">The clusters its served chain reaches, routes lead to them; empty when none is served.</param>
+/// <param name="NotSent">What a kind of client is not sent of it, and what it gets instead.</param>
+/// <param name="Rejected">Why its latest chain is not served (the clusters listed are the previous chain's); null when it is.</param>
+public sealed record ChainSummary(string Service, IReadOnlyList<string> Clusters, IReadOnlyList<string> NotSent, string? Rejected);

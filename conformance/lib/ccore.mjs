@@ -179,10 +179,10 @@ export class CCoreClient {
     };
   }
 
-  /** Makes `count` RPCs to xds:///<service>, `concurrency` at a time, and tallies the outcomes. */
-  async batch(service, count, { concurrency = 10, deadlineMs = 3000 } = {}) {
+  /** Makes `count` RPCs to xds:///<service>, `concurrency` at a time, each with `metadata` (name to value), and tallies the outcomes. */
+  async batch(service, count, { concurrency = 10, deadlineMs = 3000, metadata = {} } = {}) {
     const rounds = Math.ceil(count / Math.min(concurrency, count));
-    return Tally.from(await this.worker.request('batch', { service, count, concurrency, deadlineMs }, rounds * deadlineMs + 15_000));
+    return Tally.from(await this.worker.request('batch', { service, count, concurrency, deadlineMs, metadata }, rounds * deadlineMs + 15_000));
   }
 
   /** Keeps `concurrency` RPCs to xds:///<service> in flight until stopped. */

@@ -1,0 +1,105 @@
+// Consul's traffic management, as both client suites check it with real RPCs: config entries written to the dev
+// agent (PUT /v1/config) reach the bridge through its config-entry watches, and every assertion is on which backend
+// answered. `suite` gives `env` (lib/suite.mjs, its agent serving dc1 and dc2), `startBackends(names)` (resolving to
+// `{ name, port }`s) and `client(service, nodeId)`, whose `batch(count, { metadata })` resolves to a Tally.
+import assert from 'node:assert/strict';
+import { waitFor } from './wait.mjs';
+
+/** The dev agent's command line these scenarios need: a second datacenter to fail over to. */
+export const TRAFFIC_AGENT_OPTIONS = ['--datacenters', 'dc1,dc2'];
+
+/** Declares the scenarios; `prefix` keeps each suite's service names its own. */
+export function declareTrafficScenarios(scenario, suite, prefix = '') {
+  const env = suite.env;
+  const name = (n) => `${prefix}${n}`;
+
+  async function registerTagged(service, backends, tags) {
+    for (const b of backends) await env.agent.register({ id: b.name, name: service, port: b.port, tags });
+  }
+
+  scenario('a 90/10 service-splitter splits 1,000 RPCs about 90/10 between two subsets', async (t) => {
+    const service = name('split');
+    const [stable, canary] = await suite.startBackends([`${service}-stable`, `${service}-canary`]);
+    await registerTagged(service, [stable], ['stable']);
+    await registerTagged(service, [canary], ['canary']);
+    const client = suite.client(service, `${service}-client`);
+    await waitFor(`${service} to be served`, () => client.batch(20), (r) => r.failures === 0 && r.total === 20);
+
+    await env.agent.putConfigEntry({ Kind: 'service-defaults', Name: service, Protocol: 'grpc' });
+    await env.agent.putConfigEntry({
+      Kind: 'service-resolver', Name: service,
+      Subsets: { stable: { Filter: '"stable" in Service.Tags' }, canary: { Filter: '"canary" in Service.Tags' } },
+    });
+    await env.agent.putConfigEntry({
+      Kind: 'service-splitter', Name: service,
+      Splits: [{ Weight: 90, ServiceSubset: 'stable' }, { Weight: 10, ServiceSubset: 'canary' }],
+    });
+
+    // Until the split is served, traffic is round-robin (about 50/50): wait for a batch that looks like the split.
+    await waitFor('the split to be served', () => client.batch(100), (r) => r.failures === 0 && r.count(stable.name) >= 80);
+    const tally = await client.batch(1000);
+    const share = tally.count(stable.name) / tally.total;
+    t.diagnostic(`split over ${tally.total} RPCs: ${stable.name} ${tally.count(stable.name)}, ${canary.name} ${tally.count(canary.name)}, failed ${tally.failures}`);
+    assert.equal(tally.failures, 0, `no RPC fails: ${JSON.stringify(tally.by)}`);
+    // 1,000 draws of p = 0.9: sigma = 9.5, so 0.86..0.94 is over four sigma either way.
+    assert.ok(share >= 0.86 && share <= 0.94, `stable share ${share} within 0.86..0.94`);
+  });
+
+  scenario('a service-router header match sends only those RPCs to the v2 subset', async (t) => {
+    const service = name('hdr');
+    const v1 = await suite.startBackends([`${service}-v1-a`, `${service}-v1-b`]);
+    const v2 = await suite.startBackends([`${service}-v2-a`]);
+    await registerTagged(service, v1, ['v1']);
+    await registerTagged(service, v2, ['v2']);
+    await env.agent.putConfigEntry({ Kind: 'service-defaults', Name: service, Protocol: 'grpc' });
+    await env.agent.putConfigEntry({
+      Kind: 'service-resolver', Name: service, DefaultSubset: 'v1',
+      Subsets: { v1: { Filter: '"v1" in Service.Tags' }, v2: { Filter: '"v2" in Service.Tags' } },
+    });
+    await env.agent.putConfigEntry({
+      Kind: 'service-router', Name: service,
+      Routes: [{ Match: { HTTP: { Header: [{ Name: 'x-canary', Exact: 'yes' }] } }, Destination: { ServiceSubset: 'v2' } }],
+    });
+    const client = suite.client(service, `${service}-client`);
+
+    await waitFor('the header route to be served', () => client.batch(20, { metadata: { 'x-canary': 'yes' } }),
+      (r) => r.failures === 0 && r.backends.join() === v2[0].name);
+    const canary = await client.batch(200, { metadata: { 'x-canary': 'yes' } });
+    const plain = await client.batch(200);
+    const other = await client.batch(100, { metadata: { 'x-canary': 'no' } });
+    t.diagnostic(`x-canary: yes -> ${JSON.stringify(canary.by)}; no header -> ${JSON.stringify(plain.by)}; x-canary: no -> ${JSON.stringify(other.by)}`);
+    assert.deepEqual(canary.backends, [v2[0].name], 'every matching RPC reaches v2 only');
+    assert.equal(canary.failures, 0);
+    assert.deepEqual(plain.backends, v1.map((b) => b.name).sort(), 'the rest reach the default subset v1 only, both instances');
+    assert.deepEqual(other.backends, v1.map((b) => b.name).sort());
+  });
+
+  scenario('failover to a second datacenter when the local instance fails, and back home when it recovers', async (t) => {
+    const service = name('fo');
+    const [home, away] = await suite.startBackends([`${service}-dc1`, `${service}-dc2`]);
+    await env.agent.register({ id: home.name, name: service, port: home.port });
+    // The dc2 instance is reached at its WAN address, as another datacenter's are: its LAN address leads nowhere.
+    await env.agent.catalogRegister({
+      node: `${service}-dc2-node`, id: away.name, name: service, address: '10.255.0.2', port: 1, datacenter: 'dc2',
+      wan: { address: '127.0.0.1', port: away.port },
+    });
+    await env.agent.putConfigEntry({ Kind: 'service-defaults', Name: service, Protocol: 'grpc' });
+    await env.agent.putConfigEntry({ Kind: 'service-resolver', Name: service, Failover: { '*': { Datacenters: ['dc2'] } } });
+    const client = suite.client(service, `${service}-client`);
+    await waitFor(`${service} to be served from home`, () => client.batch(20), (r) => r.failures === 0 && r.backends.join() === home.name);
+    await waitFor('the failover cluster to be served', async () => (await env.bridge.admin('/debug/xds')).body,
+      (xds) => xds.chains?.[service]?.clusters.includes(`${service}/failover`));
+
+    const failed = Date.now();
+    await env.agent.check(home.name, 'fail');
+    await waitFor('traffic to fail over to dc2', () => client.batch(20), (r) => r.failures === 0 && r.backends.join() === away.name, { interval: 50 });
+    const failoverMs = Date.now() - failed;
+
+    const recovered = Date.now();
+    await env.agent.check(home.name, 'pass');
+    await waitFor('traffic to come back home', () => client.batch(20), (r) => r.failures === 0 && r.backends.join() === home.name, { interval: 50 });
+    const returnMs = Date.now() - recovered;
+    t.diagnostic(`failover to dc2 in ${failoverMs} ms; back to dc1 in ${returnMs} ms (20-RPC batches, no failure allowed in the batch that counts)`);
+    assert.ok(failoverMs < 10_000 && returnMs < 10_000, `failover ${failoverMs} ms and return ${returnMs} ms within 10 s`);
+  });
+}

@@ -13,6 +13,7 @@ import { TYPE } from '../lib/ads-client.mjs';
 import { CCoreBackends, CCoreClient, PYTHON } from '../lib/ccore.mjs';
 import { assertServedBy, waitForBackends } from '../lib/expect.mjs';
 import { MANY, declareClientScenarios } from '../lib/scenarios.mjs';
+import { TRAFFIC_AGENT_OPTIONS, declareTrafficScenarios } from '../lib/traffic-scenarios.mjs';
 import { nameOnlyListener, startScriptedAds } from '../lib/scripted-ads.mjs';
 import { useBridge } from '../lib/suite.mjs';
 import { waitFor } from '../lib/wait.mjs';
@@ -25,6 +26,7 @@ const rejections = []; // every rejection any C-core client logged, in order
 let reported = 0; // how many of them a scenario has already failed on
 
 const env = useBridge({
+  agentOptions: TRAFFIC_AGENT_OPTIONS,
   async setup(env) {
     backendHost = await CCoreBackends.start();
     env.onCleanup(() => backendHost.close());
@@ -127,6 +129,21 @@ scenario('the suite sees a rejection: C-core NACKs an invalid Listener, and its 
 });
 
 declareClientScenarios(scenario, suite);
+
+// Consul's traffic management (split, header route to a subset, failover to dc2 and back), each in its own application.
+declareTrafficScenarios(scenario, {
+  env,
+  startBackends: (names) => startBackends(names),
+  client(service, nodeId) {
+    let started;
+    return {
+      async batch(count, options) {
+        started ??= app(`ccore-${nodeId}`);
+        return (await started).batch(service, count, options);
+      },
+    };
+  },
+}, 'cc-');
 
 scenario('outlier detection from service meta runs in C-core, interval after interval, without failing an RPC', async () => {
   const backends = await startBackends(['outlier-1', 'outlier-2']);

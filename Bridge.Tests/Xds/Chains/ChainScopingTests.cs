@@ -1,7 +1,4 @@
-using System.Text;
-using System.Text.Json;
 using Bridge.Core.Consul;
-using Bridge.Core.Consul.ConfigEntries;
 using Bridge.Core.Xds;
 using Envoy.Config.Core.V3;
 using Envoy.Config.Endpoint.V3;
@@ -162,16 +159,7 @@ public sealed class ChainScopingTests
             },
         ]));
 
-    private void ApplyEntries(InProcessBridge server, string[] entries)
-    {
-        var byKind = entries.ToLookup(json => JsonDocument.Parse(json).RootElement.GetProperty("Kind").GetString()!);
-        var index = ++_index;
-        server.Consul.Apply(
-        [
-            .. ConfigEntryKinds.All.Select(kind => (ConsulEvent)new ConfigEntriesObserved(
-                ConfigEntryDecoder.Decode(kind, Encoding.UTF8.GetBytes($"[{string.Join(",", byKind[kind.ApiName()])}]")), index)),
-        ]);
-    }
+    private void ApplyEntries(InProcessBridge server, string[] entries) => server.Consul.Apply(ConsulFeed.ConfigEntries(++_index, entries));
 
     private static HealthServiceEntry Web(string address, string tag) => new()
     {

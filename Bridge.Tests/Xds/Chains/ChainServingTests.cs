@@ -1,9 +1,6 @@
 using System.Collections.Immutable;
-using System.Text;
-using System.Text.Json;
 using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
-using Bridge.Core.Consul.ConfigEntries;
 using Bridge.Core.Xds;
 using Envoy.Config.Cluster.V3;
 using Envoy.Config.Endpoint.V3;
@@ -233,17 +230,7 @@ public sealed class ChainServingTests
         Assert.That(Versions(_cache.Current), Is.EqualTo(Versions(fresh)), when);
     }
 
-    /// <summary>Every config entry kind as read at once: these entries, and none of the kinds not given.</summary>
-    private void ApplyEntries(params string[] entries)
-    {
-        var byKind = entries.ToLookup(json => JsonDocument.Parse(json).RootElement.GetProperty("Kind").GetString()!);
-        var index = ++_index;
-        _store.Apply(
-        [
-            .. ConfigEntryKinds.All.Select(kind => (ConsulEvent)new ConfigEntriesObserved(
-                ConfigEntryDecoder.Decode(kind, Encoding.UTF8.GetBytes($"[{string.Join(",", byKind[kind.ApiName()])}]")), index)),
-        ]);
-    }
+    private void ApplyEntries(params string[] entries) => _store.Apply(ConsulFeed.ConfigEntries(++_index, entries));
 
     /// <summary>What Consul answers for web's subsets: it evaluates the filters itself.</summary>
     private void Subsets() => _store.Apply(

@@ -102,4 +102,40 @@ export function declareTrafficScenarios(scenario, suite, prefix = '') {
     t.diagnostic(`failover to dc2 in ${failoverMs} ms; back to dc1 in ${returnMs} ms (20-RPC batches, no failure allowed in the batch that counts)`);
     assert.ok(failoverMs < 10_000 && returnMs < 10_000, `failover ${failoverMs} ms and return ${returnMs} ms within 10 s`);
   });
+
+  scenario('a service-router path match (the gRPC method) sends RPCs to its subset; a resolver redirect sends a service\'s RPCs to another', async (t) => {
+    const service = name('path');
+    const [v1, v2] = await suite.startBackends([`${service}-v1`, `${service}-v2`]);
+    await registerTagged(service, [v1], ['v1']);
+    await registerTagged(service, [v2], ['v2']);
+    await env.agent.putConfigEntry({ Kind: 'service-defaults', Name: service, Protocol: 'grpc' });
+    await env.agent.putConfigEntry({
+      Kind: 'service-resolver', Name: service, DefaultSubset: 'v1',
+      Subsets: { v1: { Filter: '"v1" in Service.Tags' }, v2: { Filter: '"v2" in Service.Tags' } },
+    });
+    await env.agent.putConfigEntry({
+      Kind: 'service-router', Name: service,
+      Routes: [
+        { Match: { HTTP: { PathPrefix: '/other.Service/' } }, Destination: { ServiceSubset: 'v1' } },
+        { Match: { HTTP: { PathExact: '/conformance.Echo/Who' } }, Destination: { ServiceSubset: 'v2' } },
+      ],
+    });
+    const client = suite.client(service, `${service}-client`);
+    await waitFor('the path route to be served', () => client.batch(20), (r) => r.failures === 0 && r.backends.join() === v2.name);
+    const routed = await client.batch(200);
+    assert.deepEqual(routed.backends, [v2.name], `every RPC of the matched method reaches v2: ${JSON.stringify(routed.by)}`);
+
+    // A redirect: the old name keeps an instance, which must see no traffic once the resolver sends callers on.
+    const alias = name('alias');
+    const [old] = await suite.startBackends([`${alias}-old`]);
+    await env.agent.register({ id: old.name, name: alias, port: old.port });
+    const aliasClient = suite.client(alias, `${alias}-client`);
+    await waitFor(`${alias} to be served`, () => aliasClient.batch(10), (r) => r.failures === 0 && r.backends.join() === old.name);
+    await env.agent.putConfigEntry({ Kind: 'service-defaults', Name: alias, Protocol: 'grpc' });
+    await env.agent.putConfigEntry({ Kind: 'service-resolver', Name: alias, Redirect: { Service: service, ServiceSubset: 'v1' } });
+    await waitFor('the redirect to be served', () => aliasClient.batch(20), (r) => r.failures === 0 && r.backends.join() === v1.name);
+    const redirected = await aliasClient.batch(200);
+    t.diagnostic(`path route: ${JSON.stringify(routed.by)}; redirect: ${JSON.stringify(redirected.by)}`);
+    assert.deepEqual(redirected.backends, [v1.name], `every RPC to ${alias} reaches ${service}'s v1 subset: ${JSON.stringify(redirected.by)}`);
+  });
 }

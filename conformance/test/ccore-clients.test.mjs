@@ -130,7 +130,8 @@ scenario('the suite sees a rejection: C-core NACKs an invalid Listener, and its 
 
 declareClientScenarios(scenario, suite);
 
-// Consul's traffic management (split, header route to a subset, failover to dc2 and back), each in its own application.
+// Consul's traffic management (split, header route to a subset, failover to dc2 and back, path route, redirect), each
+// in its own application.
 declareTrafficScenarios(scenario, {
   env,
   startBackends: (names) => startBackends(names),

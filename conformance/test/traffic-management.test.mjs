@@ -1,6 +1,7 @@
 // Consul's traffic management through real proxyless gRPC clients (grpc-js-xds): the scenarios of
-// lib/traffic-scenarios.mjs (a 90/10 split, a header route to a subset, failover to a second datacenter and back),
-// then a check that no client NACKed anything. test/ccore-clients.test.mjs runs the same scenarios on gRPC C-core.
+// lib/traffic-scenarios.mjs (a 90/10 split, a header route to a subset, failover to a second datacenter and back, a
+// path route and a redirect), then a check that no client NACKed anything. test/ccore-clients.test.mjs runs the same
+// scenarios on gRPC C-core.
 import assert from 'node:assert/strict';
 import grpc from '@grpc/grpc-js';
 import { ClientFactory, Tally } from '../lib/clients.mjs';

@@ -103,14 +103,17 @@ export class CCoreBackends {
     this.worker = worker;
   }
 
-  /** Starts a backend named `name` on `host` (127.0.0.1 or ::1); resolves to { name, address, port, stop }. */
-  async start(name, host = '127.0.0.1') {
-    const { port } = await this.worker.request('start', { name, host });
+  /**
+   * Starts a backend named `name` on `host` (127.0.0.1 or ::1), with `options` as lib/backends.mjs takes them
+   * (`failWith`, `delayMs`); resolves to { name, address, port, stop }.
+   */
+  async start(name, host = '127.0.0.1', options = {}) {
+    const { port } = await this.worker.request('start', { name, host, ...options });
     return { name, address: host, port, stop: () => this.worker.request('stop', { name }) };
   }
 
-  startAll(names, host) {
-    return Promise.all(names.map((name) => this.start(name, host)));
+  startAll(names, host, options) {
+    return Promise.all(names.map((name) => this.start(name, host, options)));
   }
 
   close() {

@@ -134,7 +134,7 @@ declareClientScenarios(scenario, suite);
 // in its own application.
 declareTrafficScenarios(scenario, {
   env,
-  startBackends: (names) => startBackends(names),
+  startBackends: (names, options) => backendHost.startAll(names, undefined, options),
   client(service, nodeId) {
     let started;
     return {
@@ -144,7 +144,12 @@ declareTrafficScenarios(scenario, {
       },
     };
   },
-}, 'cc-');
+}, 'cc-', {
+  // Seen: every RPC ends DEADLINE_EXCEEDED within a few ms, whatever the route's timeout (300 ms or 1 s), where
+  // grpc-js ends them at the timeout. C-core applies max_stream_duration as a service-config timeout, which Python's
+  // gRPC applies too early (grpc/grpc#40633, still open in 1.74).
+  timeoutTodo: 'gRPC C-core 1.51 (Python) ends RPCs at once when a route sets max_stream_duration',
+});
 
 scenario('outlier detection from service meta runs in C-core, interval after interval, without failing an RPC', async () => {
   const backends = await startBackends(['outlier-1', 'outlier-2']);

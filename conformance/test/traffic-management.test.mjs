@@ -19,7 +19,7 @@ const env = useBridge({
 });
 
 /** `count` RPCs, 10 at a time, each with `metadata` (header name to value), tallied by the backend that answered. */
-async function batch(client, count, { metadata = {} } = {}) {
+async function batch(client, count, { metadata = {}, concurrency = 10 } = {}) {
   const tally = new Tally();
   const md = new grpc.Metadata();
   for (const [k, v] of Object.entries(metadata)) md.set(k, v);
@@ -33,13 +33,13 @@ async function batch(client, count, { metadata = {} } = {}) {
       }));
     }
   };
-  await Promise.all(Array.from({ length: Math.min(10, count) }, worker));
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   return tally;
 }
 
 declareTrafficScenarios(env.scenario, {
   env,
-  startBackends: (names) => env.startBackends(names),
+  startBackends: (names, options) => env.startBackends(names, options),
   client(service, nodeId) {
     const client = clients.client(service, { nodeId });
     return { batch: (count, options) => batch(client, count, options) };

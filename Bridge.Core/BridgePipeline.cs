@@ -155,7 +155,7 @@ public sealed class BridgePipeline
             var file = new CatalogStateFile(state.Path, CatalogStateFile.IdentityOf(Settings.Consul), _loggers.CreateLogger<CatalogStateFile>());
             if (file.TryLoad(_time.GetUtcNow(), state.MaxAge) is { } saved)
             {
-                _store.LoadPersisted(saved.Services, saved.SavedAt, saved.Departed);
+                _store.LoadPersisted(saved.Services, saved.SavedAt, saved.Departed, saved.Routing);
             }
 
             persisting = new CatalogPersister(file, _store, state.WriteInterval, _time).RunAsync(ct);

@@ -133,7 +133,7 @@ internal abstract class AdsStream<TRequest, TResponse>
                     continue;
                 }
 
-                foreach (var typeUrl in TypeUrls.All)
+                foreach (var typeUrl in ClustersOnlyLeave(snapshot) ? TypeUrls.RemovalOrder : TypeUrls.All)
                 {
                     if (Build(typeUrl, snapshot) is ({ } response, var changedAt))
                     {
@@ -163,6 +163,43 @@ internal abstract class AdsStream<TRequest, TResponse>
             _scope?.Dispose();
             registry.Close(_handle);
             AdsLog.StreamClosed(Logger, _handle.Id, NodeId, reason);
+        }
+    }
+
+    /// <summary>
+    /// Whether this snapshot takes clusters away from the client and gives it none: then routes go first (see
+    /// <see cref="TypeUrls.RemovalOrder"/>). When clusters also arrive, they go first as always, since a route to a
+    /// cluster the client does not have yet fails too.
+    /// </summary>
+    private bool ClustersOnlyLeave(XdsSnapshot snapshot)
+    {
+        if (!Subscriptions.TryGet(TypeUrls.Cluster, out var clusters))
+        {
+            return false;
+        }
+
+        lock (clusters)
+        {
+            if (clusters.Owed || clusters.ServedGeneration < 0 || clusters.ServedGeneration == snapshot.Generation
+                || Cache.ChangedSince(clusters.ServedGeneration, snapshot, TypeUrls.Cluster) is not { Count: > 0 } changed)
+            {
+                return false;
+            }
+
+            var served = snapshot.Get(Client!.Kind, TypeUrls.Cluster).ByName;
+            var leaves = false;
+            foreach (var name in changed)
+            {
+                var held = clusters.HoldsSomething(name);
+                if (!held && served.ContainsKey(name))
+                {
+                    return false;
+                }
+
+                leaves |= held && !served.ContainsKey(name);
+            }
+
+            return leaves;
         }
     }
 

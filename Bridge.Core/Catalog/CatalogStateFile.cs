@@ -1,6 +1,9 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Bridge.Core.Catalog.Chains;
+using Bridge.Core.Consul;
+using Bridge.Core.Consul.ConfigEntries;
 using Microsoft.Extensions.Logging;
 
 namespace Bridge.Core.Catalog;
@@ -9,7 +12,11 @@ namespace Bridge.Core.Catalog;
 internal sealed record SavedCatalog(
     ImmutableSortedDictionary<string, CatalogService> Services,
     ImmutableSortedDictionary<string, long> Departed,
-    DateTimeOffset SavedAt);
+    DateTimeOffset SavedAt)
+{
+    /// <summary>The routing saved with the catalog; null in a file without any.</summary>
+    public SavedRouting? Routing { get; init; }
+}
 
 /// <summary>
 /// The catalog saved to disk so a restart while Consul is unreachable still serves the last known state.
@@ -57,7 +64,10 @@ internal sealed class CatalogStateFile
             now,
             _identity,
             [.. snapshot.Services.Values.Select(s => new PersistedService(s.Name, s.Index, [.. s.Instances.Select(ToPersisted)]))],
-            [.. snapshot.Departed.OrderBy(d => d.Value).Select(d => d.Key)]);
+            [.. snapshot.Departed.OrderBy(d => d.Value).Select(d => d.Key)])
+        {
+            Routing = ToPersisted(snapshot.Routing),
+        };
         var temp = _path + ".tmp";
         try
         {
@@ -139,7 +149,7 @@ internal sealed class CatalogStateFile
                 departed[name] = departed.Count + 1;
             }
 
-            return new SavedCatalog(services.ToImmutable(), departed.ToImmutable(), file.SavedAt);
+            return new SavedCatalog(services.ToImmutable(), departed.ToImmutable(), file.SavedAt) { Routing = FromPersisted(file.Routing) };
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -147,6 +157,53 @@ internal sealed class CatalogStateFile
             CatalogLog.StateFileUnusable(_logger, _path, e.Message);
             return null;
         }
+    }
+
+    private static PersistedRouting? ToPersisted(CatalogRouting routing) =>
+        routing.LocalDatacenter.Length == 0 ? null : new PersistedRouting(
+            routing.LocalDatacenter,
+            [.. routing.Lists.Select(l => new PersistedEntries(l.Kind.ApiName(), Json(l.Body)))],
+            [.. routing.Targets.Select(t => new PersistedTarget(t.Key.Service, t.Key.Datacenter, t.Key.Filter, t.Value.Index, [.. t.Value.Instances.Select(ToPersisted)]))]);
+
+    private static JsonElement Json(ReadOnlyMemory<byte> body)
+    {
+        using var document = JsonDocument.Parse(body.IsEmpty ? "[]"u8.ToArray() : body);
+        return document.RootElement.Clone();
+    }
+
+    private static SavedRouting? FromPersisted(PersistedRouting? routing)
+    {
+        if (routing is null)
+        {
+            return null;
+        }
+
+        if (string.IsNullOrEmpty(routing.Datacenter) || routing.Entries is null || routing.Targets is null)
+        {
+            throw new InvalidDataException("its routing has no datacenter, entry lists or targets");
+        }
+
+        var lists = ImmutableArray.CreateBuilder<ConfigEntryList>();
+        foreach (var entries in routing.Entries)
+        {
+            var kind = ConfigEntryKinds.All.Where(k => k.ApiName() == entries?.Kind).Select(k => (ConfigEntryKind?)k).SingleOrDefault()
+                ?? throw new InvalidDataException($"its routing lists config entries of an unknown kind {entries?.Kind}");
+            lists.Add(ConfigEntryDecoder.Decode(kind, System.Text.Encoding.UTF8.GetBytes(entries!.Body.GetRawText())));
+        }
+
+        var targets = ImmutableSortedDictionary.CreateBuilder<HealthQuery, CatalogService>();
+        foreach (var target in routing.Targets)
+        {
+            if (target is null || string.IsNullOrEmpty(target.Service) || target.Instances is null)
+            {
+                throw new InvalidDataException("a routing target is null, or has no service or no instance list");
+            }
+
+            var query = new HealthQuery(target.Service, target.Datacenter ?? "", target.Filter ?? "");
+            targets[query] = new CatalogService(target.Service, target.Index, [.. target.Instances.Select(i => FromPersisted(target.Service, i)).OrderBy(i => i.Key)]);
+        }
+
+        return new SavedRouting(routing.Datacenter, lists.ToImmutable(), targets.ToImmutable());
     }
 
     private static PersistedInstance ToPersisted(ServiceInstance i) => new(
@@ -202,7 +259,17 @@ internal sealed class CatalogStateFile
     }
 }
 
-internal sealed record PersistedCatalog(int Version, DateTimeOffset SavedAt, string? Identity, List<PersistedService?>? Services, List<string>? Departed);
+internal sealed record PersistedCatalog(int Version, DateTimeOffset SavedAt, string? Identity, List<PersistedService?>? Services, List<string>? Departed)
+{
+    public PersistedRouting? Routing { get; init; }
+}
+
+/// <summary>The config entry lists as Consul answered them, and the target reads routing needs.</summary>
+internal sealed record PersistedRouting(string Datacenter, List<PersistedEntries?>? Entries, List<PersistedTarget?>? Targets);
+
+internal sealed record PersistedEntries(string Kind, JsonElement Body);
+
+internal sealed record PersistedTarget(string Service, string? Datacenter, string? Filter, ulong Index, List<PersistedInstance?>? Instances);
 
 internal sealed record PersistedService(string Name, ulong Index, List<PersistedInstance?>? Instances);
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Threading.Channels;
+using Bridge.Core.Catalog.Chains;
 using Bridge.Core.Consul;
 using Microsoft.Extensions.Logging;
 
@@ -279,16 +280,27 @@ internal sealed class CatalogStore
     /// but its source stays <see cref="CatalogSource.Persisted"/> until every service has been read again.
     /// Call before <see cref="RunAsync"/>.
     /// </summary>
-    public void LoadPersisted(ImmutableSortedDictionary<string, CatalogService> services, DateTimeOffset savedAt, ImmutableSortedDictionary<string, long>? departed = null)
+    public void LoadPersisted(
+        ImmutableSortedDictionary<string, CatalogService> services,
+        DateTimeOffset savedAt,
+        ImmutableSortedDictionary<string, long>? departed = null,
+        SavedRouting? routing = null)
     {
         var before = _current;
         StaleSince = savedAt;
         _consul = services;
         departed ??= before.Departed;
         _departures = departed.IsEmpty ? 0 : departed.Values.Max();
-        var next = new CatalogSnapshot(services, before.Generation + 1, Synced: true, CatalogSource.Persisted) { Departed = departed };
+        if (routing is not null)
+        {
+            _routing.Restore(routing);
+        }
+
+        // Splits, subsets and failover are served as saved until Consul answers, like the instances.
+        var (restored, routingChange) = _routing.Build(services, before.Routing, membershipChanged: true);
+        var next = new CatalogSnapshot(services, before.Generation + 1, Synced: true, CatalogSource.Persisted) { Departed = departed, Routing = restored };
         CatalogLog.PersistedLoaded(_logger, services.Count, next.InstanceCount, savedAt);
-        Publish(next, Diff(before.Services, services));
+        Publish(next, Diff(before.Services, services) with { Routing = routingChange });
     }
 
     /// <summary>Applies a batch of events and publishes the result if anything changed.</summary>

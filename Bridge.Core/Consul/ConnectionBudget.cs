@@ -239,11 +239,29 @@ internal sealed class ConnectionBudget
         Report();
     }
 
+    /// <summary>
+    /// Consul's HTTPS endpoint answered over HTTP/1.1: each query in flight now holds a connection of its own, and
+    /// the transport opens at most <see cref="ConsulOptions.Http1FallbackConnections"/>. The slots shrink to that,
+    /// so queries take turns with shorter waits instead of the ones beyond it waiting minutes for a connection.
+    /// </summary>
+    public void Http2Refused()
+    {
+        if (!_options.UsesTls || Interlocked.Exchange(ref _http1, 1) == 1)
+        {
+            return;
+        }
+
+        Slots.Resize(_options.Http1FallbackConnections);
+        Report();
+    }
+
+    private int _http1;
+
     private int Capacity(int perSource)
     {
         if (_options.UsesTls)
         {
-            return _options.MaxConcurrentQueriesHttp2;
+            return Volatile.Read(ref _http1) == 1 ? _options.Http1FallbackConnections : _options.MaxConcurrentQueriesHttp2;
         }
 
         // An agent without a limit needs no second address.
@@ -287,7 +305,9 @@ internal sealed class ConnectionBudget
     {
         if (_options.UsesTls)
         {
-            return $"HTTP/2 streams, Consul:MaxConcurrentQueriesHttp2 = {slots}";
+            return Volatile.Read(ref _http1) == 1
+                ? $"HTTPS answered over HTTP/1.1, one connection per query, at most {slots} connections"
+                : $"HTTP/2 streams, Consul:MaxConcurrentQueriesHttp2 = {slots}";
         }
 
         var (limit, known) = (AgentLimit, AgentLimitKnown);

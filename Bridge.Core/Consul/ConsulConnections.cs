@@ -29,6 +29,9 @@ public sealed class ConsulConnections
 
     internal ConnectionBudget Budget { get; }
 
+    /// <summary>Consul's HTTPS endpoint answered over HTTP/1.1: queries take turns on the connections the transport allows.</summary>
+    public void Http2Refused() => Budget.Http2Refused();
+
     /// <summary>Works out the source addresses and the query slots <paramref name="options"/> allow.</summary>
     /// <param name="options">The Consul settings.</param>
     /// <param name="loggers">Where the budget and the freshness it allows are reported.</param>

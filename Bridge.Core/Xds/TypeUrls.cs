@@ -11,6 +11,12 @@ public static class TypeUrls
     /// <summary>In make-before-break order: clusters before their endpoints, listeners before their routes.</summary>
     public static IReadOnlyList<string> All { get; } = [Cluster, ClusterLoadAssignment, Listener, RouteConfiguration];
 
+    /// <summary>
+    /// The order when clusters only leave: listeners and routes first stop referring to them, then they go. A route
+    /// that still names a removed cluster (a split moved off a subset, say) fails the calls it matches meanwhile.
+    /// </summary>
+    public static IReadOnlyList<string> RemovalOrder { get; } = [Listener, RouteConfiguration, Cluster, ClusterLoadAssignment];
+
     /// <summary>The position of a known type URL in <see cref="All"/>.</summary>
     public static int IndexOf(string typeUrl) => typeUrl switch
     {

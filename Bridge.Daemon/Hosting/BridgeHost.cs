@@ -57,7 +57,7 @@ internal static class BridgeHost
             .RedactLoggedHeaders(_ => true);
         if (settings.Consul.UsesTls)
         {
-            consulHttp.AddHttpMessageHandler(sp => new Http2FallbackWarning(settings.Consul, sp.GetRequiredService<ILoggerFactory>().CreateLogger(SecurityLog.Category)));
+            consulHttp.AddHttpMessageHandler(sp => new Http2FallbackWarning(settings.Consul, sp.GetRequiredService<ILoggerFactory>().CreateLogger(SecurityLog.Category), sp.GetRequiredService<ConsulConnections>()));
             if (!string.IsNullOrEmpty(settings.Consul.TlsServerName))
             {
                 consulHttp.AddHttpMessageHandler(() => new TlsServerNameHandler(settings.Consul.TlsServerName, consulAddress.Port));

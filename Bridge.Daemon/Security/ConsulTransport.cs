@@ -115,8 +115,11 @@ internal sealed class TlsServerNameHandler(string serverName, int port) : Delega
     }
 }
 
-/// <summary>Warns once when Consul's HTTPS endpoint answers over HTTP/1.1, where queries no longer multiplex.</summary>
-internal sealed class Http2FallbackWarning(ConsulOptions options, ILogger logger) : DelegatingHandler
+/// <summary>
+/// Warns once when Consul's HTTPS endpoint answers over HTTP/1.1, where queries no longer multiplex, and shrinks
+/// the query slots to the connections the transport opens.
+/// </summary>
+internal sealed class Http2FallbackWarning(ConsulOptions options, ILogger logger, ConsulConnections? connections = null) : DelegatingHandler
 {
     private int _warned;
 
@@ -126,6 +129,7 @@ internal sealed class Http2FallbackWarning(ConsulOptions options, ILogger logger
         if (response.Version.Major < 2 && request.Version.Major >= 2 && Interlocked.Exchange(ref _warned, 1) == 0)
         {
             SecurityLog.ConsulRefusedHttp2(logger, options.Address, response.Version.ToString(), options.Http1FallbackConnections, options.MaxConcurrentQueriesHttp2);
+            connections?.Http2Refused();
         }
 
         return response;

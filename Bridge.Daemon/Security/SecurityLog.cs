@@ -10,7 +10,7 @@ internal static partial class SecurityLog
     public static partial void ConsulVerificationDisabled(ILogger logger, string setting, string address);
 
     [LoggerMessage(EventId = 5002, EventName = "ConsulRefusedHttp2", Level = LogLevel.Warning,
-        Message = "Consul at {Address} answered over HTTP/{Version}, not HTTP/2: at most {Connections} queries run at once (Consul:MaxConcurrentQueries) while up to {Limit} are let in (Consul:MaxConcurrentQueriesHttp2); the rest wait for a connection")]
+        Message = "Consul at {Address} answered over HTTP/{Version}, not HTTP/2: each query needs a connection of its own and at most {Connections} are opened (Consul:MaxConcurrentQueries), not the {Limit} multiplexed queries HTTP/2 allows (Consul:MaxConcurrentQueriesHttp2); queries now take turns on those connections (event 1021 says how long a change may wait)")]
     public static partial void ConsulRefusedHttp2(ILogger logger, string address, string version, int connections, int limit);
 
     [LoggerMessage(EventId = 5003, EventName = "ConsulTokenInCleartext", Level = LogLevel.Warning,

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
+using Bridge.Core.Consul.ConfigEntries;
 using static Bridge.Tests.Catalog.Entries;
 
 namespace Bridge.Tests.Catalog;
@@ -56,6 +57,46 @@ public sealed class CatalogStateFileTests
             }
         });
     }
+
+    [Test]
+    public void Routing_is_saved_and_served_again_after_a_restart_until_consul_answers()
+    {
+        // web splits 90/10 to web-canary and resolves to its "stable" subset: a chain and a target read.
+        var subset = new HealthQuery("web", "", "\"stable\" in Service.Tags");
+        var before = new CatalogStore(new FakeLogger<CatalogStore>());
+        before.Apply(
+        [
+            Entries(ConfigEntryKind.ServiceDefaults, """{"Kind":"service-defaults","Name":"web","Protocol":"http"}""", """{"Kind":"service-defaults","Name":"web-canary","Protocol":"http"}"""),
+            Entries(ConfigEntryKind.ServiceSplitter, """{"Kind":"service-splitter","Name":"web","Splits":[{"Weight":90},{"Weight":10,"Service":"web-canary"}]}"""),
+            Entries(ConfigEntryKind.ServiceResolver, """{"Kind":"service-resolver","Name":"web","DefaultSubset":"stable","Subsets":{"stable":{"Filter":"\"stable\" in Service.Tags"}}}"""),
+            Entries(ConfigEntryKind.ServiceRouter),
+            new LocalDatacenterObserved("dc1"),
+            new ServiceSetObserved(["web", "web-canary"], 3),
+            new ServiceEntriesObserved("web", 4, [Entry("n1", "web-1", tags: ["stable"]), Entry("n2", "web-2")]),
+            new ServiceEntriesObserved("web-canary", 5, [Entry("n3", "web-canary-1", service: "web-canary")]),
+            new TargetEntriesObserved(subset, 6, [Entry("n1", "web-1", tags: ["stable"])]),
+        ]);
+        Assert.That(before.Current.Routing.Chains.Keys, Does.Contain("web"), "the test's entries compile");
+        var file = new CatalogStateFile(StatePath, Identity, new FakeLogger());
+        file.Save(before.Current, DateTimeOffset.UtcNow);
+
+        var saved = file.TryLoad(DateTimeOffset.UtcNow, MaxAge)!;
+        var after = new CatalogStore(new FakeLogger<CatalogStore>());
+        after.LoadPersisted(saved.Services, saved.SavedAt, saved.Departed, saved.Routing);
+        // Consul answers for every service but not yet for routing: the saved routing is still what is served.
+        after.Apply([new ServiceSetObserved(["web", "web-canary"], 7), new ServiceEntriesObserved("web", 8, [Entry("n1", "web-1", tags: ["stable"]), Entry("n2", "web-2")]), new ServiceEntriesObserved("web-canary", 9, [Entry("n3", "web-canary-1", service: "web-canary")])]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(after.Current.Routing.Chains, Is.EqualTo(before.Current.Routing.Chains));
+            Assert.That(after.Current.Routing.Targets.Keys, Is.EqualTo(new[] { subset }));
+            Assert.That(after.Current.Routing.Targets[subset].Instances, Is.EqualTo(before.Current.Routing.Targets[subset].Instances));
+            Assert.That(after.Current.Source, Is.EqualTo(CatalogSource.Persisted), "routing restored from the file is not what Consul said in this process");
+        });
+    }
+
+    private static ConfigEntriesObserved Entries(ConfigEntryKind kind, params string[] json) =>
+        new(ConfigEntryDecoder.Decode(kind, System.Text.Encoding.UTF8.GetBytes($"[{string.Join(",", json)}]")), 1);
 
     [Test]
     public void Save_replaces_the_file_atomically_and_leaves_no_temporary_file()

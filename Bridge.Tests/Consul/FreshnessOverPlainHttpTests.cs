@@ -86,7 +86,9 @@ public sealed class FreshnessOverPlainHttpTests
             Assert.That(promise["Remedy"], Does.Contain("http_max_conns_per_client on the agent to at least 28"));
             // The promise bounds the wait for a turn; the answer itself and a loaded machine get a few seconds more.
             Assert.That(clock.Elapsed.TotalSeconds, Is.LessThan(long.Parse(promise["WorstCaseDelaySeconds"], CultureInfo.InvariantCulture) + 5));
-            Assert.That(stats.PeakConnectionsByIp["127.0.0.1"], Is.LessThanOrEqualTo(9));
+            // Nine queries in flight at most; the tenth of the agent's allowance is the headroom for a connection
+            // HttpClient opens while a finished one is still being returned to its pool.
+            Assert.That(stats.PeakConnectionsByIp["127.0.0.1"], Is.LessThanOrEqualTo(10));
             Assert.That(stats.TooManyRequestsResponses, Is.Zero);
         });
     }

@@ -27,6 +27,9 @@ public sealed record CatalogRouting
     /// <summary>Config entries that could not be read, with why.</summary>
     internal ImmutableArray<SkippedConfigEntry> Unreadable { get; init; } = [];
 
+    /// <summary>The config entry lists the chains were compiled from, for the state file.</summary>
+    internal ImmutableArray<ConfigEntryList> Lists { get; init; } = [];
+
     /// <summary>The health query that reads a target: none for a service's own instances in this datacenter (its regular read).</summary>
     internal HealthQuery? QueryOf(Target target) =>
         target.Subset is null && target.Id.Datacenter == LocalDatacenter
@@ -37,6 +40,9 @@ public sealed record CatalogRouting
     internal IEnumerable<HealthQuery> Queries() =>
         Chains.Values.SelectMany(c => c.Targets).Select(QueryOf).OfType<HealthQuery>().Distinct();
 }
+
+/// <summary>Routing as a state file saved it: the datacenter, the config entry lists and the target reads.</summary>
+internal sealed record SavedRouting(string Datacenter, ImmutableArray<ConfigEntryList> Lists, ImmutableSortedDictionary<HealthQuery, CatalogService> Targets);
 
 /// <summary>What a change of routing concerns: the services whose chain changed, and the target reads that did.</summary>
 internal sealed record RoutingChange(ImmutableSortedSet<string> Chains, ImmutableSortedSet<HealthQuery> Targets)
@@ -58,8 +64,11 @@ internal sealed class RoutingState
     private readonly Dictionary<HealthQuery, CatalogService> _targets = [];
     private readonly HashSet<HealthQuery> _changedTargets = [];
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
+    private readonly HashSet<ConfigEntryKind> _kindsRead = [];
+    private readonly HashSet<HealthQuery> _targetsRead = [];
     private bool _entriesChanged;
     private string? _datacenter;
+    private bool _datacenterRead;
 
     public RoutingState(ILogger logger) => _logger = logger;
 
@@ -67,8 +76,30 @@ internal sealed class RoutingState
     /// Whether routing has been read whole once: the datacenter, every config entry kind, and every target read the
     /// chains need. Until then a chain could be served as the default one and flip a moment later.
     /// </summary>
+    /// What the state file restored does not count: only what Consul said in this process.
     public bool ReadOnce(CatalogRouting routing) =>
-        _datacenter is { Length: > 0 } && _lists.Count == ConfigEntryKinds.All.Count && routing.Queries().All(_targets.ContainsKey);
+        _datacenterRead && _kindsRead.Count == ConfigEntryKinds.All.Count && routing.Queries().All(_targetsRead.Contains);
+
+    /// <summary>
+    /// Takes the routing a state file saved, to serve until Consul answers: the datacenter, the entry lists and
+    /// the target reads, compiled by the next <see cref="Build"/> as if Consul had just said them.
+    /// </summary>
+    public void Restore(SavedRouting saved)
+    {
+        _datacenter = saved.Datacenter;
+        foreach (var list in saved.Lists)
+        {
+            _lists[list.Kind] = list;
+        }
+
+        foreach (var (query, target) in saved.Targets)
+        {
+            _targets[query] = target;
+            _changedTargets.Add(query);
+        }
+
+        _entriesChanged = true;
+    }
 
     /// <summary>Takes the routing events of a batch; returns false for any other event.</summary>
     public bool Take(ConsulEvent e)
@@ -77,6 +108,7 @@ internal sealed class RoutingState
         {
             case ConfigEntriesObserved observed:
                 _lists[observed.List.Kind] = observed.List;
+                _kindsRead.Add(observed.List.Kind);
                 _entriesChanged = true;
                 foreach (var skipped in observed.List.Skipped)
                 {
@@ -91,12 +123,14 @@ internal sealed class RoutingState
             case LocalDatacenterObserved dc:
                 _entriesChanged |= dc.Datacenter != _datacenter;
                 _datacenter = dc.Datacenter;
+                _datacenterRead = true;
                 return true;
 
             case TargetEntriesObserved read:
                 var instances = InstanceFactory.Build(read.Query.Service, read.Entries);
                 _targets[read.Query] = new CatalogService(read.Query.Service, read.Index, instances) { LeftOut = [.. read.Skipped] };
                 _changedTargets.Add(read.Query);
+                _targetsRead.Add(read.Query);
                 return true;
 
             default:
@@ -157,6 +191,7 @@ internal sealed class RoutingState
                 Chains = chains.ToImmutable(),
                 Errors = errors.ToImmutable(),
                 Unreadable = [.. _lists.Values.SelectMany(l => l.Skipped)],
+                Lists = [.. _lists.Values.OrderBy(l => l.Kind)],
             };
             _entriesChanged = false;
         }
@@ -166,6 +201,7 @@ internal sealed class RoutingState
         foreach (var query in _targets.Keys.Where(q => !needed.Contains(q)).ToList())
         {
             _targets.Remove(query);
+            _targetsRead.Remove(query);
             _changedTargets.Add(query);
         }
 

@@ -16,7 +16,11 @@ internal sealed record SkippedConfigEntry(string Kind, string Name, string Field
 }
 
 /// <summary>What one <c>GET /v1/config/&lt;kind&gt;</c> answer held: the entries read and those left out.</summary>
-internal sealed record ConfigEntryList(ConfigEntryKind Kind, ImmutableArray<ConfigEntry> Entries, ImmutableArray<SkippedConfigEntry> Skipped);
+internal sealed record ConfigEntryList(ConfigEntryKind Kind, ImmutableArray<ConfigEntry> Entries, ImmutableArray<SkippedConfigEntry> Skipped)
+{
+    /// <summary>The list as Consul answered it (a JSON array), kept for the state file; empty when there was none.</summary>
+    public ReadOnlyMemory<byte> Body { get; init; }
+}
 
 /// <summary>
 /// Reads the answer to <c>GET /v1/config/&lt;kind&gt;</c>. One entry of the wrong shape is left out with its kind,
@@ -68,7 +72,7 @@ internal static class ConfigEntryDecoder
             }
         }
 
-        return new ConfigEntryList(kind, entries.ToImmutable(), skipped.ToImmutable());
+        return new ConfigEntryList(kind, entries.ToImmutable(), skipped.ToImmutable()) { Body = body.ToArray() };
     }
 
     private static SkippedConfigEntry Describe(string kind, ReadOnlyMemory<byte> element, JsonException? error)

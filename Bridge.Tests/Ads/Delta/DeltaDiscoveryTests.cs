@@ -262,6 +262,29 @@ public sealed class DeltaDiscoveryTests
     }
 
     [Test]
+    public async Task Removed_service_leaves_the_route_before_its_cluster_is_removed()
+    {
+        await using var server = await StartSyncedAsync();
+        var client = server.Delta(AdsNodes.Envoy("delta-break-order"));
+        await client.SubscribeAsync(TypeUrls.Cluster, [AdsClient.Wildcard]);
+        await client.AckAsync(await client.NextAsync(Wait));
+        await client.SubscribeAsync(TypeUrls.RouteConfiguration, ["outbound_http"]);
+        await client.AckAsync(await client.NextAsync(Wait));
+
+        server.Consul.RemoveService("api");
+        var first = await client.NextAsync(Wait);
+        await client.AckAsync(first);
+        var second = await client.NextAsync(Wait);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.TypeUrl, Is.EqualTo(TypeUrls.RouteConfiguration));
+            Assert.That(second.TypeUrl, Is.EqualTo(TypeUrls.Cluster));
+            Assert.That(second.RemovedResources, Is.EqualTo(new[] { "api" }));
+        });
+    }
+
+    [Test]
     public async Task Subscribing_to_a_missing_name_is_answered_as_removed_and_the_resource_is_sent_when_it_appears()
     {
         await using var server = await StartSyncedAsync();

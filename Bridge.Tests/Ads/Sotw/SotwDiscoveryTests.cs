@@ -590,6 +590,42 @@ public sealed class SotwDiscoveryTests
     }
 
     [Test]
+    public async Task Removed_service_leaves_the_route_before_its_cluster_and_a_new_one_reaches_the_cluster_first()
+    {
+        await using var server = await StartSyncedAsync();
+        var client = server.Sotw(AdsNodes.Envoy("envoy-break-order"));
+        await client.SubscribeAsync(TypeUrls.Cluster, []);
+        await client.AckAsync(await client.NextAsync(Wait));
+        await client.SubscribeAsync(TypeUrls.RouteConfiguration, ["outbound_http"]);
+        await client.AckAsync(await client.NextAsync(Wait));
+
+        server.Consul.RemoveService("api");
+        var removedFirst = await client.NextAsync(Wait);
+        await client.AckAsync(removedFirst);
+        var removedSecond = await client.NextAsync(Wait);
+        await client.AckAsync(removedSecond);
+
+        server.Consul.SetService("cache", new TestInstance("10.0.3.1", 6379));
+        var addedFirst = await client.NextAsync(Wait);
+        await client.AckAsync(addedFirst);
+        var addedSecond = await client.NextAsync(Wait);
+
+        Assert.Multiple(() =>
+        {
+            // Removal: no moment where the route names a cluster the proxy no longer has.
+            Assert.That(removedFirst.TypeUrl, Is.EqualTo(TypeUrls.RouteConfiguration));
+            Assert.That(removedFirst.Routes().Single().VirtualHosts.Select(v => v.Name), Has.No.Member("api"));
+            Assert.That(removedSecond.TypeUrl, Is.EqualTo(TypeUrls.Cluster));
+            Assert.That(removedSecond.ResourceNames(), Has.No.Member("api"));
+            // Addition: the cluster first, then the route that leads to it.
+            Assert.That(addedFirst.TypeUrl, Is.EqualTo(TypeUrls.Cluster));
+            Assert.That(addedFirst.ResourceNames(), Does.Contain("cache"));
+            Assert.That(addedSecond.TypeUrl, Is.EqualTo(TypeUrls.RouteConfiguration));
+            Assert.That(addedSecond.Routes().Single().VirtualHosts.Select(v => v.Name), Does.Contain("cache"));
+        });
+    }
+
+    [Test]
     public async Task Cluster_change_is_followed_by_its_assignment_even_when_the_endpoints_are_unchanged()
     {
         await using var server = await StartSyncedAsync();

@@ -130,6 +130,7 @@ public sealed class ConsulTlsTests
         var warning = bridge.Logs.WithId(5002).Single();
         Assert.That(warning.Field("Connections"), Is.EqualTo("128"));
         Assert.That(warning.Field("Limit"), Is.EqualTo("5000"));
+        Assert.That(bridge.Connections.QuerySlots, Is.EqualTo(128), "queries beyond the connections would wait minutes for one; they take turns instead");
     }
 
     /// <summary>The daemon built but not started, reading Consul at <paramref name="address"/>: its Consul client goes through the transport the watcher's would.</summary>
@@ -146,6 +147,8 @@ public sealed class ConsulTlsTests
             bridge.Services.GetRequiredService<BridgePipeline>().Settings.Consul);
 
         public FakeLogCollector Logs => bridge.Logs;
+
+        public ConsulConnections Connections => bridge.Services.GetRequiredService<ConsulConnections>();
 
         public ValueTask DisposeAsync() => bridge.DisposeAsync();
     }

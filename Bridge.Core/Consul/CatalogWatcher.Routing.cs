@@ -1,0 +1,144 @@
+using System.Threading.Channels;
+
+namespace Bridge.Core.Consul;
+
+/// <summary>The watches routing needs: config entries of each kind, the local datacenter, and the target reads.</summary>
+internal sealed partial class CatalogWatcher
+{
+    private readonly Dictionary<HealthQuery, (CancellationTokenSource Cts, Task Loop)> _targetWatches = [];
+
+    /// <summary>
+    /// The health reads routing needs beyond each service's own (a subset's filter, another datacenter): watches
+    /// start for new ones and stop for those no longer needed. Called whenever the compiled routing changes.
+    /// </summary>
+    public void WatchTargets(IReadOnlySet<HealthQuery> queries)
+    {
+        if (_events is not { } events)
+        {
+            return;
+        }
+
+        lock (_targetWatches)
+        {
+            foreach (var query in _targetWatches.Keys.Where(q => !queries.Contains(q)).ToList())
+            {
+                _targetWatches[query].Cts.Cancel();
+                _targetWatches.Remove(query);
+            }
+
+            foreach (var query in queries.Where(q => !_targetWatches.ContainsKey(q)))
+            {
+                var cts = CancellationTokenSource.CreateLinkedTokenSource(_running);
+                _targetWatches[query] = (cts, WatchTargetAsync(query, events, cts.Token));
+            }
+        }
+
+        _slots.ReportDemand(Watches);
+    }
+
+    private async Task WatchTargetAsync(HealthQuery query, ChannelWriter<ConsulEvent> events, CancellationToken ct)
+    {
+        await Task.Yield();
+        try
+        {
+            await WatchAsync(
+                $"{ConsulClient.HealthServiceEndpoint}/{query.Service}",
+                (options, token) => _client.GetHealthServiceAsync(
+                    query.Service,
+                    options with { Datacenter = query.Datacenter.Length > 0 ? query.Datacenter : null, Filter = query.Filter.Length > 0 ? query.Filter : null },
+                    token),
+                result => events.WriteAsync(new TargetEntriesObserved(query, result.Index, result.Value) { ReceivedAt = result.ReceivedAt, Skipped = result.Skipped }, ct),
+                () => false,
+                events,
+                isServiceWatch: true,
+                ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>One blocking watch per config entry kind: the routing the catalog compiles follows them.</summary>
+    private async Task WatchConfigEntriesAsync(ConfigEntries.ConfigEntryKind kind, ChannelWriter<ConsulEvent> events, CancellationToken ct)
+    {
+        await Task.Yield();
+        try
+        {
+            await WatchAsync(
+                $"{ConsulClient.ConfigEndpoint}/{ConfigEntries.ConfigEntryKinds.ApiName(kind)}",
+                (options, token) => ReadConfigEntriesAsync(kind, options, token),
+                result => events.WriteAsync(new ConfigEntriesObserved(result.Value, result.Index) { ReceivedAt = result.ReceivedAt }, ct),
+                () => false,
+                events,
+                isServiceWatch: true,
+                ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// A Consul without the config entry API (before 1.5, or a proxy that does not pass it) answers 404: that is no
+    /// entries at all, not a failure; it is asked again at the pace of a blocking wait.
+    /// </summary>
+    private async Task<QueryResult<ConfigEntries.ConfigEntryList>> ReadConfigEntriesAsync(ConfigEntries.ConfigEntryKind kind, QueryOptions options, CancellationToken ct)
+    {
+        try
+        {
+            return await _client.GetConfigEntriesAsync(kind, options, ct).ConfigureAwait(false);
+        }
+        catch (ConsulException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
+        {
+            if (options.Index > 0)
+            {
+                await Task.Delay(_options.Wait, _time, ct).ConfigureAwait(false);
+            }
+
+            return new QueryResult<ConfigEntries.ConfigEntryList>(new ConfigEntries.ConfigEntryList(kind, [], []), 1, true, TimeSpan.Zero, false, 0);
+        }
+    }
+
+    /// <summary>The configured datacenter, or the agent's own: the first Consul lists (it sorts them by round-trip time).</summary>
+    private async Task ReadLocalDatacenterAsync(ChannelWriter<ConsulEvent> events, CancellationToken ct)
+    {
+        if (!string.IsNullOrEmpty(_options.Datacenter))
+        {
+            await events.WriteAsync(new LocalDatacenterObserved(_options.Datacenter), ct).ConfigureAwait(false);
+            return;
+        }
+
+        var delay = _options.RetryBaseDelay;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var answer = await _client.GetDatacentersAsync(ct).ConfigureAwait(false);
+                if (answer.Value is [{ Length: > 0 } local, ..])
+                {
+                    await events.WriteAsync(new LocalDatacenterObserved(local), ct).ConfigureAwait(false);
+                    return;
+                }
+            }
+            catch (ConsulException)
+            {
+                // Consul is away: the service watches report it; this read simply tries again.
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+
+            try
+            {
+                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+
+            delay = delay * 2 < _options.RetryMaxDelay ? delay * 2 : _options.RetryMaxDelay;
+        }
+    }
+}

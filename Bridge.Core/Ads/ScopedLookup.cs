@@ -4,13 +4,15 @@ namespace Bridge.Core.Ads;
 
 /// <summary>
 /// What a node may see of a snapshot: a node that declared the services it calls gets only their clusters,
-/// assignments (and, for gRPC, listeners and routes) and an Envoy route holding only their virtual hosts.
+/// assignments (and, for gRPC, listeners and routes) and an Envoy route holding only their virtual hosts, and the
+/// clusters and assignments the served discovery chains of those services reach (<c>web~v2</c>, a service a split
+/// leads to, a failover target in another datacenter).
 /// </summary>
 internal static class ScopedLookup
 {
     public static XdsResource? Find(ClientIdentity client, string typeUrl, ResourceSet set, string name, XdsSnapshot snapshot)
     {
-        if (IsPerService(client.Kind, typeUrl) && !client.InScope(ServiceOf(name)))
+        if (IsPerService(client.Kind, typeUrl) && !Visible(client, snapshot, name))
         {
             return null;
         }
@@ -27,22 +29,22 @@ internal static class ScopedLookup
     }
 
     /// <summary>The wildcard names of a type this node may see.</summary>
-    public static IEnumerable<string> Wildcard(ClientIdentity client, string typeUrl, ResourceSet set) =>
-        client.Scope is null || !IsPerService(client.Kind, typeUrl) ? set.Wildcard : set.Wildcard.Where(client.InScope);
+    public static IEnumerable<string> Wildcard(ClientIdentity client, string typeUrl, ResourceSet set, XdsSnapshot snapshot) =>
+        client.Scope is null || !IsPerService(client.Kind, typeUrl) ? set.Wildcard : set.Wildcard.Where(name => Visible(client, snapshot, name));
 
     /// <summary>Whether a name is in the wildcard set of a type as this node may see it.</summary>
-    public static bool InWildcard(ClientIdentity client, string typeUrl, ResourceSet set, string name) =>
-        set.Wildcard.Contains(name) && (client.Scope is null || !IsPerService(client.Kind, typeUrl) || client.InScope(name));
+    public static bool InWildcard(ClientIdentity client, string typeUrl, ResourceSet set, string name, XdsSnapshot snapshot) =>
+        set.Wildcard.Contains(name) && (client.Scope is null || !IsPerService(client.Kind, typeUrl) || Visible(client, snapshot, name));
 
     /// <summary>
     /// Whether a change to these names can matter to a stream: a name it subscribed to or holds, or, under a
     /// wildcard, any name it may see. Lets a stream skip a snapshot in O(changes) instead of O(subscriptions).
     /// </summary>
-    public static bool AnyRelevant(ClientIdentity client, string typeUrl, IReadOnlySet<string> changed, ISet<string> names, bool wildcard, Func<string, bool> held)
+    public static bool AnyRelevant(ClientIdentity client, string typeUrl, IReadOnlySet<string> changed, ISet<string> names, bool wildcard, Func<string, bool> held, XdsSnapshot snapshot)
     {
         foreach (var name in changed)
         {
-            if (names.Contains(name) || held(name) || (wildcard && (client.Scope is null || !IsPerService(client.Kind, typeUrl) || client.InScope(name))))
+            if (names.Contains(name) || held(name) || (wildcard && (client.Scope is null || !IsPerService(client.Kind, typeUrl) || Visible(client, snapshot, name))))
             {
                 return true;
             }
@@ -71,6 +73,10 @@ internal static class ScopedLookup
 
         keys.UnionWith(names);
     }
+
+    /// <summary>Whether a per-service resource is for this node: its service is in scope, or a chain of one that is reaches it.</summary>
+    private static bool Visible(ClientIdentity client, XdsSnapshot snapshot, string name) =>
+        client.Scope is not { } scope || scope.Contains(ServiceOf(name)) || snapshot.Chains.Reaches(scope, name);
 
     /// <summary>A gRPC listener may be asked for as <c>service:port</c>; scoping looks at the service.</summary>
     private static string ServiceOf(string name) => ResourceTranslator.PortedService(name) ?? name;

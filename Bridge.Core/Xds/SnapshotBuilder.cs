@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
+using Bridge.Core.Xds.Chains;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 
@@ -12,12 +13,13 @@ namespace Bridge.Core.Xds;
 /// catalog and settings; a message equal to one already served keeps its resource, so nothing unchanged is
 /// serialised again or gets a new version.
 /// </summary>
-internal sealed class SnapshotBuilder
+internal sealed partial class SnapshotBuilder
 {
     private static readonly ClientKind[] Kinds = [ClientKind.Envoy, ClientKind.Grpc];
 
     private readonly XdsSnapshot _before;
     private readonly ResourceTranslator _translator;
+    private readonly ChainTranslator _chainTranslator;
     private readonly ILogger _logger;
     private ImmutableDictionary<(ClientKind Kind, string TypeUrl), ResourceSet>.Builder _sets;
     private readonly ImmutableSortedDictionary<string, ImmutableArray<SkippedInstance>>.Builder _leftOut;
@@ -35,6 +37,8 @@ internal sealed class SnapshotBuilder
     {
         _before = before;
         _translator = translator;
+        _chainTranslator = new ChainTranslator(translator);
+        _chains = before.Chains;
         _logger = logger;
         _scopes = scopes;
         _portedNames = portedNames;
@@ -54,6 +58,10 @@ internal sealed class SnapshotBuilder
     /// <param name="previousDeparted">The departed list of the catalog applied before: when it is the same object, nothing departed or returned.</param>
     public void ApplyChanges(CatalogSnapshot catalog, CatalogDiff diff, ImmutableSortedDictionary<string, long> previousDeparted)
     {
+        // Chains first: a service a chain owns is not served its default cluster and assignment.
+        var chainsBefore = _chains;
+        var affected = Affected(catalog, diff, chainsBefore);
+        var chainNames = affected.Count == 0 ? [] : Decide(catalog, affected);
         foreach (var change in diff.Changes)
         {
             if (change.Kind == ServiceChangeKind.Removed)
@@ -79,6 +87,12 @@ internal sealed class SnapshotBuilder
             Serve(catalog.Services[change.Service]);
         }
 
+        ServeChainNames(catalog, chainsBefore, chainNames);
+        foreach (var service in affected.Where(s => catalog.Services.ContainsKey(s)))
+        {
+            Put(ClientKind.Grpc, TypeUrls.RouteConfiguration, Packed(ClientKind.Grpc, TypeUrls.RouteConfiguration, service, GrpcRouteOf(service)), wildcard: false);
+        }
+
         if (!ReferenceEquals(catalog.Departed, previousDeparted))
         {
             // Departed services forgotten by the catalog (it remembers a bounded number) leave the gRPC view too;
@@ -99,12 +113,12 @@ internal sealed class SnapshotBuilder
             Put(ClientKind.Envoy, TypeUrls.Listener, Packed(ClientKind.Envoy, TypeUrls.Listener, _translator.EnvoyListenerName, _translator.EnvoyListener()), wildcard: true);
         }
 
-        if (_membershipChanged || !_sets.ContainsKey((ClientKind.Envoy, TypeUrls.RouteConfiguration)))
+        if (_membershipChanged || _chainRoutesChanged || !_sets.ContainsKey((ClientKind.Envoy, TypeUrls.RouteConfiguration)))
         {
-            Put(ClientKind.Envoy, TypeUrls.RouteConfiguration, Packed(ClientKind.Envoy, TypeUrls.RouteConfiguration, _translator.EnvoyListenerName, _translator.EnvoyRoute(catalog.Services.Keys)), wildcard: false);
+            Put(ClientKind.Envoy, TypeUrls.RouteConfiguration, Packed(ClientKind.Envoy, TypeUrls.RouteConfiguration, _translator.EnvoyListenerName, EnvoyRouteOf(catalog.Services.Keys)), wildcard: false);
         }
 
-        if (_membershipChanged || !ReferenceEquals(catalog.Departed, previousDeparted))
+        if (_membershipChanged || _chainRoutesChanged || !ReferenceEquals(catalog.Departed, previousDeparted))
         {
             BuildScopedRoutes(catalog);
             BuildPortedListeners();
@@ -132,7 +146,7 @@ internal sealed class SnapshotBuilder
 
     private XdsResource ScopedRoute(IReadOnlySet<string> services, CatalogSnapshot catalog, XdsResource? before)
     {
-        var route = _translator.EnvoyRoute(catalog.Services.Keys.Where(services.Contains));
+        var route = EnvoyRouteOf(catalog.Services.Keys.Where(services.Contains));
         return before is not null && before.Message.Equals(route) ? before : XdsResource.Create(route.Name, route);
     }
 
@@ -165,10 +179,14 @@ internal sealed class SnapshotBuilder
         _leftOut.Clear();
         _invalidMeta.Clear();
         _tombstones = [];
+        var chainsBefore = _chains;
+        var chainNames = Decide(catalog, catalog.Services.Keys.Union(chainsBefore.Chains.Keys, StringComparer.Ordinal));
         foreach (var service in catalog.Services.Values)
         {
             Serve(service);
         }
+
+        ServeChainNames(catalog, chainsBefore, chainNames);
 
         foreach (var name in catalog.Departed.Keys.Where(n => !catalog.Services.ContainsKey(n)))
         {
@@ -176,7 +194,7 @@ internal sealed class SnapshotBuilder
         }
 
         Put(ClientKind.Envoy, TypeUrls.Listener, Packed(ClientKind.Envoy, TypeUrls.Listener, _translator.EnvoyListenerName, _translator.EnvoyListener()), wildcard: true);
-        Put(ClientKind.Envoy, TypeUrls.RouteConfiguration, Packed(ClientKind.Envoy, TypeUrls.RouteConfiguration, _translator.EnvoyListenerName, _translator.EnvoyRoute(catalog.Services.Keys)), wildcard: false);
+        Put(ClientKind.Envoy, TypeUrls.RouteConfiguration, Packed(ClientKind.Envoy, TypeUrls.RouteConfiguration, _translator.EnvoyListenerName, EnvoyRouteOf(catalog.Services.Keys)), wildcard: false);
         BuildScopedRoutes(catalog);
         BuildPortedListeners();
         _membershipChanged = true;
@@ -209,6 +227,7 @@ internal sealed class SnapshotBuilder
             LeftOut = _leftOut.ToImmutable(),
             InvalidMeta = _invalidMeta.ToImmutable(),
             ScopedRoutes = _scopedRoutes,
+            Chains = _chains,
         };
     }
 
@@ -220,23 +239,24 @@ internal sealed class SnapshotBuilder
         var policy = ServicePolicy.From(service, (key, value, accepted) => problems.Add(new MetaProblem(key, value, accepted)));
         ReportMeta(service.Name, problems);
 
-        var envoyCluster = _translator.Cluster(service, policy, ClientKind.Envoy);
-        var grpcCluster = _translator.Cluster(service, policy, ClientKind.Grpc);
-        var envoyResource = Packed(ClientKind.Envoy, TypeUrls.Cluster, service.Name, envoyCluster);
-        Put(ClientKind.Envoy, TypeUrls.Cluster, envoyResource, wildcard: true);
-        Put(ClientKind.Grpc, TypeUrls.Cluster, grpcCluster.Equals(envoyCluster) ? envoyResource : Packed(ClientKind.Grpc, TypeUrls.Cluster, service.Name, grpcCluster), wildcard: true);
+        // A name a chain reaches is built from the chain (ServeChainNames), as the target it is.
+        var owned = _chains.Owners.ContainsKey(service.Name);
+        if (!owned)
+        {
+            PutCluster(service.Name, _translator.Cluster(service, policy, ClientKind.Envoy), _translator.Cluster(service, policy, ClientKind.Grpc));
+        }
 
         var leftOut = new List<SkippedInstance>();
-        var assignment = Packed(ClientKind.Envoy, TypeUrls.ClusterLoadAssignment, service.Name, _translator.Assignment(service, leftOut));
+        var assignment = _translator.Assignment(service, leftOut);
         ReportLeftOut(service.Name, leftOut);
-        foreach (var kind in Kinds)
+        if (!owned)
         {
-            Put(kind, TypeUrls.ClusterLoadAssignment, assignment, wildcard: true);
+            PutAssignment(service.Name, assignment);
         }
 
         // Answered only when asked for by name: a gRPC client never wants every service's listener.
         Put(ClientKind.Grpc, TypeUrls.Listener, Packed(ClientKind.Grpc, TypeUrls.Listener, service.Name, ResourceTranslator.GrpcListener(service.Name)), wildcard: false);
-        Put(ClientKind.Grpc, TypeUrls.RouteConfiguration, Packed(ClientKind.Grpc, TypeUrls.RouteConfiguration, service.Name, ResourceTranslator.GrpcRoute(service.Name)), wildcard: false);
+        Put(ClientKind.Grpc, TypeUrls.RouteConfiguration, Packed(ClientKind.Grpc, TypeUrls.RouteConfiguration, service.Name, GrpcRouteOf(service.Name)), wildcard: false);
     }
 
     /// <summary>

@@ -173,7 +173,7 @@ internal sealed class XdsCache
     {
         var before = Current;
         var ready = before.Ready || catalog.Synced;
-        if (builder.Changed.Count == 0 && ready == before.Ready && !rebuilt && !always)
+        if (builder.Changed.Count == 0 && ready == before.Ready && !rebuilt && !always && !builder.ChainsChanged)
         {
             return;
         }
@@ -187,7 +187,7 @@ internal sealed class XdsCache
         }
         else
         {
-            Wakes.Wake(builder.Changed);
+            Wakes.Wake(WithChainOwners(builder.Changed, before, next));
         }
 
         if (next.Ready)
@@ -196,6 +196,36 @@ internal sealed class XdsCache
         }
 
         XdsLog.SnapshotPublished(_logger, next.Generation, builder.Changed.Values.Sum(c => c.Count), builder.RemovedCount);
+    }
+
+    /// <summary>
+    /// The changed names, and for each cluster or assignment a served chain reaches, the services whose chains reach it:
+    /// a scoped stream holds its services as keys, and <c>web~v2</c> changing concerns every node scoped to <c>web</c>.
+    /// </summary>
+    private static Dictionary<string, HashSet<string>> WithChainOwners(Dictionary<string, HashSet<string>> changed, XdsSnapshot before, XdsSnapshot next)
+    {
+        if (before.Chains.Owners.IsEmpty && next.Chains.Owners.IsEmpty)
+        {
+            return changed;
+        }
+
+        var keys = new Dictionary<string, HashSet<string>>(changed, StringComparer.Ordinal);
+        foreach (var typeUrl in new[] { TypeUrls.Cluster, TypeUrls.ClusterLoadAssignment })
+        {
+            if (changed.TryGetValue(typeUrl, out var names))
+            {
+                var withOwners = new HashSet<string>(names, StringComparer.Ordinal);
+                foreach (var name in names)
+                {
+                    withOwners.UnionWith(before.Chains.Owners.GetValueOrDefault(name) ?? []);
+                    withOwners.UnionWith(next.Chains.Owners.GetValueOrDefault(name) ?? []);
+                }
+
+                keys[typeUrl] = withOwners;
+            }
+        }
+
+        return keys;
     }
 
     private sealed class ScopeLease(XdsCache cache, string key) : IDisposable

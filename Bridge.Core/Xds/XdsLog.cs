@@ -28,4 +28,12 @@ internal static partial class XdsLog
     [LoggerMessage(EventId = 3006, EventName = "ServiceNamesDifferInCase", Level = LogLevel.Warning,
         Message = "Services {Services} differ only in case: Envoy's route answers them with one virtual host, routed to {Chosen} (Consul returns the same instances for each spelling); each keeps its own cluster")]
     public static partial void ServiceNamesDifferInCase(ILogger logger, string services, string chosen);
+
+    [LoggerMessage(EventId = 3007, EventName = "ChainNotServed", Level = LogLevel.Error,
+        Message = "The routing of {Service} is not served: {Problem}; the routing served before stays in force")]
+    public static partial void ChainNotServed(ILogger logger, string service, string problem);
+
+    [LoggerMessage(EventId = 3008, EventName = "ChainPartNotSent", Level = LogLevel.Information,
+        Message = "The routing of {Service} is sent to {Kind} clients without a part they cannot honour: {Where}: {What}")]
+    public static partial void ChainPartNotSent(ILogger logger, string service, string kind, string where, string what);
 }

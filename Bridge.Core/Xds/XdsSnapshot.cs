@@ -50,6 +50,17 @@ public sealed record XdsSnapshot(
     /// </summary>
     public ImmutableDictionary<string, XdsResource> ScopedRoutes { get; init; } = ImmutableDictionary.Create<string, XdsResource>(StringComparer.Ordinal);
 
+    /// <summary>The discovery chains served, those rejected, and which chains reach each cluster (for scoping).</summary>
+    internal Chains.ServedChains Chains { get; init; } = Xds.Chains.ServedChains.Empty;
+
+    /// <summary>Per service with routing (served or rejected): its chain's clusters, what is not sent of it, why it is not served.</summary>
+    public IReadOnlyList<Chains.ChainSummary> DescribeChains() =>
+        [.. Chains.Chains.Keys.Union(Chains.Rejected.Keys).Order(StringComparer.Ordinal).Select(service => new Chains.ChainSummary(
+            service,
+            Chains.Chains.TryGetValue(service, out var chain) ? [.. Xds.Chains.ChainTranslator.ClusterNames(chain)] : [],
+            Chains.Notes.TryGetValue(service, out var notes) ? [.. notes.Select(n => $"{n.Kind.ToString().ToLowerInvariant()}: {n.Where}: {n.What}")] : [],
+            Chains.Rejected.GetValueOrDefault(service)))];
+
     public ResourceSet Get(ClientKind kind, string typeUrl) => Sets.GetValueOrDefault((kind, typeUrl)) ?? ResourceSet.Empty;
 
     /// <summary>Whether a resource of this name and type may differ from the previous generation.</summary>

@@ -93,7 +93,8 @@ internal static class AdminEndpoints
                 withResources ? JsonDocument.Parse(ResourceFormatter.Format(r.Message)).RootElement : null))]))],
         snapshot.LeftOut.ToDictionary(kv => kv.Key, kv => LeftOut(kv.Value), StringComparer.Ordinal),
         snapshot.InvalidMeta.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)[.. kv.Value.Select(m => $"{m.Key}={m.Value} (accepted: {m.Accepted})")], StringComparer.Ordinal),
-        [.. snapshot.Tombstones]);
+        [.. snapshot.Tombstones],
+        snapshot.DescribeChains().ToDictionary(c => c.Service, c => new ChainView(c.Clusters, c.NotSent, c.Rejected), StringComparer.Ordinal));
 
     internal static IReadOnlyList<ClientView> Clients(StreamRegistry registry) =>
         [.. registry.Snapshot().Select(s => new ClientView(

@@ -24,7 +24,14 @@ internal sealed record LeftOutView(string Node, string ServiceId, string Field, 
 
 internal sealed record XdsView(
     long Generation, bool Ready, IReadOnlyList<XdsTypeView> Types, IReadOnlyDictionary<string, IReadOnlyList<LeftOutView>> LeftOut,
-    IReadOnlyDictionary<string, IReadOnlyList<string>> InvalidMeta, IReadOnlyList<string> Tombstones);
+    IReadOnlyDictionary<string, IReadOnlyList<string>> InvalidMeta, IReadOnlyList<string> Tombstones,
+    IReadOnlyDictionary<string, ChainView> Chains);
+
+/// <summary>
+/// The routing of one service as served: the clusters its chain reaches (routes lead there), what one kind of client
+/// is not sent of it, and why its latest chain is not served (the one listed stays), if so.
+/// </summary>
+internal sealed record ChainView(IReadOnlyList<string> Clusters, IReadOnlyList<string> NotSent, string? Rejected);
 
 internal sealed record XdsTypeView(string ClientKind, string TypeUrl, IReadOnlyList<XdsResourceView> Resources);
 

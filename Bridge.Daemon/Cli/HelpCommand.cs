@@ -10,7 +10,7 @@ internal static class HelpCommand
           consul-xds-bridge [--dev] [--Section:Key=value ...]
               Run the daemon: watch Consul, serve xDS over ADS. Under systemd (Type=notify) it reports READY
               once the first full catalog is served, pings the watchdog, and drains every xDS stream on SIGTERM.
-              --dev starts an embedded Consul-compatible agent on 127.0.0.1:8500 seeded with web, api and db.
+              --dev starts an embedded Consul-compatible agent on 127.0.0.1:8500 seeded with web (split 90/10 between two versions), api and db.
           consul-xds-bridge validate <config.json>
               Check a configuration file on top of the defaults; exit 0 if the daemon would accept it,
               exit 1 listing every error by key. Run it before restarting the service on a new file.

@@ -7,7 +7,9 @@ namespace Bridge.Daemon.Hosting;
 
 /// <summary>
 /// <c>--dev</c>: starts the embedded Consul-compatible dev agent and seeds a few example services through
-/// Consul's own registration API, so the daemon runs with no Consul installed.
+/// Consul's own registration API, so the daemon runs with no Consul installed. With the dev agent's traffic-management
+/// seed beside the binary (<c>Seeding/traffic-management.json</c>), that is what it holds: web in two versions split
+/// 90/10 with a header route to v2, an instance in dc2, api and db.
 /// </summary>
 internal sealed class DevMode : IAsyncDisposable
 {
@@ -36,7 +38,16 @@ internal sealed class DevMode : IAsyncDisposable
             return null;
         }
 
-        await SeedAsync(agent.Address).ConfigureAwait(false);
+        var seed = Path.Combine(AppContext.BaseDirectory, "Seeding", "traffic-management.json");
+        if (File.Exists(seed))
+        {
+            await agent.LoadSeedAsync(seed).ConfigureAwait(false);
+        }
+        else
+        {
+            await SeedAsync(agent.Address).ConfigureAwait(false);
+        }
+
         return new DevMode(agent, settings with { Consul = settings.Consul with { Address = agent.Address.ToString().TrimEnd('/') } });
     }
 

@@ -35,6 +35,20 @@ internal sealed class ConsulFeed(CatalogStore store)
     public static IEnumerable<ConsulEvent> NoRouting(string datacenter = "dc1") =>
         ConfigEntryKinds.All.Select(kind => (ConsulEvent)new ConfigEntriesObserved(new ConfigEntryList(kind, [], []), 1)).Append(new LocalDatacenterObserved(datacenter));
 
+    /// <summary>
+    /// Every config entry kind as the watch reads it, all at <paramref name="index"/>: these entries (JSON as Consul
+    /// returns them, each kind taken from its <c>Kind</c>), and none of the kinds not given.
+    /// </summary>
+    public static ConsulEvent[] ConfigEntries(ulong index, params string[] json)
+    {
+        var byKind = json.ToLookup(entry => System.Text.Json.JsonDocument.Parse(entry).RootElement.GetProperty("Kind").GetString()!);
+        return
+        [
+            .. ConfigEntryKinds.All.Select(kind => (ConsulEvent)new ConfigEntriesObserved(
+                ConfigEntryDecoder.Decode(kind, System.Text.Encoding.UTF8.GetBytes($"[{string.Join(",", byKind[kind.ApiName()])}]")), index)),
+        ];
+    }
+
     /// <summary>The first full read of Consul: exactly these services and no config entries, after which the catalog is synced.</summary>
     public void Sync(params (string Service, TestInstance[] Instances)[] services)
     {

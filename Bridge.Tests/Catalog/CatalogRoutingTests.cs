@@ -89,6 +89,27 @@ public sealed class CatalogRoutingTests
     }
 
     [Test]
+    public void Entries_read_kind_by_kind_at_start_up_are_compiled_once_every_kind_is_read_with_no_error_on_the_way()
+    {
+        var resolver = """{"Kind":"service-resolver","Name":"web","Subsets":{"v1":{"Filter":"\"v1\" in Service.Tags"}}}""";
+        var splitter = """{"Kind":"service-splitter","Name":"web","Splits":[{"Weight":100,"ServiceSubset":"v1"}]}""";
+        _store.Apply([new LocalDatacenterObserved("dc1"), Set(1, "web"), Read("web", 2, Entry("n1", "web-1"))]);
+
+        // The splitter's watch answers first: its subset is defined by a resolver not read yet.
+        _store.Apply([Observed(ConfigEntryKind.ServiceDefaults, WebDefaults("http")), Observed(ConfigEntryKind.ServiceSplitter, splitter)]);
+        _store.Apply([Observed(ConfigEntryKind.ServiceRouter)]);
+        var beforeResolver = _store.Current.Routing.Chains.ContainsKey("web");
+        _store.Apply([Observed(ConfigEntryKind.ServiceResolver, resolver)]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(beforeResolver, Is.False);
+            Assert.That(_store.Current.Routing.Chains.Keys, Is.EqualTo(new[] { "web" }));
+            Assert.That(_log.WithEvent("ChainNotCompiled"), Is.Empty, "half the entries are not a broken chain");
+        });
+    }
+
+    [Test]
     public void Unreadable_entry_is_logged_by_kind_and_name_and_the_others_still_apply()
     {
         _store.Apply(

@@ -5,11 +5,13 @@
 Each backend is a server of its own on an address the kernel picks, whose one unary method answers with the
 backend's name, so every RPC outcome says which instance served it.
 
-Ops: start {name, host} -> {port}; stop {name} -> {}.
+Ops: start {name, host, failWith?, delayMs?} -> {port}; stop {name} -> {}. With failWith (a status code name such
+as UNAVAILABLE) every call ends with that status; with delayMs each call waits that long first.
 """
 
 import sys
 import threading
+import time
 from concurrent import futures
 
 import grpc
@@ -24,9 +26,17 @@ _servers = {}
 _lock = threading.Lock()
 
 
-def _echo(name):
+def _echo(name, fail_with=None, delay_ms=0):
     answer = name.encode("utf-8")
-    handler = grpc.unary_unary_rpc_method_handler(lambda request, context: answer)
+
+    def handle(request, context):
+        if delay_ms:
+            time.sleep(delay_ms / 1000)
+        if fail_with:
+            context.abort(grpc.StatusCode[fail_with], f"{name} fails on purpose")
+        return answer
+
+    handler = grpc.unary_unary_rpc_method_handler(handle)
     return grpc.method_handlers_generic_handler(_service_name, {_method_name: handler})
 
 
@@ -35,7 +45,7 @@ def start(request):
     with _lock:
         if name in _servers:
             raise ValueError(f"backend {name} is already running")
-        server = grpc.server(_pool, handlers=[_echo(name)])
+        server = grpc.server(_pool, handlers=[_echo(name, request.get("failWith"), request.get("delayMs", 0))])
         bind = f"[{host}]:0" if ":" in host else f"{host}:0"
         port = server.add_insecure_port(bind)
         if port == 0:

@@ -57,9 +57,9 @@ class Tally:
             return {"by": dict(self.by), "errorDetails": dict(self.details)}
 
 
-def _one(call, tally, deadline_ms):
+def _one(call, tally, deadline_ms, metadata=None):
     try:
-        tally.add(call(b"", timeout=deadline_ms / 1000).decode("utf-8"))
+        tally.add(call(b"", timeout=deadline_ms / 1000, metadata=metadata).decode("utf-8"))
     except grpc.RpcError as e:
         tally.add(f"ERR {e.code().name}", e.details())
 
@@ -67,6 +67,7 @@ def _one(call, tally, deadline_ms):
 def batch(request):
     call, tally = _call(request["service"]), Tally()
     count, deadline_ms = request["count"], request.get("deadlineMs", 3000)
+    metadata = list(request.get("metadata", {}).items()) or None
     remaining = iter(range(count))
     take = threading.Lock()
 
@@ -75,7 +76,7 @@ def batch(request):
             with take:
                 if next(remaining, None) is None:
                     return
-            _one(call, tally, deadline_ms)
+            _one(call, tally, deadline_ms, metadata)
 
     workers = [threading.Thread(target=worker) for _ in range(min(request.get("concurrency", 10), count))]
     for w in workers:

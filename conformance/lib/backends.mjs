@@ -16,13 +16,21 @@ const service = {
   },
 };
 
-export async function startBackend(name) {
+/**
+ * `failWith`: a status code name (e.g. 'UNAVAILABLE') every call ends with instead of the name; `delayMs`: how long
+ * each call waits before it answers.
+ */
+export async function startBackend(name, { failWith, delayMs = 0 } = {}) {
   const server = new grpc.Server();
   const backend = { name, served: 0, server, address: '127.0.0.1', port: 0 };
   server.addService(service, {
     Who(call, callback) {
       backend.served += 1;
-      callback(null, Buffer.from(name, 'utf8'));
+      const answer = () => (failWith
+        ? callback({ code: grpc.status[failWith], details: `${name} fails on purpose` })
+        : callback(null, Buffer.from(name, 'utf8')));
+      if (delayMs > 0) setTimeout(answer, delayMs);
+      else answer();
     },
   });
   backend.port = await new Promise((resolve, reject) =>
@@ -32,6 +40,6 @@ export async function startBackend(name) {
   return backend;
 }
 
-export async function startBackends(names) {
-  return Promise.all(names.map((n) => startBackend(n)));
+export async function startBackends(names, options) {
+  return Promise.all(names.map((n) => startBackend(n, options)));
 }

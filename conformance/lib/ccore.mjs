@@ -103,14 +103,17 @@ export class CCoreBackends {
     this.worker = worker;
   }
 
-  /** Starts a backend named `name` on `host` (127.0.0.1 or ::1); resolves to { name, address, port, stop }. */
-  async start(name, host = '127.0.0.1') {
-    const { port } = await this.worker.request('start', { name, host });
+  /**
+   * Starts a backend named `name` on `host` (127.0.0.1 or ::1), with `options` as lib/backends.mjs takes them
+   * (`failWith`, `delayMs`); resolves to { name, address, port, stop }.
+   */
+  async start(name, host = '127.0.0.1', options = {}) {
+    const { port } = await this.worker.request('start', { name, host, ...options });
     return { name, address: host, port, stop: () => this.worker.request('stop', { name }) };
   }
 
-  startAll(names, host) {
-    return Promise.all(names.map((name) => this.start(name, host)));
+  startAll(names, host, options) {
+    return Promise.all(names.map((name) => this.start(name, host, options)));
   }
 
   close() {
@@ -179,10 +182,10 @@ export class CCoreClient {
     };
   }
 
-  /** Makes `count` RPCs to xds:///<service>, `concurrency` at a time, and tallies the outcomes. */
-  async batch(service, count, { concurrency = 10, deadlineMs = 3000 } = {}) {
+  /** Makes `count` RPCs to xds:///<service>, `concurrency` at a time, each with `metadata` (name to value), and tallies the outcomes. */
+  async batch(service, count, { concurrency = 10, deadlineMs = 3000, metadata = {} } = {}) {
     const rounds = Math.ceil(count / Math.min(concurrency, count));
-    return Tally.from(await this.worker.request('batch', { service, count, concurrency, deadlineMs }, rounds * deadlineMs + 15_000));
+    return Tally.from(await this.worker.request('batch', { service, count, concurrency, deadlineMs, metadata }, rounds * deadlineMs + 15_000));
   }
 
   /** Keeps `concurrency` RPCs to xds:///<service> in flight until stopped. */

@@ -79,8 +79,8 @@ export class DevAgent {
    * the instance a WAN address (`{ address, port }`, port defaulting to the instance's), as remote datacenters are
    * reached.
    */
-  catalogRegister({ node, nodeMeta = {}, id, name, address = '127.0.0.1', port, meta = {}, weights = { passing: 1, warning: 1 }, status = 'passing', datacenter, wan }) {
-    const service = { ID: id, Service: name, Address: address, Port: port, Meta: meta, Weights: { Passing: weights.passing, Warning: weights.warning } };
+  catalogRegister({ node, nodeMeta = {}, id, name, address = '127.0.0.1', port, tags = [], meta = {}, weights = { passing: 1, warning: 1 }, status = 'passing', datacenter, wan }) {
+    const service = { ID: id, Service: name, Address: address, Port: port, Tags: tags, Meta: meta, Weights: { Passing: weights.passing, Warning: weights.warning } };
     const body = {
       Node: node,
       Address: address,

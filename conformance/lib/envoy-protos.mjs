@@ -32,6 +32,7 @@ const FILES = [
   'envoy/extensions/filters/http/fault/v3/fault.proto',
   'envoy/extensions/filters/http/rbac/v3/rbac.proto',
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
+  'envoy/extensions/clusters/aggregate/v3/cluster.proto',
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',
   'envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer.proto',
   ...lbPolicies.map((p) => `envoy/extensions/load_balancing_policies/${p}/v3/${p}.proto`),

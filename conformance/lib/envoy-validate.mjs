@@ -2,7 +2,7 @@
 // against their protoc-gen-validate rules (pgv.mjs) recursively, typed configs included, and against the
 // semantic checks Envoy and proxyless gRPC make (envoy-semantics.mjs). `XdsView` follows one ADS stream as a
 // client would (what it holds after each response) for the checks that need several resources.
-import { PLAIN, TYPE, typeOf } from './envoy-protos.mjs';
+import { PLAIN, TYPE, root, typeOf } from './envoy-protos.mjs';
 import { PgvValidator } from './pgv.mjs';
 import {
   MESSAGE_CHECKS, UNIQUE_NAMES, checkAssignment, checkHashBalancerWeights, checkListenerAddresses,
@@ -79,6 +79,14 @@ export function validateResource(any, { typeUrl = any.type_url, clientKind = 'en
 }
 
 const LB_POLICY = typeOf(TYPE.cluster).lookupEnum('LbPolicy').valuesById;
+const AGGREGATE_CONFIG = 'type.googleapis.com/envoy.extensions.clusters.aggregate.v3.ClusterConfig';
+
+/** The clusters an aggregate cluster is made of, in order; [] for a cluster of another type. */
+function aggregated(cluster) {
+  const config = cluster.cluster_discovery_type === 'cluster_type' ? cluster.cluster_type?.typed_config : null;
+  if (config?.type_url !== AGGREGATE_CONFIG) return [];
+  return root.lookupType('envoy.extensions.clusters.aggregate.v3.ClusterConfig').decode(config.value).clusters;
+}
 const EDS = typeOf(TYPE.cluster).lookupEnum('DiscoveryType').values.EDS;
 
 /** The ClusterLoadAssignment an EDS cluster asks for; null for a cluster of another type. */
@@ -184,7 +192,10 @@ export class XdsView {
     }
   }
 
-  /** The names a client holding this view goes on to fetch: RDS names of its listeners, EDS names of its clusters, clusters of its routes. */
+  /**
+   * The names a client holding this view goes on to fetch: RDS names of its listeners, EDS names of its clusters,
+   * clusters of its routes and of its aggregate clusters.
+   */
   references() {
     const routes = new Set();
     for (const { message } of this.of(TYPE.listener).values()) {
@@ -196,6 +207,9 @@ export class XdsView {
       if (assignment !== null) assignments.add(assignment);
     }
     const clusters = new Set();
+    for (const { message } of this.of(TYPE.cluster).values()) {
+      for (const name of aggregated(message)) clusters.add(name);
+    }
     for (const { message } of this.of(TYPE.route).values()) {
       for (const vh of message.virtual_hosts) {
         for (const r of vh.routes) {

@@ -15,9 +15,9 @@ export function useBridge({ bridgeSettings = {}, agentSeed, agentOptions = [], s
     backends: [],
     cleanups: [],
 
-    /** Starts backends named `names`, stopped in `after`. */
-    async startBackends(names) {
-      const started = await Promise.all(names.map((n) => startBackend(n)));
+    /** Starts backends named `names` (with `options`, see startBackend), stopped in `after`. */
+    async startBackends(names, options) {
+      const started = await Promise.all(names.map((n) => startBackend(n, options)));
       env.backends.push(...started);
       return started;
     },

@@ -11,6 +11,7 @@ import { TYPE, envoyNode, grpcNode } from '../lib/ads-client.mjs';
 import { Bridge } from '../lib/bridge.mjs';
 import { Follower, snapshot } from '../lib/xds-snapshot.mjs';
 import { useBridge } from '../lib/suite.mjs';
+import { TRAFFIC_AGENT_OPTIONS } from '../lib/traffic-scenarios.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
 const MAX_WEIGHT = 65535; // the largest weight Consul takes (structs.ValidateWeights: DNS weights are 0-65535)
@@ -94,6 +95,7 @@ async function register(agent, name, service) {
 }
 
 const env = useBridge({
+  agentOptions: TRAFFIC_AGENT_OPTIONS,
   async setup(env) {
     for (const [name, service] of Object.entries(CATALOG)) await register(env.agent, name, service);
     await waitFor('the bridge to serve the whole catalog', () => env.bridge.admin('/debug/catalog'),
@@ -252,5 +254,74 @@ env.scenario('two services whose names differ only in case (web, Web): what ever
   } finally {
     await env.agent.deregister('case-lower');
     await env.agent.deregister('case-upper');
+  }
+});
+
+// Every kind of config entry and every option the bridge translates, for one service (tm-web) that splits to another
+// (tm-api) and fails over to dc2: what Envoy and gRPC nodes are served passes the validation, and references hold.
+const TRAFFIC_ENTRIES = [
+  { Kind: 'service-defaults', Name: 'tm-web', Protocol: 'http' },
+  { Kind: 'service-defaults', Name: 'tm-api', Protocol: 'http' },
+  {
+    Kind: 'service-resolver', Name: 'tm-web', DefaultSubset: 'v1', ConnectTimeout: '2s', RequestTimeout: '15s',
+    Subsets: { v1: { Filter: '"v1" in Service.Tags' }, v2: { Filter: '"v2" in Service.Tags', OnlyPassing: true } },
+    Failover: { v2: { Datacenters: ['dc2'] } },
+    LoadBalancer: {
+      Policy: 'ring_hash', RingHashConfig: { MinimumRingSize: 1024, MaximumRingSize: 9000000 },
+      HashPolicies: [
+        { Field: 'header', FieldValue: 'x-user' },
+        { Field: 'cookie', FieldValue: 'session', CookieConfig: { TTL: '30s', Path: '/' } },
+        { Field: 'query_parameter', FieldValue: 'u' },
+        { SourceIP: true, Terminal: true },
+      ],
+    },
+  },
+  { Kind: 'service-resolver', Name: 'tm-api', LoadBalancer: { Policy: 'least_request', LeastRequestConfig: { ChoiceCount: 3 } } },
+  {
+    Kind: 'service-splitter', Name: 'tm-web',
+    Splits: [
+      { Weight: 89.99, ServiceSubset: 'v1', RequestHeaders: { Set: { 'x-split': 'v1' } }, ResponseHeaders: { Remove: ['server'] } },
+      { Weight: 0.01, ServiceSubset: 'v2' },
+      { Weight: 10, Service: 'tm-api' },
+    ],
+  },
+  {
+    Kind: 'service-router', Name: 'tm-web',
+    Routes: [
+      {
+        Match: { HTTP: { PathPrefix: '/admin', Header: [{ Name: 'x-canary', Regex: 'y(es)?' }, { Name: 'x-debug', Present: true, Invert: true }], Methods: ['GET', 'POST'] } },
+        Destination: { ServiceSubset: 'v2', PrefixRewrite: '/', RequestTimeout: '5s', IdleTimeout: '30s', NumRetries: 3, RetryOnConnectFailure: true, RetryOn: ['unavailable', '5xx'], RetryOnStatusCodes: [503] },
+      },
+      { Match: { HTTP: { PathExact: '/q', QueryParam: [{ Name: 'v', Exact: '2' }] } }, Destination: { Service: 'tm-api' } },
+      { Match: { HTTP: { PathRegex: '/tm\\.Svc/.*', Methods: ['GET'] } }, Destination: { ServiceSubset: 'v1' } },
+    ],
+  },
+];
+
+env.scenario('config entries of every kind (router, splitter, resolver with subsets, ring hash and failover to dc2): every node is served valid resources', async () => {
+  await env.agent.register({ id: 'tm-web-1', name: 'tm-web', port: 31401, tags: ['v1'] });
+  await env.agent.register({ id: 'tm-web-2', name: 'tm-web', port: 31402, tags: ['v2'] });
+  await env.agent.register({ id: 'tm-api-1', name: 'tm-api', port: 31411 });
+  await env.agent.catalogRegister({ node: 'tm-dc2', id: 'tm-web-dc2', name: 'tm-web', address: '10.255.0.9', port: 31403, tags: ['v2'], datacenter: 'dc2', wan: { address: '127.0.0.9' } });
+  for (const entry of TRAFFIC_ENTRIES) assert.equal(await env.agent.putConfigEntry(entry), true, `${entry.Kind} ${entry.Name} written`);
+  try {
+    await waitFor('the chain to be served', () => env.bridge.admin('/debug/xds'),
+      ({ body }) => body.chains?.['tm-web']?.clusters.includes('tm-web~v2@dc2') && !body.chains['tm-web'].rejected);
+    await waitFor('the dc2 instance to be served', () => snapshot(env.bridge.adsAddress, grpcNode('traffic-probe'), { services: ['tm-web'] }),
+      (view) => endpointsOf(view, 'tm-web~v2@dc2')?.length === 1);
+    const chain = (await env.bridge.admin('/debug/xds')).body.chains['tm-web'];
+    const views = await allFour('traffic', { services: ['tm-web', 'tm-api'] });
+    for (const [which, view] of Object.entries(views)) {
+      assert.deepEqual(view.violations, [], `${which}: no violation`);
+      for (const name of ['tm-web~v1', 'tm-web~v2', 'tm-web~v2@dc2', 'tm-web~v2/failover', 'tm-api']) {
+        assert.ok(view.of(TYPE.cluster).has(name), `${which}: cluster ${name} served`);
+      }
+    }
+    assert.deepEqual(endpointsOf(views['grpc/delta'], 'tm-web~v2@dc2').map((e) => e.endpoint.address.socket_address.address), ['127.0.0.9'],
+      'the dc2 instance at its WAN address');
+    assert.ok(chain.notSent.some((n) => n.startsWith('grpc: ')), `what gRPC is not sent is listed: ${JSON.stringify(chain.notSent)}`);
+  } finally {
+    for (const entry of [...TRAFFIC_ENTRIES].reverse()) await env.agent.deleteConfigEntry(entry.Kind, entry.Name);
+    for (const id of ['tm-web-1', 'tm-web-2', 'tm-api-1']) await env.agent.deregister(id);
   }
 });

@@ -161,7 +161,7 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
             if (!state.Owed && Cache.ChangedSince(previous, snapshot, state.TypeUrl) is { } changed)
             {
                 // Subscription unchanged: only names changed since the last snapshot this state saw can matter.
-                if (changed.Count == 0 || !ScopedLookup.AnyRelevant(client, state.TypeUrl, changed, state.Names, state.Wildcard, state.Tracks))
+                if (changed.Count == 0 || !ScopedLookup.AnyRelevant(client, state.TypeUrl, changed, state.Names, state.Wildcard, state.Tracks, snapshot))
                 {
                     return null;
                 }
@@ -174,7 +174,7 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
                 var all = new SortedSet<string>(state.Names, StringComparer.Ordinal);
                 if (state.Wildcard)
                 {
-                    all.UnionWith(ScopedLookup.Wildcard(client, state.TypeUrl, set));
+                    all.UnionWith(ScopedLookup.Wildcard(client, state.TypeUrl, set, snapshot));
                 }
 
                 all.UnionWith(state.HeldNames);
@@ -185,7 +185,7 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
             var response = new DeltaDiscoveryResponse { TypeUrl = state.TypeUrl, ControlPlane = ControlPlaneIdentity.Value };
             foreach (var name in names)
             {
-                var visible = state.Names.Contains(name) || (state.Wildcard && ScopedLookup.InWildcard(client, state.TypeUrl, set, name));
+                var visible = state.Names.Contains(name) || (state.Wildcard && ScopedLookup.InWildcard(client, state.TypeUrl, set, name, snapshot));
                 var resource = visible ? ScopedLookup.Find(client, state.TypeUrl, set, name, snapshot) : null;
                 if (resource is not null)
                 {

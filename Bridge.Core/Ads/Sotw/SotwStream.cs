@@ -183,7 +183,7 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
 
             if (Cache.ChangedSince(previous, snapshot, state.TypeUrl) is { } changed)
             {
-                if (changed.Count == 0 || !ScopedLookup.AnyRelevant(client, state.TypeUrl, changed, state.Names, state.Wildcard, state.Tracks))
+                if (changed.Count == 0 || !ScopedLookup.AnyRelevant(client, state.TypeUrl, changed, state.Names, state.Wildcard, state.Tracks, snapshot))
                 {
                     return null;
                 }
@@ -197,7 +197,7 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
 
         var selected = new List<XdsResource>();
         IEnumerable<string> scope = candidates ?? (state.Wildcard
-            ? state.Names.Union(ScopedLookup.Wildcard(client, state.TypeUrl, set)).Order(StringComparer.Ordinal)
+            ? state.Names.Union(ScopedLookup.Wildcard(client, state.TypeUrl, set, snapshot)).Order(StringComparer.Ordinal)
             : state.Names.Order(StringComparer.Ordinal));
         foreach (var name in scope)
         {

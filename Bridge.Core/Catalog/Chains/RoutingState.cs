@@ -143,7 +143,10 @@ internal sealed class RoutingState
     {
         var routing = before;
         var changedChains = ImmutableSortedSet.CreateBuilder<string>(StringComparer.Ordinal);
-        if (_datacenter is { Length: > 0 } dc && (_entriesChanged || membershipChanged || dc != before.LocalDatacenter))
+        // Each kind is its own watch: until every kind has been read once, a splitter may arrive before the resolver
+        // defining its subsets, and a chain compiled from half the entries would be reported broken for nothing.
+        if (_datacenter is { Length: > 0 } dc && _lists.Count == ConfigEntryKinds.All.Count
+            && (_entriesChanged || membershipChanged || dc != before.LocalDatacenter))
         {
             var entries = ConfigEntrySet.Create(_lists.Values);
             var compiled = ChainCompiler.CompileAll(services.Keys.Concat(entries.ServiceNames), entries, dc);

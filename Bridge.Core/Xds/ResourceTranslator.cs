@@ -37,6 +37,9 @@ internal sealed class ResourceTranslator
     /// <summary>The name of Envoy's outbound listener and of its RouteConfiguration.</summary>
     public string EnvoyListenerName => _options.EnvoyListenerName;
 
+    /// <summary>Whether gRPC clients are given ring hash (see <see cref="XdsOptions.GrpcRingHash"/>).</summary>
+    public bool GrpcRingHash => _options.GrpcRingHash;
+
     /// <summary>
     /// One EDS cluster per service, shaped by the service's meta. A policy a client kind cannot use is not sent
     /// to it: gRPC clients NACK LEAST_REQUEST, RANDOM and MAGLEV, so they get ROUND_ROBIN instead. They get it for

@@ -37,7 +37,7 @@ internal sealed partial class SnapshotBuilder
     {
         _before = before;
         _translator = translator;
-        _chainTranslator = new ChainTranslator(translator);
+        _chainTranslator = new ChainTranslator(translator, translator.GrpcRingHash);
         _chains = before.Chains;
         _logger = logger;
         _scopes = scopes;

@@ -25,6 +25,13 @@ public sealed record XdsOptions
 
     /// <summary>Name of that listener and of its RouteConfiguration.</summary>
     public string EnvoyListenerName { get; init; } = "outbound_http";
+
+    /// <summary>
+    /// Whether gRPC clients get a resolver's ring hash (and the routes' header and source hash policies) as Envoy does.
+    /// Off by default: gRPC C-core 1.50 and 1.51 crash on the first call through a RING_HASH cluster, so gRPC clients
+    /// get ROUND_ROBIN. Turn it on when every gRPC client is grpc-js, grpc-go, grpc-java or C-core 1.52 and later.
+    /// </summary>
+    public bool GrpcRingHash { get; init; }
 }
 
 public enum WarningMapping

@@ -84,6 +84,7 @@ internal static class SettingReloads
         ["Xds:EnvoyListenerAddress"] = Live,
         ["Xds:EnvoyListenerPort"] = Live,
         ["Xds:EnvoyListenerName"] = Live,
+        ["Xds:GrpcRingHash"] = Live,
 
         // Listeners are bound once; the certificate files' contents are re-read as they rotate, their paths are not.
         ["Ads:Listen"] = Restart,

@@ -76,6 +76,7 @@ public sealed class SnapshotConsistencyTests
         yield return new TestCaseData(new XdsOptions { EnvoyListenerAddress = "0.0.0.0" }).SetName("Reload_of_Xds_EnvoyListenerAddress_serves_what_a_fresh_start_would");
         yield return new TestCaseData(new XdsOptions { EnvoyListenerPort = 15002 }).SetName("Reload_of_Xds_EnvoyListenerPort_serves_what_a_fresh_start_would");
         yield return new TestCaseData(new XdsOptions { EnvoyListenerName = "egress" }).SetName("Reload_of_Xds_EnvoyListenerName_serves_what_a_fresh_start_would");
+        yield return new TestCaseData(new XdsOptions { GrpcRingHash = true }).SetName("Reload_of_Xds_GrpcRingHash_serves_what_a_fresh_start_would");
     }
 
     [TestCaseSource(nameof(ReloadableSettings))]

@@ -6,12 +6,15 @@ import assert from 'node:assert/strict';
 import grpc from '@grpc/grpc-js';
 import { ClientFactory, Tally } from '../lib/clients.mjs';
 import { useBridge } from '../lib/suite.mjs';
+import { waitFor } from '../lib/wait.mjs';
 import { TRAFFIC_AGENT_OPTIONS, declareTrafficScenarios } from '../lib/traffic-scenarios.mjs';
 
 let clients;
 
 const env = useBridge({
   agentOptions: TRAFFIC_AGENT_OPTIONS,
+  // Every gRPC client here is grpc-js, which takes RING_HASH (gRPC C-core 1.51 would crash on it).
+  bridgeSettings: { 'Xds:GrpcRingHash': 'true' },
   async setup(env) {
     clients = new ClientFactory(env.bridge.adsAddress);
     env.onCleanup(() => clients.closeAll());
@@ -44,6 +47,34 @@ declareTrafficScenarios(env.scenario, {
     const client = clients.client(service, { nodeId });
     return { batch: (count, options) => batch(client, count, options) };
   },
+});
+
+env.scenario('ring hash on a header keeps each user on one instance and spreads users over all of them', async (t) => {
+  const service = 'sticky';
+  const backends = await env.startBackends(['sticky-1', 'sticky-2', 'sticky-3']);
+  await env.register(service, backends);
+  await env.agent.putConfigEntry({ Kind: 'service-defaults', Name: service, Protocol: 'grpc' });
+  await env.agent.putConfigEntry({
+    Kind: 'service-resolver', Name: service,
+    LoadBalancer: { Policy: 'ring_hash', HashPolicies: [{ Field: 'header', FieldValue: 'x-user' }] },
+  });
+  const client = clients.client(service, { nodeId: `${service}-client` });
+  // Round robin spreads one user's RPCs over every instance; ring hash sends them all to one.
+  await waitFor('ring hash to be served', () => batch(client, 30, { metadata: { 'x-user': 'probe' } }),
+    (r) => r.failures === 0 && r.backends.length === 1, { timeout: 30_000 });
+
+  const users = Array.from({ length: 30 }, (_, i) => `user-${i}`);
+  const placed = new Map();
+  for (const user of users) {
+    const tally = await batch(client, 20, { metadata: { 'x-user': user } });
+    assert.equal(tally.failures, 0, `no RPC of ${user} fails: ${JSON.stringify(tally.by)}`);
+    assert.equal(tally.backends.length, 1, `every RPC of ${user} reaches one instance: ${JSON.stringify(tally.by)}`);
+    placed.set(user, tally.backends[0]);
+  }
+  const spread = new Set(placed.values());
+  t.diagnostic(`30 users x 20 RPCs: each user on one instance; users per instance ${JSON.stringify([...spread].map((b) => [b, [...placed.values()].filter((x) => x === b).length]))}`);
+  // 30 users hashed onto 3 instances all landing on fewer than 2 would mean the hash is not used at all.
+  assert.ok(spread.size >= 2, `users spread over the instances: ${JSON.stringify(Object.fromEntries(placed))}`);
 });
 
 env.scenario('no client NACKed any resource of the chains above', async () => {

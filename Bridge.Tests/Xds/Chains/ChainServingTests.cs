@@ -224,6 +224,31 @@ public sealed class ChainServingTests
         AssertSameAsFresh("after the entries went");
     }
 
+    [Test]
+    public void Ring_hash_reaches_grpc_clients_only_once_Xds_GrpcRingHash_is_on_and_leaves_with_it()
+    {
+        ApplyEntries(
+            WebHttp,
+            """{"Kind":"service-resolver","Name":"web","LoadBalancer":{"Policy":"ring_hash","HashPolicies":[{"Field":"header","FieldValue":"x-user"}]}}""");
+        var off = (ClusterOf(ClientKind.Grpc, "web").LbPolicy, Route(ClientKind.Grpc, "web").VirtualHosts.Single().Routes.Last().Route_.HashPolicy.Count);
+
+        _cache.UpdateOptions(new XdsOptions { GrpcRingHash = true });
+        var on = (ClusterOf(ClientKind.Grpc, "web").LbPolicy, Route(ClientKind.Grpc, "web").VirtualHosts.Single().Routes.Last().Route_.HashPolicy.Select(h => h.Header?.HeaderName).ToList());
+        var envoy = ClusterOf(ClientKind.Envoy, "web").LbPolicy;
+
+        _cache.UpdateOptions(new XdsOptions());
+        var offAgain = ClusterOf(ClientKind.Grpc, "web").LbPolicy;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(off, Is.EqualTo((Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.RoundRobin, 0)), "gRPC C-core 1.51 crashes on RING_HASH: off by default");
+            Assert.That(on.LbPolicy, Is.EqualTo(Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.RingHash));
+            Assert.That(on.Item2, Is.EqualTo(new[] { "x-user" }), "the header hash policy goes with it");
+            Assert.That(envoy, Is.EqualTo(Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.RingHash), "Envoy gets the resolver's policy either way");
+            Assert.That(offAgain, Is.EqualTo(Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.RoundRobin));
+        });
+    }
+
     private void AssertSameAsFresh(string when)
     {
         var fresh = XdsCache.BuildFresh(new XdsOptions(), _store.Current, _log);

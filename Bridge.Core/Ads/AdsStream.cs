@@ -216,17 +216,20 @@ internal abstract class AdsStream<TRequest, TResponse>
                 return false;
             }
 
-            var served = snapshot.Get(Client!.Kind, TypeUrls.Cluster).ByName;
+            // What this client may see: a scoped node is not given clusters outside its scope, so they neither
+            // arrive nor leave for it.
+            var set = snapshot.Get(Client!.Kind, TypeUrls.Cluster);
             var leaves = false;
             foreach (var name in changed)
             {
                 var held = clusters.HoldsSomething(name);
-                if (!held && served.ContainsKey(name))
+                var served = ScopedLookup.Find(Client, TypeUrls.Cluster, set, name, snapshot) is not null;
+                if (!held && served)
                 {
                     return false;
                 }
 
-                leaves |= held && !served.ContainsKey(name);
+                leaves |= held && !served;
             }
 
             return leaves;

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Bridge.Core.Xds;
 using Envoy.Service.Discovery.V3;
 
@@ -622,6 +623,34 @@ public sealed class SotwDiscoveryTests
             Assert.That(addedFirst.ResourceNames(), Does.Contain("cache"));
             Assert.That(addedSecond.TypeUrl, Is.EqualTo(TypeUrls.RouteConfiguration));
             Assert.That(addedSecond.Routes().Single().VirtualHosts.Select(v => v.Name), Does.Contain("cache"));
+        });
+    }
+
+    [Test]
+    public async Task A_scoped_node_loses_a_service_route_first_even_when_a_service_outside_its_scope_arrives_at_once()
+    {
+        await using var server = await StartSyncedAsync();
+        var node = AdsNodes.Envoy("envoy-scoped-break-order");
+        node.Metadata.Fields["bridge.services"] = Google.Protobuf.WellKnownTypes.Value.ForString("web,api");
+        var client = server.Sotw(node);
+        await client.SubscribeAsync(TypeUrls.Cluster, []);
+        await client.AckAsync(await client.NextAsync(Wait));
+        await client.SubscribeAsync(TypeUrls.RouteConfiguration, ["outbound_http"]);
+        await client.AckAsync(await client.NextAsync(Wait));
+
+        // One catalog change: api (in scope) leaves while cache (out of scope) arrives.
+        server.Consul.Apply(
+            new Core.Consul.ServiceSetObserved(ImmutableSortedSet.Create(StringComparer.Ordinal, "cache", "db", "web"), 50),
+            new Core.Consul.ServiceEntriesObserved("cache", 51, [new TestInstance("10.0.3.1", 6379).ToEntry("cache")]));
+        var first = await client.NextAsync(Wait);
+        await client.AckAsync(first);
+        var second = await client.NextAsync(Wait);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.TypeUrl, Is.EqualTo(TypeUrls.RouteConfiguration), "a cluster the node never sees is no reason to send clusters first");
+            Assert.That(second.TypeUrl, Is.EqualTo(TypeUrls.Cluster));
+            Assert.That(second.ResourceNames(), Is.EqualTo(new[] { "web" }));
         });
     }
 

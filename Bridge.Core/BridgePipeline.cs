@@ -46,7 +46,11 @@ public enum ServingStatus
 /// <param name="Unread">Services Consul lists but has never answered for.</param>
 /// <param name="StaleSince">Since when what is served may be out of date; null while current.</param>
 public sealed record ServingState(
-    ServingStatus Status, bool ConsulAvailable, IReadOnlyList<string> Reasons, IReadOnlyList<string> Unread, DateTimeOffset? StaleSince);
+    ServingStatus Status, bool ConsulAvailable, IReadOnlyList<string> Reasons, IReadOnlyList<string> Unread, DateTimeOffset? StaleSince)
+{
+    /// <summary>Whether Consul answers the service list (false: Consul itself is out of reach, not one service).</summary>
+    public bool ConsulReachable { get; init; } = true;
+}
 
 /// <summary>
 /// The bridge's stages wired together, and the one way a host composes them: Consul (blocking queries) ->
@@ -136,7 +140,7 @@ public sealed class BridgePipeline
                 : _store.Current.Source == CatalogSource.Persisted ? ServingStatus.Stale
                 : reasons.Count == 0 ? ServingStatus.Ready
                 : ServingStatus.Degraded;
-            return new ServingState(status, _store.ConsulAvailable, reasons, [.. _store.Unread], _store.StaleSince);
+            return new ServingState(status, _store.ConsulAvailable, reasons, [.. _store.Unread], _store.StaleSince) { ConsulReachable = _store.ConsulReachable };
         }
     }
 

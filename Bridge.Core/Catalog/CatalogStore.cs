@@ -64,6 +64,9 @@ internal sealed class CatalogStore
     /// <summary>Whether Consul answered the last query of every watch.</summary>
     public bool ConsulAvailable { get; private set; } = true;
 
+    /// <summary>Whether Consul answered the last read of the service list: false while Consul itself is out of reach.</summary>
+    public bool ConsulReachable { get; private set; } = true;
+
     /// <summary>
     /// Since when what is served may be out of date: when the state file was saved, or when Consul stopped
     /// answering; null while the catalog is current.
@@ -115,6 +118,11 @@ internal sealed class CatalogStore
             if (HeldRemoval is { } hold)
             {
                 problems.Add($"a removal of {hold.Services.Count} services and {hold.Instances} instances is held as suspect since {hold.Since:o}");
+            }
+
+            if (_routing.Failing is { Count: > 0 } failing)
+            {
+                problems.Add($"Consul does not answer {failing.Count} routing reads (what was read last stays in force): {string.Join("; ", failing.Take(5))}");
             }
 
             if (Unread.Count > 0)
@@ -348,6 +356,10 @@ internal sealed class CatalogStore
                         StaleSince ??= _time.GetUtcNow();
                     }
 
+                    break;
+
+                case ConsulReachabilityChanged reachability:
+                    ConsulReachable = reachability.Reachable;
                     break;
 
                 case AclHoldChanged acl:

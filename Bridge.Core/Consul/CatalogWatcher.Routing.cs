@@ -6,34 +6,57 @@ namespace Bridge.Core.Consul;
 internal sealed partial class CatalogWatcher
 {
     private readonly Dictionary<HealthQuery, (CancellationTokenSource Cts, Task Loop)> _targetWatches = [];
+    private IReadOnlySet<HealthQuery> _wantedTargets = new HashSet<HealthQuery>();
 
     /// <summary>
     /// The health reads routing needs beyond each service's own (a subset's filter, another datacenter): watches
-    /// start for new ones and stop for those no longer needed. Called whenever the compiled routing changes.
+    /// start for new ones and stop for those no longer needed. Called whenever the compiled routing changes; what is
+    /// asked before the watcher runs (routing restored from the state file) starts with it.
     /// </summary>
     public void WatchTargets(IReadOnlySet<HealthQuery> queries)
     {
-        if (_events is not { } events)
-        {
-            return;
-        }
-
+        var changed = false;
         lock (_targetWatches)
         {
+            _wantedTargets = queries;
+            if (_events is not { } events)
+            {
+                return;
+            }
+
             foreach (var query in _targetWatches.Keys.Where(q => !queries.Contains(q)).ToList())
             {
-                _targetWatches[query].Cts.Cancel();
+                Stop(_targetWatches[query].Cts);
                 _targetWatches.Remove(query);
+                changed = true;
             }
 
             foreach (var query in queries.Where(q => !_targetWatches.ContainsKey(q)))
             {
                 var cts = CancellationTokenSource.CreateLinkedTokenSource(_running);
-                _targetWatches[query] = (cts, WatchTargetAsync(query, events, cts.Token));
+                var loop = WatchTargetAsync(query, events, cts.Token);
+                _ = loop.ContinueWith(_ => cts.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                _targetWatches[query] = (cts, loop);
+                changed = true;
             }
         }
 
-        _slots.ReportDemand(Watches);
+        if (changed)
+        {
+            _slots.ReportDemand(Watches);
+        }
+    }
+
+    /// <summary>Cancels a target watch; one whose loop already ended (and released its source) is left as it is.</summary>
+    private static void Stop(CancellationTokenSource watch)
+    {
+        try
+        {
+            watch.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     private async Task WatchTargetAsync(HealthQuery query, ChannelWriter<ConsulEvent> events, CancellationToken ct)
@@ -51,7 +74,8 @@ internal sealed partial class CatalogWatcher
                 () => false,
                 events,
                 isServiceWatch: true,
-                ct).ConfigureAwait(false);
+                ct,
+                routingRead: query).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -71,7 +95,8 @@ internal sealed partial class CatalogWatcher
                 () => false,
                 events,
                 isServiceWatch: true,
-                ct).ConfigureAwait(false);
+                ct,
+                routingRead: kind).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -99,7 +124,29 @@ internal sealed partial class CatalogWatcher
         }
     }
 
-    /// <summary>The configured datacenter, or the agent's own: the first Consul lists (it sorts them by round-trip time).</summary>
+    /// <summary>
+    /// The agent's datacenter as it describes itself (<c>/v1/agent/self</c>, which needs <c>agent:read</c>); without
+    /// that permission, the first datacenter Consul lists, which it sorts by estimated round-trip time from the agent.
+    /// </summary>
+    private async Task<string?> LocalDatacenterAsync(CancellationToken ct)
+    {
+        try
+        {
+            if ((await _client.GetAgentSelfAsync(ct).ConfigureAwait(false)).Config?.Datacenter is { Length: > 0 } own)
+            {
+                return own;
+            }
+        }
+        catch (ConsulException)
+        {
+            // No agent:read, or a proxy that does not pass the agent's own endpoint: the catalog's list answers.
+        }
+
+        var listed = await _client.GetDatacentersAsync(ct).ConfigureAwait(false);
+        return listed.Value is [{ Length: > 0 } first, ..] ? first : null;
+    }
+
+    /// <summary>The configured datacenter, or the agent's own.</summary>
     private async Task ReadLocalDatacenterAsync(ChannelWriter<ConsulEvent> events, CancellationToken ct)
     {
         if (!string.IsNullOrEmpty(_options.Datacenter))
@@ -113,8 +160,7 @@ internal sealed partial class CatalogWatcher
         {
             try
             {
-                var answer = await _client.GetDatacentersAsync(ct).ConfigureAwait(false);
-                if (answer.Value is [{ Length: > 0 } local, ..])
+                if (await LocalDatacenterAsync(ct).ConfigureAwait(false) is { Length: > 0 } local)
                 {
                     await events.WriteAsync(new LocalDatacenterObserved(local), ct).ConfigureAwait(false);
                     return;

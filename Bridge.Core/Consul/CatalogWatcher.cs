@@ -74,8 +74,14 @@ internal sealed partial class CatalogWatcher
     {
         _events = events;
         _running = ct;
-        var routing = new List<Task> { ReadLocalDatacenterAsync(events, ct) };
-        routing.AddRange(ConfigEntries.ConfigEntryKinds.All.Select(kind => WatchConfigEntriesAsync(kind, events, ct)));
+        using var routingStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var routing = new List<Task> { ReadLocalDatacenterAsync(events, routingStop.Token) };
+        routing.AddRange(ConfigEntries.ConfigEntryKinds.All.Select(kind => WatchConfigEntriesAsync(kind, events, routingStop.Token)));
+        lock (_targetWatches)
+        {
+            WatchTargets(_wantedTargets);
+        }
+
         try
         {
             await WatchAsync(
@@ -89,13 +95,15 @@ internal sealed partial class CatalogWatcher
         }
         finally
         {
+            // However the service list's watch ended, the routing watches end with it.
+            await routingStop.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(routing).ConfigureAwait(false);
             List<Task> targets;
             lock (_targetWatches)
             {
                 foreach (var (cts, _) in _targetWatches.Values)
                 {
-                    cts.Cancel();
+                    Stop(cts);
                 }
 
                 targets = [.. _targetWatches.Values.Select(w => w.Loop)];
@@ -335,7 +343,8 @@ internal sealed partial class CatalogWatcher
         Func<bool> holding,
         ChannelWriter<ConsulEvent> events,
         bool isServiceWatch,
-        CancellationToken ct)
+        CancellationToken ct,
+        object? routingRead = null)
         where T : class
     {
         var tracker = new IndexTracker();
@@ -369,7 +378,20 @@ internal sealed partial class CatalogWatcher
                     failures++;
                     if (failures == 1)
                     {
-                        WatchFailing(events, error.Message);
+                        // A routing read failing (a config entry kind the token may not read, a datacenter out of
+                        // reach) degrades routing, not the catalog: Consul itself still answers.
+                        if (routingRead is null)
+                        {
+                            WatchFailing(events, error.Message);
+                            if (!isServiceWatch)
+                            {
+                                events.TryWrite(new ConsulReachabilityChanged(false));
+                            }
+                        }
+                        else
+                        {
+                            events.TryWrite(new RoutingReadChanged(routingRead, error.Message));
+                        }
                     }
 
                     var reason = $"{error.Kind}:{error.Status}";
@@ -427,7 +449,11 @@ internal sealed partial class CatalogWatcher
                     ConsulLog.QueryRecovered(_logger, endpoint, failures);
                     failures = 0;
                     lastReason = null;
-                    WatchRecovered(events);
+                    Recovered(events, routingRead);
+                    if (!isServiceWatch && routingRead is null)
+                    {
+                        events.TryWrite(new ConsulReachabilityChanged(true));
+                    }
                 }
 
                 if (tracker.Observe(result.Index, result.ContentHash))
@@ -457,8 +483,20 @@ internal sealed partial class CatalogWatcher
             // A watch stopped while failing (its service left the catalog, or shutdown) no longer counts as failing.
             if (failures > 0)
             {
-                WatchRecovered(events);
+                Recovered(events, routingRead);
             }
+        }
+    }
+
+    private void Recovered(ChannelWriter<ConsulEvent> events, object? routingRead)
+    {
+        if (routingRead is null)
+        {
+            WatchRecovered(events);
+        }
+        else
+        {
+            events.TryWrite(new RoutingReadChanged(routingRead, null));
         }
     }
 

@@ -58,8 +58,11 @@ internal sealed class ConsulClient
 
     /// <summary>The agent's <c>http_max_conns_per_client</c> (needs <c>agent:read</c>); null when its answer does not say.</summary>
     public async Task<int?> GetAgentConnectionLimitAsync(CancellationToken ct) =>
-        (await GetAsync(AgentSelfEndpoint, AgentSelfEndpoint, default, body => (Whole(body, ConsulJsonContext.Default.AgentSelf), NoneSkipped), ct).ConfigureAwait(false))
-            .Value.DebugConfig?.HTTPMaxConnsPerClient;
+        (await GetAgentSelfAsync(ct).ConfigureAwait(false)).DebugConfig?.HTTPMaxConnsPerClient;
+
+    /// <summary>The agent's own description (needs <c>agent:read</c>).</summary>
+    public async Task<AgentSelf> GetAgentSelfAsync(CancellationToken ct) =>
+        (await GetAsync(AgentSelfEndpoint, AgentSelfEndpoint, default, body => (Whole(body, ConsulJsonContext.Default.AgentSelf), NoneSkipped), ct).ConfigureAwait(false)).Value;
 
     private static T Whole<T>(ReadOnlyMemory<byte> body, JsonTypeInfo<T> typeInfo)
         where T : class =>

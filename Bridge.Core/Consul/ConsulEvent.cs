@@ -31,6 +31,12 @@ internal sealed record AclHoldChanged(string? Service, int Held) : ConsulEvent;
 internal sealed record ConsulAvailabilityChanged(bool Available, string? Error) : ConsulEvent;
 
 /// <summary>
+/// Whether Consul answers the service list: false when Consul itself is out of reach (down, partitioned, refusing),
+/// as opposed to one service's reads failing.
+/// </summary>
+internal sealed record ConsulReachabilityChanged(bool Reachable) : ConsulEvent;
+
+/// <summary>
 /// Instances of <paramref name="Service"/> that were served and that Consul's latest answer lists but in a form that
 /// cannot be read: <paramref name="Held"/> of them keep their last known state. 0 means none are held any more.
 /// </summary>
@@ -41,6 +47,12 @@ internal sealed record ConfigEntriesObserved(ConfigEntryList List, ulong Index) 
 
 /// <summary>The datacenter Consul's agent belongs to: where targets that name none are.</summary>
 internal sealed record LocalDatacenterObserved(string Datacenter) : ConsulEvent;
+
+/// <summary>
+/// A routing read (a config entry kind, or a target's <see cref="HealthQuery"/>) started failing with
+/// <paramref name="Error"/>, or answers again (null). Routing keeps what it last read meanwhile.
+/// </summary>
+internal sealed record RoutingReadChanged(object Read, string? Error) : ConsulEvent;
 
 /// <summary>What one health query beyond a service's own (a subset's filter, another datacenter) answered.</summary>
 internal sealed record TargetEntriesObserved(HealthQuery Query, ulong Index, IReadOnlyList<HealthServiceEntry> Entries) : ConsulEvent

@@ -70,7 +70,15 @@ public sealed record HealthCheck
 /// <summary>The part of <c>GET /v1/agent/self</c> the bridge reads.</summary>
 public sealed record AgentSelf
 {
+    public AgentSelfConfig? Config { get; init; }
+
     public AgentDebugConfig? DebugConfig { get; init; }
+}
+
+/// <summary>The agent's own identity; only its datacenter is read.</summary>
+public sealed record AgentSelfConfig
+{
+    public string? Datacenter { get; init; }
 }
 
 /// <summary>The agent's sanitised runtime configuration; only the connection limit is read.</summary>

@@ -24,9 +24,10 @@ internal static class AdminEndpoints
         admin.MapGet("/readyz", (BridgePipeline pipeline) =>
         {
             var view = Readiness(pipeline);
-            // Not ready for a load balancer while starting, and while Consul is out of reach: another replica that
-            // reaches Consul should take new proxies. What is served meanwhile stays the last good state.
-            return Results.Json(view, AdminJsonContext.Default.ReadinessView, statusCode: view.Status == "starting" || !view.ConsulAvailable ? 503 : 200);
+            // Not ready for a load balancer while starting, and while Consul is out of reach (its service list does
+            // not answer): another replica that reaches Consul should take new proxies. What is served meanwhile stays
+            // the last good state. One service's reads failing is not that: 200, degraded.
+            return Results.Json(view, AdminJsonContext.Default.ReadinessView, statusCode: view.Status == "starting" || !view.ConsulReachable ? 503 : 200);
         });
         admin.MapGet("/debug/catalog", (BridgePipeline pipeline) => Results.Json(Catalog(pipeline), AdminJsonContext.Default.CatalogView));
 
@@ -57,7 +58,10 @@ internal static class AdminEndpoints
             pipeline.Xds.Generation,
             state.StaleSince,
             state.Reasons,
-            state.Unread);
+            state.Unread)
+        {
+            ConsulReachable = state.ConsulReachable,
+        };
     }
 
     private static CatalogView Catalog(BridgePipeline pipeline)

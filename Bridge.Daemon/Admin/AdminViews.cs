@@ -4,7 +4,11 @@ namespace Bridge.Daemon.Admin;
 
 internal sealed record ReadinessView(
     string Status, bool ConsulAvailable, string Source, int Services, int Instances, long CatalogGeneration, long XdsGeneration,
-    DateTimeOffset? StaleSince, IReadOnlyList<string> Reasons, IReadOnlyList<string> Unread);
+    DateTimeOffset? StaleSince, IReadOnlyList<string> Reasons, IReadOnlyList<string> Unread)
+{
+    /// <summary>Whether Consul answers the service list; while it does not, <c>/readyz</c> answers 503.</summary>
+    public bool ConsulReachable { get; init; } = true;
+}
 
 internal sealed record CatalogView(
     string Source, bool Synced, long Generation, HeldRemovalView? HeldRemoval, IReadOnlyList<string> Unread, IReadOnlyList<string> Departed,

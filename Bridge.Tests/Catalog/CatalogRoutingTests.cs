@@ -132,6 +132,54 @@ public sealed class CatalogRoutingTests
         });
     }
 
+    [Test]
+    public void A_routing_read_that_fails_is_a_problem_of_routing_and_does_not_hold_start_up()
+    {
+        var dc2 = new HealthQuery("web", "dc2", "");
+        _store.Apply(
+        [
+            .. Routing(Resolver("""{"Kind":"service-resolver","Name":"web","Failover":{"*":{"Datacenters":["dc2"]}}}""")),
+            Set(1, "web"),
+            Read("web", 2, Entry("n1", "web-1")),
+            new RoutingReadChanged(dc2, "No path to datacenter"),
+        ]);
+        var whileFailing = (_store.Synced.IsCompletedSuccessfully, _store.ConsulAvailable, _store.Problems.ToList());
+        _store.Apply([new RoutingReadChanged(dc2, null), new TargetEntriesObserved(dc2, 3, [Entry("n9", "web-9")])]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(whileFailing.IsCompletedSuccessfully, Is.True, "a datacenter out of reach does not hold start-up to its bound");
+            Assert.That(whileFailing.ConsulAvailable, Is.True);
+            Assert.That(whileFailing.Item3, Has.Some.Contains("instances of web in dc2: No path to datacenter"));
+            Assert.That(_store.Problems, Is.Empty, "the read answers again");
+        });
+    }
+
+    [Test]
+    public void A_chain_proxies_would_reject_keeps_the_target_reads_of_the_chain_still_served()
+    {
+        var v1 = new HealthQuery("web", "", "\"v1\" in Service.Tags");
+        var subsets = """{"Kind":"service-resolver","Name":"web","Subsets":{"v1":{"Filter":"\"v1\" in Service.Tags"},"v2":{"Filter":"\"v2\" in Service.Tags"}}}""";
+        var toV1 = """{"Kind":"service-router","Name":"web","Routes":[{"Match":{"HTTP":{"PathPrefix":"/v1"}},"Destination":{"ServiceSubset":"v1"}}]}""";
+        // Consul takes this regex; RE2 (Envoy, gRPC) has no lookahead, so the Xds stage keeps serving the chain to v1.
+        var toV2 = """{"Kind":"service-router","Name":"web","Routes":[{"Match":{"HTTP":{"PathRegex":"/(?=v2).*"}},"Destination":{"ServiceSubset":"v2"}}]}""";
+        _store.Apply(
+        [
+            .. Routing(Of(ConfigEntryKind.ServiceDefaults, WebDefaults("http")), Resolver(subsets), Of(ConfigEntryKind.ServiceRouter, toV1)),
+            Set(1, "web"),
+            Read("web", 2, Entry("n1", "web-1")),
+        ]);
+        var before = _store.Current.Routing.Queries().ToList();
+
+        _store.Apply([Observed(ConfigEntryKind.ServiceRouter, toV2)]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(before, Does.Contain(v1));
+            Assert.That(_store.Current.Routing.Queries(), Does.Contain(v1), "v1's instances are still served through the kept chain: its read must go on");
+        });
+    }
+
     private const string CanaryDefaults = """{"Kind":"service-defaults","Name":"web-canary","Protocol":"http"}""";
 
     private static string WebDefaults(string protocol) => $$"""{"Kind":"service-defaults","Name":"web","Protocol":"{{protocol}}"}""";

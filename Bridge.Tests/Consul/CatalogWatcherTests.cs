@@ -341,10 +341,13 @@ public sealed class CatalogWatcherTests
         retry.Respond(StubHttpHandler.Text(HttpStatusCode.InternalServerError, "No cluster leader"));
         var secondRetry = await _consul.NextAsync(Services);
         var down = await NextEventAsync<ConsulAvailabilityChanged>();
+        // The service list itself failed: Consul is out of reach, not one service.
+        var unreachable = await NextEventAsync<ConsulReachabilityChanged>();
         secondRetry.Json("""{"web":[]}""", 10);
         var afterRecovery = await _consul.NextAsync(Services);
         // The next event must be the recovery: a second report of unavailability would come before it.
         var up = await _events.Reader.ReadAsync().AsTask().WaitAsync(Patience);
+        var reachable = await NextEventAsync<ConsulReachabilityChanged>();
         // A change the watch must report: an event for the unchanged answer after recovery would come before it.
         afterRecovery.Json("""{"api":[],"web":[]}""", 11);
         var change = await _events.Reader.ReadAsync().AsTask().WaitAsync(Patience);
@@ -353,6 +356,8 @@ public sealed class CatalogWatcherTests
         {
             Assert.That(down.Available, Is.False);
             Assert.That(down.Error, Does.Contain("No cluster leader"));
+            Assert.That(unreachable.Reachable, Is.False);
+            Assert.That(reachable.Reachable, Is.True);
             Assert.That(up, Is.InstanceOf<ConsulAvailabilityChanged>().With.Property(nameof(ConsulAvailabilityChanged.Available)).True,
                 $"a second failure must not report unavailability again: {up}");
             Assert.That(retry.Index, Is.Null, "after a failure the next read must not block");
@@ -380,6 +385,49 @@ public sealed class CatalogWatcherTests
         var up = await FirstEventWithinAsync<ConsulAvailabilityChanged>(TimeSpan.FromSeconds(1));
 
         Assert.That(up?.Available, Is.True, "no watch is failing any more, yet Consul is never reported available again");
+    }
+
+    [Test]
+    public async Task Target_reads_asked_for_before_the_watch_runs_start_when_it_runs()
+    {
+        // As after a restart from the state file: the restored routing asks for its targets before Consul is watched.
+        await TearDown();
+        var options = new ConsulOptions { MinQueryInterval = TimeSpan.Zero, RetryBaseDelay = TimeSpan.FromMilliseconds(1), RetryMaxDelay = TimeSpan.FromMilliseconds(20) };
+        _consul = new ScriptedConsul();
+        _log = new FakeLogger<CatalogWatcher>();
+        _watcher = new CatalogWatcher(new ConsulClient(new HttpClient(_consul) { BaseAddress = new Uri("http://consul.test:8500") }, options), options, _log);
+        _events = Channel.CreateUnbounded<ConsulEvent>();
+        _cts = new CancellationTokenSource();
+        var subset = new HealthQuery("web", "", "\"v1\" in Service.Tags");
+        _watcher.WatchTargets(new HashSet<HealthQuery> { subset });
+
+        _run = _watcher.RunAsync(_events.Writer, _cts.Token);
+        var read = await _consul.NextAsync(HealthWeb);
+
+        Assert.That(read.Request.Query["filter"], Is.EqualTo(subset.Filter));
+    }
+
+    [Test]
+    public async Task A_routing_read_that_fails_is_reported_as_routing_and_leaves_consul_available()
+    {
+        var router = await _consul.NextAsync("/v1/config/service-router");
+        router.Respond(new HttpResponseMessage(HttpStatusCode.Forbidden) { Content = new StringContent("Permission denied: token lacks service:read") });
+
+        var seen = new List<ConsulEvent>();
+        RoutingReadChanged? failing = null;
+        while (failing is null)
+        {
+            var e = await _events.Reader.ReadAsync().AsTask().WaitAsync(Patience);
+            seen.Add(e);
+            failing = e as RoutingReadChanged;
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(failing.Read, Is.EqualTo(Bridge.Core.Consul.ConfigEntries.ConfigEntryKind.ServiceRouter));
+            Assert.That(failing.Error, Does.Contain("Permission denied"));
+            Assert.That(seen.OfType<ConsulAvailabilityChanged>(), Is.Empty, "Consul answers the catalog: a routing read alone does not make it unavailable");
+        });
     }
 
     // ---- Helpers ------------------------------------------------------------------------------------

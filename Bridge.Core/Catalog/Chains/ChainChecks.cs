@@ -1,8 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using Bridge.Core.Catalog.Chains;
 
-namespace Bridge.Core.Xds.Chains;
+namespace Bridge.Core.Catalog.Chains;
 
 /// <summary>
 /// What in a compiled chain no client would take: Consul accepts it, but Envoy rejects the whole route configuration

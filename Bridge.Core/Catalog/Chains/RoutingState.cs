@@ -30,6 +30,12 @@ public sealed record CatalogRouting
     /// <summary>The config entry lists the chains were compiled from, for the state file.</summary>
     internal ImmutableArray<ConfigEntryList> Lists { get; init; } = [];
 
+    /// <summary>
+    /// For a service whose chain <see cref="ChainChecks"/> rejects, the last chain of it that passed: what proxies are
+    /// still served, so its targets are still read.
+    /// </summary>
+    internal ImmutableSortedDictionary<string, DiscoveryChain> Fallbacks { get; init; } = ImmutableSortedDictionary.Create<string, DiscoveryChain>(StringComparer.Ordinal);
+
     /// <summary>The health query that reads a target: none for a service's own instances in this datacenter (its regular read).</summary>
     internal HealthQuery? QueryOf(Target target) =>
         target.Subset is null && target.Id.Datacenter == LocalDatacenter
@@ -38,7 +44,7 @@ public sealed record CatalogRouting
 
     /// <summary>Every health query the chains' targets need.</summary>
     internal IEnumerable<HealthQuery> Queries() =>
-        Chains.Values.SelectMany(c => c.Targets).Select(QueryOf).OfType<HealthQuery>().Distinct();
+        Chains.Values.Concat(Fallbacks.Values).SelectMany(c => c.Targets).Select(QueryOf).OfType<HealthQuery>().Distinct();
 }
 
 /// <summary>Routing as a state file saved it: the datacenter, the config entry lists and the target reads.</summary>
@@ -69,6 +75,14 @@ internal sealed class RoutingState
     private bool _entriesChanged;
     private string? _datacenter;
     private bool _datacenterRead;
+    private readonly Dictionary<object, string> _failing = [];
+    private string[] _failingView = [];
+
+    /// <summary>
+    /// Routing reads Consul does not answer now, each with why (a config entry kind, or a target's read). Safe to read
+    /// from any thread: a copy made on the catalog loop.
+    /// </summary>
+    public IReadOnlyCollection<string> Failing => Volatile.Read(ref _failingView);
 
     public RoutingState(ILogger logger) => _logger = logger;
 
@@ -77,8 +91,21 @@ internal sealed class RoutingState
     /// chains need. Until then a chain could be served as the default one and flip a moment later.
     /// </summary>
     /// What the state file restored does not count: only what Consul said in this process.
+    /// A read that fails counts as answered here, so that one datacenter out of reach or one kind the token may not
+    /// read does not hold start-up to its bound; it is reported in <see cref="Failing"/> instead.
     public bool ReadOnce(CatalogRouting routing) =>
-        _datacenterRead && _kindsRead.Count == ConfigEntryKinds.All.Count && routing.Queries().All(_targetsRead.Contains);
+        _datacenterRead
+        && ConfigEntryKinds.All.All(kind => _kindsRead.Contains(kind) || _failing.ContainsKey(kind))
+        && routing.Queries().All(query => _targetsRead.Contains(query) || _failing.ContainsKey(query));
+
+    private static string Describe(object read) => read switch
+    {
+        ConfigEntryKind kind => $"config entries {kind.ApiName()}",
+        HealthQuery query => $"instances of {query.Service}"
+            + (query.Filter.Length > 0 ? $" matching {query.Filter}" : "")
+            + (query.Datacenter.Length > 0 ? $" in {query.Datacenter}" : ""),
+        _ => read.ToString() ?? "",
+    };
 
     /// <summary>
     /// Takes the routing a state file saved, to serve until Consul answers: the datacenter, the entry lists and
@@ -124,6 +151,19 @@ internal sealed class RoutingState
                 _entriesChanged |= dc.Datacenter != _datacenter;
                 _datacenter = dc.Datacenter;
                 _datacenterRead = true;
+                return true;
+
+            case RoutingReadChanged changed:
+                if (changed.Error is null)
+                {
+                    _failing.Remove(changed.Read);
+                }
+                else
+                {
+                    _failing[changed.Read] = changed.Error;
+                }
+
+                Volatile.Write(ref _failingView, [.. _failing.Select(f => $"{Describe(f.Key)}: {f.Value}").Order(StringComparer.Ordinal)]);
                 return true;
 
             case TargetEntriesObserved read:
@@ -185,6 +225,26 @@ internal sealed class RoutingState
                 }
             }
 
+            // A chain proxies would reject is not served (the Xds stage keeps the last one that passed): its targets
+            // stay read, or that chain's subsets would be served with no instances.
+            var fallbacks = ImmutableSortedDictionary.CreateBuilder<string, DiscoveryChain>(StringComparer.Ordinal);
+            foreach (var (service, chain) in chains)
+            {
+                if (ChainChecks.Problem(chain) is null)
+                {
+                    continue;
+                }
+
+                if (before.Fallbacks.TryGetValue(service, out var kept))
+                {
+                    fallbacks[service] = kept;
+                }
+                else if (before.Chains.TryGetValue(service, out var previous) && ChainChecks.Problem(previous) is null)
+                {
+                    fallbacks[service] = previous;
+                }
+            }
+
             routing = routing with
             {
                 LocalDatacenter = dc,
@@ -192,6 +252,7 @@ internal sealed class RoutingState
                 Errors = errors.ToImmutable(),
                 Unreadable = [.. _lists.Values.SelectMany(l => l.Skipped)],
                 Lists = [.. _lists.Values.OrderBy(l => l.Kind)],
+                Fallbacks = fallbacks.ToImmutable(),
             };
             _entriesChanged = false;
         }

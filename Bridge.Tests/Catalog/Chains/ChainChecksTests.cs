@@ -1,7 +1,7 @@
-using Bridge.Core.Xds.Chains;
+using Bridge.Core.Catalog.Chains;
 using static Bridge.Tests.Xds.Chains.ChainFixture;
 
-namespace Bridge.Tests.Xds.Chains;
+namespace Bridge.Tests.Catalog.Chains;
 
 public sealed class ChainChecksTests
 {

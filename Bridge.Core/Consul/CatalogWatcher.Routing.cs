@@ -59,44 +59,43 @@ internal sealed partial class CatalogWatcher
         }
     }
 
-    private async Task WatchTargetAsync(HealthQuery query, ChannelWriter<ConsulEvent> events, CancellationToken ct)
-    {
-        await Task.Yield();
-        try
-        {
-            await WatchAsync(
-                $"{ConsulClient.HealthServiceEndpoint}/{query.Service}",
-                (options, token) => _client.GetHealthServiceAsync(
-                    query.Service,
-                    options with { Datacenter = query.Datacenter.Length > 0 ? query.Datacenter : null, Filter = query.Filter.Length > 0 ? query.Filter : null },
-                    token),
-                result => events.WriteAsync(new TargetEntriesObserved(query, result.Index, result.Value) { ReceivedAt = result.ReceivedAt, Skipped = result.Skipped }, ct),
-                () => false,
-                events,
-                isServiceWatch: true,
-                ct,
-                routingRead: query).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-    }
+    private Task WatchTargetAsync(HealthQuery query, ChannelWriter<ConsulEvent> events, CancellationToken ct) =>
+        WatchRoutingAsync(
+            $"{ConsulClient.HealthServiceEndpoint}/{query.Service}",
+            (options, token) => _client.GetHealthServiceAsync(
+                query.Service,
+                options with { Datacenter = query.Datacenter.Length > 0 ? query.Datacenter : null, Filter = query.Filter.Length > 0 ? query.Filter : null },
+                token),
+            result => new TargetEntriesObserved(query, result.Index, result.Value) { ReceivedAt = result.ReceivedAt, Skipped = result.Skipped },
+            query,
+            events,
+            ct);
 
     /// <summary>One blocking watch per config entry kind: the routing the catalog compiles follows them.</summary>
-    private async Task WatchConfigEntriesAsync(ConfigEntries.ConfigEntryKind kind, ChannelWriter<ConsulEvent> events, CancellationToken ct)
+    private Task WatchConfigEntriesAsync(ConfigEntries.ConfigEntryKind kind, ChannelWriter<ConsulEvent> events, CancellationToken ct) =>
+        WatchRoutingAsync(
+            $"{ConsulClient.ConfigEndpoint}/{ConfigEntries.ConfigEntryKinds.ApiName(kind)}",
+            (options, token) => ReadConfigEntriesAsync(kind, options, token),
+            result => new ConfigEntriesObserved(result.Value, result.Index) { ReceivedAt = result.ReceivedAt },
+            kind,
+            events,
+            ct);
+
+    /// <summary>A routing read's watch: its answers become <paramref name="observed"/> events, its failures routing problems.</summary>
+    private async Task WatchRoutingAsync<T>(
+        string endpoint,
+        Func<QueryOptions, CancellationToken, Task<QueryResult<T>>> fetch,
+        Func<QueryResult<T>, ConsulEvent> observed,
+        object read,
+        ChannelWriter<ConsulEvent> events,
+        CancellationToken ct)
+        where T : class
     {
         await Task.Yield();
         try
         {
-            await WatchAsync(
-                $"{ConsulClient.ConfigEndpoint}/{ConfigEntries.ConfigEntryKinds.ApiName(kind)}",
-                (options, token) => ReadConfigEntriesAsync(kind, options, token),
-                result => events.WriteAsync(new ConfigEntriesObserved(result.Value, result.Index) { ReceivedAt = result.ReceivedAt }, ct),
-                () => false,
-                events,
-                isServiceWatch: true,
-                ct,
-                routingRead: kind).ConfigureAwait(false);
+            await WatchAsync(endpoint, fetch, result => events.WriteAsync(observed(result), ct), () => false, events, isServiceWatch: true, ct, routingRead: read)
+                .ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

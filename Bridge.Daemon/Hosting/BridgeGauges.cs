@@ -68,5 +68,6 @@ internal static class BridgeGauges
             description: "1 for the bridge's current serving state: starting, ready, degraded or stale");
         meter.CreateObservableGauge("xds_generation", () => pipeline.Xds.Generation, description: "Generation of the served xDS snapshot");
         meter.CreateObservableCounter("gc_pause_seconds_total", () => GC.GetTotalPauseDuration().TotalSeconds, unit: "s", description: "Time the process spent paused for garbage collection");
+        meter.CreateObservableCounter("threadpool_work_items_total", () => ThreadPool.CompletedWorkItemCount, description: "Work items the thread pool has run (the hops a response costs, divided by responses written)");
     }
 }

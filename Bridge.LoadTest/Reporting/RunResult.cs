@@ -167,6 +167,12 @@ internal sealed record PhaseResult
     /// <summary>Server-side count from <c>bridge_xds_responses_total</c>, per second.</summary>
     public double? BridgeReportedResponsesPerSecond { get; init; }
 
+    /// <summary>The bridge's CPU time over the phase divided by the responses it wrote: the figure least moved by a noisy machine.</summary>
+    public double? BridgeMicrosecondsPerResponse { get; init; }
+
+    /// <summary>Thread-pool work items the bridge ran over the phase, per response it wrote.</summary>
+    public double? WorkItemsPerResponse { get; init; }
+
     public int CooldownViolations { get; init; }
 }
 

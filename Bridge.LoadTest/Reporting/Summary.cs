@@ -19,6 +19,11 @@ internal static class Summary
             + (p.Superseded > 0 ? $", {p.Superseded:N0} superseded (undone before the stream caught up: nothing owed)" : ""));
         Line(text, $"     pushed {p.ResponsesPerSecond:N0} responses/s, {p.AssignmentsPerSecond:N0} assignments/s, {p.BytesPerSecond / 1048576:0.0} MiB/s"
             + (p.BridgeReportedResponsesPerSecond is { } server ? $" (bridge counts {server:N0} responses/s)" : ""));
+        if (p.BridgeMicrosecondsPerResponse is { } cpu)
+        {
+            Line(text, $"     bridge CPU per response {cpu:0.0} us" + (p.WorkItemsPerResponse is { } items ? $", thread-pool work items per response {items:0.00}" : ""));
+        }
+
         Line(text, $"     bridge {p.BridgeCores:0.00} cores, GC paused {p.BridgeGcPauseSeconds * 1000:0} ms ({p.BridgeGcPauseShare:P1}), RSS {Mib(p.BridgeRssEndBytes)}; harness {p.HarnessCores:0.00} cores (GC paused {p.HarnessGcPauseSeconds * 1000:0} ms); other processes {p.OtherCores:0.00} cores");
         if (p.ChangesByKind.Count > 1)
         {

@@ -260,6 +260,8 @@ internal sealed class LoadRun
         var consul = ConsulCost.Between(agentBefore, agentAfter, seconds, floorRequests, floorBytes, feedRequests, feedBytes);
         var gcPause = metricsAfter[BridgeMetricNames.GcPause] - metricsBefore[BridgeMetricNames.GcPause];
         var serverResponses = metricsAfter[BridgeMetricNames.Responses] - metricsBefore[BridgeMetricNames.Responses];
+        var workItems = metricsAfter[BridgeMetricNames.WorkItems] - metricsBefore[BridgeMetricNames.WorkItems];
+        var bridgeCores = bridgeAfter.CoresSince(bridgeBefore);
         var result = new PhaseResult
         {
             Name = phase.Name,
@@ -280,7 +282,9 @@ internal sealed class LoadRun
             ResponsesPerSecond = window.Responses / seconds,
             BytesPerSecond = window.Bytes / seconds,
             AssignmentsPerSecond = window.Assignments / seconds,
-            BridgeCores = bridgeAfter.CoresSince(bridgeBefore),
+            BridgeCores = bridgeCores,
+            BridgeMicrosecondsPerResponse = serverResponses > 0 ? bridgeCores * seconds * 1e6 / serverResponses : null,
+            WorkItemsPerResponse = serverResponses > 0 && !double.IsNaN(workItems) ? workItems / serverResponses : null,
             HarnessCores = harnessAfter.CoresSince(harnessBefore),
             OtherCores = Math.Max(0, machineAfter.CoresSince(machineBefore) - bridgeAfter.CoresSince(bridgeBefore) - harnessAfter.CoresSince(harnessBefore)),
             HarnessGcPauseSeconds = harnessGc.TotalSeconds,
@@ -326,4 +330,5 @@ internal static class BridgeMetricNames
 {
     public const string GcPause = "bridge_gc_pause_seconds_total";
     public const string Responses = "bridge_xds_responses_total";
+    public const string WorkItems = "bridge_threadpool_work_items_total";
 }

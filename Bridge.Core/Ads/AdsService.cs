@@ -20,15 +20,25 @@ public class AdsService
 {
     private static readonly string ServiceName = AggregatedDiscoveryService.Descriptor.FullName;
 
-    private static readonly Method<DiscoveryRequest, DiscoveryResponse> StreamMethod = new(
+    // Responses go out already encoded (EncodedResponse); the server never reads one, so they have no parser.
+    private static readonly Marshaller<EncodedResponse> Responses = Marshallers.Create<EncodedResponse>(
+        static (response, context) =>
+        {
+            context.SetPayloadLength(response.Length);
+            response.WriteTo(context.GetBufferWriter());
+            context.Complete();
+        },
+        static _ => throw new NotSupportedException("the bridge only writes discovery responses"));
+
+    private static readonly Method<DiscoveryRequest, EncodedResponse> StreamMethod = new(
         MethodType.DuplexStreaming, ServiceName, nameof(StreamAggregatedResources),
         Marshallers.Create(Serialize, static context => DiscoveryRequestReader.Parse(context.PayloadAsReadOnlySequence())),
-        Marshallers.Create(Serialize, static context => DiscoveryResponse.Parser.ParseFrom(context.PayloadAsReadOnlySequence())));
+        Responses);
 
-    private static readonly Method<DeltaDiscoveryRequest, DeltaDiscoveryResponse> DeltaMethod = new(
+    private static readonly Method<DeltaDiscoveryRequest, EncodedResponse> DeltaMethod = new(
         MethodType.DuplexStreaming, ServiceName, nameof(DeltaAggregatedResources),
         Marshallers.Create(Serialize, static context => DeltaDiscoveryRequest.Parser.ParseFrom(context.PayloadAsReadOnlySequence())),
-        Marshallers.Create(Serialize, static context => DeltaDiscoveryResponse.Parser.ParseFrom(context.PayloadAsReadOnlySequence())));
+        Responses);
 
     /// <summary>Called by the gRPC host to learn the service's methods (with a null instance) and to serve them.</summary>
     public static void BindService(ServiceBinderBase binder, AdsService? service)
@@ -75,7 +85,7 @@ public class AdsService
 
     public virtual async Task StreamAggregatedResources(
         IAsyncStreamReader<DiscoveryRequest> requestStream,
-        IServerStreamWriter<DiscoveryResponse> responseStream,
+        IServerStreamWriter<EncodedResponse> responseStream,
         ServerCallContext context)
     {
         RefuseWhileDraining();
@@ -129,7 +139,7 @@ public class AdsService
 
     public virtual async Task DeltaAggregatedResources(
         IAsyncStreamReader<DeltaDiscoveryRequest> requestStream,
-        IServerStreamWriter<DeltaDiscoveryResponse> responseStream,
+        IServerStreamWriter<EncodedResponse> responseStream,
         ServerCallContext context)
     {
         RefuseWhileDraining();

@@ -11,19 +11,18 @@ namespace Bridge.Core.Ads;
 /// the first full catalog, validation common to both request kinds, and how a stream ends. Subclasses keep their
 /// per-type state and decide what to send.
 /// </summary>
-internal abstract class AdsStream<TRequest, TResponse>
+internal abstract class AdsStream<TRequest>
     where TRequest : class
-    where TResponse : class
 {
     private readonly IAsyncStreamReader<TRequest> _requests;
-    private readonly IServerStreamWriter<TResponse> _responses;
+    private readonly IServerStreamWriter<EncodedResponse> _responses;
     private readonly HashSet<string> _unknownTypesLogged = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private StreamHandle? _handle;
     private IDisposable? _scope;
 
     /// <param name="time">The clock <see cref="AdsOptions.MaxStreamAge"/> is measured on; the system's when null.</param>
-    protected AdsStream(IAsyncStreamReader<TRequest> requests, IServerStreamWriter<TResponse> responses, XdsCache cache, AdsOptions options, ILogger logger, TimeProvider? time)
+    protected AdsStream(IAsyncStreamReader<TRequest> requests, IServerStreamWriter<EncodedResponse> responses, XdsCache cache, AdsOptions options, ILogger logger, TimeProvider? time)
     {
         _requests = requests;
         _responses = responses;
@@ -55,7 +54,7 @@ internal abstract class AdsStream<TRequest, TResponse>
     protected abstract void Apply(TRequest request, string typeUrl);
 
     /// <summary>The response owed for one type against this snapshot, or null; and the change time it carries.</summary>
-    protected abstract (TResponse? Response, long ChangedAt) Build(string typeUrl, XdsSnapshot snapshot);
+    protected abstract (EncodedResponse? Response, long ChangedAt) Build(string typeUrl, XdsSnapshot snapshot);
 
     /// <summary>What the client subscribed to and holds, per type URL.</summary>
     protected Subscriptions Subscriptions { get; } = new();
@@ -287,7 +286,7 @@ internal abstract class AdsStream<TRequest, TResponse>
     }
 
     /// <summary>Every log line written while serving a stream carries its id, peer and node id (once known).</summary>
-    private sealed class StreamScope(AdsStream<TRequest, TResponse> stream, long id, string peer) : IReadOnlyList<KeyValuePair<string, object?>>
+    private sealed class StreamScope(AdsStream<TRequest> stream, long id, string peer) : IReadOnlyList<KeyValuePair<string, object?>>
     {
         public int Count => 3;
 

@@ -54,11 +54,25 @@ internal static class ScopedLookup
     }
 
     /// <summary>
-    /// The wake keys of one type's subscription (see <see cref="WakeIndex"/>): every listed name; under a wildcard,
-    /// the node's scope when it narrows this type, else the type's wildcard key.
+    /// Listing more names than this, a subscription is woken by the type's wildcard key rather than name by name: an
+    /// Envoy lists every cluster's assignment, and a thousand keys per stream (and its place in a thousand buckets)
+    /// cost more memory than the few needless wake-ups, which find nothing relevant in O(changes).
     /// </summary>
-    public static void AddWakeKeys(ClientIdentity client, string typeUrl, bool wildcard, IEnumerable<string> names, HashSet<string> keys)
+    internal const int MaxNamedWakeKeys = 128;
+
+    /// <summary>
+    /// The wake keys of one type's subscription (see <see cref="WakeIndex"/>): every listed name; under a wildcard,
+    /// the node's scope when it narrows this type, else the type's wildcard key, which also stands for a long list.
+    /// </summary>
+    public static void AddWakeKeys(ClientIdentity client, string typeUrl, bool wildcard, IReadOnlyCollection<string> names, HashSet<string> keys)
     {
+        if (names.Count > MaxNamedWakeKeys)
+        {
+            // Every change of the type wakes this key: it covers the names and any scope.
+            keys.Add(WakeIndex.WildcardKey(typeUrl));
+            return;
+        }
+
         if (wildcard)
         {
             if (client.Scope is { } scope && IsPerService(client.Kind, typeUrl))

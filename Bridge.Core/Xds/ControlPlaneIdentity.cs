@@ -1,6 +1,6 @@
 using Envoy.Config.Core.V3;
 
-namespace Bridge.Core.Ads;
+namespace Bridge.Core.Xds;
 
 /// <summary>The <c>control_plane</c> identifier on every response, so a proxy's config dump names who sent it.</summary>
 internal static class ControlPlaneIdentity

@@ -49,6 +49,9 @@ internal sealed class XdsCache
     /// <summary>What each recent snapshot changed, for streams catching up.</summary>
     public ChangeLog Changes { get; } = new();
 
+    /// <summary>Encoded responses of several resources, shared by the streams sent the same content.</summary>
+    internal ResponseBodies Bodies { get; } = new();
+
     /// <summary>Completes when the first snapshot built from a full catalog (from Consul or the state file) is published.</summary>
     public Task WhenReady => _ready.Task;
 

@@ -30,6 +30,12 @@ public sealed class XdsResource
     /// <summary>The version of a state-of-the-world response carrying this resource alone, once a stream computed it.</summary>
     internal string? SoleResponseVersion { get; set; }
 
+    /// <summary>The encoded state-of-the-world response carrying this resource alone, once a stream needed it.</summary>
+    internal ResponseBody? SoleSotwBody { get; set; }
+
+    /// <summary>The encoded delta response carrying this resource alone (nothing removed), once a stream needed it.</summary>
+    internal ResponseBody? SoleDeltaBody { get; set; }
+
     /// <summary>How many resources were serialised in this process: pushes must never add to it.</summary>
     public static long Serialisations => Interlocked.Read(ref s_serialisations);
 

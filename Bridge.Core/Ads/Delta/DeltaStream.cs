@@ -13,13 +13,13 @@ namespace Bridge.Core.Ads.Delta;
 /// One incremental (delta) ADS stream over the same cache as state of the world: it sends only resources whose
 /// version differs from what the client holds and names the ones that are gone in <c>removed_resources</c>.
 /// </summary>
-internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>
+internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest>
 {
     private long _nonce;
 
     public DeltaStream(
         IAsyncStreamReader<DeltaDiscoveryRequest> requests,
-        IServerStreamWriter<DeltaDiscoveryResponse> responses,
+        IServerStreamWriter<EncodedResponse> responses,
         XdsCache cache,
         AdsOptions options,
         ILogger logger,
@@ -37,7 +37,7 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
     protected override int NameCountOf(DeltaDiscoveryRequest request) =>
         request.ResourceNamesSubscribe.Count + request.ResourceNamesUnsubscribe.Count + request.InitialResourceVersions.Count;
 
-    protected override (DeltaDiscoveryResponse?, long) Build(string typeUrl, XdsSnapshot snapshot) =>
+    protected override (EncodedResponse?, long) Build(string typeUrl, XdsSnapshot snapshot) =>
         Subscriptions.TryGet(typeUrl, out var state) && Build(state, snapshot) is { } response ? (response, state.PendingChangedAt) : (null, 0);
 
     protected override void Apply(DeltaDiscoveryRequest request, string typeUrl)
@@ -149,7 +149,7 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
         }
     }
 
-    private DeltaDiscoveryResponse? Build(Subscription state, XdsSnapshot snapshot)
+    private EncodedResponse? Build(Subscription state, XdsSnapshot snapshot)
     {
         var client = Client!;
         var set = snapshot.Get(client.Kind, state.TypeUrl);
@@ -182,7 +182,8 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
             }
 
             state.Owed = false;
-            var response = new DeltaDiscoveryResponse { TypeUrl = state.TypeUrl, ControlPlane = ControlPlaneIdentity.Value };
+            var sent = new List<XdsResource>();
+            var removed = new List<string>();
             foreach (var name in names)
             {
                 var visible = state.Names.Contains(name) || (state.Wildcard && ScopedLookup.InWildcard(client, state.TypeUrl, set, name, snapshot));
@@ -192,8 +193,7 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
                     if (!state.Holds(name, resource.Version))
                     {
                         var updated = state.HoldsSomething(name);
-                        response.Resources.Add(new Resource { Name = name, Version = resource.Version, Resource_ = resource.Packed });
-                        state.Sent(name, resource.Version);
+                        sent.Add(resource);
                         if (updated && state.TypeUrl == TypeUrls.Cluster)
                         {
                             Subscriptions.RewarmAssignment(name);
@@ -203,26 +203,41 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
                 else if (visible ? !state.WasToldAbsent(name) : state.HoldsSomething(name))
                 {
                     // Subscribed but missing, or held by the client and no longer in its view: say it is gone.
-                    response.RemovedResources.Add(name);
+                    removed.Add(name);
                     state.ToldAbsent(name);
                 }
             }
 
             // The first wildcard answer goes out even when empty: a proxy waits for it to finish initialising.
-            if (response.Resources.Count == 0 && response.RemovedResources.Count == 0 && (state.Answered || !state.Wildcard))
+            if (sent.Count == 0 && removed.Count == 0 && (state.Answered || !state.Wildcard))
             {
                 return null;
             }
 
             state.Answered = true;
+            var body = sent.Count == 1 && removed.Count == 0
+                ? sent[0].SoleDeltaBody ??= ResponseBody.Delta(state.TypeUrl, ContentVersion(sent, removed), sent, removed)
+                : Cache.Bodies.Delta(state.TypeUrl, ContentVersion(sent, removed), sent, removed);
+            // Recorded once the names are walked (each name comes once): a stream that tracked nothing before this
+            // response shares the response's map of what it carries with every stream sent the same one.
+            if (state.HeldCount == 0 && removed.Count == 0 && sent.Count > 1)
+            {
+                state.HoldExactly(body.Held);
+            }
+            else
+            {
+                foreach (var resource in sent)
+                {
+                    state.Sent(resource.Name, resource.Version);
+                }
+            }
 
-            response.Nonce = (++_nonce).ToString(CultureInfo.InvariantCulture);
-            response.SystemVersionInfo = ContentVersion(response);
-            state.Nonce = response.Nonce;
-            state.SentVersion = response.Nonce;
+            var nonce = (++_nonce).ToString(CultureInfo.InvariantCulture);
+            state.Nonce = nonce;
+            state.SentVersion = nonce;
             state.PendingChangedAt = snapshot.ChangedAt;
-            AdsLog.Response(Logger, NodeId, TypeUrls.Short(state.TypeUrl), response.SystemVersionInfo, response.Resources.Count, response.Nonce);
-            return response;
+            AdsLog.Response(Logger, NodeId, TypeUrls.Short(state.TypeUrl), body.Version, sent.Count, nonce);
+            return new EncodedResponse(body, nonce);
         }
     }
 
@@ -231,10 +246,10 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
     /// generation: replicas reach the same catalog through different numbers of snapshots, and a proxy that moves
     /// between them must see the same response described the same way.
     /// </summary>
-    private static string ContentVersion(DeltaDiscoveryResponse response)
+    private static string ContentVersion(List<XdsResource> resources, List<string> removed)
     {
         var hash = new XxHash128();
-        foreach (var resource in response.Resources)
+        foreach (var resource in resources)
         {
             hash.Append(Encoding.UTF8.GetBytes(resource.Name));
             hash.Append([0]);
@@ -242,7 +257,7 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest, DeltaDiscov
             hash.Append([0]);
         }
 
-        foreach (var name in response.RemovedResources)
+        foreach (var name in removed)
         {
             hash.Append([1]);
             hash.Append(Encoding.UTF8.GetBytes(name));

@@ -12,7 +12,7 @@ namespace Bridge.Core.Ads.Sotw;
 /// One state-of-the-world ADS stream. A single loop applies the client's requests and the cache's snapshots
 /// and is the only writer, so per-type state needs no locks beyond what diagnostics read.
 /// </summary>
-internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse>
+internal sealed class SotwStream : AdsStream<DiscoveryRequest>
 {
     private readonly Dictionary<string, XdsResource> _emptyAssignments = new(StringComparer.Ordinal);
 
@@ -20,13 +20,9 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
     private readonly Dictionary<string, string[]> _listed = new(StringComparer.Ordinal);
     private long _nonce;
 
-    /// <summary>Where a request's names are read to be compared; per thread, as reading never awaits.</summary>
-    [ThreadStatic]
-    private static HashSet<string>? t_listed;
-
     public SotwStream(
         IAsyncStreamReader<DiscoveryRequest> requests,
-        IServerStreamWriter<DiscoveryResponse> responses,
+        IServerStreamWriter<EncodedResponse> responses,
         XdsCache cache,
         AdsOptions options,
         ILogger logger,
@@ -43,7 +39,7 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
 
     protected override int NameCountOf(DiscoveryRequest request) => request.ResourceNames.Count;
 
-    protected override (DiscoveryResponse?, long) Build(string typeUrl, XdsSnapshot snapshot) =>
+    protected override (EncodedResponse?, long) Build(string typeUrl, XdsSnapshot snapshot) =>
         Subscriptions.TryGet(typeUrl, out var state) && Build(state, snapshot) is { } response ? (response, state.PendingChangedAt) : (null, 0);
 
     protected override void Apply(DiscoveryRequest request, string typeUrl)
@@ -90,24 +86,12 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
             return;
         }
 
-        _listed[state.TypeUrl] = [.. listed];
-
-        // Every ACK restates the whole subscription (thousands of names for an Envoy's EDS): the names are read
-        // into a set kept for the purpose, so an unchanged subscription allocates nothing.
-        var names = t_listed ??= new HashSet<string>(StringComparer.Ordinal);
-        names.Clear();
-        var star = false;
-        foreach (var name in request.ResourceNames)
-        {
-            if (name == "*")
-            {
-                star = true;
-            }
-            else
-            {
-                names.Add(name);
-            }
-        }
+        // Every ACK restates the whole subscription (thousands of names for an Envoy's EDS): a list that changed is
+        // looked up among the lists other streams sent, and its names and set shared with them.
+        var shared = NameLists.Get(listed);
+        _listed[state.TypeUrl] = shared.Names;
+        var names = shared.Set;
+        var star = shared.Star;
 
         bool wildcard;
         if (TypeUrls.RequiresFullState(state.TypeUrl))
@@ -144,7 +128,7 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
                     }
                 }
 
-                state.Names = new HashSet<string>(names, StringComparer.Ordinal);
+                state.Names = names;
                 state.Wildcard = wildcard;
             }
 
@@ -166,7 +150,7 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
         return true;
     }
 
-    private DiscoveryResponse? Build(Subscription state, XdsSnapshot snapshot)
+    private EncodedResponse? Build(Subscription state, XdsSnapshot snapshot)
     {
         var client = Client!;
         var set = snapshot.Get(client.Kind, state.TypeUrl);
@@ -241,13 +225,10 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
             return null;
         }
 
-        var response = new DiscoveryResponse
-        {
-            TypeUrl = state.TypeUrl,
-            VersionInfo = version,
-            Nonce = (++_nonce).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ControlPlane = ControlPlaneIdentity.Value,
-        };
+        var body = toSend.Count == 1
+            ? toSend[0].SoleSotwBody ??= ResponseBody.Sotw(state.TypeUrl, version, toSend)
+            : Cache.Bodies.Sotw(state.TypeUrl, version, toSend);
+        var nonce = (++_nonce).ToString(System.Globalization.CultureInfo.InvariantCulture);
         lock (state)
         {
             if (TypeUrls.RequiresFullState(state.TypeUrl))
@@ -263,21 +244,27 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest, DiscoveryResponse
                     }
                 }
 
-                state.ForgetAll();
+                // The client now holds exactly what was sent, as every stream sent this response does.
+                state.HoldExactly(body.Held);
             }
-
-            foreach (var resource in toSend)
+            else if (state.HeldCount == 0 && toSend.Count > 1)
             {
-                response.Resources.Add(resource.Packed);
-                state.Sent(resource.Name, resource.Version);
+                state.HoldExactly(body.Held);
+            }
+            else
+            {
+                foreach (var resource in toSend)
+                {
+                    state.Sent(resource.Name, resource.Version);
+                }
             }
 
-            state.Nonce = response.Nonce;
+            state.Nonce = nonce;
             state.SentVersion = version;
         }
 
-        AdsLog.Response(Logger, NodeId, TypeUrls.Short(state.TypeUrl), version, toSend.Count, response.Nonce);
-        return response;
+        AdsLog.Response(Logger, NodeId, TypeUrls.Short(state.TypeUrl), version, toSend.Count, nonce);
+        return new EncodedResponse(body, nonce);
     }
 
     private XdsResource EmptyAssignment(string name)

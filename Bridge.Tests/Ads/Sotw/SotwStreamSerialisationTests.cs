@@ -14,8 +14,8 @@ using static Bridge.Tests.Catalog.Entries;
 namespace Bridge.Tests.Ads.Sotw;
 
 /// <summary>
-/// The cache's promise seen from the streams: a resource is serialised once per version, and serving it to
-/// any number of streams reuses those bytes.
+/// The cache's promise seen from the streams: a resource is serialised once per version, a response sent to
+/// several streams is encoded once, and serving it to any number of streams reuses those bytes.
 /// </summary>
 [NonParallelizable] // XdsResource.Serialisations is process-wide.
 public sealed class SotwStreamSerialisationTests
@@ -40,7 +40,7 @@ public sealed class SotwStreamSerialisationTests
         var beforeStreaming = XdsResource.Serialisations;
 
         var runs = streams.Select(s => s.Run(cts.Token)).ToList();
-        var first = new List<DiscoveryResponse>();
+        var first = new List<EncodedResponse>();
         foreach (var stream in streams)
         {
             await stream.SubscribeAsync();
@@ -51,7 +51,7 @@ public sealed class SotwStreamSerialisationTests
         var afterFirstPush = XdsResource.Serialisations;
         var firstSnapshot = cache.Current;
         store.Apply([new ServiceEntriesObserved("web", 3, [Entry("n1", "web-1", nodeAddress: "10.0.2.99")])]);
-        var updates = new List<DiscoveryResponse>();
+        var updates = new List<EncodedResponse>();
         foreach (var stream in streams)
         {
             updates.Add(await stream.NextAsync());
@@ -62,18 +62,27 @@ public sealed class SotwStreamSerialisationTests
         await Task.WhenAll(runs).WaitAsync(Patience);
 
         var updateSnapshot = cache.Current;
+        var decodedFirst = first.Select(r => DiscoveryResponse.Parser.ParseFrom(r.ToArray())).ToList();
+        var decodedUpdates = updates.Select(r => DiscoveryResponse.Parser.ParseFrom(r.ToArray())).ToList();
         Assert.Multiple(() =>
         {
             Assert.That(afterFirstPush - beforeStreaming, Is.Zero, "the first push to two streams must not serialise anything");
             Assert.That(afterUpdate - afterFirstPush, Is.EqualTo(1), "one changed instance: its service assignment, once, whatever the number of streams (the cluster is unchanged)");
-            Assert.That(first.Select(r => r.TypeUrl), Is.EquivalentTo(new[] { TypeUrls.Cluster, TypeUrls.ClusterLoadAssignment, TypeUrls.Cluster, TypeUrls.ClusterLoadAssignment }));
-            foreach (var (response, snapshot) in first.Select(r => (r, firstSnapshot)).Concat(updates.Select(r => (r, updateSnapshot))))
+            Assert.That(decodedFirst.Select(r => r.TypeUrl), Is.EquivalentTo(new[] { TypeUrls.Cluster, TypeUrls.ClusterLoadAssignment, TypeUrls.Cluster, TypeUrls.ClusterLoadAssignment }));
+            foreach (var (response, snapshot) in decodedFirst.Select(r => (r, firstSnapshot)).Concat(decodedUpdates.Select(r => (r, updateSnapshot))))
             {
                 var served = snapshot.Get(ClientKind.Envoy, response.TypeUrl).ByName.Values.Select(r => r.Packed).ToList();
-                Assert.That(response.Resources, Is.All.Matches<Google.Protobuf.WellKnownTypes.Any>(any => served.Any(p => ReferenceEquals(p, any))), $"{response.TypeUrl}: every resource sent is the cached object itself");
+                Assert.That(response.Resources, Is.All.Matches<Google.Protobuf.WellKnownTypes.Any>(any => served.Contains(any)), $"{response.TypeUrl}: every resource sent is the cached resource");
+                Assert.That(response.Nonce, Is.Not.Empty);
             }
 
-            Assert.That(updates.Select(u => (u.TypeUrl, u.Resources.Count)), Is.All.EqualTo((TypeUrls.ClusterLoadAssignment, 1)));
+            // Each pair of responses (one per stream) carries the same content: one encoded body, two nonces.
+            foreach (var pair in first.GroupBy(r => r.TypeUrl).Concat(updates.GroupBy(r => r.TypeUrl)))
+            {
+                Assert.That(pair.Select(r => r.Body).Distinct().Count(), Is.EqualTo(1), $"{pair.Key}: the streams share one encoded body");
+            }
+
+            Assert.That(decodedUpdates.Select(u => (u.TypeUrl, u.Resources.Count)), Is.All.EqualTo((TypeUrls.ClusterLoadAssignment, 1)));
         });
     }
 
@@ -81,7 +90,7 @@ public sealed class SotwStreamSerialisationTests
     private sealed class FakeStream(XdsCache cache, string nodeId)
     {
         private readonly Channel<DiscoveryRequest> _requests = Channel.CreateUnbounded<DiscoveryRequest>();
-        private readonly Channel<DiscoveryResponse> _responses = Channel.CreateUnbounded<DiscoveryResponse>();
+        private readonly Channel<EncodedResponse> _responses = Channel.CreateUnbounded<EncodedResponse>();
 
         public Task Run(CancellationToken ct) =>
             new SotwStream(new Reader(_requests.Reader), new Writer(_responses.Writer), cache, new AdsOptions(), new FakeLogger())
@@ -94,7 +103,7 @@ public sealed class SotwStreamSerialisationTests
             await _requests.Writer.WriteAsync(new DiscoveryRequest { TypeUrl = TypeUrls.ClusterLoadAssignment, ResourceNames = { "api", "web" } });
         }
 
-        public async Task<DiscoveryResponse> NextAsync() => await _responses.Reader.ReadAsync().AsTask().WaitAsync(Patience);
+        public async Task<EncodedResponse> NextAsync() => await _responses.Reader.ReadAsync().AsTask().WaitAsync(Patience);
     }
 
     private sealed class Reader(ChannelReader<DiscoveryRequest> reader) : IAsyncStreamReader<DiscoveryRequest>
@@ -113,12 +122,12 @@ public sealed class SotwStreamSerialisationTests
         }
     }
 
-    private sealed class Writer(ChannelWriter<DiscoveryResponse> writer) : IServerStreamWriter<DiscoveryResponse>
+    private sealed class Writer(ChannelWriter<EncodedResponse> writer) : IServerStreamWriter<EncodedResponse>
     {
         public WriteOptions? WriteOptions { get; set; }
 
-        public Task WriteAsync(DiscoveryResponse message) => writer.WriteAsync(message).AsTask();
+        public Task WriteAsync(EncodedResponse message) => writer.WriteAsync(message).AsTask();
 
-        public Task WriteAsync(DiscoveryResponse message, CancellationToken cancellationToken) => writer.WriteAsync(message, cancellationToken).AsTask();
+        public Task WriteAsync(EncodedResponse message, CancellationToken cancellationToken) => writer.WriteAsync(message, cancellationToken).AsTask();
     }
 }

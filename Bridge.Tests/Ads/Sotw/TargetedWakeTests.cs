@@ -1,3 +1,4 @@
+using Bridge.Core.Ads;
 using Bridge.Core.Xds;
 using Envoy.Config.Endpoint.V3;
 
@@ -104,5 +105,30 @@ public sealed class TargetedWakeTests
 
         var listeners = await client.NextAsync(Wait);
         Assert.That(listeners.ResourceNames(), Is.EqualTo(new[] { "late:9090" }));
+    }
+    [Test]
+    public async Task A_stream_listing_more_names_than_the_named_key_limit_is_woken_by_the_types_key_and_misses_nothing()
+    {
+        await using var server = await InProcessBridge.StartAsync(new() { Catalog = CatalogFeed.Test });
+        var names = Enumerable.Range(0, ScopedLookup.MaxNamedWakeKeys + 1).Select(i => $"svc-{i:000}").ToArray();
+        server.Consul.Sync([.. names.Select(n => (n, (TestInstance[])[new TestInstance("10.0.0.1", 8080)]))]);
+        var envoy = server.Sotw(AdsNodes.Envoy("envoy-long-list"));
+        await envoy.SubscribeAsync(TypeUrls.ClusterLoadAssignment, names);
+        var first = await envoy.NextAsync(Wait);
+        Assert.That(first.Resources, Has.Count.EqualTo(names.Length));
+        await envoy.AckAsync(first);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(server.Cache.Wakes.CountFor(WakeIndex.WildcardKey(TypeUrls.ClusterLoadAssignment)), Is.EqualTo(1), "one key for the type, not one per name");
+            Assert.That(server.Cache.Wakes.CountFor(names[0]), Is.Zero);
+        });
+
+        server.Consul.SetService("unlisted", new TestInstance("10.0.9.9", 8080));
+        server.Consul.SetService(names[^1], new TestInstance("10.0.0.2", 8080));
+
+        var next = await envoy.NextAsync(Wait);
+        Assert.That(next.Assignments().Select(a => (a.ClusterName, string.Join(",", a.EndpointAddresses()))), Is.EqualTo(new[] { (names[^1], "10.0.0.2:8080") }),
+            "woken by the unlisted service too, the stream sends nothing for it, and only the listed change");
     }
 }

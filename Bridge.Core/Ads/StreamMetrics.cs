@@ -24,19 +24,12 @@ internal static class StreamMetrics
     private static readonly Counter<long> Nacks = BridgeMetrics.Meter.CreateCounter<long>(
         "xds_nacks_total", description: "xDS responses rejected by proxies, by type");
 
-    // No tags: a histogram without labels costs the exporter one lookup, per response and per ACK.
-    private static readonly Histogram<double> PropagationToWrite = BridgeMetrics.Meter.CreateHistogram<double>(
-        "propagation_write_seconds", description: "Consul answer received to xDS response written on a stream");
-
-    private static readonly Histogram<double> PropagationToAck = BridgeMetrics.Meter.CreateHistogram<double>(
-        "propagation_ack_seconds", description: "Consul answer received to the proxy's ACK of the resulting response");
-
     public static void Written(string typeUrl, string protocol, long changedAt)
     {
         Interlocked.Increment(ref s_responses[(TypeUrls.IndexOf(typeUrl) * 2) + (protocol == "delta" ? 1 : 0)]);
         if (changedAt != 0)
         {
-            PropagationToWrite.Record(BridgeMetrics.SecondsSince(changedAt));
+            Propagation.Recorder.Written(BridgeMetrics.SecondsSince(changedAt));
         }
     }
 
@@ -44,7 +37,7 @@ internal static class StreamMetrics
     {
         if (changedAt != 0)
         {
-            PropagationToAck.Record(BridgeMetrics.SecondsSince(changedAt));
+            Propagation.Recorder.Acked(BridgeMetrics.SecondsSince(changedAt));
         }
     }
 

@@ -58,6 +58,8 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest>
 
     private void Apply(Subscription state, DeltaDiscoveryRequest request)
     {
+        var first = !state.Requested;
+        var wasWildcard = state.Wildcard;
         if (!string.IsNullOrEmpty(request.ResponseNonce))
         {
             // In delta the nonce only correlates an ACK or NACK; subscription changes apply whatever it is.
@@ -139,9 +141,10 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest>
             }
         }
 
-        if (!state.Wildcard)
+        if (!state.Wildcard && (wasWildcard || first))
         {
-            // Leaving the wildcard: what it alone covered is no longer tracked, and needs no answer.
+            // Leaving the wildcard (or declaring versions of names not subscribed): what it alone covered is no
+            // longer tracked, and needs no answer. Only then: an ACK restating nothing must cost nothing per name.
             foreach (var name in state.HeldNames.Where(n => !state.Names.Contains(n)).ToList())
             {
                 state.Forget(name);

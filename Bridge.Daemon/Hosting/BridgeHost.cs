@@ -26,6 +26,11 @@ internal static class BridgeHost
 
         ListenAddress.TryParse(settings.Ads.Listen, out var ads);
         ListenAddress.TryParse(settings.Admin.Listen, out var admin);
+        // Kestrel's own continuations (reading frames, handing a message to the gRPC reader, sending what a stream
+        // wrote) run on the thread that completed the socket operation, already a thread-pool thread, instead of
+        // being queued again: about one work item less per response (6.2 -> 5.1 in the load harness's scenario A).
+        // "Unsafe" because a handler that blocked would hold up its connection: no handler here blocks.
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(ads, listen =>

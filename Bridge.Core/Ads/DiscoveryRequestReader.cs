@@ -199,6 +199,25 @@ internal static class DiscoveryRequestReader
         return false;
     }
 
+    /// <summary>
+    /// The shared instance of a name read by another parser (a delta request's subscriptions, kept for the life of
+    /// the stream): a fleet subscribing to the same names keeps each once.
+    /// </summary>
+    internal static string Shared(string name)
+    {
+        if (s_names.TryGetValue(name, out var shared))
+        {
+            return shared;
+        }
+
+        if (name.Length <= MaxSharedLength && Volatile.Read(ref s_count) < MaxSharedNames && s_names.TryAdd(name, name))
+        {
+            Interlocked.Increment(ref s_count);
+        }
+
+        return name;
+    }
+
     /// <summary>The string of these UTF-8 bytes, shared with every earlier request that named it.</summary>
     internal static string Shared(ReadOnlySpan<byte> utf8)
     {

@@ -74,6 +74,20 @@ public sealed class DiscoveryRequestReaderTests
     }
 
     [Test]
+    public void A_name_read_by_another_parser_is_replaced_by_the_shared_instance_of_its_text()
+    {
+        var read = DiscoveryRequestReader.Parse(new ReadOnlySequence<byte>(Sample(3).ToByteArray())).ResourceNames[1];
+        var parsedElsewhere = new string(read.AsSpan());
+        var unknown = new string("never-listed-before".AsSpan());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(DiscoveryRequestReader.Shared(parsedElsewhere), Is.SameAs(read));
+            Assert.That(DiscoveryRequestReader.Shared(new string(unknown.AsSpan())), Is.SameAs(DiscoveryRequestReader.Shared(unknown)), "a new name is shared from its first sighting");
+        });
+    }
+
+    [Test]
     public void A_long_list_that_differs_in_one_name_is_read_as_it_is()
     {
         var known = Sample(500);

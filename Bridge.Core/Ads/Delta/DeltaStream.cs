@@ -109,8 +109,9 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest>
                 continue;
             }
 
-            state.Names.Add(name);
-            Subscribed(state.TypeUrl, name);
+            var shared = DiscoveryRequestReader.Shared(name);
+            state.Names.Add(shared);
+            Subscribed(state.TypeUrl, shared);
             if (!request.InitialResourceVersions.ContainsKey(name))
             {
                 // A subscribed name must be provided even if the client seems to hold it.

@@ -345,7 +345,7 @@ internal sealed class CatalogStore
                     var leftOut = new List<SkippedInstance>(read.Skipped);
                     var instances = InstanceFactory.Build(read.Service, read.Entries, (s, key) => CatalogLog.DuplicateInstance(_logger, s, key.ToString()), leftOut);
                     var service = new CatalogService(read.Service, read.Index, instances) { LeftOut = [.. leftOut] };
-                    ReportLeftOut(consul.GetValueOrDefault(read.Service), service);
+                    ReportLeftOut(_logger, read.Service, consul.GetValueOrDefault(read.Service), service);
                     consul[read.Service] = service;
                     break;
 
@@ -584,14 +584,17 @@ internal sealed class CatalogStore
         return builder.ToImmutable();
     }
 
-    /// <summary>Logs instances newly left out of a service's answer (each once, not on every answer that still has them).</summary>
-    private void ReportLeftOut(CatalogService? before, CatalogService now)
+    /// <summary>
+    /// Logs instances newly left out of an answer (each once, not on every answer that still has them);
+    /// <paramref name="read"/> names what was read: the service, or a subset or datacenter of it.
+    /// </summary>
+    internal static void ReportLeftOut(ILogger logger, string read, CatalogService? before, CatalogService now)
     {
         foreach (var skipped in now.LeftOut)
         {
             if (before is null || !before.LeftOut.Contains(skipped))
             {
-                CatalogLog.InstanceLeftOut(_logger, now.Name, skipped.Node, skipped.ServiceId, skipped.Field, skipped.Value);
+                CatalogLog.InstanceLeftOut(logger, read, skipped.Node, skipped.ServiceId, skipped.Field, skipped.Value);
             }
         }
     }

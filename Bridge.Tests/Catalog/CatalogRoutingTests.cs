@@ -64,6 +64,29 @@ public sealed class CatalogRoutingTests
     }
 
     [Test]
+    public void Instances_left_out_of_a_subset_read_are_listed_and_logged_once_naming_the_subset()
+    {
+        var subset = new HealthQuery("web", "", Stable);
+        var poison = new SkippedInstance("n9", "web-9", "Service.Port", "-1");
+        _store.Apply(
+        [
+            .. Routing(Resolver("""{"Kind":"service-resolver","Name":"web","DefaultSubset":"stable","Subsets":{"stable":{"Filter":"\"stable\" in Service.Tags"}}}""")),
+            Set(1, "web"),
+            Read("web", 2, Entry("n1", "web-1")),
+        ]);
+        _store.Apply([new TargetEntriesObserved(subset, 3, [Entry("n1", "web-1")]) { Skipped = [poison] }]);
+        _store.Apply([new TargetEntriesObserved(subset, 4, [Entry("n1", "web-1"), new HealthServiceEntry { Node = new ConsulNode { Node = "n3" } }]) { Skipped = [poison] }]);
+
+        var logged = _log.WithEvent("InstanceLeftOut").Select(e => (e.Fields()["ServiceId"], e.Fields()["Service"])).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(_store.Current.Routing.Targets[subset].Instances, Has.Length.EqualTo(1));
+            Assert.That(_store.Current.Routing.Targets[subset].LeftOut, Is.EqualTo(new[] { poison, new SkippedInstance("n3", "", "Service.ID", "(empty)") }));
+            Assert.That(logged, Is.EqualTo(new[] { ("web-9", $"instances of web matching {Stable}"), ("", $"instances of web matching {Stable}") }));
+        });
+    }
+
+    [Test]
     public void Chain_that_stops_compiling_is_logged_with_the_entry_at_fault_and_the_previous_chain_stays()
     {
         var splitter = """{"Kind":"service-splitter","Name":"web","Splits":[{"Weight":90},{"Weight":10,"Service":"web-canary"}]}""";

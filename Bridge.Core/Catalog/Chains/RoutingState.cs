@@ -167,8 +167,12 @@ internal sealed class RoutingState
                 return true;
 
             case TargetEntriesObserved read:
-                var instances = InstanceFactory.Build(read.Query.Service, read.Entries);
-                _targets[read.Query] = new CatalogService(read.Query.Service, read.Index, instances) { LeftOut = [.. read.Skipped] };
+                // As for a service's own answer: what cannot be read or told apart is left out, and said once.
+                var leftOut = new List<SkippedInstance>(read.Skipped);
+                var instances = InstanceFactory.Build(read.Query.Service, read.Entries, (s, key) => CatalogLog.DuplicateInstance(_logger, s, key.ToString()), leftOut);
+                var target = new CatalogService(read.Query.Service, read.Index, instances) { LeftOut = [.. leftOut] };
+                CatalogStore.ReportLeftOut(_logger, Describe(read.Query), _targets.GetValueOrDefault(read.Query), target);
+                _targets[read.Query] = target;
                 _changedTargets.Add(read.Query);
                 _targetsRead.Add(read.Query);
                 return true;

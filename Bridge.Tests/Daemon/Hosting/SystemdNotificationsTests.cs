@@ -34,13 +34,17 @@ public sealed class SystemdNotificationsTests
         var ready = await bridge.Notify.WaitForAsync(m => m.Has("READY=1"), TimeSpan.FromSeconds(30), "with READY=1");
         var (readyCode, readiness) = await bridge.ReadyzAsync();
 
+        // The routing reads (config entries, the datacenter) failed with the rest and retry on their own backoff: if
+        // one has not answered yet, the bridge serves and says it is degraded for that reason alone.
+        var routingPending = readiness.Status == "degraded"
+            && readiness.Reasons.All(r => r.StartsWith("Consul does not answer", StringComparison.Ordinal) && r.Contains("routing reads", StringComparison.Ordinal));
         Assert.Multiple(() =>
         {
             Assert.That(readyCode, Is.EqualTo(HttpStatusCode.OK));
-            Assert.That(readiness.Status, Is.EqualTo("ready"));
+            Assert.That(readiness.Status == "ready" || routingPending, Is.True, $"{readiness.Status}: {string.Join("; ", readiness.Reasons)}");
             Assert.That(readiness.Services, Is.EqualTo(1));
             Assert.That(readiness.Instances, Is.EqualTo(2));
-            Assert.That(ready.Status, Does.StartWith("ready"));
+            Assert.That(ready.Status, Does.StartWith("ready").Or.StartWith("degraded"), "READY=1 says the bridge serves");
             Assert.That(bridge.Notify.Received.Count(m => m.Has("READY=1")), Is.EqualTo(1), bridge.Notify.Describe());
         });
     }

@@ -141,6 +141,7 @@ internal sealed partial class SnapshotBuilder
             }
             else
             {
+                _leftOut.Remove(name);
                 Remove(ClientKind.Envoy, TypeUrls.Cluster, name);
                 Remove(ClientKind.Envoy, TypeUrls.ClusterLoadAssignment, name);
                 if (!_tombstones.Contains(name))
@@ -176,6 +177,10 @@ internal sealed partial class SnapshotBuilder
         if (resources.Assignments.TryGetValue(name, out var assignment))
         {
             PutAssignment(name, assignment);
+            if (resources.LeftOut.TryGetValue(name, out var leftOut))
+            {
+                ReportLeftOut(name, leftOut);
+            }
         }
         else
         {
@@ -211,19 +216,29 @@ internal sealed partial class SnapshotBuilder
         var envoy = _chainTranslator.Clusters(chain, ClientKind.Envoy, PolicyOf, notes).ToDictionary(c => c.Name, StringComparer.Ordinal);
         var grpc = _chainTranslator.Clusters(chain, ClientKind.Grpc, PolicyOf, notes).ToDictionary(c => c.Name, StringComparer.Ordinal);
         var assignments = new Dictionary<string, Envoy.Config.Endpoint.V3.ClusterLoadAssignment>(StringComparer.Ordinal);
+        var leftOut = new Dictionary<string, List<SkippedInstance>>(StringComparer.Ordinal);
         foreach (var target in chain.Targets)
         {
-            var instances = catalog.Routing.QueryOf(target) is { } query
+            var query = catalog.Routing.QueryOf(target);
+            var instances = query is not null
                 ? catalog.Routing.Targets.GetValueOrDefault(query)?.Instances ?? []
                 : catalog.Services.GetValueOrDefault(target.Id.Service)?.Instances ?? [];
-            var leftOut = new List<SkippedInstance>();
-            assignments[ChainClusterNames.Of(target.Id, chain.Datacenter)] = _chainTranslator.Assignment(chain, target.Id, instances, Wan, leftOut);
+            var name = ChainClusterNames.Of(target.Id, chain.Datacenter);
+            var skipped = new List<SkippedInstance>();
+            assignments[name] = _chainTranslator.Assignment(chain, target.Id, instances, Wan, skipped);
+
+            // A subset or another datacenter is a read of its own, reported under its cluster's name; a target that
+            // is the service as read for itself is reported with the service.
+            if (query is not null)
+            {
+                leftOut[name] = skipped;
+            }
         }
 
         _chainTranslator.EnvoyRoutes(chain, notes);
         _chainTranslator.GrpcRoute(chain, notes);
         RecordNotes(chain.ServiceName, notes);
-        return new ChainResources(envoy, grpc, assignments);
+        return new ChainResources(envoy, grpc, assignments, leftOut);
     }
 
     /// <summary>Consul's WAN address of an instance, for callers in another datacenter; null when it has none.</summary>
@@ -248,5 +263,6 @@ internal sealed partial class SnapshotBuilder
     private sealed record ChainResources(
         Dictionary<string, Envoy.Config.Cluster.V3.Cluster> Envoy,
         Dictionary<string, Envoy.Config.Cluster.V3.Cluster> Grpc,
-        Dictionary<string, Envoy.Config.Endpoint.V3.ClusterLoadAssignment> Assignments);
+        Dictionary<string, Envoy.Config.Endpoint.V3.ClusterLoadAssignment> Assignments,
+        Dictionary<string, List<SkippedInstance>> LeftOut);
 }

@@ -326,7 +326,10 @@ internal sealed partial class SnapshotBuilder
     private HashSet<string> ChangedNames(string typeUrl) =>
         Changed.TryGetValue(typeUrl, out var names) ? names : Changed[typeUrl] = new HashSet<string>(StringComparer.Ordinal);
 
-    /// <summary>Logs instances translation newly leaves out of a service (each once, not on every change of the service).</summary>
+    /// <summary>
+    /// Logs instances translation newly leaves out of a service, or of a chain target read apart (named by its cluster,
+    /// <c>web~v2</c>, <c>web@dc2</c>), each once, not on every change.
+    /// </summary>
     private void ReportLeftOut(string service, List<SkippedInstance> leftOut)
     {
         var before = _before.LeftOut.GetValueOrDefault(service);

@@ -73,7 +73,11 @@ internal static class BridgeGauges
         meter.CreateObservableGauge("consul_watched_services", () => pipeline.WatchedServices, description: "Services with a blocking watch on Consul");
         meter.CreateObservableGauge("catalog_services", () => pipeline.Catalog.Services.Count, description: "Services in the served catalog");
         meter.CreateObservableGauge("catalog_instances", () => pipeline.Catalog.InstanceCount, description: "Instances in the served catalog");
-        meter.CreateObservableGauge("instances_left_out", () => pipeline.Catalog.Services.Values.Sum(s => s.LeftOut.Length) + pipeline.Xds.LeftOut.Values.Sum(l => l.Length),
+        // A subset read lists again instances of its service's own read: each left-out instance counts once.
+        meter.CreateObservableGauge("instances_left_out", () => pipeline.Catalog.Services.Values.SelectMany(s => s.LeftOut)
+                .Concat(pipeline.Catalog.Routing.TargetsLeftOut)
+                .Concat(pipeline.Xds.LeftOut.Values.SelectMany(l => l))
+                .Distinct().Count(),
             description: "Instances Consul lists that are not served: unreadable, or not representable as endpoints (port, address, a repeated address)");
         meter.CreateObservableGauge("catalog_held", () => new[]
             {

@@ -24,6 +24,9 @@ public sealed record CatalogRouting
     /// <summary>Instances of each health query a chain's targets need beyond the services' own reads.</summary>
     internal ImmutableSortedDictionary<HealthQuery, CatalogService> Targets { get; init; } = ImmutableSortedDictionary<HealthQuery, CatalogService>.Empty;
 
+    /// <summary>The instances the subset and other-datacenter reads left out (unreadable, or not told apart).</summary>
+    public IEnumerable<Consul.SkippedInstance> TargetsLeftOut => Targets.Values.SelectMany(t => t.LeftOut);
+
     /// <summary>Config entries that could not be read, with why.</summary>
     internal ImmutableArray<SkippedConfigEntry> Unreadable { get; init; } = [];
 

@@ -123,6 +123,28 @@ public sealed class ChainServingTests
     }
 
     [Test]
+    public void Instances_a_remote_read_cannot_serve_are_listed_under_its_cluster_logged_once_and_dropped_with_the_chain()
+    {
+        var dc2 = new HealthQuery("api", "dc2", "");
+        var unreachable = Remote("api-8", "192.168.9.2", "not-an-address");
+        ApplyEntries("""{"Kind":"service-resolver","Name":"api","Failover":{"*":{"Datacenters":["dc2"]}}}""");
+        _store.Apply([new TargetEntriesObserved(dc2, ++_index, [Remote("api-9", "192.168.9.1", "203.0.113.9"), unreachable])]);
+        _store.Apply([new TargetEntriesObserved(dc2, ++_index, [Remote("api-9", "192.168.9.1", "203.0.113.10"), unreachable])]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Endpoints(Assignment("api@dc2")), Is.EqualTo(new[] { ("203.0.113.10", "Healthy") }));
+            Assert.That(_cache.Current.LeftOut.GetValueOrDefault("api@dc2").Select(l => l.ServiceId), Is.EqualTo(new[] { "api-8" }));
+            Assert.That(_log.WithEvent("InvalidInstanceSkipped").Select(e => (e.Fields()["Service"], e.Fields()["ServiceId"])), Is.EqualTo(new[] { ("api@dc2", "api-8") }),
+                "once, under the cluster the read serves, however often the read changes");
+        });
+        AssertSameAsFresh("with an instance left out of a remote read");
+
+        ApplyEntries();
+        Assert.That(_cache.Current.LeftOut.ContainsKey("api@dc2"), Is.False, "the read is no longer served, nor listed");
+    }
+
+    [Test]
     public void Removing_the_entries_serves_exactly_the_default_resources_again()
     {
         var before = Versions(_cache.Current);

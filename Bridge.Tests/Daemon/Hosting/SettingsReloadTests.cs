@@ -186,15 +186,9 @@ public sealed class SettingsReloadTests
     [Test]
     public async Task Reload_applies_authorization_and_stream_limits_to_streams_opened_after_it()
     {
-        await using var consul = await DevAgentServer.StartAsync(new DevAgentOptions { Url = "http://127.0.0.1:0" });
-        consul.Catalog.RegisterCatalogEntry(new CatalogRegistration { Node = "n1", Address = "10.0.0.1", Service = new CatalogServiceRegistration { Id = "web-1", Service = "web", Port = 8080 } });
-        var adsPort = FreePort.Next();
-        var adminPort = FreePort.Next();
-        string Config(string ads) => $$"""
-            { "Consul": { "Address": "{{consul.Address.ToString().TrimEnd('/')}}" },
-              "Ads": { "Listen": "127.0.0.1:{{adsPort}}"{{ads}} },
-              "Admin": { "Listen": "127.0.0.1:{{adminPort}}" } }
-            """;
+        await using var bridge = await AdsReloadBridge.StartAsync();
+        var adsPort = bridge.AdsPort;
+        string Config(string ads) => bridge.Config(ads);
         await using var app = await StartAsync(Config(""));
         var logs = app.Logs;
         var reloader = app.Services.GetRequiredService<SettingsReloader>();
@@ -230,15 +224,9 @@ public sealed class SettingsReloadTests
     [Test]
     public async Task Reload_of_the_max_stream_age_ends_streams_opened_after_it_and_leaves_open_ones_alone()
     {
-        await using var consul = await DevAgentServer.StartAsync(new DevAgentOptions { Url = "http://127.0.0.1:0" });
-        consul.Catalog.RegisterCatalogEntry(new CatalogRegistration { Node = "n1", Address = "10.0.0.1", Service = new CatalogServiceRegistration { Id = "web-1", Service = "web", Port = 8080 } });
-        var adsPort = FreePort.Next();
-        var adminPort = FreePort.Next();
-        string Config(string ads) => $$"""
-            { "Consul": { "Address": "{{consul.Address.ToString().TrimEnd('/')}}" },
-              "Ads": { "Listen": "127.0.0.1:{{adsPort}}"{{ads}} },
-              "Admin": { "Listen": "127.0.0.1:{{adminPort}}" } }
-            """;
+        await using var bridge = await AdsReloadBridge.StartAsync();
+        var adsPort = bridge.AdsPort;
+        string Config(string ads) => bridge.Config(ads);
         await using var app = await StartAsync(Config(""));
         var reloader = app.Services.GetRequiredService<SettingsReloader>();
         using var channel = AdsChannels.Create(adsPort);
@@ -265,6 +253,27 @@ public sealed class SettingsReloadTests
             Assert.That(endpoints.Assignments().Single().ClusterName, Is.EqualTo("web"));
             Assert.That(before.Completion.IsCompleted, Is.False);
         });
+    }
+
+    /// <summary>A dev agent serving web, and a settings file's text naming it and two free ports, with extra <c>Ads</c> keys.</summary>
+    private sealed class AdsReloadBridge(DevAgentServer consul, int adsPort, int adminPort) : IAsyncDisposable
+    {
+        public int AdsPort => adsPort;
+
+        public static async Task<AdsReloadBridge> StartAsync()
+        {
+            var consul = await DevAgentServer.StartAsync(new DevAgentOptions { Url = "http://127.0.0.1:0" });
+            consul.Catalog.RegisterCatalogEntry(new CatalogRegistration { Node = "n1", Address = "10.0.0.1", Service = new CatalogServiceRegistration { Id = "web-1", Service = "web", Port = 8080 } });
+            return new AdsReloadBridge(consul, FreePort.Next(), FreePort.Next());
+        }
+
+        public string Config(string ads) => $$"""
+            { "Consul": { "Address": "{{consul.Address.ToString().TrimEnd('/')}}" },
+              "Ads": { "Listen": "127.0.0.1:{{adsPort}}"{{ads}} },
+              "Admin": { "Listen": "127.0.0.1:{{adminPort}}" } }
+            """;
+
+        public ValueTask DisposeAsync() => consul.DisposeAsync();
     }
 
     private static async Task<Status> CompletionOfNewStreamAsync(Grpc.Net.Client.GrpcChannel channel, string nodeId)

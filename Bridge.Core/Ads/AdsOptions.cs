@@ -22,6 +22,12 @@ public sealed record AdsOptions
     /// </summary>
     public string ServicesMetadataKey { get; init; } = "bridge.services";
 
+    /// <summary>
+    /// Node-metadata key naming the service a node belongs to (one name); such a node receives the clusters of its
+    /// upstreams shaped by that service's <c>service-defaults</c> <c>UpstreamConfig</c>. Absent means no caller.
+    /// </summary>
+    public string ServiceNameMetadataKey { get; init; } = "bridge.service_name";
+
     /// <summary>Node ids whose kind is fixed by configuration, overriding metadata and user agent.</summary>
     public IReadOnlyDictionary<string, string> ClientKindOverrides { get; init => field = EquatableDictionary<string, string>.From(value); } = EquatableDictionary<string, string>.Empty;
 

@@ -24,6 +24,12 @@ public sealed record ClientIdentity(string NodeId, string Cluster, ClientKind Ki
 
     private readonly ImmutableSortedSet<string>? _scope;
 
+    /// <summary>
+    /// The service this node belongs to (node metadata <see cref="AdsOptions.ServiceNameMetadataKey"/>): its upstream
+    /// settings shape the clusters it is sent. Null when the node names none.
+    /// </summary>
+    public string? Caller { get; init; }
+
     /// <summary>A stable key of <see cref="Scope"/>, shared by nodes that declared the same services.</summary>
     public string ScopeKey { get; private init; } = "*";
 
@@ -80,8 +86,18 @@ public sealed record ClientIdentity(string NodeId, string Cluster, ClientKind Ki
             kind = userAgent.StartsWith("grpc", StringComparison.OrdinalIgnoreCase) ? ClientKind.Grpc : ClientKind.Envoy;
         }
 
-        return new ClientIdentity(id, node?.Cluster ?? "", kind, userAgent, node) { Scope = ReadScope(node, options.ServicesMetadataKey) };
+        return new ClientIdentity(id, node?.Cluster ?? "", kind, userAgent, node) 
+        {
+            Scope = ReadScope(node, options.ServicesMetadataKey),
+            Caller = ReadCaller(node, options.ServiceNameMetadataKey),
+        };
     }
+
+    private static string? ReadCaller(Node? node, string key) =>
+        node?.Metadata?.Fields.TryGetValue(key, out var value) == true && value.KindCase == Value.KindOneofCase.StringValue
+            && value.StringValue.Trim() is { Length: > 0 } name
+            ? name
+            : null;
 
     private static ImmutableSortedSet<string>? ReadScope(Node? node, string key)
     {

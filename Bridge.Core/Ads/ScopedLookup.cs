@@ -23,8 +23,15 @@ internal static class ScopedLookup
         }
 
         // The scope's own route was built when the stream declared it (XdsCache.HoldScope): never the full one.
-        return client.Scope is not null && client.Kind == ClientKind.Envoy && typeUrl == TypeUrls.RouteConfiguration
-            ? snapshot.ScopedRoutes.GetValueOrDefault(client.ScopeKey)
+        if (client.Scope is not null && client.Kind == ClientKind.Envoy && typeUrl == TypeUrls.RouteConfiguration)
+        {
+            return snapshot.ScopedRoutes.GetValueOrDefault(client.ScopeKey);
+        }
+
+        // A node of a calling service with upstream settings gets its own shape of the clusters they change.
+        return typeUrl == TypeUrls.Cluster && client.Caller is { } caller && snapshot.Callers.TryGetValue(caller, out var clusters)
+            && clusters.Of(client.Kind).TryGetValue(name, out var own)
+            ? own
             : resource;
     }
 

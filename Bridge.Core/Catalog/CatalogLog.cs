@@ -64,4 +64,12 @@ internal static partial class CatalogLog
     [LoggerMessage(EventId = 2015, EventName = "ChainNotCompiled", Level = LogLevel.Error,
         Message = "The routing of {Service} cannot be compiled: {Kind} {Name}: {Reason}; the previous routing of {Service} stays in force")]
     public static partial void ChainNotCompiled(ILogger logger, string service, string kind, string name, string reason);
+
+    [LoggerMessage(EventId = 2016, EventName = "UpstreamConfigNotApplied", Level = LogLevel.Error,
+        Message = "The UpstreamConfig of service-defaults {Name} cannot be applied: {Reason}; the nodes of {Name} keep the upstream settings they had")]
+    public static partial void UpstreamConfigNotApplied(ILogger logger, string name, string reason);
+
+    [LoggerMessage(EventId = 2017, EventName = "UpstreamSettingIgnored", Level = LogLevel.Information,
+        Message = "Part of the UpstreamConfig of service-defaults {Name} is not applied: {What}")]
+    public static partial void UpstreamSettingIgnored(ILogger logger, string name, string what);
 }

@@ -89,24 +89,15 @@ internal sealed class ResourceTranslator
 
         if (policy.HasOutlierDetection)
         {
-            cluster.OutlierDetection = new OutlierDetection
-            {
-                Consecutive5Xx = policy.OutlierConsecutive5xx,
-                Interval = policy.OutlierInterval is { } interval ? Duration.FromTimeSpan(interval) : null,
-                BaseEjectionTime = policy.OutlierBaseEjectionTime is { } ejection ? Duration.FromTimeSpan(ejection) : null,
-                MaxEjectionPercent = policy.OutlierMaxEjectionPercent,
-            };
-
-            if (kind == ClientKind.Grpc)
-            {
-                // gRPC turns an OutlierDetection into success-rate ejection (gRFC A50). grpc-js-xds 1.14 copies each
-                // unset parameter as undefined over its defaults, and its ejection timer then throws an uncaught
-                // TypeError that ends the application. Envoy's defaults, spelled out, mean the same.
-                cluster.OutlierDetection.EnforcingSuccessRate = 100;
-                cluster.OutlierDetection.SuccessRateMinimumHosts = 5;
-                cluster.OutlierDetection.SuccessRateRequestVolume = 100;
-                cluster.OutlierDetection.SuccessRateStdevFactor = 1900;
-            }
+            cluster.OutlierDetection = Outlier(
+                new OutlierDetection
+                {
+                    Consecutive5Xx = policy.OutlierConsecutive5xx,
+                    Interval = policy.OutlierInterval is { } interval ? Duration.FromTimeSpan(interval) : null,
+                    BaseEjectionTime = policy.OutlierBaseEjectionTime is { } ejection ? Duration.FromTimeSpan(ejection) : null,
+                    MaxEjectionPercent = policy.OutlierMaxEjectionPercent,
+                },
+                kind);
         }
 
         // gRPC clients always speak HTTP/2; Envoy must be told, through the upstream protocol options extension.
@@ -119,6 +110,23 @@ internal sealed class ResourceTranslator
         }
 
         return cluster;
+    }
+
+    /// <summary>An outlier detection as <paramref name="kind"/> is sent it.</summary>
+    internal static OutlierDetection Outlier(OutlierDetection detection, ClientKind kind)
+    {
+        if (kind == ClientKind.Grpc)
+        {
+            // gRPC turns an OutlierDetection into success-rate ejection (gRFC A50). grpc-js-xds 1.14 copies each
+            // unset parameter as undefined over its defaults, and its ejection timer then throws an uncaught
+            // TypeError that ends the application. Envoy's defaults, spelled out, mean the same.
+            detection.EnforcingSuccessRate = 100;
+            detection.SuccessRateMinimumHosts = 5;
+            detection.SuccessRateRequestVolume = 100;
+            detection.SuccessRateStdevFactor = 1900;
+        }
+
+        return detection;
     }
 
     internal const string UpstreamHttpProtocolOptionsKey = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";

@@ -47,6 +47,7 @@ internal sealed partial class SnapshotBuilder
         _invalidMeta = before.InvalidMeta.ToBuilder();
         _tombstones = before.Tombstones;
         _scopedRoutes = before.ScopedRoutes;
+        _callers = before.Callers;
     }
 
     /// <summary>Names that may differ from the previous snapshot, by type URL.</summary>
@@ -123,6 +124,8 @@ internal sealed partial class SnapshotBuilder
             BuildScopedRoutes(catalog);
             BuildPortedListeners();
         }
+
+        ServeCallers(catalog, diff.Routing.Callers);
     }
 
     /// <summary>The Envoy route of a scope a stream has just declared, added to the next snapshot.</summary>
@@ -197,6 +200,7 @@ internal sealed partial class SnapshotBuilder
         Put(ClientKind.Envoy, TypeUrls.RouteConfiguration, Packed(ClientKind.Envoy, TypeUrls.RouteConfiguration, _translator.EnvoyListenerName, EnvoyRouteOf(catalog.Services.Keys)), wildcard: false);
         BuildScopedRoutes(catalog);
         BuildPortedListeners();
+        ServeCallers(catalog, changedCallers: null);
         _membershipChanged = true;
 
         // Put recorded every name it wrote; what disappeared counts as changed too.
@@ -228,6 +232,8 @@ internal sealed partial class SnapshotBuilder
             InvalidMeta = _invalidMeta.ToImmutable(),
             ScopedRoutes = _scopedRoutes,
             Chains = _chains,
+            Callers = _callers,
+            CallerSettings = catalog.Routing.Callers,
         };
     }
 

@@ -61,6 +61,26 @@ public sealed record XdsSnapshot(
             Chains.Notes.TryGetValue(service, out var notes) ? [.. notes.Select(n => $"{n.Kind.ToString().ToLowerInvariant()}: {n.Where}: {n.What}")] : [],
             Chains.Rejected.GetValueOrDefault(service)))];
 
+    /// <summary>
+    /// Per calling service (matched ignoring case), the clusters its nodes are served in place of the shared ones: the
+    /// shared cluster with the caller's <c>service-defaults</c> <c>UpstreamConfig</c> applied. A cluster the caller's
+    /// settings do not change is not listed.
+    /// </summary>
+    public ImmutableDictionary<string, CallerClusters> Callers { get; init; } = ImmutableDictionary.Create<string, CallerClusters>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The upstream settings the caller clusters were built from.</summary>
+    internal ImmutableSortedDictionary<string, Catalog.Chains.CallerUpstreams> CallerSettings { get; init; } =
+        ImmutableSortedDictionary.Create<string, Catalog.Chains.CallerUpstreams>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Per calling service: its settings per upstream, and the clusters its nodes get shaped by them.</summary>
+    public IReadOnlyList<CallerSummary> DescribeCallers() =>
+        [.. CallerSettings.Select(kv => new CallerSummary(
+            kv.Key,
+            kv.Value.Defaults.ToString(),
+            kv.Value.Overrides.ToDictionary(o => o.Upstream, o => o.Policy.ToString(), StringComparer.Ordinal),
+            Callers.TryGetValue(kv.Key, out var clusters) ? [.. clusters.Envoy.Keys.Union(clusters.Grpc.Keys).Order(StringComparer.Ordinal)] : [],
+            [.. kv.Value.NotApplied]))];
+
     public ResourceSet Get(ClientKind kind, string typeUrl) => Sets.GetValueOrDefault((kind, typeUrl)) ?? ResourceSet.Empty;
 
     /// <summary>Whether a resource of this name and type may differ from the previous generation.</summary>
@@ -70,3 +90,20 @@ public sealed record XdsSnapshot(
 
 /// <summary>A service meta value that is ignored: its key, the value, and what would have been accepted.</summary>
 public sealed record MetaProblem(string Key, string Value, string Accepted);
+
+/// <summary>The clusters of one calling service's nodes that differ from the shared ones, per client kind, by name.</summary>
+public sealed record CallerClusters(ImmutableDictionary<string, XdsResource> Envoy, ImmutableDictionary<string, XdsResource> Grpc)
+{
+    public static CallerClusters Empty { get; } = new(
+        ImmutableDictionary.Create<string, XdsResource>(StringComparer.Ordinal), ImmutableDictionary.Create<string, XdsResource>(StringComparer.Ordinal));
+
+    public ImmutableDictionary<string, XdsResource> Of(ClientKind kind) => kind == ClientKind.Grpc ? Grpc : Envoy;
+
+    public CallerClusters With(ClientKind kind, ImmutableDictionary<string, XdsResource> clusters) =>
+        kind == ClientKind.Grpc ? this with { Grpc = clusters } : this with { Envoy = clusters };
+
+    public bool IsEmpty => Envoy.IsEmpty && Grpc.IsEmpty;
+}
+
+/// <summary>A calling service's upstream settings as <c>/debug/xds</c> shows them.</summary>
+public sealed record CallerSummary(string Caller, string Defaults, IReadOnlyDictionary<string, string> Overrides, IReadOnlyList<string> Clusters, IReadOnlyList<string> NotApplied);

@@ -98,7 +98,8 @@ internal static class AdminEndpoints
         snapshot.LeftOut.ToDictionary(kv => kv.Key, kv => LeftOut(kv.Value), StringComparer.Ordinal),
         snapshot.InvalidMeta.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)[.. kv.Value.Select(m => $"{m.Key}={m.Value} (accepted: {m.Accepted})")], StringComparer.Ordinal),
         [.. snapshot.Tombstones],
-        snapshot.DescribeChains().ToDictionary(c => c.Service, c => new ChainView(c.Clusters, c.NotSent, c.Rejected), StringComparer.Ordinal));
+        snapshot.DescribeChains().ToDictionary(c => c.Service, c => new ChainView(c.Clusters, c.NotSent, c.Rejected), StringComparer.Ordinal),
+        snapshot.DescribeCallers().ToDictionary(c => c.Caller, c => new CallerView(c.Defaults, c.Overrides, c.Clusters, c.NotApplied), StringComparer.Ordinal));
 
     internal static IReadOnlyList<ClientView> Clients(StreamRegistry registry) =>
         [.. registry.Snapshot().Select(s => new ClientView(
@@ -110,5 +111,8 @@ internal static class AdminEndpoints
             s.Client?.UserAgent ?? "",
             s.Peer,
             s.OpenedAt,
-            [.. s.Describe().Select(t => new ClientTypeView(t.TypeUrl, t.Wildcard, t.Subscribed, t.SentVersion, t.AckedVersion, t.NackedVersion, t.NackError, t.SentResourceVersions))]))];
+            [.. s.Describe().Select(t => new ClientTypeView(t.TypeUrl, t.Wildcard, t.Subscribed, t.SentVersion, t.AckedVersion, t.NackedVersion, t.NackError, t.SentResourceVersions))])
+        {
+            ServiceName = s.Client?.Caller,
+        })];
 }

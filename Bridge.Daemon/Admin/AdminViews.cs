@@ -29,7 +29,7 @@ internal sealed record LeftOutView(string Node, string ServiceId, string Field, 
 internal sealed record XdsView(
     long Generation, bool Ready, IReadOnlyList<XdsTypeView> Types, IReadOnlyDictionary<string, IReadOnlyList<LeftOutView>> LeftOut,
     IReadOnlyDictionary<string, IReadOnlyList<string>> InvalidMeta, IReadOnlyList<string> Tombstones,
-    IReadOnlyDictionary<string, ChainView> Chains);
+    IReadOnlyDictionary<string, ChainView> Chains, IReadOnlyDictionary<string, CallerView> Callers);
 
 /// <summary>
 /// The routing of one service as served: the clusters its chain reaches (routes lead there), what one kind of client
@@ -37,13 +37,23 @@ internal sealed record XdsView(
 /// </summary>
 internal sealed record ChainView(IReadOnlyList<string> Clusters, IReadOnlyList<string> NotSent, string? Rejected);
 
+/// <summary>
+/// A calling service's upstream settings (service-defaults UpstreamConfig) as applied: the defaults, each override
+/// merged into them, the clusters its nodes get shaped by them, and what of them is not applied.
+/// </summary>
+internal sealed record CallerView(string Defaults, IReadOnlyDictionary<string, string> Overrides, IReadOnlyList<string> Clusters, IReadOnlyList<string> NotApplied);
+
 internal sealed record XdsTypeView(string ClientKind, string TypeUrl, IReadOnlyList<XdsResourceView> Resources);
 
 internal sealed record XdsResourceView(string Name, string Version, bool Wildcard, int Bytes, [property: JsonPropertyName("resource")] System.Text.Json.JsonElement? Resource);
 
 internal sealed record ClientView(
     long StreamId, string NodeId, string Cluster, string Kind, string Protocol, string UserAgent, string Peer, DateTimeOffset OpenedAt,
-    IReadOnlyList<ClientTypeView> Types);
+    IReadOnlyList<ClientTypeView> Types)
+{
+    /// <summary>The service the node says it belongs to, whose upstream settings shape its clusters; null when it names none.</summary>
+    public string? ServiceName { get; init; }
+}
 
 internal sealed record ClientTypeView(
     string TypeUrl, bool Wildcard, IReadOnlyList<string> Subscribed, string? SentVersion, string? AckedVersion,

@@ -8,7 +8,7 @@ using Bridge.Daemon.Configuration;
 namespace Bridge.Daemon.Cli;
 
 /// <summary>
-/// <c>bootstrap envoy|grpc --node-id X [--cluster C] [--services a,b] [--xds-address host:port]</c>: prints a
+/// <c>bootstrap envoy|grpc --node-id X [--cluster C] [--services a,b] [--service-name S] [--xds-address host:port]</c>: prints a
 /// bootstrap that points a proxy (or a proxyless gRPC application) at this bridge over ADS.
 /// </summary>
 internal static class BootstrapCommand
@@ -17,7 +17,7 @@ internal static class BootstrapCommand
     {
         if (args.Length < 2 || args[1] is not ("envoy" or "grpc"))
         {
-            error.WriteLine("usage: consul-xds-bridge bootstrap envoy|grpc --node-id ID [--cluster NAME] [--services a,b,c] [--xds-address HOST:PORT]");
+            error.WriteLine("usage: consul-xds-bridge bootstrap envoy|grpc --node-id ID [--cluster NAME] [--services a,b,c] [--service-name NAME] [--xds-address HOST:PORT]");
             return 2;
         }
 
@@ -43,18 +43,24 @@ internal static class BootstrapCommand
 
         var cluster = Option("--cluster") ?? nodeId;
         var services = Option("--services");
+        var serviceName = Option("--service-name");
         output.Write(args[1] == "envoy"
-            ? Envoy(nodeId, cluster, services, endpoint.Address.ToString(), endpoint.Port, settings)
-            : Grpc(nodeId, cluster, services, endpoint.ToString(), settings));
+            ? Envoy(nodeId, cluster, services, endpoint.Address.ToString(), endpoint.Port, settings, serviceName)
+            : Grpc(nodeId, cluster, services, endpoint.ToString(), settings, serviceName));
         return 0;
     }
 
-    internal static string Grpc(string nodeId, string cluster, string? services, string server, BridgeSettings settings)
+    internal static string Grpc(string nodeId, string cluster, string? services, string server, BridgeSettings settings, string? serviceName = null)
     {
         var metadata = new JsonObject { [settings.Ads.ClientKindMetadataKey] = "grpc" };
         if (!string.IsNullOrWhiteSpace(services))
         {
             metadata[settings.Ads.ServicesMetadataKey] = services;
+        }
+
+        if (!string.IsNullOrWhiteSpace(serviceName))
+        {
+            metadata[settings.Ads.ServiceNameMetadataKey] = serviceName;
         }
 
         var bootstrap = new JsonObject
@@ -81,7 +87,7 @@ internal static class BootstrapCommand
         return bootstrap.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + Environment.NewLine;
     }
 
-    internal static string Envoy(string nodeId, string cluster, string? services, string host, int port, BridgeSettings settings)
+    internal static string Envoy(string nodeId, string cluster, string? services, string host, int port, BridgeSettings settings, string? serviceName = null)
     {
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"# Envoy bootstrap for node {nodeId}: everything else comes from consul-xds-bridge over ADS.");
@@ -94,6 +100,12 @@ internal static class BootstrapCommand
         {
             sb.AppendLine("    # The services this proxy calls: it receives only their clusters, endpoints and routes.");
             sb.AppendLine(CultureInfo.InvariantCulture, $"    {settings.Ads.ServicesMetadataKey}: {Quote(services)}");
+        }
+
+        if (!string.IsNullOrWhiteSpace(serviceName))
+        {
+            sb.AppendLine("    # The service this proxy belongs to: its service-defaults UpstreamConfig shapes the clusters it gets.");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"    {settings.Ads.ServiceNameMetadataKey}: {Quote(serviceName)}");
         }
 
         sb.AppendLine("dynamic_resources:");

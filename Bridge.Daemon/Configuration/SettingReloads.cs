@@ -96,6 +96,7 @@ internal static class SettingReloads
         // Each stream reads the ADS settings in force when it opens; streams already open keep theirs.
         ["Ads:ClientKindMetadataKey"] = NewStreams,
         ["Ads:ServicesMetadataKey"] = NewStreams,
+        ["Ads:ServiceNameMetadataKey"] = NewStreams,
         ["Ads:ClientKindOverrides"] = NewStreams,
         ["Ads:MaxResourceNamesPerRequest"] = NewStreams,
         ["Ads:RequestQueueLength"] = NewStreams,

@@ -39,6 +39,12 @@ public sealed record CatalogRouting
     /// </summary>
     internal ImmutableSortedDictionary<string, DiscoveryChain> Fallbacks { get; init; } = ImmutableSortedDictionary.Create<string, DiscoveryChain>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Per calling service (the name of its <c>service-defaults</c> entry, matched ignoring case), how it reaches its
+    /// upstreams: applied to the clusters served to the nodes that say they belong to it.
+    /// </summary>
+    internal ImmutableSortedDictionary<string, CallerUpstreams> Callers { get; init; } = ImmutableSortedDictionary.Create<string, CallerUpstreams>(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>The health query that reads a target: none for a service's own instances in this datacenter (its regular read).</summary>
     internal HealthQuery? QueryOf(Target target) =>
         target.Subset is null && target.Id.Datacenter == LocalDatacenter
@@ -53,12 +59,17 @@ public sealed record CatalogRouting
 /// <summary>Routing as a state file saved it: the datacenter, the config entry lists and the target reads.</summary>
 internal sealed record SavedRouting(string Datacenter, ImmutableArray<ConfigEntryList> Lists, ImmutableSortedDictionary<HealthQuery, CatalogService> Targets);
 
-/// <summary>What a change of routing concerns: the services whose chain changed, and the target reads that did.</summary>
+/// <summary>
+/// What a change of routing concerns: the services whose chain changed, the target reads that did, and the calling
+/// services whose upstream settings did.
+/// </summary>
 internal sealed record RoutingChange(ImmutableSortedSet<string> Chains, ImmutableSortedSet<HealthQuery> Targets)
 {
     public static RoutingChange None { get; } = new([], []);
 
-    public bool IsEmpty => Chains.IsEmpty && Targets.IsEmpty;
+    public ImmutableSortedSet<string> Callers { get; init; } = [];
+
+    public bool IsEmpty => Chains.IsEmpty && Targets.IsEmpty && Callers.IsEmpty;
 }
 
 /// <summary>
@@ -190,6 +201,7 @@ internal sealed class RoutingState
     {
         var routing = before;
         var changedChains = ImmutableSortedSet.CreateBuilder<string>(StringComparer.Ordinal);
+        var changedCallers = ImmutableSortedSet.CreateBuilder<string>(StringComparer.OrdinalIgnoreCase);
         // Each kind is its own watch: until every kind has been read once, a splitter may arrive before the resolver
         // defining its subsets, and a chain compiled from half the entries would be reported broken for nothing.
         if (_datacenter is { Length: > 0 } dc && _lists.Count == ConfigEntryKinds.All.Count
@@ -252,9 +264,19 @@ internal sealed class RoutingState
                 }
             }
 
+            var callers = CallersOf(entries, before.Callers);
+            foreach (var caller in callers.Keys.Union(before.Callers.Keys, StringComparer.OrdinalIgnoreCase))
+            {
+                if (!Equals(callers.GetValueOrDefault(caller), before.Callers.GetValueOrDefault(caller)))
+                {
+                    changedCallers.Add(caller);
+                }
+            }
+
             routing = routing with
             {
                 LocalDatacenter = dc,
+                Callers = callers,
                 Chains = chains.ToImmutable(),
                 Errors = errors.ToImmutable(),
                 Unreadable = [.. _lists.Values.SelectMany(l => l.Skipped)],
@@ -280,6 +302,45 @@ internal sealed class RoutingState
             routing = routing with { Targets = _targets.ToImmutableSortedDictionary() };
         }
 
-        return (routing, new RoutingChange(changedChains.ToImmutable(), changedTargets));
+        return (routing, new RoutingChange(changedChains.ToImmutable(), changedTargets) { Callers = changedCallers.ToImmutable() });
+    }
+
+    /// <summary>
+    /// The upstream settings of every <c>service-defaults</c> entry that has some. Settings that break a rule are
+    /// logged once, naming the entry, and the caller keeps the settings it had.
+    /// </summary>
+    private ImmutableSortedDictionary<string, CallerUpstreams> CallersOf(ConfigEntrySet entries, ImmutableSortedDictionary<string, CallerUpstreams> before)
+    {
+        var callers = ImmutableSortedDictionary.CreateBuilder<string, CallerUpstreams>(StringComparer.OrdinalIgnoreCase);
+        foreach (var entry in entries.All.OfType<ServiceDefaultsEntry>())
+        {
+            var upstreams = CallerUpstreams.From(entry, out var problem);
+            if (problem is not null)
+            {
+                if (_reported.Add($"upstreams {entry.Name}: {problem}"))
+                {
+                    CatalogLog.UpstreamConfigNotApplied(_logger, entry.Name, problem);
+                }
+
+                upstreams = before.GetValueOrDefault(entry.Name);
+            }
+
+            if (upstreams is null)
+            {
+                continue;
+            }
+
+            foreach (var note in upstreams.NotApplied)
+            {
+                if (_reported.Add($"upstreams {entry.Name}: {note}"))
+                {
+                    CatalogLog.UpstreamSettingIgnored(_logger, entry.Name, note);
+                }
+            }
+
+            callers[entry.Name] = upstreams;
+        }
+
+        return callers.ToImmutable();
     }
 }

@@ -51,15 +51,15 @@ public sealed record ServiceDefaultsEntry : ConfigEntry
 
     /// <summary>Inbound connection limit.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public int MaxInboundConnections { get; init; }
+    public long MaxInboundConnections { get; init; }
 
     /// <summary>Local app connect timeout in milliseconds.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public int LocalConnectTimeoutMs { get; init; }
+    public long LocalConnectTimeoutMs { get; init; }
 
     /// <summary>Local app request timeout in milliseconds.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public int LocalRequestTimeoutMs { get; init; }
+    public long LocalRequestTimeoutMs { get; init; }
 
     /// <summary>Empty or <c>exact_balance</c>.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -79,7 +79,7 @@ public sealed record TransparentProxySettings
 {
     /// <summary>Outbound listener port.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public int OutboundListenerPort { get; init; }
+    public long OutboundListenerPort { get; init; }
 
     /// <summary>Whether callers dial the instances directly.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
@@ -144,7 +144,7 @@ public sealed record UpstreamConfig
 
     /// <summary>Connect timeout in milliseconds; a negative value is stored as 0.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public int ConnectTimeoutMs { get; init; }
+    public long ConnectTimeoutMs { get; init; }
 
     /// <summary>Circuit breaker limits.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -167,15 +167,15 @@ public sealed record UpstreamLimits
 {
     /// <summary>Maximum connections.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public int? MaxConnections { get; init; }
+    public long? MaxConnections { get; init; }
 
     /// <summary>Maximum pending requests.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public int? MaxPendingRequests { get; init; }
+    public long? MaxPendingRequests { get; init; }
 
     /// <summary>Maximum concurrent requests.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public int? MaxConcurrentRequests { get; init; }
+    public long? MaxConcurrentRequests { get; init; }
 }
 
 /// <summary><c>PassiveHealthCheck</c>. Its durations are Go <c>time.Duration</c> values: integer nanoseconds in JSON.</summary>

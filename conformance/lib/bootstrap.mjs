@@ -6,12 +6,13 @@ import { daemonDll } from './paths.mjs';
 const printed = new Map();
 
 /**
- * What `consul-xds-bridge bootstrap grpc --node-id <id> [--services a,b]` prints for the bridge at
- * `adsAddress`, parsed, with an optional zone and extra node metadata layered on top.
+ * What `consul-xds-bridge bootstrap grpc --node-id <id> [--services a,b] [--service-name s]` prints for the bridge
+ * at `adsAddress`, parsed, with an optional zone and extra node metadata layered on top.
  */
-export function bootstrap({ adsAddress, nodeId, services, zone = '', metadata = {} }) {
+export function bootstrap({ adsAddress, nodeId, services, serviceName, zone = '', metadata = {} }) {
   const args = [daemonDll(), 'bootstrap', 'grpc', '--node-id', nodeId, '--xds-address', adsAddress];
   if (services) args.push('--services', services);
+  if (serviceName) args.push('--service-name', serviceName);
   const key = args.join(' ');
   if (!printed.has(key)) printed.set(key, execFileSync('dotnet', args, { env: childEnv(), encoding: 'utf8', timeout: 30_000 }));
   const b = JSON.parse(printed.get(key));

@@ -105,11 +105,18 @@ export class CCoreBackends {
 
   /**
    * Starts a backend named `name` on `host` (127.0.0.1 or ::1), with `options` as lib/backends.mjs takes them
-   * (`failWith`, `delayMs`); resolves to { name, address, port, stop }.
+   * (`failWith`, `delayMs`, `hold`); resolves to { name, address, port, stop, waitHeld, release }.
    */
   async start(name, host = '127.0.0.1', options = {}) {
     const { port } = await this.worker.request('start', { name, host, ...options });
-    return { name, address: host, port, stop: () => this.worker.request('stop', { name }) };
+    return {
+      name,
+      address: host,
+      port,
+      stop: () => this.worker.request('stop', { name }),
+      waitHeld: async (count, timeoutMs = 10_000) => (await this.worker.request('held', { name, count, timeoutMs }, timeoutMs + 5_000)).held,
+      release: () => this.worker.request('release', { name }),
+    };
   }
 
   startAll(names, host, options) {
@@ -123,15 +130,15 @@ export class CCoreBackends {
 
 /**
  * One proxyless gRPC application on C-core under one node id, with the bootstrap `consul-xds-bridge
- * bootstrap grpc --node-id <id> [--services ...]` prints, and what its xds_client trace has said so far.
+ * bootstrap grpc --node-id <id> [--services ...] [--service-name ...]` prints, and what its xds_client trace has said so far.
  */
 export class CCoreClient {
   /**
    * `trace` adds C-core tracers to xds_client; `rejections` is where rejected responses go (an array shared by
    * several clients collects all of theirs, in the order they happened).
    */
-  static async start({ adsAddress, nodeId, services, trace = [], rejections = [] }) {
-    const config = bootstrap({ adsAddress, nodeId, services });
+  static async start({ adsAddress, nodeId, services, serviceName, trace = [], rejections = [] }) {
+    const config = bootstrap({ adsAddress, nodeId, services, serviceName });
     const worker = new PythonWorker(nodeId, 'client.py', {
       GRPC_XDS_BOOTSTRAP_CONFIG: JSON.stringify(config),
       GRPC_TRACE: ['xds_client', ...trace].join(','),

@@ -56,9 +56,9 @@ export class ClientFactory {
     this.clients = [];
   }
 
-  client(service, { nodeId, zone, metadata } = {}) {
+  client(service, { nodeId, zone, metadata, serviceName } = {}) {
     const options = {};
-    if (nodeId) options[BOOTSTRAP_OPTION] = JSON.stringify(bootstrap({ adsAddress: this.adsAddress, nodeId, zone, metadata }));
+    if (nodeId) options[BOOTSTRAP_OPTION] = JSON.stringify(bootstrap({ adsAddress: this.adsAddress, nodeId, zone, metadata, serviceName }));
     const client = echoClient(service, options);
     this.clients.push(client);
     return client;

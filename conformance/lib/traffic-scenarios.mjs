@@ -1,8 +1,9 @@
 // Consul's traffic management, as both client suites check it with real RPCs: config entries written to the dev
 // agent (PUT /v1/config) reach the bridge through its config-entry watches, and every assertion is on which backend
 // answered. `suite` gives `env` (lib/suite.mjs, its agent serving dc1 and dc2), `startBackends(names, { failWith,
-// delayMs })` (resolving to `{ name, port }`s) and `client(service, nodeId)`, whose `batch(count, { metadata,
-// concurrency })` resolves to a Tally.
+// delayMs, hold })` (resolving to `{ name, port, waitHeld, release }`s, see lib/backends.mjs) and `client(service,
+// nodeId, { serviceName })` (a node of the service `serviceName` when given), whose `batch(count, { metadata,
+// concurrency, deadlineMs })` resolves to a Tally.
 import assert from 'node:assert/strict';
 import { waitFor } from './wait.mjs';
 
@@ -183,4 +184,34 @@ export function declareTrafficScenarios(scenario, suite, prefix = '', { timeoutT
     assert.ok(timed.allFailedWith('DEADLINE_EXCEEDED'), `every RPC ends at the route's timeout: ${JSON.stringify(timed.by)}`);
     assert.ok(elapsed >= 250 && elapsed < 1400, `ended at the route's timeout, before the backend answers (${elapsed} ms)`);
   }, { todo: timeoutTodo });
+
+  scenario('a caller\'s UpstreamConfig limit holds its nodes to one request at a time to the upstream, and no other node', async (t) => {
+    const service = name('limited');
+    const caller = name('caller');
+    // The backend holds every call until released: a call in flight stays in flight while the test looks.
+    const [gate] = await suite.startBackends([`${service}-1`], { hold: true });
+    await env.register(service, [gate]);
+    await env.agent.putConfigEntry({
+      Kind: 'service-defaults', Name: caller,
+      UpstreamConfig: { Overrides: [{ Name: service, Limits: { MaxConcurrentRequests: 1 } }] },
+    });
+    // Built before the clients start, so each node's first clusters are already shaped for it.
+    await waitFor(`${caller}'s limit to be built`, async () => (await env.bridge.admin('/debug/xds')).body,
+      (xds) => xds.callers?.[caller]?.clusters.includes(service));
+    const limited = suite.client(service, `${service}-of-${caller}`, { serviceName: caller });
+    const other = suite.client(service, `${service}-of-nobody`);
+
+    const first = limited.batch(1, { deadlineMs: 20_000 });
+    await gate.waitHeld(1);
+    const beyond = await limited.batch(6, { concurrency: 6, deadlineMs: 20_000 });
+    const free = other.batch(6, { concurrency: 6, deadlineMs: 20_000 });
+    await gate.waitHeld(7);
+    await gate.release();
+    const [held, unlimited] = await Promise.all([first, free]);
+    t.diagnostic(`node of ${caller}: 1 call in flight, then 6 more: ${JSON.stringify(beyond.by)} (${JSON.stringify(beyond.errorDetails)}); `
+      + `node of no service, 6 at once beside it: ${JSON.stringify(unlimited.by)}; the first: ${JSON.stringify(held.by)}`);
+    assert.ok(beyond.allFailedWith('UNAVAILABLE'), `every call beyond the limit fails UNAVAILABLE at once: ${JSON.stringify(beyond.by)}`);
+    assert.deepEqual(held.by, { [gate.name]: 1 }, 'the call within the limit is answered');
+    assert.deepEqual(unlimited.by, { [gate.name]: 6 }, 'a node of no service is not limited');
+  });
 }

@@ -135,11 +135,11 @@ declareClientScenarios(scenario, suite);
 declareTrafficScenarios(scenario, {
   env,
   startBackends: (names, options) => backendHost.startAll(names, undefined, options),
-  client(service, nodeId) {
+  client(service, nodeId, { serviceName } = {}) {
     let started;
     return {
       async batch(count, options) {
-        started ??= app(`ccore-${nodeId}`);
+        started ??= app(`ccore-${nodeId}`, { serviceName });
         return (await started).batch(service, count, options);
       },
     };

@@ -277,6 +277,18 @@ const TRAFFIC_ENTRIES = [
     },
   },
   { Kind: 'service-resolver', Name: 'tm-api', LoadBalancer: { Policy: 'least_request', LeastRequestConfig: { ChoiceCount: 3 } } },
+  // How the service tm-caller calls its upstreams: its nodes get the clusters above with these applied.
+  {
+    Kind: 'service-defaults', Name: 'tm-caller',
+    UpstreamConfig: {
+      Defaults: {
+        ConnectTimeoutMs: 750,
+        Limits: { MaxConnections: 0, MaxPendingRequests: 4294967295, MaxConcurrentRequests: 64 },
+        PassiveHealthCheck: { Interval: '1s', MaxFailures: 0, EnforcingConsecutive5xx: 100, MaxEjectionPercent: 0, BaseEjectionTime: '24h' },
+      },
+      Overrides: [{ Name: 'tm-web', ConnectTimeoutMs: 86400000, PassiveHealthCheck: { Interval: '1ms', MaxFailures: 4294967295, MaxEjectionPercent: 100 } }],
+    },
+  },
   {
     Kind: 'service-splitter', Name: 'tm-web',
     Splits: [
@@ -320,6 +332,21 @@ env.scenario('config entries of every kind (router, splitter, resolver with subs
     assert.deepEqual(endpointsOf(views['grpc/delta'], 'tm-web~v2@dc2').map((e) => e.endpoint.address.socket_address.address), ['127.0.0.9'],
       'the dc2 instance at its WAN address');
     assert.ok(chain.notSent.some((n) => n.startsWith('grpc: ')), `what gRPC is not sent is listed: ${JSON.stringify(chain.notSent)}`);
+
+    // Nodes of tm-caller: the same clusters with its upstream settings, every edge value of them valid too.
+    await waitFor('tm-caller\'s clusters to be built', () => env.bridge.admin('/debug/xds'),
+      ({ body }) => body.callers?.['tm-caller']?.clusters.includes('tm-web~v2@dc2'));
+    const callers = await allFour('traffic-caller', { services: ['tm-web', 'tm-api'], metadata: { 'bridge.service_name': 'tm-caller' } });
+    for (const [which, view] of Object.entries(callers)) {
+      assert.deepEqual(view.violations, [], `${which} of tm-caller: no violation`);
+      for (const name of ['tm-web~v1', 'tm-web~v2@dc2', 'tm-api']) {
+        const cluster = view.of(TYPE.cluster).get(name)?.message;
+        assert.equal(cluster?.circuit_breakers?.thresholds?.[0]?.max_requests?.value, 64, `${which}: ${name} has the caller's limit`);
+        assert.ok(cluster.outlier_detection, `${which}: ${name} has the caller's passive health check`);
+      }
+      assert.equal(view.of(TYPE.cluster).get('tm-web~v1').message.outlier_detection.consecutive_5xx?.value, 4294967295, `${which}: tm-web's override`);
+      assert.equal(view.of(TYPE.cluster).get('tm-web~v2/failover').message.circuit_breakers, null, `${which}: an aggregate has no limits of its own`);
+    }
   } finally {
     for (const entry of [...TRAFFIC_ENTRIES].reverse()) await env.agent.deleteConfigEntry(entry.Kind, entry.Name);
     for (const id of ['tm-web-1', 'tm-web-2', 'tm-api-1']) await env.agent.deregister(id);

@@ -21,8 +21,11 @@ const env = useBridge({
   },
 });
 
-/** `count` RPCs, 10 at a time, each with `metadata` (header name to value), tallied by the backend that answered. */
-async function batch(client, count, { metadata = {}, concurrency = 10 } = {}) {
+/**
+ * `count` RPCs, 10 at a time, each with `metadata` (header name to value) and a deadline `deadlineMs` after its
+ * start, tallied by the backend that answered.
+ */
+async function batch(client, count, { metadata = {}, concurrency = 10, deadlineMs = 3000 } = {}) {
   const tally = new Tally();
   const md = new grpc.Metadata();
   for (const [k, v] of Object.entries(metadata)) md.set(k, v);
@@ -31,7 +34,7 @@ async function batch(client, count, { metadata = {}, concurrency = 10 } = {}) {
     while (next < count) {
       next += 1;
       tally.add(await new Promise((resolve) => {
-        client.Who(Buffer.alloc(0), md, { deadline: Date.now() + 3000 }, (e, name) =>
+        client.Who(Buffer.alloc(0), md, { deadline: Date.now() + deadlineMs }, (e, name) =>
           resolve(e ? { outcome: `ERR ${grpc.status[e.code] ?? e.code}`, details: e.details } : { outcome: name }));
       }));
     }
@@ -43,8 +46,8 @@ async function batch(client, count, { metadata = {}, concurrency = 10 } = {}) {
 declareTrafficScenarios(env.scenario, {
   env,
   startBackends: (names, options) => env.startBackends(names, options),
-  client(service, nodeId) {
-    const client = clients.client(service, { nodeId });
+  client(service, nodeId, { serviceName } = {}) {
+    const client = clients.client(service, { nodeId, serviceName });
     return { batch: (count, options) => batch(client, count, options) };
   },
 });

@@ -54,6 +54,26 @@ public sealed class ConfigEntryApiTests
     }
 
     [Test]
+    public async Task Go_int_fields_take_64_bit_values_as_consul_does()
+    {
+        await using var agent = await TestAgent.StartAsync();
+
+        await agent.PutConfigAsync("""
+            { "Kind": "service-defaults", "Name": "web", "LocalConnectTimeoutMs": 4294967296,
+              "UpstreamConfig": { "Defaults": { "ConnectTimeoutMs": 86400000000, "Limits": { "MaxPendingRequests": 4294967295, "MaxConnections": 0 } } } }
+            """);
+        var read = (await agent.GetAsync("/v1/config/service-defaults/web")).Json;
+
+        var defaults = read.GetProperty("UpstreamConfig").GetProperty("Defaults");
+        Assert.Multiple(() =>
+        {
+            Assert.That(read.GetProperty("LocalConnectTimeoutMs").GetInt64(), Is.EqualTo(4294967296L));
+            Assert.That(defaults.GetProperty("ConnectTimeoutMs").GetInt64(), Is.EqualTo(86400000000L));
+            Assert.That(defaults.GetProperty("Limits").GetRawText(), Is.EqualTo("""{"MaxConnections":0,"MaxPendingRequests":4294967295}"""));
+        });
+    }
+
+    [Test]
     public async Task An_absent_entry_is_consuls_404_with_the_index_headers()
     {
         await using var agent = await TestAgent.StartAsync();

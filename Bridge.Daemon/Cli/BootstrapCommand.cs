@@ -41,9 +41,11 @@ internal static class BootstrapCommand
             return 2;
         }
 
-        var cluster = Option("--cluster") ?? nodeId;
         var services = Option("--services");
         var serviceName = Option("--service-name");
+
+        // Envoy's convention: a node's cluster is the service it belongs to.
+        var cluster = Option("--cluster") ?? (string.IsNullOrWhiteSpace(serviceName) ? nodeId : serviceName);
         output.Write(args[1] == "envoy"
             ? Envoy(nodeId, cluster, services, endpoint.Address.ToString(), endpoint.Port, settings, serviceName)
             : Grpc(nodeId, cluster, services, endpoint.ToString(), settings, serviceName));

@@ -14,8 +14,10 @@ internal static class HelpCommand
           consul-xds-bridge validate <config.json>
               Check a configuration file on top of the defaults; exit 0 if the daemon would accept it,
               exit 1 listing every error by key. Run it before restarting the service on a new file.
-          consul-xds-bridge bootstrap envoy|grpc --node-id ID [--cluster NAME] [--services a,b,c] [--xds-address HOST:PORT]
+          consul-xds-bridge bootstrap envoy|grpc --node-id ID [--cluster NAME] [--services a,b,c] [--service-name NAME] [--xds-address HOST:PORT]
               Print a bootstrap that points Envoy (YAML) or a proxyless gRPC application (JSON) at this bridge.
+              --services scopes the node to the services it calls; --service-name names the service it belongs
+              to, whose service-defaults UpstreamConfig shapes its clusters (and is its cluster unless --cluster).
           consul-xds-bridge --version
               Print the version.
           consul-xds-bridge --help

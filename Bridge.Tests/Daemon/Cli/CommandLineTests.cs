@@ -124,6 +124,23 @@ public sealed class CommandLineTests
     }
 
     [Test]
+    public async Task A_bootstrap_for_a_node_of_a_service_names_it_in_metadata_and_as_the_nodes_cluster()
+    {
+        var (envoyCode, envoy, _) = await RunAsync("bootstrap", "envoy", "--node-id", "web-1", "--service-name", "web");
+        var (grpcCode, grpc, _) = await RunAsync("bootstrap", "grpc", "--node-id", "web-2", "--service-name", "web", "--services", "api");
+        var node = System.Text.Json.JsonDocument.Parse(grpc).RootElement.GetProperty("node");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That((envoyCode, grpcCode), Is.EqualTo((0, 0)));
+            Assert.That(envoy, Does.Contain("  cluster: \"web\"\n").And.Contain("    bridge.service_name: \"web\"\n"));
+            Assert.That(node.GetProperty("cluster").GetString(), Is.EqualTo("web"));
+            Assert.That(node.GetProperty("metadata").GetProperty("bridge.service_name").GetString(), Is.EqualTo("web"));
+            Assert.That(node.GetProperty("metadata").GetProperty("bridge.services").GetString(), Is.EqualTo("api"));
+        });
+    }
+
+    [Test]
     public async Task Unknown_command_exits_2_with_usage()
     {
         var (code, _, error) = await RunAsync("frobnicate");

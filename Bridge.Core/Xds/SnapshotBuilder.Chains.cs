@@ -17,6 +17,9 @@ internal sealed partial class SnapshotBuilder
 {
     private ServedChains _chains;
 
+    /// <summary>Names served for their chain alone: no catalog instances (see <see cref="LeadsElsewhere"/>).</summary>
+    private ImmutableSortedSet<string> _virtuals;
+
     /// <summary>Whether the routes of any served chain may have changed: the Envoy routes are built again.</summary>
     private bool _chainRoutesChanged;
 
@@ -37,7 +40,8 @@ internal sealed partial class SnapshotBuilder
         foreach (var service in services)
         {
             var before = chains.GetValueOrDefault(service);
-            var latest = catalog.Services.ContainsKey(service) ? catalog.Routing.Chains.GetValueOrDefault(service) : null;
+            var compiled = catalog.Routing.Chains.GetValueOrDefault(service);
+            var latest = catalog.Services.ContainsKey(service) || (compiled is not null && LeadsElsewhere(compiled)) ? compiled : null;
             if (latest is not null && ChainChecks.Problem(latest) is { } problem)
             {
                 if (rejected.GetValueOrDefault(service) != problem)
@@ -81,6 +85,62 @@ internal sealed partial class SnapshotBuilder
         };
         return names;
     }
+
+    /// <summary>
+    /// Whether a chain reaches beyond its own service's local instances (another service, another datacenter): a name
+    /// the catalog does not list is served for such a chain alone, as Consul's virtual services are (a redirect, a
+    /// split or a route to other services). A chain that only shapes a service with no instances is not served.
+    /// </summary>
+    private static bool LeadsElsewhere(DiscoveryChain chain) =>
+        chain.Targets.Any(t => !string.Equals(t.Id.Service, chain.ServiceName, StringComparison.Ordinal) || t.Id.Datacenter != chain.Datacenter);
+
+    /// <summary>
+    /// Serves the gRPC listener and route of each name in <paramref name="names"/> that has a served chain but no
+    /// catalog instances (a virtual service), and takes them away from a name that stops being one. Envoy's route
+    /// gets a virtual host for each (<see cref="ServedNames"/>).
+    /// </summary>
+    private void ServeVirtuals(CatalogSnapshot catalog, IEnumerable<string> names)
+    {
+        foreach (var name in names)
+        {
+            if (!catalog.Services.ContainsKey(name) && _chains.Chains.ContainsKey(name))
+            {
+                if (!_virtuals.Contains(name))
+                {
+                    _virtuals = _virtuals.Add(name);
+                    _membershipChanged = true;
+                }
+
+                if (_tombstones.Contains(name))
+                {
+                    // A departed service that lives on as a virtual one: its chain's resources replace the empty ones.
+                    _tombstones = _tombstones.Remove(name);
+                    if (_chains.OwnerOf(name) is null)
+                    {
+                        Remove(ClientKind.Grpc, TypeUrls.Cluster, name);
+                        Remove(ClientKind.Grpc, TypeUrls.ClusterLoadAssignment, name);
+                    }
+                }
+
+                Put(ClientKind.Grpc, TypeUrls.Listener, Packed(ClientKind.Grpc, TypeUrls.Listener, name, ResourceTranslator.GrpcListener(name)), wildcard: false);
+                Put(ClientKind.Grpc, TypeUrls.RouteConfiguration, Packed(ClientKind.Grpc, TypeUrls.RouteConfiguration, name, GrpcRouteOf(name)), wildcard: false);
+            }
+            else if (_virtuals.Contains(name))
+            {
+                _virtuals = _virtuals.Remove(name);
+                _membershipChanged = true;
+                if (!catalog.Services.ContainsKey(name) && !_tombstones.Contains(name))
+                {
+                    Remove(ClientKind.Grpc, TypeUrls.Listener, name);
+                    Remove(ClientKind.Grpc, TypeUrls.RouteConfiguration, name);
+                }
+            }
+        }
+    }
+
+    /// <summary>Every name with a virtual host and a gRPC listener: the catalog's services, then the virtual ones, in ordinal order.</summary>
+    private IEnumerable<string> ServedNames(CatalogSnapshot catalog) =>
+        _virtuals.IsEmpty ? catalog.Services.Keys : catalog.Services.Keys.Concat(_virtuals).Order(StringComparer.Ordinal);
 
     /// <summary>
     /// The services whose chain must be translated again for this change: their compiled chain changed, the service was

@@ -48,6 +48,7 @@ internal sealed partial class SnapshotBuilder
         _tombstones = before.Tombstones;
         _scopedRoutes = before.ScopedRoutes;
         _callers = before.Callers;
+        _virtuals = before.Virtuals;
     }
 
     /// <summary>Names that may differ from the previous snapshot, by type URL.</summary>
@@ -89,6 +90,7 @@ internal sealed partial class SnapshotBuilder
         }
 
         ServeChainNames(catalog, chainsBefore, chainNames);
+        ServeVirtuals(catalog, affected);
         foreach (var service in affected.Where(s => catalog.Services.ContainsKey(s)))
         {
             Put(ClientKind.Grpc, TypeUrls.RouteConfiguration, Packed(ClientKind.Grpc, TypeUrls.RouteConfiguration, service, GrpcRouteOf(service)), wildcard: false);
@@ -103,7 +105,7 @@ internal sealed partial class SnapshotBuilder
                 Forget(name);
             }
 
-            foreach (var name in catalog.Departed.Keys.Where(n => !_tombstones.Contains(n) && !catalog.Services.ContainsKey(n)).ToList())
+            foreach (var name in catalog.Departed.Keys.Where(n => !_tombstones.Contains(n) && !catalog.Services.ContainsKey(n) && !_virtuals.Contains(n)).ToList())
             {
                 Tombstone(name);
             }
@@ -116,7 +118,7 @@ internal sealed partial class SnapshotBuilder
 
         if (_membershipChanged || _chainRoutesChanged || !_sets.ContainsKey((ClientKind.Envoy, TypeUrls.RouteConfiguration)))
         {
-            Put(ClientKind.Envoy, TypeUrls.RouteConfiguration, Packed(ClientKind.Envoy, TypeUrls.RouteConfiguration, _translator.EnvoyListenerName, EnvoyRouteOf(catalog.Services.Keys)), wildcard: false);
+            Put(ClientKind.Envoy, TypeUrls.RouteConfiguration, Packed(ClientKind.Envoy, TypeUrls.RouteConfiguration, _translator.EnvoyListenerName, EnvoyRouteOf(ServedNames(catalog))), wildcard: false);
         }
 
         if (_membershipChanged || _chainRoutesChanged || !ReferenceEquals(catalog.Departed, previousDeparted))
@@ -149,7 +151,7 @@ internal sealed partial class SnapshotBuilder
 
     private XdsResource ScopedRoute(IReadOnlySet<string> services, CatalogSnapshot catalog, XdsResource? before)
     {
-        var route = EnvoyRouteOf(catalog.Services.Keys.Where(services.Contains));
+        var route = EnvoyRouteOf(ServedNames(catalog).Where(services.Contains));
         return before is not null && before.Message.Equals(route) ? before : XdsResource.Create(route.Name, route);
     }
 
@@ -183,7 +185,8 @@ internal sealed partial class SnapshotBuilder
         _invalidMeta.Clear();
         _tombstones = [];
         var chainsBefore = _chains;
-        var chainNames = Decide(catalog, catalog.Services.Keys.Union(chainsBefore.Chains.Keys, StringComparer.Ordinal));
+        var names = catalog.Services.Keys.Union(chainsBefore.Chains.Keys, StringComparer.Ordinal).Union(catalog.Routing.Chains.Keys, StringComparer.Ordinal).ToList();
+        var chainNames = Decide(catalog, names);
         foreach (var service in catalog.Services.Values)
         {
             Serve(service);
@@ -196,8 +199,10 @@ internal sealed partial class SnapshotBuilder
             Tombstone(name);
         }
 
+        _virtuals = [];
+        ServeVirtuals(catalog, names);
         Put(ClientKind.Envoy, TypeUrls.Listener, Packed(ClientKind.Envoy, TypeUrls.Listener, _translator.EnvoyListenerName, _translator.EnvoyListener()), wildcard: true);
-        Put(ClientKind.Envoy, TypeUrls.RouteConfiguration, Packed(ClientKind.Envoy, TypeUrls.RouteConfiguration, _translator.EnvoyListenerName, EnvoyRouteOf(catalog.Services.Keys)), wildcard: false);
+        Put(ClientKind.Envoy, TypeUrls.RouteConfiguration, Packed(ClientKind.Envoy, TypeUrls.RouteConfiguration, _translator.EnvoyListenerName, EnvoyRouteOf(ServedNames(catalog))), wildcard: false);
         BuildScopedRoutes(catalog);
         BuildPortedListeners();
         ServeCallers(catalog, changedCallers: null);
@@ -233,6 +238,7 @@ internal sealed partial class SnapshotBuilder
             ScopedRoutes = _scopedRoutes,
             Chains = _chains,
             Callers = _callers,
+            Virtuals = _virtuals,
             CallerSettings = catalog.Routing.Callers,
         };
     }

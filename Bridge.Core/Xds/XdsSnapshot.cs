@@ -36,6 +36,9 @@ public sealed record XdsSnapshot(
     /// <summary>Departed services still shown to gRPC clients, with no endpoints (see <see cref="Catalog.CatalogSnapshot.Departed"/>).</summary>
     public ImmutableSortedSet<string> Tombstones { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
 
+    /// <summary>Names served for their discovery chain alone, with no catalog instances (Consul's virtual services).</summary>
+    public ImmutableSortedSet<string> Virtuals { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+
     /// <summary>Per service, the instances translation left out (port, address, a repeated address:port) and why.</summary>
     public ImmutableSortedDictionary<string, ImmutableArray<Consul.SkippedInstance>> LeftOut { get; init; } =
         ImmutableSortedDictionary.Create<string, ImmutableArray<Consul.SkippedInstance>>(StringComparer.Ordinal);

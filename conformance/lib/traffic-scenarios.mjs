@@ -185,6 +185,26 @@ export function declareTrafficScenarios(scenario, suite, prefix = '', { timeoutT
     assert.ok(elapsed >= 250 && elapsed < 1400, `ended at the route's timeout, before the backend answers (${elapsed} ms)`);
   }, { todo: timeoutTodo });
 
+  scenario('a name with no instances whose splitter leads to two other services is dialled as a virtual service', async (t) => {
+    const service = name('virtual');
+    const [blue, green] = await suite.startBackends([`${service}-blue`, `${service}-green`]);
+    await env.register(`${service}-blue`, [blue]);
+    await env.register(`${service}-green`, [green]);
+    for (const s of [service, `${service}-blue`, `${service}-green`]) await env.agent.putConfigEntry({ Kind: 'service-defaults', Name: s, Protocol: 'grpc' });
+    await env.agent.putConfigEntry({
+      Kind: 'service-splitter', Name: service,
+      Splits: [{ Weight: 50, Service: `${service}-blue` }, { Weight: 50, Service: `${service}-green` }],
+    });
+    await waitFor(`${service} to be served`, async () => (await env.bridge.admin('/debug/xds')).body,
+      (xds) => xds.chains?.[service]?.clusters.length === 2);
+    const client = suite.client(service, `${service}-client`);
+    const tally = await client.batch(200);
+    t.diagnostic(`xds:///${service} (no instances of its own), 200 RPCs: ${JSON.stringify(tally.by)}`);
+    assert.equal(tally.failures, 0, `no RPC fails: ${JSON.stringify(tally.by)}`);
+    assert.deepEqual(tally.backends, [blue.name, green.name].sort(), 'both services of the split answer');
+    assert.ok(tally.count(blue.name) >= 60 && tally.count(green.name) >= 60, `about half each: ${JSON.stringify(tally.by)}`);
+  });
+
   scenario('a caller\'s UpstreamConfig limit holds its nodes to one request at a time to the upstream, and no other node', async (t) => {
     const service = name('limited');
     const caller = name('caller');

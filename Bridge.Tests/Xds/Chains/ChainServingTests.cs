@@ -271,6 +271,87 @@ public sealed class ChainServingTests
         });
     }
 
+    /// <summary>checkout has no instances: its splitter sends callers to web and api, as Consul's virtual services do.</summary>
+    private static readonly string[] Checkout =
+    [
+        WebHttp,
+        """{"Kind":"service-defaults","Name":"api","Protocol":"http"}""",
+        """{"Kind":"service-defaults","Name":"checkout","Protocol":"http"}""",
+        """{"Kind":"service-splitter","Name":"checkout","Splits":[{"Weight":75,"Service":"web"},{"Weight":25,"Service":"api"}]}""",
+    ];
+
+    [Test]
+    public void A_name_without_instances_whose_chain_leads_to_other_services_is_served_as_a_virtual_service()
+    {
+        ApplyEntries(Checkout);
+
+        Assert.Multiple(() =>
+        {
+            var grpc = Route(ClientKind.Grpc, "checkout").VirtualHosts.Single().Routes.Single().Route_.WeightedClusters.Clusters;
+            var envoy = EnvoyRoute().VirtualHosts.Single(v => v.Name == "checkout");
+            Assert.That(grpc.Select(c => (c.Name, c.Weight)), Is.EqualTo(new[] { ("web", (uint?)7500), ("api", (uint?)2500) }));
+            Assert.That(envoy.Routes.Single().Route_.WeightedClusters.Clusters.Select(c => c.Name), Is.EqualTo(new[] { "web", "api" }));
+            Assert.That(envoy.Domains, Does.Contain("checkout.service.consul"));
+            Assert.That(_cache.Current.Get(ClientKind.Grpc, TypeUrls.Listener).ByName.Keys, Does.Contain("checkout"));
+            Assert.That(_cache.Current.Get(ClientKind.Envoy, TypeUrls.Cluster).ByName.Keys, Does.Not.Contain("checkout"), "no instances: no cluster of its own");
+            Assert.That(_cache.Current.Virtuals, Is.EqualTo(new[] { "checkout" }));
+        });
+        AssertSameAsFresh("with a virtual service");
+
+        ApplyEntries(WebHttp);
+        Assert.Multiple(() =>
+        {
+            Assert.That(_cache.Current.Get(ClientKind.Grpc, TypeUrls.Listener).ByName.Keys, Does.Not.Contain("checkout"));
+            Assert.That(_cache.Current.Get(ClientKind.Grpc, TypeUrls.RouteConfiguration).ByName.Keys, Does.Not.Contain("checkout"));
+            Assert.That(EnvoyRoute().VirtualHosts.Select(v => v.Name), Does.Not.Contain("checkout"));
+        });
+        AssertSameAsFresh("after the virtual service's entries went");
+    }
+
+    [Test]
+    public void A_chain_that_only_shapes_a_name_without_instances_is_not_served()
+    {
+        ApplyEntries("""{"Kind":"service-resolver","Name":"ghost","ConnectTimeout":"3s","Subsets":{"v1":{"Filter":"Service.Meta.v == 1"}},"DefaultSubset":"v1"}""");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(_cache.Current.Get(ClientKind.Grpc, TypeUrls.Listener).ByName.Keys, Does.Not.Contain("ghost"));
+            Assert.That(EnvoyRoute().VirtualHosts.Select(v => v.Name), Does.Not.Contain("ghost"));
+            Assert.That(_cache.Current.Virtuals, Is.Empty);
+        });
+    }
+
+    [Test]
+    public void A_virtual_service_that_gains_instances_and_loses_them_again_keeps_its_chain_throughout()
+    {
+        ApplyEntries(Checkout);
+
+        _store.Apply(
+        [
+            new ServiceSetObserved(ImmutableSortedSet.Create(StringComparer.Ordinal, "api", "checkout", "db", "web"), ++_index),
+            new ServiceEntriesObserved("checkout", ++_index, [Entry("n9", "checkout-1", service: "checkout", nodeAddress: "10.0.9.1", port: 7070)]),
+        ]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(_cache.Current.Virtuals, Is.Empty);
+            Assert.That(Route(ClientKind.Grpc, "checkout").VirtualHosts.Single().Routes.Single().Route_.WeightedClusters, Is.Not.Null);
+            Assert.That(_cache.Current.Get(ClientKind.Envoy, TypeUrls.Cluster).ByName.Keys, Does.Contain("checkout"));
+        });
+        AssertSameAsFresh("once it has instances");
+
+        _store.Apply([new ServiceSetObserved(ImmutableSortedSet.Create(StringComparer.Ordinal, "api", "db", "web"), ++_index)]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(_cache.Current.Virtuals, Is.EqualTo(new[] { "checkout" }));
+            Assert.That(_cache.Current.Tombstones, Does.Not.Contain("checkout"), "its chain, not an empty tombstone, is what gRPC clients keep");
+            Assert.That(Route(ClientKind.Grpc, "checkout").VirtualHosts.Single().Routes.Single().Route_.WeightedClusters.Clusters.Select(c => c.Name),
+                Is.EqualTo(new[] { "web", "api" }));
+            Assert.That(_cache.Current.Get(ClientKind.Envoy, TypeUrls.Cluster).ByName.Keys, Does.Not.Contain("checkout"));
+            Assert.That(_cache.Current.Get(ClientKind.Grpc, TypeUrls.Cluster).ByName.Keys, Does.Not.Contain("checkout"));
+        });
+        AssertSameAsFresh("after its instances left");
+    }
+
     private void AssertSameAsFresh(string when)
     {
         var fresh = XdsCache.BuildFresh(new XdsOptions(), _store.Current, _log);

@@ -2,90 +2,31 @@ using Bridge.Core.Xds;
 using Bridge.LoadTest.Catalog;
 using Bridge.LoadTest.Measurement;
 using Bridge.Testing.Ads;
+using Envoy.Service.Discovery.V3;
+using Google.Protobuf;
 using Grpc.Core;
 
 namespace Bridge.LoadTest.Fleet;
 
 /// <summary>A simulated Envoy on a state-of-the-world stream.</summary>
 internal sealed class SotwProxy(int id, ProxyShape shape, SyntheticCatalog catalog, Propagation propagation)
-    : Proxy(id, shape, catalog, propagation)
+    : StreamProxy<AdsClient, DiscoveryResponse>(id, shape, catalog, propagation)
 {
-    private AdsClient? _client;
-    private Task? _loop;
-    private string? _route;
+    protected override AdsClient Open(ChannelBase channel, Envoy.Config.Core.V3.Node node) =>
+        new AdsClient(channel, node, new AdsClientOptions { AutoAck = true });
 
-    public override Task<Status> Completion => _client?.Completion ?? Task.FromResult(Status.DefaultCancelled);
+    protected override string TypeUrlOf(DiscoveryResponse response) => response.TypeUrl;
 
-    public override async Task StartAsync(ChannelBase channel, CancellationToken ct)
+    protected override IEnumerable<(string Name, ByteString Body)> Resources(DiscoveryResponse response) =>
+        response.Resources.Select(r => (ResourceName.Read(r.Value), r.Value));
+
+    /// <summary>Every response lists every cluster: the assignments asked for are replaced by theirs.</summary>
+    protected override async Task OnClustersAsync(AdsClient client, DiscoveryResponse response)
     {
-        _client = new AdsClient(channel, BuildNode(), new AdsClientOptions { AutoAck = true });
-        _loop = Task.Run(ReadLoopAsync, CancellationToken.None);
-        await _client.SubscribeAsync(TypeUrls.Cluster, WildcardNames, ct).ConfigureAwait(false);
-        await _client.SubscribeAsync(TypeUrls.Listener, WildcardNames, ct).ConfigureAwait(false);
-    }
-
-    private async Task ReadLoopAsync()
-    {
-        var client = _client!;
-        try
+        var clusters = response.Resources.Select(r => ResourceName.Read(r.Value)).ToList();
+        if (SetClusters(clusters))
         {
-            await foreach (var received in client.Responses.ReadAllAsync().ConfigureAwait(false))
-            {
-                var response = received.Response;
-                CountResponse(response);
-                switch (response.TypeUrl)
-                {
-                    case TypeUrls.Cluster:
-                        var clusters = response.Resources.Select(r => ResourceName.Read(r.Value)).ToList();
-                        if (SetClusters(clusters))
-                        {
-                            await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, clusters).ConfigureAwait(false);
-                        }
-
-                        break;
-                    case TypeUrls.ClusterLoadAssignment:
-                        foreach (var resource in response.Resources)
-                        {
-                            OnAssignment(ResourceName.Read(resource.Value), resource.Value, received.Timestamp);
-                        }
-
-                        break;
-                    case TypeUrls.Listener:
-                        OnListener();
-                        var route = response.Resources.Select(r => ResourceName.RouteOf(r.Value)).FirstOrDefault(r => r is not null);
-                        if (route is not null && route != _route)
-                        {
-                            _route = route;
-                            await client.SubscribeAsync(TypeUrls.RouteConfiguration, [route]).ConfigureAwait(false);
-                        }
-
-                        break;
-                    case TypeUrls.RouteConfiguration:
-                        OnRoute();
-                        break;
-                }
-
-                CheckSynced();
-            }
-        }
-        catch (Exception e) when (e is RpcException or InvalidOperationException or OperationCanceledException)
-        {
-            // The stream ended while subscribing; Completion says how.
-        }
-
-        FailSync(await client.Completion.ConfigureAwait(false));
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        if (_client is not null)
-        {
-            await _client.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (_loop is not null)
-        {
-            await _loop.ConfigureAwait(false);
+            await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, clusters).ConfigureAwait(false);
         }
     }
 }

@@ -16,7 +16,7 @@ namespace Bridge.Testing.Ads;
 /// Cheap enough to open thousands of over a few channels (see <see cref="AdsChannels"/>): one read loop and one
 /// unbounded queue per stream, no per-response work beyond the bookkeeping. Thread-safe.
 /// </remarks>
-public sealed class AdsClient : IAsyncDisposable
+public sealed class AdsClient : IAdsClient<DiscoveryResponse>
 {
     /// <summary>The resource name that asks for every resource of a type the server chooses for this node.</summary>
     public const string Wildcard = "*";

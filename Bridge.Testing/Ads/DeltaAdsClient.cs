@@ -14,7 +14,7 @@ namespace Bridge.Testing.Ads;
 /// queued; read them with <see cref="NextAsync"/> or <see cref="Responses"/>.
 /// </summary>
 /// <remarks>Cheap enough to open thousands of over a few channels (see <see cref="AdsChannels"/>). Thread-safe.</remarks>
-public sealed class DeltaAdsClient : IAsyncDisposable
+public sealed class DeltaAdsClient : IAdsClient<DeltaDiscoveryResponse>
 {
     private readonly ChannelBase _channel;
     private readonly AdsClientOptions _options;

@@ -27,7 +27,6 @@ public abstract record ConfigEntry
 
     /// <summary>Free-form metadata; omitted when empty.</summary>
     [JsonPropertyOrder(1000)]
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyDictionary<string, string>? Meta { get; init; }
 
     /// <summary>Index of the write that created the entry.</summary>

@@ -13,5 +13,5 @@ internal static class ConfigEntryComparison
         left.GetType() == right.GetType() && JsonElement.DeepEquals(Canonical(left), Canonical(right));
 
     private static JsonElement Canonical(ConfigEntry entry) =>
-        JsonSerializer.SerializeToElement(entry with { CreateIndex = 0, ModifyIndex = 0 }, typeof(ConfigEntry), DevAgentJsonContext.Wire);
+        JsonSerializer.SerializeToElement(entry with { CreateIndex = 0, ModifyIndex = 0 }, typeof(ConfigEntry), ConfigEntryJsonContext.Wire);
 }

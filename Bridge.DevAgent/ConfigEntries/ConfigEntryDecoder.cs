@@ -33,7 +33,7 @@ internal static class ConfigEntryDecoder
         }
 
         var type = TypeOf(kind.GetString()!, Refused);
-        var info = DevAgentJsonContext.Default.GetTypeInfo(type)!;
+        var info = ConfigEntryJsonContext.Default.GetTypeInfo(type)!;
         var unused = new List<string>();
         Walk(body, info, string.Empty, unused);
         var problems = unused

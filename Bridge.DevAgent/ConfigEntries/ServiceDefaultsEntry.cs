@@ -19,7 +19,6 @@ public sealed record ServiceDefaultsEntry : ConfigEntry
     public string Protocol { get; init; } = string.Empty;
 
     /// <summary>Proxy mode (<c>direct</c>, <c>transparent</c>).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Mode { get; init; }
 
     /// <summary>Transparent proxy settings.</summary>
@@ -27,7 +26,6 @@ public sealed record ServiceDefaultsEntry : ConfigEntry
 
     /// <summary><c>strict</c> or <c>permissive</c>.</summary>
     [JsonPropertyName("MutualTLSMode")]
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? MutualTlsMode { get; init; }
 
     /// <summary>Mesh gateway mode.</summary>
@@ -38,15 +36,12 @@ public sealed record ServiceDefaultsEntry : ConfigEntry
 
     /// <summary>An SNI that marks the service external.</summary>
     [JsonPropertyName("ExternalSNI")]
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ExternalSni { get; init; }
 
     /// <summary>How this service's proxies reach their upstreams: per-upstream overrides and defaults.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public UpstreamConfiguration? UpstreamConfig { get; init; }
 
     /// <summary>A terminating-gateway destination, kept as given.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public JsonElement? Destination { get; init; }
 
     /// <summary>Inbound connection limit.</summary>
@@ -62,15 +57,12 @@ public sealed record ServiceDefaultsEntry : ConfigEntry
     public long LocalRequestTimeoutMs { get; init; }
 
     /// <summary>Empty or <c>exact_balance</c>.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? BalanceInboundConnections { get; init; }
 
     /// <summary>Rate limits (Enterprise), kept as given.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public JsonElement? RateLimits { get; init; }
 
     /// <summary>Envoy extensions, kept as given.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public JsonElement? EnvoyExtensions { get; init; }
 }
 
@@ -90,7 +82,6 @@ public sealed record TransparentProxySettings
 public sealed record MeshGatewaySettings
 {
     /// <summary><c>none</c>, <c>local</c> or <c>remote</c>.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Mode { get; init; }
 }
 
@@ -102,7 +93,6 @@ public sealed record ExposeSettings
     public bool Checks { get; init; }
 
     /// <summary>Exposed paths, kept as given.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public JsonElement? Paths { get; init; }
 }
 
@@ -110,11 +100,9 @@ public sealed record ExposeSettings
 public sealed record UpstreamConfiguration
 {
     /// <summary>Per-upstream settings, each naming its upstream.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<UpstreamConfig>? Overrides { get; init; }
 
     /// <summary>Settings for every upstream without an override; takes no name.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public UpstreamConfig? Defaults { get; init; }
 }
 
@@ -122,7 +110,6 @@ public sealed record UpstreamConfiguration
 public sealed record UpstreamConfig
 {
     /// <summary>The upstream service (overrides only).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Name { get; init; }
 
     /// <summary>Cluster peer of the upstream; always present, empty by default.</summary>
@@ -130,16 +117,13 @@ public sealed record UpstreamConfig
 
     /// <summary>Escape hatch: a whole Envoy listener.</summary>
     [JsonPropertyName("EnvoyListenerJSON")]
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? EnvoyListenerJson { get; init; }
 
     /// <summary>Escape hatch: a whole Envoy cluster.</summary>
     [JsonPropertyName("EnvoyClusterJSON")]
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? EnvoyClusterJson { get; init; }
 
     /// <summary>The upstream's protocol, stored in lower case.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Protocol { get; init; }
 
     /// <summary>Connect timeout in milliseconds; a negative value is stored as 0.</summary>
@@ -147,18 +131,15 @@ public sealed record UpstreamConfig
     public long ConnectTimeoutMs { get; init; }
 
     /// <summary>Circuit breaker limits.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public UpstreamLimits? Limits { get; init; }
 
     /// <summary>Outlier detection.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public PassiveHealthCheck? PassiveHealthCheck { get; init; }
 
     /// <summary>Mesh gateway mode.</summary>
     public MeshGatewaySettings MeshGateway { get; init; } = new();
 
     /// <summary>Empty or <c>exact_balance</c>.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? BalanceOutboundConnections { get; init; }
 }
 
@@ -166,15 +147,12 @@ public sealed record UpstreamConfig
 public sealed record UpstreamLimits
 {
     /// <summary>Maximum connections.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? MaxConnections { get; init; }
 
     /// <summary>Maximum pending requests.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? MaxPendingRequests { get; init; }
 
     /// <summary>Maximum concurrent requests.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? MaxConcurrentRequests { get; init; }
 }
 
@@ -192,15 +170,12 @@ public sealed record PassiveHealthCheck
 
     /// <summary>Percentage (0-100) of detected outliers actually ejected.</summary>
     [JsonPropertyName("EnforcingConsecutive5xx")]
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public uint? EnforcingConsecutive5Xx { get; init; }
 
     /// <summary>Percentage (0-100) of hosts that may be ejected at once.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public uint? MaxEjectionPercent { get; init; }
 
     /// <summary>Base ejection time.</summary>
     [JsonConverter(typeof(GoNanosecondsJsonConverter))]
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public TimeSpan? BaseEjectionTime { get; init; }
 }

@@ -29,27 +29,21 @@ public sealed record ServiceResolverEntry : ConfigEntry
     public override string Kind => ConfigEntryKinds.ServiceResolver;
 
     /// <summary>The subset used when a request names none.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? DefaultSubset { get; init; }
 
     /// <summary>Named subsets (DNS labels) of the service's instances.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyDictionary<string, ResolverSubset>? Subsets { get; init; }
 
     /// <summary>Resolve another service, subset or datacenter instead.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ResolverRedirect? Redirect { get; init; }
 
     /// <summary>Where to go when a subset (key) or any subset (<c>*</c>) has no healthy instance.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyDictionary<string, ResolverFailover>? Failover { get; init; }
 
     /// <summary>Load balancing policy.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public LoadBalancer? LoadBalancer { get; init; }
 
     /// <summary>Locality-aware routing (Enterprise: refused when set).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public JsonElement? PrioritizeByLocality { get; init; }
 }
 
@@ -57,7 +51,6 @@ public sealed record ServiceResolverEntry : ConfigEntry
 public sealed record ResolverSubset
 {
     /// <summary>A filter expression over the service's health entries (<c>Service.Meta.version == v2</c>).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Filter { get; init; }
 
     /// <summary>Only passing instances (otherwise passing and warning).</summary>
@@ -69,31 +62,24 @@ public sealed record ResolverSubset
 public sealed record ResolverRedirect
 {
     /// <summary>Service to resolve instead.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Service { get; init; }
 
     /// <summary>Subset to resolve instead.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ServiceSubset { get; init; }
 
     /// <summary>Namespace (Enterprise: refused when set).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Namespace { get; init; }
 
     /// <summary>Partition (Enterprise: refused when set).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Partition { get; init; }
 
     /// <summary>Datacenter to resolve the service in.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Datacenter { get; init; }
 
     /// <summary>Cluster peer to resolve the service from.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Peer { get; init; }
 
     /// <summary>Sameness group (Enterprise: refused when set).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? SamenessGroup { get; init; }
 }
 
@@ -101,31 +87,24 @@ public sealed record ResolverRedirect
 public sealed record ResolverFailover
 {
     /// <summary>Service to fail over to.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Service { get; init; }
 
     /// <summary>Subset to fail over to.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ServiceSubset { get; init; }
 
     /// <summary>Namespace (Enterprise: refused when set).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Namespace { get; init; }
 
     /// <summary>Datacenters to try, in order.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? Datacenters { get; init; }
 
     /// <summary>Targets to try, in order (excludes <c>Service</c>, <c>ServiceSubset</c> and <c>Datacenters</c>).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<FailoverTarget>? Targets { get; init; }
 
     /// <summary>Failover policy (Enterprise: refused when it sets a mode).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public JsonElement? Policy { get; init; }
 
     /// <summary>Sameness group (Enterprise: refused when set).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? SamenessGroup { get; init; }
 }
 
@@ -133,27 +112,21 @@ public sealed record ResolverFailover
 public sealed record FailoverTarget
 {
     /// <summary>Service.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Service { get; init; }
 
     /// <summary>Subset.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ServiceSubset { get; init; }
 
     /// <summary>Partition (Enterprise: refused when set).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Partition { get; init; }
 
     /// <summary>Namespace (Enterprise: refused when set).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Namespace { get; init; }
 
     /// <summary>Datacenter.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Datacenter { get; init; }
 
     /// <summary>Cluster peer.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Peer { get; init; }
 }
 
@@ -161,19 +134,15 @@ public sealed record FailoverTarget
 public sealed record LoadBalancer
 {
     /// <summary><c>round_robin</c>, <c>least_request</c>, <c>ring_hash</c>, <c>maglev</c>, <c>random</c> or empty.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Policy { get; init; }
 
     /// <summary>Ring sizes (ring_hash only).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public RingHashConfig? RingHashConfig { get; init; }
 
     /// <summary>Choice count (least_request only).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public LeastRequestConfig? LeastRequestConfig { get; init; }
 
     /// <summary>What to hash (ring_hash and maglev only).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<HashPolicy>? HashPolicies { get; init; }
 }
 
@@ -201,15 +170,12 @@ public sealed record LeastRequestConfig
 public sealed record HashPolicy
 {
     /// <summary><c>header</c>, <c>cookie</c> or <c>query_parameter</c>.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Field { get; init; }
 
     /// <summary>The header, cookie or parameter name.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? FieldValue { get; init; }
 
     /// <summary>Cookie settings (cookie only).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public CookieConfig? CookieConfig { get; init; }
 
     /// <summary>Hash the source address instead of a field.</summary>
@@ -236,6 +202,5 @@ public sealed record CookieConfig
     public TimeSpan Ttl { get; init; }
 
     /// <summary>Cookie path.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Path { get; init; }
 }

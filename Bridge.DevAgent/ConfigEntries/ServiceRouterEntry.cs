@@ -14,6 +14,7 @@ public sealed record ServiceRouterEntry : ConfigEntry
     public override string Kind => ConfigEntryKinds.ServiceRouter;
 
     /// <summary>The routes; Go writes <c>null</c> for none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public IReadOnlyList<ServiceRoute>? Routes { get; init; }
 }
 
@@ -21,11 +22,9 @@ public sealed record ServiceRouterEntry : ConfigEntry
 public sealed record ServiceRoute
 {
     /// <summary>What a request must match (everything when absent).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ServiceRouteMatch? Match { get; init; }
 
     /// <summary>Where matching requests go (the router's service when absent).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ServiceRouteDestination? Destination { get; init; }
 }
 
@@ -34,7 +33,6 @@ public sealed record ServiceRouteMatch
 {
     /// <summary>HTTP criteria.</summary>
     [JsonPropertyName("HTTP")]
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ServiceRouteHttpMatch? Http { get; init; }
 }
 
@@ -42,27 +40,21 @@ public sealed record ServiceRouteMatch
 public sealed record ServiceRouteHttpMatch
 {
     /// <summary>Exact path (starts with <c>/</c>).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? PathExact { get; init; }
 
     /// <summary>Path prefix (starts with <c>/</c>).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? PathPrefix { get; init; }
 
     /// <summary>Path regular expression.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? PathRegex { get; init; }
 
     /// <summary>Header criteria, all of which must hold.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<HeaderMatch>? Header { get; init; }
 
     /// <summary>Query parameter criteria, all of which must hold.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<QueryParamMatch>? QueryParam { get; init; }
 
     /// <summary>Allowed methods, stored in upper case.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? Methods { get; init; }
 }
 
@@ -77,19 +69,15 @@ public sealed record HeaderMatch
     public bool Present { get; init; }
 
     /// <summary>Exact value.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Exact { get; init; }
 
     /// <summary>Value prefix.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Prefix { get; init; }
 
     /// <summary>Value suffix.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Suffix { get; init; }
 
     /// <summary>Value regular expression.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Regex { get; init; }
 
     /// <summary>Match when the criterion does not hold.</summary>
@@ -108,11 +96,9 @@ public sealed record QueryParamMatch
     public bool Present { get; init; }
 
     /// <summary>Exact value.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Exact { get; init; }
 
     /// <summary>Value regular expression.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Regex { get; init; }
 }
 
@@ -135,23 +121,18 @@ public sealed record ServiceRouteDestination
     public TimeSpan IdleTimeout { get; init; }
 
     /// <summary>Service (the router's own when empty).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Service { get; init; }
 
     /// <summary>Subset; skips the destination's splitter.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ServiceSubset { get; init; }
 
     /// <summary>Namespace.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Namespace { get; init; }
 
     /// <summary>Partition.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Partition { get; init; }
 
     /// <summary>Replacement for the matched path prefix (needs PathExact or PathPrefix).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? PrefixRewrite { get; init; }
 
     /// <summary>Retries.</summary>
@@ -163,18 +144,14 @@ public sealed record ServiceRouteDestination
     public bool RetryOnConnectFailure { get; init; }
 
     /// <summary>Envoy retry conditions.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? RetryOn { get; init; }
 
     /// <summary>HTTP statuses that are retried.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<uint>? RetryOnStatusCodes { get; init; }
 
     /// <summary>Request header changes.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public HttpHeaderModifiers? RequestHeaders { get; init; }
 
     /// <summary>Response header changes.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public HttpHeaderModifiers? ResponseHeaders { get; init; }
 }

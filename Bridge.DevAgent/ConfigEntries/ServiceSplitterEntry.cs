@@ -13,6 +13,7 @@ public sealed record ServiceSplitterEntry : ConfigEntry
     public override string Kind => ConfigEntryKinds.ServiceSplitter;
 
     /// <summary>The splits; Go writes <c>null</c> for none (which Consul refuses).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public IReadOnlyList<ServiceSplit>? Splits { get; init; }
 }
 
@@ -23,27 +24,21 @@ public sealed record ServiceSplit
     public float Weight { get; init; }
 
     /// <summary>Service (the splitter's own when empty).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Service { get; init; }
 
     /// <summary>Subset.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ServiceSubset { get; init; }
 
     /// <summary>Namespace.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Namespace { get; init; }
 
     /// <summary>Partition.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Partition { get; init; }
 
     /// <summary>Request header changes.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public HttpHeaderModifiers? RequestHeaders { get; init; }
 
     /// <summary>Response header changes.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public HttpHeaderModifiers? ResponseHeaders { get; init; }
 }
 
@@ -51,14 +46,11 @@ public sealed record ServiceSplit
 public sealed record HttpHeaderModifiers
 {
     /// <summary>Headers appended.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyDictionary<string, string>? Add { get; init; }
 
     /// <summary>Headers replaced.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyDictionary<string, string>? Set { get; init; }
 
     /// <summary>Headers removed.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? Remove { get; init; }
 }

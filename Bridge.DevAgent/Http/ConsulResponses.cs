@@ -47,7 +47,7 @@ internal sealed class ConsulResponses(FaultKnobs faults, RequestMetrics metrics)
     public async Task WriteJsonAsync<T>(HttpContext context, T value)
     {
         var pretty = context.Request.Query.ContainsKey("pretty");
-        var body = JsonSerializer.SerializeToUtf8Bytes(value, typeof(T), pretty ? DevAgentJsonContext.Indented : DevAgentJsonContext.Wire);
+        var body = JsonSerializer.SerializeToUtf8Bytes(value, typeof(T), ConfigEntryJsonContext.For(typeof(T), pretty));
         if (pretty)
         {
             body = [.. body, (byte)'\n'];

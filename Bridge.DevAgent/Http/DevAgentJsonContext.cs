@@ -40,12 +40,6 @@ namespace Bridge.DevAgent.Http;
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(List<DatacenterStatus>))]
 [JsonSerializable(typeof(EmptyObject))]
-[JsonSerializable(typeof(ConfigEntry))]
-[JsonSerializable(typeof(List<ConfigEntry>))]
-[JsonSerializable(typeof(ServiceDefaultsEntry))]
-[JsonSerializable(typeof(ServiceResolverEntry))]
-[JsonSerializable(typeof(ServiceSplitterEntry))]
-[JsonSerializable(typeof(ServiceRouterEntry))]
 internal sealed partial class DevAgentJsonContext : JsonSerializerContext
 {
     /// <summary>

@@ -52,8 +52,7 @@ public sealed class StreamAgeTests
         using var ended = new MetricCollector<long>(BridgeMetrics.Meter, "xds_streams_max_age_total");
         await using var bridge = await StartAsync();
         var client = bridge.Sotw(AdsNodes.Envoy("aged-sotw"));
-        await client.SubscribeAsync(TypeUrls.Cluster, [AdsClient.Wildcard]);
-        await client.AckAsync(await client.NextAsync(Wait));
+        await client.SubscribeAckedAsync(TypeUrls.Cluster, [AdsClient.Wildcard], Wait);
         var limit = await AgeTimerAsync();
         Assert.That(client.Completion.IsCompleted, Is.False);
 
@@ -79,8 +78,7 @@ public sealed class StreamAgeTests
         var clients = Enumerable.Range(1, 10).Select(i => bridge.Sotw(AdsNodes.Envoy($"together-{i}"))).ToList();
         foreach (var client in clients)
         {
-            await client.SubscribeAsync(TypeUrls.Cluster, [AdsClient.Wildcard]);
-            await client.AckAsync(await client.NextAsync(Wait));
+            await client.SubscribeAckedAsync(TypeUrls.Cluster, [AdsClient.Wildcard], Wait);
         }
 
         var mark = bridge.Logs.Mark();
@@ -143,10 +141,8 @@ public sealed class StreamAgeTests
     {
         await using var bridge = await StartAsync();
         var client = bridge.Delta(AdsNodes.Envoy("aged-delta"));
-        await client.SubscribeAsync(TypeUrls.Cluster, [AdsClient.Wildcard]);
-        await client.AckAsync(await client.NextAsync(Wait));
-        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web", "api"]);
-        await client.AckAsync(await client.NextAsync(Wait));
+        await client.SubscribeAckedAsync(TypeUrls.Cluster, [AdsClient.Wildcard], Wait);
+        await client.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["web", "api"], Wait);
         var limit = await AgeTimerAsync();
 
         var mark = bridge.Logs.Mark();
@@ -174,8 +170,7 @@ public sealed class StreamAgeTests
         using var ended = new MetricCollector<long>(BridgeMetrics.Meter, "xds_streams_max_age_total");
         await using var bridge = await StartAsync(maxStreamAge: "00:00:00");
         var client = bridge.Delta(AdsNodes.Envoy("ageless"));
-        await client.SubscribeAsync(TypeUrls.Cluster, [AdsClient.Wildcard]);
-        await client.AckAsync(await client.NextAsync(Wait));
+        await client.SubscribeAckedAsync(TypeUrls.Cluster, [AdsClient.Wildcard], Wait);
 
         _clock.Advance(TimeSpan.FromDays(8));
         bridge.Consul.SetService("api", Api1 with { Port = 9191 });

@@ -27,9 +27,7 @@ public sealed class StreamRobustnessTests
         });
 
         var healthy = server.Sotw(AdsNodes.Envoy("healthy"));
-        await healthy.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
-        var first = await healthy.NextAsync(Wait);
-        await healthy.AckAsync(first);
+        var first = await healthy.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["web"], Wait);
 
         // Enough changes (with large assignments) to fill the stalled stream's HTTP/2 window many times over.
         var instances = Enumerable.Range(1, 200).Select(i => new TestInstance($"10.1.{i / 250}.{i % 250}", 8000)).ToArray();

@@ -3,6 +3,8 @@ using Bridge.Core.Xds;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
 
+using static Bridge.Tests.Ads.SmallCatalog;
+
 namespace Bridge.Tests.Ads.Delta;
 
 /// <summary>Incremental ADS over a real gRPC socket: only differences are sent, removals are named.</summary>
@@ -11,18 +13,6 @@ namespace Bridge.Tests.Ads.Delta;
 public sealed class DeltaDiscoveryTests
 {
     private static readonly TimeSpan Wait = InProcessBridge.Wait;
-
-    private static TestInstance Web1 => new("10.0.0.1", 8080);
-    private static TestInstance Web2 => new("10.0.0.2", 8080);
-    private static TestInstance Api1 => new("10.0.1.1", 9090);
-    private static TestInstance Db1 => new("10.0.2.1", 5432);
-
-    private static async Task<InProcessBridge> StartSyncedAsync()
-    {
-        var server = await InProcessBridge.StartAsync(new() { Catalog = CatalogFeed.Test });
-        server.Consul.Sync(("web", [Web1]), ("api", [Api1]), ("db", [Db1]));
-        return server;
-    }
 
     /// <summary>ACKs <paramref name="response"/> and waits until the server logged it: every earlier request is applied.</summary>
     private static async Task AckAndWaitAsync(InProcessBridge server, DeltaAdsClient client, DeltaDiscoveryResponse response)
@@ -176,10 +166,8 @@ public sealed class DeltaDiscoveryTests
     {
         await using var server = await StartSyncedAsync();
         var client = server.Delta(AdsNodes.Envoy("delta-resume"));
-        await client.SubscribeAsync(TypeUrls.Cluster, [AdsClient.Wildcard]);
-        await client.AckAsync(await client.NextAsync(Wait));
-        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web", "api"]);
-        await client.AckAsync(await client.NextAsync(Wait));
+        await client.SubscribeAckedAsync(TypeUrls.Cluster, [AdsClient.Wildcard], Wait);
+        await client.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["web", "api"], Wait);
         Assert.That(client.HeldVersions(TypeUrls.ClusterLoadAssignment).Keys, Is.EquivalentTo(new[] { "api", "web" }));
 
         var resumed = server.Track(await client.ReconnectAsync());
@@ -196,9 +184,7 @@ public sealed class DeltaDiscoveryTests
         await using var server = await StartSyncedAsync();
         var node = AdsNodes.Envoy("delta-stale-version");
         var client = server.Delta(node);
-        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web", "api", "db"]);
-        var first = await client.NextAsync(Wait);
-        await client.AckAsync(first);
+        var first = await client.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["web", "api", "db"], Wait);
         var held = client.Subscriptions.Single();
         await client.DisposeAsync();
 
@@ -216,10 +202,8 @@ public sealed class DeltaDiscoveryTests
     {
         await using var server = await StartSyncedAsync();
         var client = server.Delta(AdsNodes.Envoy("delta-vanished"));
-        await client.SubscribeAsync(TypeUrls.Cluster, [AdsClient.Wildcard]);
-        await client.AckAsync(await client.NextAsync(Wait));
-        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web", "api"]);
-        await client.AckAsync(await client.NextAsync(Wait));
+        await client.SubscribeAckedAsync(TypeUrls.Cluster, [AdsClient.Wildcard], Wait);
+        await client.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["web", "api"], Wait);
         var subscriptions = client.Subscriptions;
         await client.DisposeAsync();
 
@@ -241,10 +225,8 @@ public sealed class DeltaDiscoveryTests
     {
         await using var server = await StartSyncedAsync();
         var client = server.Delta(AdsNodes.Envoy("delta-removal"));
-        await client.SubscribeAsync(TypeUrls.Cluster, [AdsClient.Wildcard]);
-        await client.AckAsync(await client.NextAsync(Wait));
-        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["api"]);
-        await client.AckAsync(await client.NextAsync(Wait));
+        await client.SubscribeAckedAsync(TypeUrls.Cluster, [AdsClient.Wildcard], Wait);
+        await client.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["api"], Wait);
 
         server.Consul.RemoveService("api");
 
@@ -266,10 +248,8 @@ public sealed class DeltaDiscoveryTests
     {
         await using var server = await StartSyncedAsync();
         var client = server.Delta(AdsNodes.Envoy("delta-break-order"));
-        await client.SubscribeAsync(TypeUrls.Cluster, [AdsClient.Wildcard]);
-        await client.AckAsync(await client.NextAsync(Wait));
-        await client.SubscribeAsync(TypeUrls.RouteConfiguration, ["outbound_http"]);
-        await client.AckAsync(await client.NextAsync(Wait));
+        await client.SubscribeAckedAsync(TypeUrls.Cluster, [AdsClient.Wildcard], Wait);
+        await client.SubscribeAckedAsync(TypeUrls.RouteConfiguration, ["outbound_http"], Wait);
 
         server.Consul.RemoveService("api");
         var first = await client.NextAsync(Wait);
@@ -309,9 +289,7 @@ public sealed class DeltaDiscoveryTests
         await using var server = await StartSyncedAsync();
         var node = AdsNodes.Envoy("delta-nack");
         var client = server.Delta(node);
-        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
-        var accepted = await client.NextAsync(Wait);
-        await client.AckAsync(accepted);
+        var accepted = await client.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["web"], Wait);
 
         server.Consul.SetService("web", Web1, Web2);
         var rejected = await client.NextAsync(Wait);
@@ -350,9 +328,7 @@ public sealed class DeltaDiscoveryTests
     {
         await using var server = await StartSyncedAsync();
         var client = server.Delta(AdsNodes.Envoy("delta-resubscribe"));
-        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
-        var first = await client.NextAsync(Wait);
-        await client.AckAsync(first);
+        var first = await client.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["web"], Wait);
 
         await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
 
@@ -365,9 +341,7 @@ public sealed class DeltaDiscoveryTests
     {
         await using var server = await StartSyncedAsync();
         var client = server.Delta(AdsNodes.Envoy("delta-stale-nonce"));
-        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
-        var first = await client.NextAsync(Wait);
-        await client.AckAsync(first);
+        var first = await client.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["web"], Wait);
         server.Consul.SetService("web", Web2);
         var second = await client.NextAsync(Wait);
         await client.AckAsync(second);

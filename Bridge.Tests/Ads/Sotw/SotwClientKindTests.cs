@@ -84,8 +84,7 @@ public sealed class SotwClientKindTests
     {
         await using var server = await StartSyncedAsync();
         var client = server.Sotw(AdsNodes.Envoy("envoy-then-grpc"));
-        await client.SubscribeAsync(TypeUrls.Cluster, []);
-        await client.AckAsync(await client.NextAsync(Wait));
+        await client.SubscribeAckedAsync(TypeUrls.Cluster, [], Wait);
 
         await client.SendAsync(new DiscoveryRequest { Node = AdsNodes.Grpc("envoy-then-grpc"), TypeUrl = TypeUrls.Listener });
 

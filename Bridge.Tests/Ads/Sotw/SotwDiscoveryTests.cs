@@ -2,6 +2,8 @@ using System.Collections.Immutable;
 using Bridge.Core.Xds;
 using Envoy.Service.Discovery.V3;
 
+using static Bridge.Tests.Ads.SmallCatalog;
+
 namespace Bridge.Tests.Ads.Sotw;
 
 /// <summary>State-of-the-world ADS over a real gRPC socket: what is answered, when, and what is not resent.</summary>
@@ -10,18 +12,6 @@ namespace Bridge.Tests.Ads.Sotw;
 public sealed class SotwDiscoveryTests
 {
     private static readonly TimeSpan Wait = InProcessBridge.Wait;
-
-    private static TestInstance Web1 => new("10.0.0.1", 8080);
-    private static TestInstance Web2 => new("10.0.0.2", 8080);
-    private static TestInstance Api1 => new("10.0.1.1", 9090);
-    private static TestInstance Db1 => new("10.0.2.1", 5432);
-
-    private static async Task<InProcessBridge> StartSyncedAsync()
-    {
-        var server = await InProcessBridge.StartAsync(new() { Catalog = CatalogFeed.Test });
-        server.Consul.Sync(("web", [Web1]), ("api", [Api1]), ("db", [Db1]));
-        return server;
-    }
 
     [Test]
     public async Task Initial_wildcard_CDS_returns_every_cluster_then_EDS_by_name_returns_their_assignments()
@@ -86,9 +76,7 @@ public sealed class SotwDiscoveryTests
         await using var server = await StartSyncedAsync();
         server.Consul.SetService("web", Web1, Web2);
         var client = server.Sotw(AdsNodes.Envoy("envoy-1"));
-        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
-        var first = await client.NextAsync(Wait);
-        await client.AckAsync(first);
+        var first = await client.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["web"], Wait);
 
         server.Consul.SetHealth("web", Web2.Endpoint, "critical");
         var unhealthy = await client.NextAsync(Wait);
@@ -126,9 +114,7 @@ public sealed class SotwDiscoveryTests
         await using var server = await StartSyncedAsync();
         var node = AdsNodes.Envoy("envoy-nack");
         var client = server.Sotw(node);
-        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
-        var accepted = await client.NextAsync(Wait);
-        await client.AckAsync(accepted);
+        var accepted = await client.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["web"], Wait);
 
         server.Consul.SetService("web", Web1, Web2);
         var rejected = await client.NextAsync(Wait);
@@ -152,8 +138,7 @@ public sealed class SotwDiscoveryTests
     {
         await using var server = await StartSyncedAsync();
         var client = server.Sotw(AdsNodes.Envoy("envoy-nack-subscribe"));
-        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
-        await client.AckAsync(await client.NextAsync(Wait));
+        await client.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["web"], Wait);
         server.Consul.SetService("web", Web1, Web2);
         var rejected = await client.NextAsync(Wait);
 
@@ -195,9 +180,7 @@ public sealed class SotwDiscoveryTests
         await using var server = await StartSyncedAsync();
         var node = AdsNodes.Envoy("envoy-stale");
         var client = server.Sotw(node);
-        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
-        var first = await client.NextAsync(Wait);
-        await client.AckAsync(first);
+        var first = await client.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["web"], Wait);
         server.Consul.SetService("web", Web1, Web2);
         var second = await client.NextAsync(Wait);
         await client.AckAsync(second);
@@ -225,9 +208,7 @@ public sealed class SotwDiscoveryTests
         await using var server = await StartSyncedAsync();
         var node = AdsNodes.Envoy("envoy-stale-nack");
         var client = server.Sotw(node);
-        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
-        var first = await client.NextAsync(Wait);
-        await client.AckAsync(first);
+        var first = await client.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["web"], Wait);
         server.Consul.SetService("web", Web2);
         var second = await client.NextAsync(Wait);
 
@@ -274,9 +255,7 @@ public sealed class SotwDiscoveryTests
         await using var server = await StartSyncedAsync();
         var node = AdsNodes.Envoy("envoy-readd");
         var client = server.Sotw(node);
-        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web", "api"]);
-        var first = await client.NextAsync(Wait);
-        await client.AckAsync(first);
+        var first = await client.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["web", "api"], Wait);
 
         await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
         var mark = server.Logs.Mark();
@@ -317,12 +296,8 @@ public sealed class SotwDiscoveryTests
     {
         await using var server = await StartSyncedAsync();
         var client = server.Sotw(AdsNodes.Envoy("envoy-reconnect"));
-        await client.SubscribeAsync(TypeUrls.Cluster, []);
-        var cds = await client.NextAsync(Wait);
-        await client.AckAsync(cds);
-        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
-        var eds = await client.NextAsync(Wait);
-        await client.AckAsync(eds);
+        var cds = await client.SubscribeAckedAsync(TypeUrls.Cluster, [], Wait);
+        var eds = await client.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["web"], Wait);
 
         // The stream drops; the catalog moves on while the proxy is away.
         await client.DisposeAsync();
@@ -343,9 +318,7 @@ public sealed class SotwDiscoveryTests
     {
         await using var server = await StartSyncedAsync();
         var client = server.Sotw(AdsNodes.Envoy("envoy-reconnect-same"));
-        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
-        var eds = await client.NextAsync(Wait);
-        await client.AckAsync(eds);
+        var eds = await client.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["web"], Wait);
 
         var again = server.Track(await client.ReconnectAsync());
         Assert.That(again.GetState(TypeUrls.ClusterLoadAssignment)!.AcceptedVersion, Is.EqualTo(eds.VersionInfo));
@@ -407,9 +380,7 @@ public sealed class SotwDiscoveryTests
         await client.AckAsync(none);
 
         // Still nothing, not a wildcard: a new service is not pushed, the EDS change in the same snapshot is.
-        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
-        var eds = await client.NextAsync(Wait);
-        await client.AckAsync(eds);
+        var eds = await client.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["web"], Wait);
         server.Consul.Apply(
             new Core.Consul.ServiceSetObserved(["api", "cache", "db", "web"], 100),
             new Core.Consul.ServiceEntriesObserved("cache", 101, [new TestInstance("10.0.3.1", 6379).ToEntry("cache")]),
@@ -423,12 +394,8 @@ public sealed class SotwDiscoveryTests
     {
         await using var server = await StartSyncedAsync();
         var client = server.Sotw(AdsNodes.Envoy("envoy-removal"));
-        await client.SubscribeAsync(TypeUrls.Cluster, []);
-        var cds = await client.NextAsync(Wait);
-        await client.AckAsync(cds);
-        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["api", "web"]);
-        var eds = await client.NextAsync(Wait);
-        await client.AckAsync(eds);
+        var cds = await client.SubscribeAckedAsync(TypeUrls.Cluster, [], Wait);
+        var eds = await client.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["api", "web"], Wait);
 
         server.Consul.RemoveService("api");
 
@@ -446,9 +413,7 @@ public sealed class SotwDiscoveryTests
     {
         await using var server = await StartSyncedAsync();
         var client = server.Sotw(AdsNodes.Envoy("envoy-full-cds"));
-        await client.SubscribeAsync(TypeUrls.Cluster, []);
-        var cds = await client.NextAsync(Wait);
-        await client.AckAsync(cds);
+        var cds = await client.SubscribeAckedAsync(TypeUrls.Cluster, [], Wait);
 
         server.Consul.SetService("api", Api1 with { Meta = new Dictionary<string, string> { ["lb_policy"] = "ring_hash" } });
 
@@ -573,12 +538,8 @@ public sealed class SotwDiscoveryTests
     {
         await using var server = await StartSyncedAsync();
         var client = server.Sotw(AdsNodes.Envoy("envoy-order"));
-        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["cache"]);
-        var empty = await client.NextAsync(Wait);
-        await client.AckAsync(empty);
-        await client.SubscribeAsync(TypeUrls.Cluster, []);
-        var cds = await client.NextAsync(Wait);
-        await client.AckAsync(cds);
+        var empty = await client.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["cache"], Wait);
+        var cds = await client.SubscribeAckedAsync(TypeUrls.Cluster, [], Wait);
 
         server.Consul.SetService("cache", new TestInstance("10.0.3.1", 6379));
 
@@ -595,10 +556,8 @@ public sealed class SotwDiscoveryTests
     {
         await using var server = await StartSyncedAsync();
         var client = server.Sotw(AdsNodes.Envoy("envoy-break-order"));
-        await client.SubscribeAsync(TypeUrls.Cluster, []);
-        await client.AckAsync(await client.NextAsync(Wait));
-        await client.SubscribeAsync(TypeUrls.RouteConfiguration, ["outbound_http"]);
-        await client.AckAsync(await client.NextAsync(Wait));
+        await client.SubscribeAckedAsync(TypeUrls.Cluster, [], Wait);
+        await client.SubscribeAckedAsync(TypeUrls.RouteConfiguration, ["outbound_http"], Wait);
 
         server.Consul.RemoveService("api");
         var removedFirst = await client.NextAsync(Wait);
@@ -633,10 +592,8 @@ public sealed class SotwDiscoveryTests
         var node = AdsNodes.Envoy("envoy-scoped-break-order");
         node.Metadata.Fields["bridge.services"] = Google.Protobuf.WellKnownTypes.Value.ForString("web,api");
         var client = server.Sotw(node);
-        await client.SubscribeAsync(TypeUrls.Cluster, []);
-        await client.AckAsync(await client.NextAsync(Wait));
-        await client.SubscribeAsync(TypeUrls.RouteConfiguration, ["outbound_http"]);
-        await client.AckAsync(await client.NextAsync(Wait));
+        await client.SubscribeAckedAsync(TypeUrls.Cluster, [], Wait);
+        await client.SubscribeAckedAsync(TypeUrls.RouteConfiguration, ["outbound_http"], Wait);
 
         // One catalog change: api (in scope) leaves while cache (out of scope) arrives.
         server.Consul.Apply(
@@ -659,12 +616,8 @@ public sealed class SotwDiscoveryTests
     {
         await using var server = await StartSyncedAsync();
         var client = server.Sotw(AdsNodes.Envoy("envoy-warming"));
-        await client.SubscribeAsync(TypeUrls.Cluster, []);
-        var cds = await client.NextAsync(Wait);
-        await client.AckAsync(cds);
-        await client.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["api", "web"]);
-        var eds = await client.NextAsync(Wait);
-        await client.AckAsync(eds);
+        var cds = await client.SubscribeAckedAsync(TypeUrls.Cluster, [], Wait);
+        var eds = await client.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["api", "web"], Wait);
 
         // Only the cluster changes (its connect timeout); Envoy keeps the updated cluster warming until an EDS answer.
         server.Consul.SetService("api", Api1 with { Meta = new Dictionary<string, string> { ["connect_timeout"] = "250ms" } });

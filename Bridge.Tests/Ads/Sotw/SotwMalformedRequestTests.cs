@@ -24,8 +24,7 @@ public sealed class SotwMalformedRequestTests
         _server = await InProcessBridge.StartAsync(new() { Catalog = CatalogFeed.Test, Settings = new Dictionary<string, string?> { ["Ads:MaxResourceNamesPerRequest"] = $"{NameLimit}" } });
         _server.Consul.Sync(("web", [Web1]), ("api", [new TestInstance("10.0.1.1", 9090)]));
         _bystander = _server.Sotw(AdsNodes.Envoy("bystander"));
-        await _bystander.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web"]);
-        await _bystander.AckAsync(await _bystander.NextAsync(Wait));
+        await _bystander.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["web"], Wait);
     }
 
     [TearDown]

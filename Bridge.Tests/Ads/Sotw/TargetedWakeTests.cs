@@ -23,14 +23,11 @@ public sealed class TargetedWakeTests
         server.Consul.Sync(("web", [new TestInstance("10.0.0.1", 8080)]), ("api", [new TestInstance("10.0.1.1", 9090)]));
 
         var sotw = server.Sotw(AdsNodes.Envoy("sotw-api"));
-        await sotw.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["api"]);
-        await sotw.AckAsync(await sotw.NextAsync(Wait));
+        await sotw.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["api"], Wait);
         var delta = server.Delta(AdsNodes.Envoy("delta-api"));
-        await delta.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["api"]);
-        await delta.AckAsync(await delta.NextAsync(Wait));
+        await delta.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["api"], Wait);
         var wildcard = server.Sotw(AdsNodes.Envoy("sotw-wildcard"));
-        await wildcard.SubscribeAsync(TypeUrls.Cluster, []);
-        await wildcard.AckAsync(await wildcard.NextAsync(Wait));
+        await wildcard.SubscribeAckedAsync(TypeUrls.Cluster, [], Wait);
 
         Assert.Multiple(() =>
         {
@@ -71,8 +68,7 @@ public sealed class TargetedWakeTests
         server.Consul.Sync(("web", [new TestInstance("10.0.0.1", 8080)]), ("api", [new TestInstance("10.0.1.1", 9090)]));
         var client = server.Sotw(AdsNodes.Grpc("grpc-moves"));
 
-        await client.SubscribeAsync(TypeUrls.Listener, ["web:8080"]);
-        await client.AckAsync(await client.NextAsync(Wait));
+        await client.SubscribeAckedAsync(TypeUrls.Listener, ["web:8080"], Wait);
         Assert.That(server.Cache.Wakes.CountFor("web:8080"), Is.EqualTo(1), "a listener asked for as service:port is a resource of that name");
 
         await client.SubscribeAsync(TypeUrls.Listener, ["api"]);

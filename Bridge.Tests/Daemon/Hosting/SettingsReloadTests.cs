@@ -194,8 +194,7 @@ public sealed class SettingsReloadTests
         var reloader = app.Services.GetRequiredService<SettingsReloader>();
         using var channel = AdsChannels.Create(adsPort);
         await using var open = new AdsClient(channel, AdsNodes.Envoy("db-1"));
-        await open.SubscribeAsync(TypeUrls.Cluster, []);
-        await open.AckAsync(await open.NextAsync(Wait));
+        await open.SubscribeAckedAsync(TypeUrls.Cluster, [], Wait);
 
         Write(Config(""", "MaxStreamsPerPeer": 2, "Authorization": { "AllowedNodeIds": ["web-*"] }"""));
         Assert.That(await reloader.ReloadAsync("test"), Is.True);
@@ -231,15 +230,13 @@ public sealed class SettingsReloadTests
         var reloader = app.Services.GetRequiredService<SettingsReloader>();
         using var channel = AdsChannels.Create(adsPort);
         await using var before = new AdsClient(channel, AdsNodes.Envoy("opened-before"));
-        await before.SubscribeAsync(TypeUrls.Cluster, []);
-        await before.AckAsync(await before.NextAsync(Wait));
+        await before.SubscribeAckedAsync(TypeUrls.Cluster, [], Wait);
 
         Write(Config(""", "MaxStreamAge": "00:00:01" """));
         Assert.That(await reloader.ReloadAsync("test"), Is.True);
         Assert.That(app.Logs.WithId(ConfigurationReloaded).Last().Fields()["Keys"], Is.EqualTo("Ads:MaxStreamAge"));
         await using var after = new AdsClient(channel, AdsNodes.Envoy("opened-after"));
-        await after.SubscribeAsync(TypeUrls.Cluster, []);
-        await after.AckAsync(await after.NextAsync(Wait));
+        await after.SubscribeAckedAsync(TypeUrls.Cluster, [], Wait);
 
         var ended = await after.Completion.WaitAsync(Wait);
         // The stream opened before the reload keeps its settings: it outlives the other and still answers.

@@ -179,9 +179,7 @@ public sealed class CallerUpstreamTests
 
     private static async Task<Dictionary<string, Cluster>> ClustersAsync(AdsClient client)
     {
-        await client.SubscribeAsync(TypeUrls.Cluster, []);
-        var response = await client.NextAsync(Wait);
-        await client.AckAsync(response);
+        var response = await client.SubscribeAckedAsync(TypeUrls.Cluster, [], Wait);
         return response.Unpack<Cluster>().ToDictionary(c => c.Name);
     }
 

@@ -66,14 +66,11 @@ public sealed class ChainScopingTests
         var webClusters = server.Sotw(Scoped(AdsNodes.Envoy("web-clusters-only"), "web"));
         foreach (var client in new[] { web, db, webClusters })
         {
-            await client.SubscribeAsync(TypeUrls.Cluster, []);
-            await client.AckAsync(await client.NextAsync(Wait));
+            await client.SubscribeAckedAsync(TypeUrls.Cluster, [], Wait);
         }
 
-        await web.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["web~v2"]);
-        await web.AckAsync(await web.NextAsync(Wait));
-        await db.SubscribeAsync(TypeUrls.ClusterLoadAssignment, ["db"]);
-        await db.AckAsync(await db.NextAsync(Wait));
+        await web.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["web~v2"], Wait);
+        await db.SubscribeAckedAsync(TypeUrls.ClusterLoadAssignment, ["db"], Wait);
 
         server.Consul.Apply(new TargetEntriesObserved(new HealthQuery("web", "", V2), ++_index, [Web("10.0.0.2", "v2"), Web("10.0.0.7", "v2")]));
 
@@ -100,10 +97,8 @@ public sealed class ChainScopingTests
     {
         await using var server = await StartAsync(withEntries: false);
         var web = server.Sotw(Scoped(AdsNodes.Envoy("web-caller"), "web"));
-        await web.SubscribeAsync(TypeUrls.Cluster, []);
-        await web.AckAsync(await web.NextAsync(Wait));
-        await web.SubscribeAsync(TypeUrls.RouteConfiguration, [new XdsOptions().EnvoyListenerName]);
-        await web.AckAsync(await web.NextAsync(Wait));
+        await web.SubscribeAckedAsync(TypeUrls.Cluster, [], Wait);
+        await web.SubscribeAckedAsync(TypeUrls.RouteConfiguration, [new XdsOptions().EnvoyListenerName], Wait);
 
         ApplyEntries(server, Entries);
         Targets(server);

@@ -35,9 +35,13 @@ public sealed class CallerUpstreamTests
         var other = server.Sotw(AdsNodes.Envoy("billing-1"));
         var clusters = await ClustersAsync(web);
         var shared = await ClustersAsync(other);
+        var delta = server.Delta(Caller(AdsNodes.Envoy("web-2"), "web"));
+        var overDelta = (await delta.SubscribeAckedAsync(TypeUrls.Cluster, ["*"], Wait)).Resources.ToDictionary(r => r.Name, r => r.Resource_.Unpack<Cluster>());
 
         Assert.Multiple(() =>
         {
+            Assert.That(overDelta, Is.EqualTo(clusters), "a delta stream of the caller gets the same clusters");
+
             // The override names api: the defaults' limits stay, the health check is added, and the caller's connect
             // timeout wins over api's resolver (Consul's OverrideConnectTimeout).
             var api = clusters["api"];

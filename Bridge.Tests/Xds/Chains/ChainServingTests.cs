@@ -232,13 +232,20 @@ public sealed class ChainServingTests
     [Test]
     public void Chains_applied_change_by_change_serve_what_a_fresh_build_serves()
     {
-        ApplyEntries(WebHttp, Resolver, Split, """{"Kind":"service-resolver","Name":"api","Failover":{"*":{"Datacenters":["dc2"]}}}""");
+        // db calls web and api with limits, and web with a shorter connect timeout: its nodes' clusters follow every change.
+        const string DbCalls = """
+            {"Kind":"service-defaults","Name":"db","UpstreamConfig":{"Defaults":{"Limits":{"MaxConnections":8}},"Overrides":[{"Name":"web","ConnectTimeoutMs":250}]}}
+            """;
+        ApplyEntries(WebHttp, Resolver, Split, DbCalls, """{"Kind":"service-resolver","Name":"api","Failover":{"*":{"Datacenters":["dc2"]}}}""");
         Subsets();
         _store.Apply([new TargetEntriesObserved(new HealthQuery("api", "dc2", ""), ++_index, [Remote("api-9", "192.168.9.1", "203.0.113.9")])]);
         _store.Apply([new ServiceEntriesObserved("api", ++_index, [Entry("n4", "api-1", service: "api", nodeAddress: "10.0.1.2", port: 9090)])]);
+        Assert.That(_cache.Current.Callers["db"].Envoy.Keys, Is.SupersetOf(new[] { "web~v1", "api@dc2" }).And.No.EqualTo("api/failover"),
+            "limits apply to clusters with endpoints, not to an aggregate");
         AssertSameAsFresh("after subsets and failover");
 
-        ApplyEntries(WebHttp, Resolver, """{"Kind":"service-splitter","Name":"web","Splits":[{"Weight":50,"ServiceSubset":"v1"},{"Weight":50,"Service":"api"}]}""",
+        ApplyEntries(WebHttp, Resolver, DbCalls.Replace("250", "300", StringComparison.Ordinal),
+            """{"Kind":"service-splitter","Name":"web","Splits":[{"Weight":50,"ServiceSubset":"v1"},{"Weight":50,"Service":"api"}]}""",
             """{"Kind":"service-defaults","Name":"api","Protocol":"http"}""");
         AssertSameAsFresh("after a split to another service");
 
@@ -380,9 +387,12 @@ public sealed class ChainServingTests
         Checks = [],
     };
 
+    /// <summary>Every resource's version, the callers' clusters included (under "caller &lt;name&gt;" as their type).</summary>
     private static Dictionary<(ClientKind Kind, string TypeUrl, string Name), string> Versions(XdsSnapshot snapshot) =>
         snapshot.Sets
             .SelectMany(set => set.Value.ByName.Select(r => ((set.Key.Kind, set.Key.TypeUrl, r.Key), r.Value.Version + (set.Value.Wildcard.Contains(r.Key) ? "*" : ""))))
+            .Concat(snapshot.Callers.SelectMany(caller => new[] { ClientKind.Envoy, ClientKind.Grpc }.SelectMany(kind =>
+                caller.Value.Of(kind).Select(r => ((kind, "caller " + caller.Key, r.Key), r.Value.Version)))))
             .ToDictionary(kv => kv.Item1, kv => kv.Item2);
 
     private RouteConfiguration EnvoyRoute() => Route(ClientKind.Envoy, new XdsOptions().EnvoyListenerName);

@@ -1,4 +1,5 @@
 using System.IO.Hashing;
+using System.Text;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 
@@ -47,4 +48,30 @@ public sealed class XdsResource
     }
 
     internal static string HashVersion(ReadOnlySpan<byte> bytes) => XxHash128.HashToUInt128(bytes).ToString("x32")[..20];
+
+    /// <summary>
+    /// The version of a response: a hash of what it carries (each resource's name and version, then each removed name),
+    /// not of the snapshot's generation, so that replicas reaching the same catalog through different numbers of
+    /// snapshots describe the same response the same way.
+    /// </summary>
+    internal static string ContentVersion(IReadOnlyList<XdsResource> resources, IReadOnlyList<string>? removed = null)
+    {
+        var hash = new XxHash128();
+        foreach (var resource in resources)
+        {
+            hash.Append(Encoding.UTF8.GetBytes(resource.Name));
+            hash.Append([0]);
+            hash.Append(Encoding.UTF8.GetBytes(resource.Version));
+            hash.Append([0]);
+        }
+
+        foreach (var name in removed ?? [])
+        {
+            hash.Append([1]);
+            hash.Append(Encoding.UTF8.GetBytes(name));
+            hash.Append([0]);
+        }
+
+        return HashVersion(hash.GetCurrentHash());
+    }
 }

@@ -23,4 +23,11 @@ public interface IAdsClient<TResponse> : IAsyncDisposable
     /// <param name="ct">Cancels the request.</param>
     /// <returns>Completes once the request is written.</returns>
     Task SubscribeAsync(string typeUrl, IReadOnlyCollection<string> names, CancellationToken ct = default);
+
+    /// <summary>Subscribes, takes the answer and ACKs it: how a test brings a stream to a known state.</summary>
+    /// <param name="typeUrl">The resource type.</param>
+    /// <param name="names">The names to ask for.</param>
+    /// <param name="timeout">How long the answer may take.</param>
+    /// <returns>The answer, acknowledged.</returns>
+    Task<TResponse> SubscribeAckedAsync(string typeUrl, IReadOnlyCollection<string> names, TimeSpan timeout);
 }

@@ -209,37 +209,28 @@ public sealed class ReplicaTests
     private async Task<IReadOnlyList<string>> FetchVersionsAsync(InProcessBridge bridge, Node node, ClientKind kind) =>
         [.. (await FetchAllAsync(bridge, node, kind)).Responses.Select(r => r.VersionInfo)];
 
-    private async Task<(AdsClient Client, List<DiscoveryResponse> Responses)> FetchAllAsync(AdsClient client, ClientKind kind)
-    {
-        var responses = new List<DiscoveryResponse>();
-        foreach (var typeUrl in TypeUrls.All)
-        {
-            await client.SubscribeAsync(typeUrl, NamesFor(kind, typeUrl));
-            var response = await client.NextAsync(Wait);
-            Assert.That(response.TypeUrl, Is.EqualTo(typeUrl));
-            await client.AckAsync(response);
-            responses.Add(response);
-        }
-
-        return (client, responses);
-    }
+    private async Task<(AdsClient Client, List<DiscoveryResponse> Responses)> FetchAllAsync(AdsClient client, ClientKind kind) =>
+        (client, await FetchEveryTypeAsync(client, kind, r => r.TypeUrl));
 
     private Task<(DeltaAdsClient Client, List<DeltaDiscoveryResponse> Responses)> FetchAllDeltaAsync(InProcessBridge bridge, Node node, ClientKind kind) =>
         FetchAllDeltaAsync(bridge.Delta(node), kind);
 
-    private async Task<(DeltaAdsClient Client, List<DeltaDiscoveryResponse> Responses)> FetchAllDeltaAsync(DeltaAdsClient client, ClientKind kind)
+    private async Task<(DeltaAdsClient Client, List<DeltaDiscoveryResponse> Responses)> FetchAllDeltaAsync(DeltaAdsClient client, ClientKind kind) =>
+        (client, await FetchEveryTypeAsync(client, kind, r => r.TypeUrl));
+
+    /// <summary>Every type in turn, as the node's kind asks for it, each answer checked to be of that type and ACKed.</summary>
+    private async Task<List<TResponse>> FetchEveryTypeAsync<TResponse>(IAdsClient<TResponse> client, ClientKind kind, Func<TResponse, string> typeUrlOf)
+        where TResponse : class
     {
-        var responses = new List<DeltaDiscoveryResponse>();
+        var responses = new List<TResponse>();
         foreach (var typeUrl in TypeUrls.All)
         {
-            await client.SubscribeAsync(typeUrl, NamesFor(kind, typeUrl));
-            var response = await client.NextAsync(Wait);
-            Assert.That(response.TypeUrl, Is.EqualTo(typeUrl));
-            await client.AckAsync(response);
+            var response = await client.SubscribeAckedAsync(typeUrl, NamesFor(kind, typeUrl), Wait);
+            Assert.That(typeUrlOf(response), Is.EqualTo(typeUrl));
             responses.Add(response);
         }
 
-        return (client, responses);
+        return responses;
     }
 
     /// <summary>Moves api's one instance to a new port in Consul; returns the port once both replicas serve it.</summary>

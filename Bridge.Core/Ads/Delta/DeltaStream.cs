@@ -1,7 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.IO.Hashing;
-using System.Text;
 using Bridge.Core.Xds;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
@@ -220,8 +218,8 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest>
 
             state.Answered = true;
             var body = sent.Count == 1 && removed.Count == 0
-                ? sent[0].SoleDeltaBody ??= ResponseBody.Delta(state.TypeUrl, ContentVersion(sent, removed), sent, removed)
-                : Cache.Bodies.Delta(state.TypeUrl, ContentVersion(sent, removed), sent, removed);
+                ? sent[0].SoleDeltaBody ??= ResponseBody.Delta(state.TypeUrl, XdsResource.ContentVersion(sent, removed), sent, removed)
+                : Cache.Bodies.Delta(state.TypeUrl, XdsResource.ContentVersion(sent, removed), sent, removed);
             // Recorded once the names are walked (each name comes once): a stream that tracked nothing before this
             // response shares the response's map of what it carries with every stream sent the same one.
             if (state.HeldCount == 0 && removed.Count == 0 && sent.Count > 1)
@@ -243,31 +241,5 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest>
             AdsLog.Response(Logger, NodeId, TypeUrls.Short(state.TypeUrl), body.Version, sent.Count, nonce);
             return new EncodedResponse(body, nonce);
         }
-    }
-
-    /// <summary>
-    /// A hash of what the response carries (each resource's name and version, each removed name), not the snapshot's
-    /// generation: replicas reach the same catalog through different numbers of snapshots, and a proxy that moves
-    /// between them must see the same response described the same way.
-    /// </summary>
-    private static string ContentVersion(List<XdsResource> resources, List<string> removed)
-    {
-        var hash = new XxHash128();
-        foreach (var resource in resources)
-        {
-            hash.Append(Encoding.UTF8.GetBytes(resource.Name));
-            hash.Append([0]);
-            hash.Append(Encoding.UTF8.GetBytes(resource.Version));
-            hash.Append([0]);
-        }
-
-        foreach (var name in removed)
-        {
-            hash.Append([1]);
-            hash.Append(Encoding.UTF8.GetBytes(name));
-            hash.Append([0]);
-        }
-
-        return XdsResource.HashVersion(hash.GetCurrentHash());
     }
 }

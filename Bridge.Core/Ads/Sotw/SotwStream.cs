@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using System.IO.Hashing;
-using System.Text;
 using Bridge.Core.Xds;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
@@ -284,19 +282,5 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest>
     /// <summary>A response's version is a hash of the names and versions it carries: equal content, equal version.</summary>
     internal static string VersionOf(IReadOnlyList<XdsResource> resources) =>
         // The usual push carries one changed resource to many streams: its response version is computed once.
-        resources.Count == 1 ? resources[0].SoleResponseVersion ??= HashVersions(resources) : HashVersions(resources);
-
-    private static string HashVersions(IReadOnlyList<XdsResource> resources)
-    {
-        var hash = new XxHash128();
-        foreach (var resource in resources)
-        {
-            hash.Append(Encoding.UTF8.GetBytes(resource.Name));
-            hash.Append([0]);
-            hash.Append(Encoding.UTF8.GetBytes(resource.Version));
-            hash.Append([0]);
-        }
-
-        return XdsResource.HashVersion(hash.GetCurrentHash());
-    }
+        resources.Count == 1 ? resources[0].SoleResponseVersion ??= XdsResource.ContentVersion(resources) : XdsResource.ContentVersion(resources);
 }

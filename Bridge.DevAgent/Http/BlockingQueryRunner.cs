@@ -41,17 +41,30 @@ internal sealed class BlockingQueryRunner(
         var wait = request.Wait <= TimeSpan.Zero ? options.DefaultWait
             : request.Wait > options.MaxWait ? options.MaxWait
             : request.Wait;
-        metrics.BlockingStarted();
+        // A query counts as in flight once it has read the state it waits on: a write after that wakes it.
+        var parked = false;
+        void Park()
+        {
+            if (!parked)
+            {
+                parked = true;
+                metrics.BlockingStarted();
+            }
+        }
+
         try
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping);
             return faults.LateAnswer is { } late
-                ? await AnswerLateAsync(wait, late.Epsilon, late.IncludeJitter, query, aborted, linked.Token)
-                : await WaitForChangeAsync(catalog, request.MinIndex, wait + Jitter(wait), scopes, query, aborted, linked.Token);
+                ? await AnswerLateAsync(wait, late.Epsilon, late.IncludeJitter, query, Park, aborted, linked.Token)
+                : await WaitForChangeAsync(catalog, request.MinIndex, wait + Jitter(wait), scopes, query, Park, aborted, linked.Token);
         }
         finally
         {
-            metrics.BlockingEnded();
+            if (parked)
+            {
+                metrics.BlockingEnded();
+            }
         }
     }
 
@@ -67,6 +80,7 @@ internal sealed class BlockingQueryRunner(
         TimeSpan timeout,
         IReadOnlyList<string> scopes,
         Func<QueryResult<T>> query,
+        Action park,
         CancellationToken aborted,
         CancellationToken ct)
     {
@@ -107,6 +121,7 @@ internal sealed class BlockingQueryRunner(
                 return result;
             }
 
+            park();
             try
             {
                 await Task.WhenAny(changed, abandoned).WaitAsync(remaining, time, ct);
@@ -134,9 +149,11 @@ internal sealed class BlockingQueryRunner(
         TimeSpan epsilon,
         bool includeJitter,
         Func<QueryResult<T>> query,
+        Action park,
         CancellationToken aborted,
         CancellationToken ct)
     {
+        park();
         var deadline = includeJitter ? wait + TimeSpan.FromTicks(wait.Ticks / 16) : wait;
         var delay = deadline - epsilon;
         try

@@ -76,26 +76,8 @@ internal sealed partial class ConsulApi(
         filterSchema: ConsulSelectors.ServiceNode);
 
     /// <summary>Instances of a service, flattened; ACLs drop those whose node or service the token may not read.</summary>
-    public Task CatalogServiceAsync(HttpContext context)
-    {
-        var name = RouteTail(context);
-        if (name.Length == 0)
-        {
-            return MissingAsync(context, ConsulErrors.MissingServiceName);
-        }
-
-        var tags = context.Request.Query["tag"].OfType<string>().ToArray();
-        return ReadAsync(
-            context,
-            _ => [ChangeSignals.ServiceScope(name)],
-            (state, q, authz) => Filtered(
-                state.ServiceIndex(name),
-                state.Instances(name).Where(i => HasTags(i.Service, tags) && q.MatchesNodeMeta(i.Node.Node.Meta)),
-                i => CanRead(authz, i.Node.Node, i.Service),
-                i => CatalogServiceEntry.From(i.Node.Node, i.Service),
-                q.Keeps),
-            filterSchema: ConsulSelectors.ServiceNode);
-    }
+    public Task CatalogServiceAsync(HttpContext context) =>
+        ServiceInstancesAsync(context, i => CatalogServiceEntry.From(i.Node.Node, i.Service), ConsulSelectors.ServiceNode);
 
     public Task CatalogNodesAsync(HttpContext context) => ReadAsync(
         context,
@@ -121,7 +103,33 @@ internal sealed partial class ConsulApi(
     /// Instances of a service with their checks; ACLs drop entries whose node or service the token may not read
     /// (CheckServiceNode.CanRead), then <c>?passing</c> drops the unhealthy ones.
     /// </summary>
-    public Task HealthServiceAsync(HttpContext context)
+    public Task HealthServiceAsync(HttpContext context) => ServiceInstancesAsync(
+        context,
+        i => new HealthServiceEntry(i.Node.Node, i.Service, i.Node.ChecksOf(i.Service.Id)),
+        ConsulSelectors.CheckServiceNode,
+        entries =>
+        {
+            // Parsed after the query, as Consul does, so a bad value still carries the index headers.
+            if (!TryGetBool(context.Request.Query, "passing", out var passingOnly))
+            {
+                return (entries, new DevAgentException(400, ConsulErrors.InvalidPassing));
+            }
+
+            return passingOnly
+                ? (entries.Where(e => e.Checks.All(c => c.Status == CheckStatuses.Passing)).ToList(), null)
+                : (entries, null);
+        });
+
+    /// <summary>
+    /// The instances of the service the path names, with every <c>?tag</c> and the <c>?node-meta</c> asked for, each
+    /// one the token may read (its node and its service) given as <paramref name="entry"/> makes it.
+    /// </summary>
+    private Task ServiceInstancesAsync<T>(
+        HttpContext context,
+        Func<(NodeEntry Node, ServiceRecord Service), T> entry,
+        FilterField filterSchema,
+        Func<List<T>, (List<T> Value, DevAgentException? Error)>? afterQuery = null)
+        where T : notnull
     {
         var name = RouteTail(context);
         if (name.Length == 0)
@@ -137,21 +145,10 @@ internal sealed partial class ConsulApi(
                 state.ServiceIndex(name),
                 state.Instances(name).Where(i => HasTags(i.Service, tags) && q.MatchesNodeMeta(i.Node.Node.Meta)),
                 i => CanRead(authz, i.Node.Node, i.Service),
-                i => new HealthServiceEntry(i.Node.Node, i.Service, i.Node.ChecksOf(i.Service.Id)),
+                entry,
                 q.Keeps),
-            entries =>
-            {
-                // Parsed after the query, as Consul does, so a bad value still carries the index headers.
-                if (!TryGetBool(context.Request.Query, "passing", out var passingOnly))
-                {
-                    return (entries, new DevAgentException(400, ConsulErrors.InvalidPassing));
-                }
-
-                return passingOnly
-                    ? (entries.Where(e => e.Checks.All(c => c.Status == CheckStatuses.Passing)).ToList(), null)
-                    : (entries, null);
-            },
-            filterSchema: ConsulSelectors.CheckServiceNode);
+            afterQuery,
+            filterSchema);
     }
 
     public Task HealthStateAsync(HttpContext context)

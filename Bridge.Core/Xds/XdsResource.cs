@@ -31,11 +31,23 @@ public sealed class XdsResource
     /// <summary>The version of a state-of-the-world response carrying this resource alone, once a stream computed it.</summary>
     internal string? SoleResponseVersion { get; set; }
 
+    private ResponseBody? _soleSotwBody;
+    private ResponseBody? _soleDeltaBody;
+
     /// <summary>The encoded state-of-the-world response carrying this resource alone, once a stream needed it.</summary>
-    internal ResponseBody? SoleSotwBody { get; set; }
+    internal ResponseBody? SoleSotwBody => Volatile.Read(ref _soleSotwBody);
 
     /// <summary>The encoded delta response carrying this resource alone (nothing removed), once a stream needed it.</summary>
-    internal ResponseBody? SoleDeltaBody { get; set; }
+    internal ResponseBody? SoleDeltaBody => Volatile.Read(ref _soleDeltaBody);
+
+    /// <summary>
+    /// Keeps <paramref name="body"/> as <see cref="SoleSotwBody"/> unless another stream kept one first, and returns the
+    /// one kept: streams encoding it at the same moment all send the same bytes.
+    /// </summary>
+    internal ResponseBody KeepSoleSotwBody(ResponseBody body) => Interlocked.CompareExchange(ref _soleSotwBody, body, null) ?? body;
+
+    /// <summary>As <see cref="KeepSoleSotwBody"/>, for <see cref="SoleDeltaBody"/>.</summary>
+    internal ResponseBody KeepSoleDeltaBody(ResponseBody body) => Interlocked.CompareExchange(ref _soleDeltaBody, body, null) ?? body;
 
     /// <summary>How many resources were serialised in this process: pushes must never add to it.</summary>
     public static long Serialisations => Interlocked.Read(ref s_serialisations);

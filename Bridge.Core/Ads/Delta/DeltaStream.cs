@@ -218,7 +218,7 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest>
 
             state.Answered = true;
             var body = sent.Count == 1 && removed.Count == 0
-                ? sent[0].SoleDeltaBody ??= ResponseBody.Delta(state.TypeUrl, XdsResource.ContentVersion(sent, removed), sent, removed)
+                ? sent[0].SoleDeltaBody ?? sent[0].KeepSoleDeltaBody(ResponseBody.Delta(state.TypeUrl, XdsResource.ContentVersion(sent, removed), sent, removed))
                 : Cache.Bodies.Delta(state.TypeUrl, XdsResource.ContentVersion(sent, removed), sent, removed);
             // Recorded once the names are walked (each name comes once): a stream that tracked nothing before this
             // response shares the response's map of what it carries with every stream sent the same one.

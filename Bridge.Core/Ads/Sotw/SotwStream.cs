@@ -224,7 +224,7 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest>
         }
 
         var body = toSend.Count == 1
-            ? toSend[0].SoleSotwBody ??= ResponseBody.Sotw(state.TypeUrl, version, toSend)
+            ? toSend[0].SoleSotwBody ?? toSend[0].KeepSoleSotwBody(ResponseBody.Sotw(state.TypeUrl, version, toSend))
             : Cache.Bodies.Sotw(state.TypeUrl, version, toSend);
         var nonce = (++_nonce).ToString(System.Globalization.CultureInfo.InvariantCulture);
         lock (state)

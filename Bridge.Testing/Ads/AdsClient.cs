@@ -135,19 +135,6 @@ public sealed class AdsClient : IAdsClient<DiscoveryResponse>
     public async ValueTask<DiscoveryResponse> NextAsync(TimeSpan timeout, CancellationToken ct = default) =>
         (await _stream.NextReceivedAsync(timeout, ct).ConfigureAwait(false)).Response;
 
-    /// <summary>Subscribes, takes the answer and ACKs it: how a test brings a stream to a known state.</summary>
-    /// <param name="typeUrl">The resource type.</param>
-    /// <param name="names">The names to ask for.</param>
-    /// <param name="timeout">How long the answer may take.</param>
-    /// <returns>The answer, acknowledged.</returns>
-    public async Task<DiscoveryResponse> SubscribeAckedAsync(string typeUrl, IReadOnlyCollection<string> names, TimeSpan timeout)
-    {
-        await SubscribeAsync(typeUrl, names).ConfigureAwait(false);
-        var response = await NextAsync(timeout).ConfigureAwait(false);
-        await AckAsync(response).ConfigureAwait(false);
-        return response;
-    }
-
     /// <summary>Like <see cref="NextAsync"/>, with the time the response was read off the stream.</summary>
     /// <param name="timeout">How long to wait before failing.</param>
     /// <param name="ct">Cancels the wait.</param>

@@ -24,10 +24,36 @@ public interface IAdsClient<TResponse> : IAsyncDisposable
     /// <returns>Completes once the request is written.</returns>
     Task SubscribeAsync(string typeUrl, IReadOnlyCollection<string> names, CancellationToken ct = default);
 
+    /// <summary>The next response, waiting at most <paramref name="timeout"/>.</summary>
+    /// <param name="timeout">How long to wait.</param>
+    /// <param name="ct">Cancels the wait.</param>
+    /// <returns>The response.</returns>
+    ValueTask<TResponse> NextAsync(TimeSpan timeout, CancellationToken ct = default);
+
+    /// <summary>Accepts <paramref name="response"/>.</summary>
+    /// <param name="response">The response to acknowledge.</param>
+    /// <param name="ct">Cancels the send.</param>
+    /// <returns>Completes once the request is written.</returns>
+    Task AckAsync(TResponse response, CancellationToken ct = default);
+}
+
+/// <summary>What tests do with either kind of ADS client.</summary>
+public static class AdsClientSteps
+{
     /// <summary>Subscribes, takes the answer and ACKs it: how a test brings a stream to a known state.</summary>
+    /// <typeparam name="TResponse">The stream's response message.</typeparam>
+    /// <param name="client">The client.</param>
     /// <param name="typeUrl">The resource type.</param>
     /// <param name="names">The names to ask for.</param>
     /// <param name="timeout">How long the answer may take.</param>
     /// <returns>The answer, acknowledged.</returns>
-    Task<TResponse> SubscribeAckedAsync(string typeUrl, IReadOnlyCollection<string> names, TimeSpan timeout);
+    public static async Task<TResponse> SubscribeAckedAsync<TResponse>(this IAdsClient<TResponse> client, string typeUrl, IReadOnlyCollection<string> names, TimeSpan timeout)
+        where TResponse : class
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        await client.SubscribeAsync(typeUrl, names).ConfigureAwait(false);
+        var response = await client.NextAsync(timeout).ConfigureAwait(false);
+        await client.AckAsync(response).ConfigureAwait(false);
+        return response;
+    }
 }

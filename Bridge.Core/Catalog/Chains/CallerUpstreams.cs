@@ -29,22 +29,24 @@ internal sealed record UpstreamPolicy(TimeSpan? ConnectTimeout, UpstreamLimits? 
             settings.Limits is { MaxConnections: null, MaxPendingRequests: null, MaxConcurrentRequests: null } ? null : settings.Limits,
             settings.PassiveHealthCheck is { } check && check != new PassiveHealthCheck() ? check : null);
 
+    /// <summary>What applies, for <c>/debug/xds</c>; numbers in the invariant culture.</summary>
     public override string ToString()
     {
         var parts = new List<string>();
         if (ConnectTimeout is { } timeout)
         {
-            parts.Add($"connect timeout {timeout.TotalMilliseconds} ms");
+            parts.Add(FormattableString.Invariant($"connect timeout {timeout.TotalMilliseconds} ms"));
         }
 
         if (Limits is { } limits)
         {
-            parts.Add($"limits (connections {limits.MaxConnections?.ToString() ?? "-"}, pending {limits.MaxPendingRequests?.ToString() ?? "-"}, concurrent {limits.MaxConcurrentRequests?.ToString() ?? "-"})");
+            static string Limit(long? value) => value is { } n ? n.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-";
+            parts.Add($"limits (connections {Limit(limits.MaxConnections)}, pending {Limit(limits.MaxPendingRequests)}, concurrent {Limit(limits.MaxConcurrentRequests)})");
         }
 
         if (PassiveHealthCheck is { } check)
         {
-            parts.Add($"passive health check (max failures {check.MaxFailures}, interval {check.Interval.TotalSeconds} s)");
+            parts.Add(FormattableString.Invariant($"passive health check (max failures {check.MaxFailures}, interval {check.Interval.TotalSeconds} s)"));
         }
 
         return parts.Count == 0 ? "nothing" : string.Join(", ", parts);

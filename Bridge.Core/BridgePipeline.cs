@@ -1,10 +1,8 @@
-using System.Threading.Channels;
 using Bridge.Core.Ads;
 using Bridge.Core.Ads.Authorization;
 using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
 using Bridge.Core.Xds;
-using Microsoft.Extensions.Logging;
 
 namespace Bridge.Core;
 

@@ -1,6 +1,3 @@
-using System.Text;
-using Microsoft.Extensions.Logging;
-
 namespace Bridge.DevAgent;
 
 /// <summary>

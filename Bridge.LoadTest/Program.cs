@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-using Bridge.LoadTest.Catalog;
-using Bridge.LoadTest.Reporting;
 using Bridge.LoadTest.Scenarios;
 
 namespace Bridge.LoadTest;

@@ -1,8 +1,5 @@
 using System.Buffers;
-using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Configs;
 using Bridge.Core.Ads;
-using Bridge.Core.Xds;
 using Envoy.Service.Discovery.V3;
 using Google.Protobuf;
 

@@ -1,9 +1,3 @@
-using System.Collections.Immutable;
-using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Configs;
-using Bridge.Benchmarks.Consul;
-using Bridge.Core.Catalog;
-
 namespace Bridge.Benchmarks.Catalog;
 
 /// <summary>

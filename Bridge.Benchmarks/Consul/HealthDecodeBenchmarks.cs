@@ -1,9 +1,4 @@
-using System.Collections.Immutable;
 using System.Text.Json;
-using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Configs;
-using Bridge.Core.Catalog;
-using Bridge.Core.Consul;
 
 namespace Bridge.Benchmarks.Consul;
 

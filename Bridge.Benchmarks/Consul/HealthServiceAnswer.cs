@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
-using Bridge.Core.Catalog;
-using Bridge.Core.Consul;
 
 namespace Bridge.Benchmarks.Consul;
 

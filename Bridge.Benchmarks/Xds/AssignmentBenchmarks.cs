@@ -1,11 +1,4 @@
-using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Configs;
-using Bridge.Benchmarks.Consul;
-using Bridge.Core.Catalog;
-using Bridge.Core.Xds;
 using Envoy.Config.Endpoint.V3;
-using Google.Protobuf.WellKnownTypes;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bridge.Benchmarks.Xds;
 

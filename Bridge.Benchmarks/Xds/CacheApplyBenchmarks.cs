@@ -1,15 +1,6 @@
-using System.Collections.Immutable;
 using System.Globalization;
-using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Configs;
-using Bridge.Benchmarks.Consul;
-using Bridge.Core.Catalog;
-using Bridge.Core.Consul;
 using Bridge.Core.Consul.ConfigEntries;
-using Bridge.Core.Xds;
 using Envoy.Config.Endpoint.V3;
-using Google.Protobuf.WellKnownTypes;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bridge.Benchmarks.Xds;
 

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace Bridge.Core.Ads;
 
 /// <summary>ADS events. Event ids are part of the operator interface: never renumber or reuse one.</summary>

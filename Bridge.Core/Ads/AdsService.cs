@@ -5,7 +5,6 @@ using Bridge.Core.Xds;
 using Envoy.Config.Core.V3;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
-using Microsoft.Extensions.Logging;
 
 namespace Bridge.Core.Ads;
 

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Bridge.Core.Xds;
 using Google.Protobuf.WellKnownTypes;
 using Envoy.Config.Core.V3;
@@ -86,7 +85,7 @@ public sealed record ClientIdentity(string NodeId, string Cluster, ClientKind Ki
             kind = userAgent.StartsWith("grpc", StringComparison.OrdinalIgnoreCase) ? ClientKind.Grpc : ClientKind.Envoy;
         }
 
-        return new ClientIdentity(id, node?.Cluster ?? "", kind, userAgent, node) 
+        return new ClientIdentity(id, node?.Cluster ?? "", kind, userAgent, node)
         {
             Scope = ReadScope(node, options.ServicesMetadataKey),
             Caller = ReadCaller(node, options.ServiceNameMetadataKey),

@@ -1,7 +1,3 @@
-using System.Buffers;
-using System.Collections.Concurrent;
-using System.IO.Hashing;
-using System.Text;
 using Envoy.Service.Discovery.V3;
 
 namespace Bridge.Core.Ads;

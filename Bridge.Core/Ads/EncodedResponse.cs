@@ -1,4 +1,3 @@
-using System.Buffers;
 using Bridge.Core.Xds;
 
 namespace Bridge.Core.Ads;

@@ -1,6 +1,5 @@
 using Bridge.Core.Xds;
 using Grpc.Core;
-using Microsoft.Extensions.Logging;
 
 namespace Bridge.Core.Ads;
 

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Bridge.Core.Xds;
 using Grpc.Core;
 

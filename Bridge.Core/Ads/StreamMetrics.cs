@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using Bridge.Core.Observability;
 using Bridge.Core.Xds;
 

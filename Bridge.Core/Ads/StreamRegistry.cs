@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Bridge.Core.Xds;
 
 namespace Bridge.Core.Ads;

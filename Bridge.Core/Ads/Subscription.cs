@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-
 namespace Bridge.Core.Ads;
 
 /// <summary>What the client holds of one resource, as far as the stream knows.</summary>

@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-
 namespace Bridge.Core.Catalog;
 
 /// <summary>How one service changed between two snapshots.</summary>

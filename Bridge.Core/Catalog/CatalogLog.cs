@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace Bridge.Core.Catalog;
 
 /// <summary>Catalog events. Event ids are part of the operator interface: never renumber or reuse one.</summary>

@@ -1,5 +1,4 @@
 using Bridge.Core.Consul;
-using System.Collections.Immutable;
 
 namespace Bridge.Core.Catalog;
 

@@ -1,10 +1,6 @@
-using System.Collections.Immutable;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Bridge.Core.Catalog.Chains;
 using Bridge.Core.Consul;
 using Bridge.Core.Consul.ConfigEntries;
-using Microsoft.Extensions.Logging;
 
 namespace Bridge.Core.Catalog;
 

@@ -1,8 +1,5 @@
-using System.Collections.Immutable;
-using System.Threading.Channels;
 using Bridge.Core.Catalog.Chains;
 using Bridge.Core.Consul;
-using Microsoft.Extensions.Logging;
 
 namespace Bridge.Core.Catalog;
 

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Bridge.Core.Consul;
 
 namespace Bridge.Core.Catalog;

@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-
 namespace Bridge.Core.Catalog;
 
 /// <summary>Identity of an instance: service IDs are unique per agent, not cluster-wide, so the node is part of it.</summary>

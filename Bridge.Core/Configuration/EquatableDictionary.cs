@@ -1,6 +1,3 @@
-using System.Collections;
-using System.Collections.Immutable;
-
 namespace Bridge.Core.Configuration;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Net;
-
 namespace Bridge.Core.Configuration;
 
 /// <summary>Parses <c>host:port</c> listen settings; the host must be an IP literal so the bind is unambiguous.</summary>

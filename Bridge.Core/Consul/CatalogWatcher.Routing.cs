@@ -1,5 +1,3 @@
-using System.Threading.Channels;
-
 namespace Bridge.Core.Consul;
 
 /// <summary>The watches routing needs: config entries of each kind, the local datacenter, and the target reads.</summary>

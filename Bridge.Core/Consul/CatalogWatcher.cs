@@ -1,6 +1,3 @@
-using System.Collections.Immutable;
-using System.Threading.Channels;
-using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
 

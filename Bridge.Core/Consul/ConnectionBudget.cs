@@ -1,6 +1,3 @@
-using System.Globalization;
-using Microsoft.Extensions.Logging;
-
 namespace Bridge.Core.Consul;
 
 /// <summary>

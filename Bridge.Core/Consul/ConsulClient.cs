@@ -1,13 +1,5 @@
-using System.Buffers;
 using System.Diagnostics;
-using System.Globalization;
-using System.IO.Hashing;
-using System.Net;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using Bridge.Core.Consul.ConfigEntries;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bridge.Core.Consul;

@@ -1,7 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using Microsoft.Extensions.Logging;
-
 namespace Bridge.Core.Consul;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Bridge.Core.Consul;
 
 /// <summary>What went wrong with a Consul query; decides how long the watch backs off.</summary>

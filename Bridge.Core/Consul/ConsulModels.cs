@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace Bridge.Core.Consul;
 
 /// <summary>One element of <c>GET /v1/health/service/:service</c>: an instance with its node and checks.</summary>

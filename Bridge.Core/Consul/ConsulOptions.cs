@@ -1,5 +1,3 @@
-using System.Net;
-using System.Text;
 using Bridge.Core.Configuration;
 
 namespace Bridge.Core.Consul;

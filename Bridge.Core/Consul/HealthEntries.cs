@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Bridge.Core.Consul;
 
 /// <summary>An entry of a Consul answer that could not be read into the model, and so is left out.</summary>

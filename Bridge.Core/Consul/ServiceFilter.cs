@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-
 namespace Bridge.Core.Consul;
 
 /// <summary>Applies the include/exclude settings to Consul's service list.</summary>

@@ -1,5 +1,3 @@
-using System.Diagnostics.Metrics;
-
 namespace Bridge.Core.Observability;
 
 /// <summary>Records how long a Consul change took to reach proxies, once per response and once per ACK.</summary>

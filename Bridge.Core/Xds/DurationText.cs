@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Bridge.Core.Xds;
 
 /// <summary>Reads durations written the way Consul users write them: <c>250ms</c>, <c>5s</c>, <c>1m30s</c>, <c>2h</c>.</summary>

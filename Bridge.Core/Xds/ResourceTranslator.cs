@@ -1,6 +1,3 @@
-using System.Collections.Immutable;
-using System.Net;
-using System.Net.Sockets;
 using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
 using Envoy.Config.Cluster.V3;
@@ -12,7 +9,6 @@ using Envoy.Extensions.Filters.Http.Router.V3;
 using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
 using UpstreamHttpProtocolOptions = Envoy.Extensions.Upstreams.Http.V3.HttpProtocolOptions;
 using Google.Protobuf.WellKnownTypes;
-using Microsoft.Extensions.Logging;
 using SocketAddress = Envoy.Config.Core.V3.SocketAddress;
 
 namespace Bridge.Core.Xds;

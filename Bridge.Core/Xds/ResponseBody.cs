@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Text;
 using Google.Protobuf;
 
 namespace Bridge.Core.Xds;

@@ -1,6 +1,4 @@
-using System.Globalization;
 using Bridge.Core.Catalog;
-using Microsoft.Extensions.Logging;
 
 namespace Bridge.Core.Xds;
 

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Bridge.Core.Catalog;
 using Bridge.Core.Catalog.Chains;
 using Bridge.Core.Consul;

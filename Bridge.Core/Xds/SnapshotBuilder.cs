@@ -1,9 +1,7 @@
-using System.Collections.Immutable;
 using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
 using Bridge.Core.Xds.Chains;
 using Google.Protobuf;
-using Microsoft.Extensions.Logging;
 
 namespace Bridge.Core.Xds;
 

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace Bridge.Core.Xds;
 
 /// <summary>Translation and cache events. Event ids are part of the operator interface: never renumber or reuse one.</summary>

@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-
 namespace Bridge.Core.Xds;
 
 /// <summary>The resources of one type as one client kind sees them.</summary>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Bridge.Core;
 using Bridge.Core.Ads;
 using Bridge.Core.Catalog;

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Bridge.Core.Configuration;
 using Bridge.Daemon.Configuration;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Bridge.Daemon.Configuration;
 
 namespace Bridge.Daemon.Cli;

@@ -1,5 +1,3 @@
-using System.Reflection;
-
 namespace Bridge.Daemon.Cli;
 
 /// <summary><c>--version</c>: the informational version, which carries the commit the binary was built from.</summary>

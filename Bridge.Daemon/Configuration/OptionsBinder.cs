@@ -1,6 +1,4 @@
 using System.Collections;
-using System.Globalization;
-using System.Reflection;
 using Microsoft.Extensions.Options;
 
 namespace Bridge.Daemon.Configuration;

@@ -1,4 +1,3 @@
-using System.Reflection;
 using Bridge.Core.Ads;
 using Bridge.Daemon.Security;
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Bridge.Core;
 using Microsoft.Extensions.Hosting.Systemd;
 

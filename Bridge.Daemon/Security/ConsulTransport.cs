@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using Bridge.Core.Consul;
 
 namespace Bridge.Daemon.Security;

@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace Bridge.DevAgent.Acl;
 
 /// <summary>A token the agent knows, as <c>GET /_dev/acl/tokens</c> lists it.</summary>

@@ -1,8 +1,3 @@
-using System.Collections.Immutable;
-using System.Security.Cryptography;
-using System.Text;
-using Microsoft.Extensions.Logging;
-
 namespace Bridge.DevAgent.Acl;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Bridge.DevAgent.Http;
 
 namespace Bridge.DevAgent.Catalog;

@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace Bridge.DevAgent.Catalog;
 
 /// <summary>A check of a <see cref="CatalogRegistration"/> (Consul's <c>HealthCheck</c>).</summary>

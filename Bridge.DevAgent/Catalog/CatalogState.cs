@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Bridge.DevAgent.ConfigEntries;
 
 namespace Bridge.DevAgent.Catalog;

@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace Bridge.DevAgent.Catalog;
 
 /// <summary>A health check as Consul stores and serialises it (<c>structs.HealthCheck</c>, CE build).</summary>

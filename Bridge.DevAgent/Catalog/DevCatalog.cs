@@ -1,11 +1,6 @@
-using System.Collections.Immutable;
-using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using Bridge.DevAgent.Acl;
 using Bridge.DevAgent.Datacenters;
 using Bridge.DevAgent.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Bridge.DevAgent.Catalog;
 

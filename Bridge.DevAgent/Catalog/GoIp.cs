@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-
 namespace Bridge.DevAgent.Catalog;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace Bridge.DevAgent.Catalog;
 
 /// <summary>hashicorp/go-uuid <c>ParseUUID</c>, which Catalog.Register applies to a node ID (nodePreApply).</summary>

@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-
 namespace Bridge.DevAgent.Catalog;
 
 /// <summary>A node with the services and checks registered on it, keyed and ordered by ID as Consul's memdb indexes are.</summary>

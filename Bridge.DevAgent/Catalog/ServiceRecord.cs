@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace Bridge.DevAgent.Catalog;
 
 /// <summary>A service instance as Consul stores and serialises it (<c>structs.NodeService</c>, CE build).</summary>

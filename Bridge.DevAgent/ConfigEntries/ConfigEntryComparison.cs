@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Bridge.DevAgent.Http;
 
 namespace Bridge.DevAgent.ConfigEntries;

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-using System.Text.RegularExpressions;
 using Bridge.DevAgent.Catalog;
 using Bridge.DevAgent.Filtering;
 using Bridge.DevAgent.Http;

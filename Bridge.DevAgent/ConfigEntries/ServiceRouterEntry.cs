@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using Bridge.DevAgent.Http;
 
 namespace Bridge.DevAgent.ConfigEntries;

@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
-using System.Net;
 using Bridge.DevAgent.Diagnostics;
 using Bridge.DevAgent.Faults;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.Extensions.Logging;
 
 namespace Bridge.DevAgent.Connections;
 

@@ -1,14 +1,9 @@
-using System.Globalization;
-using System.Text.Json;
 using Bridge.DevAgent.Acl;
 using Bridge.DevAgent.Catalog;
 using Bridge.DevAgent.Datacenters;
 using Bridge.DevAgent.Diagnostics;
 using Bridge.DevAgent.Faults;
 using Bridge.DevAgent.Http;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Bridge.DevAgent.Control;
 

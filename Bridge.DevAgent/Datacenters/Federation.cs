@@ -1,7 +1,5 @@
-using System.Collections.Immutable;
 using Bridge.DevAgent.Catalog;
 using Bridge.DevAgent.Faults;
-using Microsoft.Extensions.Logging;
 
 namespace Bridge.DevAgent.Datacenters;
 

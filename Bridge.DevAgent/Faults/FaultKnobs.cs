@@ -1,5 +1,4 @@
 using Bridge.DevAgent.Catalog;
-using Microsoft.Extensions.Logging;
 
 namespace Bridge.DevAgent.Faults;
 

@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using Bridge.DevAgent.Catalog;
 
 namespace Bridge.DevAgent.Http;

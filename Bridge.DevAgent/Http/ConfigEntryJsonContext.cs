@@ -1,6 +1,4 @@
 using System.Text.Encodings.Web;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Bridge.DevAgent.ConfigEntries;
 
 namespace Bridge.DevAgent.Http;

@@ -1,10 +1,7 @@
-using System.Globalization;
-using System.Text.Json;
 using Bridge.DevAgent.Acl;
 using Bridge.DevAgent.Catalog;
 using Bridge.DevAgent.ConfigEntries;
 using Bridge.DevAgent.Filtering;
-using Microsoft.AspNetCore.Http;
 
 namespace Bridge.DevAgent.Http;
 

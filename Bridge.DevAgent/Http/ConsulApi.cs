@@ -1,11 +1,8 @@
-using System.Globalization;
-using System.Text.Json;
 using Bridge.DevAgent.Acl;
 using Bridge.DevAgent.Catalog;
 using Bridge.DevAgent.Datacenters;
 using Bridge.DevAgent.Faults;
 using Bridge.DevAgent.Filtering;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Bridge.DevAgent.Http;

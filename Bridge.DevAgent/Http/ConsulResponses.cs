@@ -1,8 +1,5 @@
-using System.Text;
-using System.Text.Json;
 using Bridge.DevAgent.Diagnostics;
 using Bridge.DevAgent.Faults;
-using Microsoft.AspNetCore.Http;
 
 namespace Bridge.DevAgent.Http;
 

@@ -1,7 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-
 namespace Bridge.DevAgent.Http;
 
 /// <summary>Consul's paths. Every route takes any method; handlers answer 405 as Consul does.</summary>

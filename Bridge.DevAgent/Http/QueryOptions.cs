@@ -1,6 +1,4 @@
-using System.Globalization;
 using Bridge.DevAgent.Filtering;
-using Microsoft.AspNetCore.Http;
 
 namespace Bridge.DevAgent.Http;
 

@@ -1,8 +1,6 @@
-using System.Globalization;
 using Bridge.DevAgent.Acl;
 using Bridge.DevAgent.Diagnostics;
 using Bridge.DevAgent.Faults;
-using Microsoft.AspNetCore.Http;
 
 namespace Bridge.DevAgent.Http;
 

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http;
-
 namespace Bridge.DevAgent.Http;
 
 /// <summary>Reads the ACL token as Consul does (agent/http.go <c>parseTokenInternal</c>): <c>?token</c>, then <c>X-Consul-Token</c>, then <c>Authorization: Bearer</c>.</summary>

@@ -1,5 +1,3 @@
-using System.Globalization;
-using Bridge.LoadTest.Measurement;
 using Bridge.Testing.Hosting;
 
 namespace Bridge.LoadTest.Bridge;

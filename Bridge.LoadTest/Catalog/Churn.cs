@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using Bridge.DevAgent.Catalog;
-using Bridge.LoadTest.Measurement;
-
 namespace Bridge.LoadTest.Catalog;
 
 /// <summary>Which changes churn makes.</summary>

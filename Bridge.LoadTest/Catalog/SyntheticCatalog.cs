@@ -1,6 +1,3 @@
-using System.Globalization;
-using Bridge.DevAgent.Catalog;
-
 namespace Bridge.LoadTest.Catalog;
 
 /// <summary>

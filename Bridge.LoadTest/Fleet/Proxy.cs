@@ -1,10 +1,5 @@
-using System.Globalization;
-using Bridge.LoadTest.Catalog;
-using Bridge.LoadTest.Measurement;
 using Envoy.Config.Core.V3;
-using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
 
 namespace Bridge.LoadTest.Fleet;
 

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using Bridge.LoadTest.Catalog;
-using Bridge.LoadTest.Measurement;
 using Grpc.Net.Client;
 
 namespace Bridge.LoadTest.Fleet;

@@ -1,6 +1,5 @@
 using Envoy.Config.Listener.V3;
 using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
-using Google.Protobuf;
 
 namespace Bridge.LoadTest.Fleet;
 

@@ -1,10 +1,4 @@
-using Bridge.Core.Xds;
-using Bridge.LoadTest.Catalog;
-using Bridge.LoadTest.Measurement;
-using Bridge.Testing.Ads;
 using Envoy.Service.Discovery.V3;
-using Google.Protobuf;
-using Grpc.Core;
 
 namespace Bridge.LoadTest.Fleet;
 

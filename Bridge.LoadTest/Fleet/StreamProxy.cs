@@ -1,10 +1,3 @@
-using Bridge.Core.Xds;
-using Bridge.LoadTest.Catalog;
-using Bridge.LoadTest.Measurement;
-using Bridge.Testing.Ads;
-using Google.Protobuf;
-using Grpc.Core;
-
 namespace Bridge.LoadTest.Fleet;
 
 /// <summary>

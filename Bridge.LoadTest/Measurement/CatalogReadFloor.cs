@@ -1,8 +1,5 @@
-using System.Diagnostics;
-using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
-using Bridge.LoadTest.Fleet;
 
 namespace Bridge.LoadTest.Measurement;
 

@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Net;
-using Bridge.LoadTest.Fleet;
-
 namespace Bridge.LoadTest.Measurement;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using Bridge.DevAgent.Diagnostics;
-using Bridge.LoadTest.Fleet;
 
 namespace Bridge.LoadTest.Measurement;
 

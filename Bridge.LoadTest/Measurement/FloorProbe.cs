@@ -1,9 +1,5 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
-using Bridge.LoadTest.Fleet;
 
 namespace Bridge.LoadTest.Measurement;
 

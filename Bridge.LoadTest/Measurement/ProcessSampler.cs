@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-
 namespace Bridge.LoadTest.Measurement;
 
 /// <summary>One reading of a process from /proc.</summary>

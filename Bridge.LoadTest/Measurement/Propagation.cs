@@ -1,9 +1,6 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using Bridge.LoadTest.Catalog;
 using Envoy.Config.Core.V3;
 using Envoy.Config.Endpoint.V3;
-using Google.Protobuf;
 
 namespace Bridge.LoadTest.Measurement;
 

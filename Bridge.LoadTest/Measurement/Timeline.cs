@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using Bridge.LoadTest.Reporting;
-
 namespace Bridge.LoadTest.Measurement;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Bridge.LoadTest.Measurement;
 
 namespace Bridge.LoadTest.Reporting;
 

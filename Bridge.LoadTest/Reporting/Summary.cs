@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Text;
-using Bridge.LoadTest.Measurement;
-
 namespace Bridge.LoadTest.Reporting;
 
 /// <summary>The human-readable report of runs.</summary>

@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Text;
-
 namespace Bridge.LoadTest.Reporting;
 
 /// <summary>

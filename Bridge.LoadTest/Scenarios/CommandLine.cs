@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Bridge.LoadTest.Scenarios;
 
 /// <summary>What <c>scripts/load</c> was asked to do.</summary>

@@ -1,10 +1,4 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Net;
-using System.Text;
 using Bridge.DevAgent;
-using Bridge.LoadTest.Catalog;
-using Bridge.LoadTest.Reporting;
 
 namespace Bridge.LoadTest.Scenarios;
 

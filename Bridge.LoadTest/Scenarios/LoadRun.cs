@@ -1,12 +1,6 @@
-using System.Diagnostics;
-using System.Globalization;
 using Bridge.DevAgent;
 using Bridge.LoadTest.Bridge;
 using Bridge.Testing.Hosting;
-using Bridge.LoadTest.Catalog;
-using Bridge.LoadTest.Fleet;
-using Bridge.LoadTest.Measurement;
-using Bridge.LoadTest.Reporting;
 
 namespace Bridge.LoadTest.Scenarios;
 

@@ -1,5 +1,3 @@
-using Bridge.LoadTest.Catalog;
-
 namespace Bridge.LoadTest.Scenarios;
 
 /// <summary>The named scenarios of the "Fast at fleet scale" targets, each with its target values.</summary>

@@ -1,5 +1,3 @@
-using Bridge.LoadTest.Catalog;
-
 namespace Bridge.LoadTest.Scenarios;
 
 /// <summary>How a phase picks the service each change goes to.</summary>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Grpc.Net.Client;
 
 namespace Bridge.Testing.Ads;

@@ -1,4 +1,3 @@
-using Envoy.Config.Core.V3;
 using Google.Protobuf.WellKnownTypes;
 
 namespace Bridge.Testing.Ads;

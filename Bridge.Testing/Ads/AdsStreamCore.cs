@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Threading.Channels;
-using Grpc.Core;
-
 namespace Bridge.Testing.Ads;
 
 /// <summary>

@@ -1,8 +1,4 @@
 using System.Collections.Immutable;
-using System.Threading.Channels;
-using Envoy.Config.Core.V3;
-using Envoy.Service.Discovery.V3;
-using Grpc.Core;
 
 namespace Bridge.Testing.Ads;
 

@@ -1,6 +1,3 @@
-using Grpc.Core;
-using System.Threading.Channels;
-
 namespace Bridge.Testing.Ads;
 
 /// <summary>What a state-of-the-world and a delta ADS client have in common: subscribe, read responses, end.</summary>

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Bridge.Testing.Ads;
 
 /// <summary>A response together with the moment it was read off the stream.</summary>

@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using Bridge.Core;
 using Bridge.Core.Ads;
 using Bridge.Core.Catalog;
@@ -9,7 +8,6 @@ using Bridge.Daemon.Hosting;
 using Bridge.DevAgent;
 using Bridge.Testing.Ads;
 using Bridge.Testing.Consul;
-using Envoy.Config.Core.V3;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;

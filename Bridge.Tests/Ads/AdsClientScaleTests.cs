@@ -1,5 +1,3 @@
-using Bridge.Core.Xds;
-
 namespace Bridge.Tests.Ads;
 
 /// <summary>The test client must carry a load run: many streams over one channel, each ACKing on its own.</summary>

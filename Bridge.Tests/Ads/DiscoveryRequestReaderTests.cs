@@ -1,6 +1,4 @@
 using System.Buffers;
-using Bridge.Core.Ads;
-using Bridge.Core.Xds;
 using Envoy.Config.Core.V3;
 using Envoy.Service.Discovery.V3;
 using Google.Protobuf;

@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Bridge.Core.Xds;
 using Bridge.DevAgent;
 using Envoy.Config.Core.V3;
 using Envoy.Service.Discovery.V3;

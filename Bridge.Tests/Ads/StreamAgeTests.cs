@@ -1,6 +1,4 @@
-using Bridge.Core.Ads;
 using Bridge.Core.Observability;
-using Bridge.Core.Xds;
 using Grpc.Core;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 

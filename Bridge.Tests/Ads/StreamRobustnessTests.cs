@@ -1,5 +1,3 @@
-using Bridge.Core.Ads;
-using Bridge.Core.Xds;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
 

@@ -1,6 +1,3 @@
-using Bridge.Core.Ads;
-using Bridge.Core.Xds;
-
 namespace Bridge.Tests.Ads;
 
 /// <summary>

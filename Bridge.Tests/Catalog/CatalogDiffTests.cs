@@ -1,6 +1,3 @@
-using System.Collections.Immutable;
-using Bridge.Core.Catalog;
-
 namespace Bridge.Tests.Catalog;
 
 public sealed class CatalogDiffTests

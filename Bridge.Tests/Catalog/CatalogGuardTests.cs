@@ -1,6 +1,3 @@
-using System.Collections.Immutable;
-using System.Threading.Channels;
-using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
 using Bridge.Tests.Consul;
 using static Bridge.Tests.Catalog.Entries;

@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
 using Bridge.Core.Consul.ConfigEntries;
 using static Bridge.Tests.Catalog.Entries;

@@ -1,4 +1,3 @@
-using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
 using static Bridge.Tests.Catalog.Entries;
 

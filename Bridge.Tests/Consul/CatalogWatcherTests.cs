@@ -1,7 +1,4 @@
-using System.Net;
-using System.Threading.Channels;
 using Bridge.Core.Consul;
-using Bridge.Tests.Catalog;
 
 namespace Bridge.Tests.Consul;
 

@@ -1,6 +1,3 @@
-using System.Globalization;
-using Microsoft.Extensions.Time.Testing;
-using System.Net;
 using Bridge.Core.Consul;
 
 namespace Bridge.Tests.Consul;

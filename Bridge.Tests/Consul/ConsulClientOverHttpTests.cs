@@ -1,14 +1,9 @@
 using System.IO.Compression;
-using System.Net;
-using System.Text;
 using Bridge.Core.Consul;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Bridge.Tests.Consul;
 

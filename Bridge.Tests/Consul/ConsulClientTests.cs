@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
 using Bridge.Core.Consul;
 
 namespace Bridge.Tests.Consul;

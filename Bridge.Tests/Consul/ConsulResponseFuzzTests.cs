@@ -1,13 +1,4 @@
-using System.Collections.Concurrent;
-using System.Collections.Immutable;
-using System.Net;
-using System.Text;
-using System.Text.Json;
-using System.Threading.Channels;
-using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
-using Bridge.Core.Xds;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bridge.Tests.Consul;
 

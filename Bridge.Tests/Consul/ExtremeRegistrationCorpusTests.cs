@@ -1,13 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
-using System.Text.Json;
-using System.Threading.Channels;
-using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
-using Bridge.Core.Xds;
 using Bridge.DevAgent;
-using Bridge.Tests.Catalog;
 using Envoy.Config.Endpoint.V3;
 
 namespace Bridge.Tests.Consul;

@@ -1,11 +1,8 @@
-using System.Globalization;
-using System.Threading.Channels;
 using Bridge.Core.Consul;
 using Bridge.Daemon.Security;
 using Bridge.DevAgent;
 using Bridge.DevAgent.Catalog;
 using Bridge.Tests.DevAgent;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bridge.Tests.Consul;
 

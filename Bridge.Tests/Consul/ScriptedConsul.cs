@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using System.Threading.Channels;
-
 namespace Bridge.Tests.Consul;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using System.Net;
 using Bridge.Core.Consul;
 
 namespace Bridge.Tests.Consul;

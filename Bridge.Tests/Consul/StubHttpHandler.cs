@@ -1,6 +1,3 @@
-using System.Net;
-using System.Text;
-
 namespace Bridge.Tests.Consul;
 
 /// <summary>What the client sent, captured before the request object is disposed.</summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Text.Json;
 using Bridge.Daemon.Admin;
 using Bridge.DevAgent;
 using Bridge.DevAgent.Catalog;

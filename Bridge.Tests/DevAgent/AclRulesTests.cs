@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Net;
 using Bridge.DevAgent.Acl;
 using Bridge.DevAgent.Catalog;
 

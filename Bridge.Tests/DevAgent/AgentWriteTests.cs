@@ -1,4 +1,3 @@
-using System.Net;
 using Bridge.DevAgent;
 using Bridge.DevAgent.Catalog;
 

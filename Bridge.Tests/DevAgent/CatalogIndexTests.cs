@@ -1,7 +1,6 @@
 using Bridge.DevAgent;
 using Bridge.DevAgent.Catalog;
 using Bridge.DevAgent.Datacenters;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bridge.Tests.DevAgent;
 

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Text.Json;
 using Bridge.DevAgent.Faults;
 
 namespace Bridge.Tests.DevAgent;

@@ -1,7 +1,4 @@
-using System.Globalization;
-using System.Net;
 using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using Bridge.DevAgent;
 using Bridge.DevAgent.Catalog;
 

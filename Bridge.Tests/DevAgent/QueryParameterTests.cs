@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Bridge.Tests.DevAgent;
 
 [Parallelizable(ParallelScope.All)]

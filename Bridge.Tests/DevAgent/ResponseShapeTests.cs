@@ -1,6 +1,3 @@
-using System.Net;
-using System.Text.Json;
-
 namespace Bridge.Tests.DevAgent;
 
 [Parallelizable(ParallelScope.All)]

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Bridge.DevAgent;
 using Bridge.DevAgent.Seeding;
 

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Net;
 using Bridge.DevAgent.Catalog;
 using Bridge.DevAgent.Faults;
 

@@ -1,4 +1,3 @@
-using System.Net;
 using Bridge.DevAgent.Catalog;
 
 namespace Bridge.Tests.DevAgent;

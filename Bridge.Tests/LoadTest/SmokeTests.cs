@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Bridge.Core.Consul;
 using Bridge.LoadTest.Reporting;
 using Bridge.LoadTest.Scenarios;

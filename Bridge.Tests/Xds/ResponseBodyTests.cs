@@ -1,10 +1,9 @@
-using Bridge.Core.Ads;
-using Bridge.Core.Xds;
 using Envoy.Config.Cluster.V3;
 using Envoy.Config.Core.V3;
 using Envoy.Config.Endpoint.V3;
 using Envoy.Service.Discovery.V3;
 using Google.Protobuf;
+using SocketAddress = Envoy.Config.Core.V3.SocketAddress;
 
 namespace Bridge.Tests.Xds;
 

@@ -1,5 +1,3 @@
-using Bridge.Core.Xds;
-
 namespace Bridge.Tests.Xds;
 
 /// <summary>A published change wakes the streams it concerns, and only those.</summary>

@@ -1,8 +1,4 @@
-using System.Collections.Immutable;
-using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
-using Bridge.Core.Xds;
-using Bridge.Tests.Catalog;
 using Envoy.Config.Cluster.V3;
 using Envoy.Config.Endpoint.V3;
 using static Bridge.Tests.Catalog.Entries;

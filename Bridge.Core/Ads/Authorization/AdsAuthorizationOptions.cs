@@ -1,4 +1,3 @@
-using System.Text;
 using Bridge.Core.Configuration;
 
 namespace Bridge.Core.Ads.Authorization;

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using Node = Envoy.Config.Core.V3.Node;
 using Grpc.Core;
 

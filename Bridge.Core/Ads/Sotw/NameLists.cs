@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using Google.Protobuf.Collections;
 

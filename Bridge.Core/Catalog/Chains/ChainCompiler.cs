@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Bridge.Core.Consul.ConfigEntries;
 
 namespace Bridge.Core.Catalog.Chains;

@@ -1,5 +1,3 @@
-using System.Collections;
-using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 
 namespace Bridge.Core.Catalog.Chains;

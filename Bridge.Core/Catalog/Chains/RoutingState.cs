@@ -1,7 +1,5 @@
-using System.Collections.Immutable;
 using Bridge.Core.Consul;
 using Bridge.Core.Consul.ConfigEntries;
-using Microsoft.Extensions.Logging;
 
 namespace Bridge.Core.Catalog.Chains;
 

@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace Bridge.Core.Consul.ConfigEntries;
 
 /// <summary>The config entry kinds that shape traffic to a service, each listed by <c>GET /v1/config/&lt;kind&gt;</c>.</summary>

@@ -1,7 +1,3 @@
-using System.Collections.Immutable;
-using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
-
 namespace Bridge.Core.Consul.ConfigEntries;
 
 /// <summary>A config entry Consul listed that could not be read, and so is left out.</summary>

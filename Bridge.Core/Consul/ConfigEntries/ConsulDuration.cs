@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace Bridge.Core.Consul.ConfigEntries;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace Bridge.Core.Consul.ConfigEntries;
 
 /// <summary>A <c>service-defaults</c> entry: the service's protocol, and how it calls its upstreams.</summary>

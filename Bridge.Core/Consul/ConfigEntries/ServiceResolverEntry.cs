@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace Bridge.Core.Consul.ConfigEntries;
 
 /// <summary>A <c>service-resolver</c> entry: which instances answer for a service, and where traffic goes when they fail.</summary>

@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace Bridge.Core.Consul.ConfigEntries;
 
 /// <summary>A <c>service-router</c> entry: HTTP routes tried in order; what matches none goes to the service itself.</summary>

@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace Bridge.Core.Consul.ConfigEntries;
 
 /// <summary>A <c>service-splitter</c> entry: shares of the service's traffic, by weight (percent, summing to 100).</summary>

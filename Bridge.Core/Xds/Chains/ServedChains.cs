@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Bridge.Core.Catalog.Chains;
 
 namespace Bridge.Core.Xds.Chains;

@@ -1,4 +1,3 @@
-using Bridge.Core.Xds;
 using Envoy.Config.Core.V3;
 using Google.Protobuf.WellKnownTypes;
 

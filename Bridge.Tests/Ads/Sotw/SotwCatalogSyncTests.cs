@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using Bridge.Core.Consul;
-using Bridge.Core.Xds;
 
 namespace Bridge.Tests.Ads.Sotw;
 

@@ -1,5 +1,3 @@
-using Bridge.Core.Ads;
-using Bridge.Core.Xds;
 using Envoy.Extensions.Filters.Http.Router.V3;
 using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
 using Envoy.Service.Discovery.V3;

@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-using Bridge.Core.Xds;
 using Envoy.Service.Discovery.V3;
 
 using static Bridge.Tests.Ads.SmallCatalog;

@@ -1,11 +1,5 @@
-using System.Collections.Immutable;
-using System.Threading.Channels;
-using Bridge.Core.Ads;
 using Bridge.Core.Ads.Sotw;
-using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
-using Bridge.Core.Xds;
-using Bridge.Tests.Catalog;
 using Envoy.Config.Core.V3;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;

@@ -1,5 +1,3 @@
-using Bridge.Core.Ads;
-using Bridge.Core.Xds;
 using Envoy.Config.Endpoint.V3;
 
 namespace Bridge.Tests.Ads.Sotw;

@@ -1,4 +1,3 @@
-using System.Text;
 using Bridge.Core.Catalog.Chains;
 using Bridge.Core.Consul.ConfigEntries;
 using static Bridge.Tests.Catalog.Chains.ChainEntries;

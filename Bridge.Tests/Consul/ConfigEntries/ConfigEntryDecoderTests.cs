@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using Bridge.Core.Consul.ConfigEntries;
 
 namespace Bridge.Tests.Consul.ConfigEntries;

@@ -1,4 +1,3 @@
-using System.Text;
 using Bridge.Core.Consul.ConfigEntries;
 
 namespace Bridge.Tests.Consul.ConfigEntries;

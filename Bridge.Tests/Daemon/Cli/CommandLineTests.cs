@@ -1,5 +1,4 @@
 using System.Reflection;
-using Microsoft.Extensions.Configuration;
 using Bridge.Daemon;
 using Bridge.Daemon.Cli;
 

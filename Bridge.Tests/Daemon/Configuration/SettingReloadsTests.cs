@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using Bridge.Daemon.Cli;
 using Bridge.Daemon.Configuration;
-using Microsoft.Extensions.Configuration;
 
 namespace Bridge.Tests.Daemon.Configuration;
 

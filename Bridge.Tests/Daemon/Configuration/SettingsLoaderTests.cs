@@ -1,5 +1,4 @@
 using Bridge.Daemon.Configuration;
-using Microsoft.Extensions.Configuration;
 
 namespace Bridge.Tests.Daemon.Configuration;
 

@@ -1,7 +1,5 @@
-using Bridge.Core.Ads;
 using Bridge.Core.Consul;
 using Bridge.Daemon.Configuration;
-using Microsoft.Extensions.Configuration;
 
 namespace Bridge.Tests.Daemon.Configuration;
 

@@ -1,4 +1,3 @@
-using Bridge.Core.Xds;
 using Bridge.DevAgent.Faults;
 using Envoy.Config.Core.V3;
 using Envoy.Service.Discovery.V3;

@@ -1,12 +1,7 @@
-using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
-using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
-using Bridge.Core.Xds;
 using Bridge.DevAgent;
 using Bridge.DevAgent.Catalog;
-using Bridge.Tests.Catalog;
 
 namespace Bridge.Tests.Daemon.Hosting;
 

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Bridge.Tests.Daemon;
 
 /// <summary>What reaches journald: the daemon's stdout, which operators read with `journalctl -o cat | jq`.</summary>

@@ -1,13 +1,8 @@
-using Bridge.Core.Xds;
 using Bridge.Daemon.Configuration;
 using Bridge.Daemon.Hosting;
 using Bridge.DevAgent;
 using Bridge.DevAgent.Catalog;
-using Bridge.Testing.Ads;
 using Grpc.Core;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Bridge.Tests.Daemon.Hosting;
 

@@ -1,4 +1,3 @@
-using System.Net;
 using Bridge.DevAgent.Faults;
 
 namespace Bridge.Tests.Daemon;

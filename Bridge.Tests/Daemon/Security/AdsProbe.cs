@@ -1,4 +1,3 @@
-using Bridge.Core.Xds;
 using Envoy.Config.Cluster.V3;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;

@@ -1,9 +1,4 @@
-using System.Net;
-using System.Net.Sockets;
-using Microsoft.Extensions.Time.Testing;
 using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
-using Bridge.Core.Xds;
 using Grpc.Core;
 
 namespace Bridge.Tests.Daemon.Security;

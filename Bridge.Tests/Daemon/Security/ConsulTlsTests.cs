@@ -1,9 +1,6 @@
 using Bridge.Core;
 using Bridge.Core.Consul;
 using Bridge.Daemon.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bridge.Tests.Daemon.Security;
 

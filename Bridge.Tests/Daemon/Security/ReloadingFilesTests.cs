@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Time.Testing;
 using Bridge.Daemon.Security;
 
 namespace Bridge.Tests.Daemon.Security;

@@ -1,9 +1,6 @@
 using Bridge.Core.Consul;
 using Bridge.Daemon.Configuration;
 using Bridge.Daemon.Security;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bridge.Tests.Daemon.Security;
 

@@ -1,6 +1,4 @@
-using System.Net;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 
 namespace Bridge.Tests.Daemon.Security;
 

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using Bridge.Daemon.Cli;
 
 namespace Bridge.Tests.Daemon;

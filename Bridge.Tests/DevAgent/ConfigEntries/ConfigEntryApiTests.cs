@@ -1,4 +1,3 @@
-using System.Net;
 using Bridge.DevAgent.ConfigEntries;
 
 namespace Bridge.Tests.DevAgent.ConfigEntries;

@@ -1,4 +1,3 @@
-using System.Text;
 using Bridge.Core.Consul.ConfigEntries;
 using Bridge.Tests.Daemon;
 

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Bridge.Tests.DevAgent.ConfigEntries;
 
 /// <summary>What Consul refuses in an entry, with its words: a 500, as its RPC errors reach HTTP clients, and nothing written.</summary>

@@ -1,4 +1,3 @@
-using System.Net;
 using Bridge.DevAgent.Catalog;
 using Bridge.DevAgent.ConfigEntries;
 using Bridge.DevAgent.Faults;

@@ -1,7 +1,5 @@
-using Bridge.Core.Catalog;
 using Bridge.Core.Catalog.Chains;
 using Bridge.Core.Consul;
-using Bridge.Core.Xds;
 using Bridge.Core.Xds.Chains;
 using Envoy.Config.Core.V3;
 using Envoy.Config.Endpoint.V3;

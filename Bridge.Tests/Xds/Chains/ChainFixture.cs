@@ -1,7 +1,5 @@
 using Bridge.Core.Catalog.Chains;
-using Bridge.Core.Xds;
 using Bridge.Core.Xds.Chains;
-using Bridge.Tests.Catalog;
 using Bridge.Tests.Catalog.Chains;
 using Envoy.Config.Cluster.V3;
 using Envoy.Config.Route.V3;

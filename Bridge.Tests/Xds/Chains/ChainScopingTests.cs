@@ -1,5 +1,4 @@
 using Bridge.Core.Consul;
-using Bridge.Core.Xds;
 using Envoy.Config.Core.V3;
 using Envoy.Config.Endpoint.V3;
 using Envoy.Config.Route.V3;

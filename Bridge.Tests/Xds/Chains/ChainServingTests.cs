@@ -1,7 +1,4 @@
-using System.Collections.Immutable;
-using Bridge.Core.Catalog;
 using Bridge.Core.Consul;
-using Bridge.Core.Xds;
 using Envoy.Config.Cluster.V3;
 using Envoy.Config.Endpoint.V3;
 using Envoy.Config.Route.V3;

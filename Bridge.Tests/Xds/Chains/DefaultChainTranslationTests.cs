@@ -1,7 +1,4 @@
-using Bridge.Core.Catalog;
 using Bridge.Core.Catalog.Chains;
-using Bridge.Core.Xds;
-using Bridge.Tests.Catalog;
 using static Bridge.Tests.Xds.Chains.ChainFixture;
 using static Bridge.Tests.Xds.ResourceTranslatorTests;
 

@@ -1,6 +1,4 @@
-using Bridge.Core.Xds;
 using Bridge.Core.Xds.Chains;
-using Bridge.Tests.Catalog;
 using Envoy.Config.Core.V3;
 using Envoy.Config.Route.V3;
 using Envoy.Type.Matcher.V3;

@@ -1,4 +1,3 @@
-using Bridge.Core.Xds;
 using Bridge.Core.Xds.Chains;
 using Envoy.Config.Route.V3;
 using static Bridge.Tests.Xds.Chains.ChainFixture;

@@ -1,18 +1,13 @@
 using Bridge.Core.Configuration;
-using Microsoft.Extensions.Options;
 
 namespace Bridge.Core.Ads;
 
 /// <summary>Checks the <c>Ads</c> section once bound (its TLS keys and its Authorization subsection have their own).</summary>
-public sealed class AdsOptionsValidator : IValidateOptions<AdsOptions>
+public sealed class AdsOptionsValidator() : SectionValidator<AdsOptions>(AdsOptions.SectionName)
 {
-    public ValidateOptionsResult Validate(string? name, AdsOptions o)
+    protected override void Check(AdsOptions o, SettingFailures failures)
     {
-        var failures = new SettingFailures(AdsOptions.SectionName);
-        if (!ListenAddress.TryParse(o.Listen, out _))
-        {
-            failures.Add(nameof(o.Listen), $"'{o.Listen}' is not host:port with an IP literal host, e.g. 127.0.0.1:18000 or [::1]:18000");
-        }
+        failures.RequireListenAddress(nameof(o.Listen), o.Listen, "127.0.0.1:18000 or [::1]:18000");
 
         foreach (var (node, kind) in o.ClientKindOverrides)
         {
@@ -42,7 +37,5 @@ public sealed class AdsOptionsValidator : IValidateOptions<AdsOptions>
             failures.Add(nameof(o.MaxStreamAge),
                 $"{o.MaxStreamAge} is out of range; accepted values: 00:00:00 (off) or 00:00:01 to 7.00:00:00, e.g. 00:30:00");
         }
-
-        return failures.Result;
     }
 }

@@ -1,14 +1,12 @@
 using Bridge.Core.Configuration;
-using Microsoft.Extensions.Options;
 
 namespace Bridge.Core.Catalog;
 
 /// <summary>Checks the <c>Catalog</c> section once bound.</summary>
-public sealed class CatalogOptionsValidator : IValidateOptions<CatalogOptions>
+public sealed class CatalogOptionsValidator() : SectionValidator<CatalogOptions>(CatalogOptions.SectionName)
 {
-    public ValidateOptionsResult Validate(string? name, CatalogOptions o)
+    protected override void Check(CatalogOptions o, SettingFailures failures)
     {
-        var failures = new SettingFailures(CatalogOptions.SectionName);
         if (o.QuietPeriod < TimeSpan.Zero || o.MaxDelay < o.QuietPeriod || o.MaxDelay > TimeSpan.FromSeconds(10))
         {
             failures.Add(nameof(o.MaxDelay), "QuietPeriod must be at least 0 and MaxDelay between QuietPeriod and 00:00:10");
@@ -34,7 +32,5 @@ public sealed class CatalogOptionsValidator : IValidateOptions<CatalogOptions>
         {
             failures.Add(nameof(o.RemovalGuardConfirmAfter), $"{o.RemovalGuardConfirmAfter} is out of range; accepted: 00:00:00 to 7.00:00:00");
         }
-
-        return failures.Result;
     }
 }

@@ -23,5 +23,14 @@ public sealed class SettingFailures(string section, IReadOnlyDictionary<string, 
     /// <summary>A failure of a key below a setting (a list item, a map entry, a line of a file).</summary>
     public void AddKey(string key, string message) => _failures.Add($"{key}: {message}");
 
+    /// <summary>A listen address must be <c>host:port</c> with an IP literal host.</summary>
+    public void RequireListenAddress(string property, string value, string example)
+    {
+        if (!ListenAddress.TryParse(value, out _))
+        {
+            Add(property, $"'{value}' is not host:port with an IP literal host, e.g. {example}");
+        }
+    }
+
     public ValidateOptionsResult Result => _failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(_failures);
 }

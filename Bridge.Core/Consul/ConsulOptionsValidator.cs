@@ -1,5 +1,4 @@
 using Bridge.Core.Configuration;
-using Microsoft.Extensions.Options;
 
 namespace Bridge.Core.Consul;
 
@@ -8,11 +7,10 @@ namespace Bridge.Core.Consul;
 /// The files it names (token file, certificates) are read by whoever loads the settings, after this passes.
 /// </summary>
 /// <param name="origins">Where a setting came from when not from its own key (see <see cref="SettingFailures"/>).</param>
-public sealed class ConsulOptionsValidator(IReadOnlyDictionary<string, string>? origins = null) : IValidateOptions<ConsulOptions>
+public sealed class ConsulOptionsValidator(IReadOnlyDictionary<string, string>? origins = null) : SectionValidator<ConsulOptions>(ConsulOptions.SectionName, origins)
 {
-    public ValidateOptionsResult Validate(string? name, ConsulOptions o)
+    protected override void Check(ConsulOptions o, SettingFailures failures)
     {
-        var failures = new SettingFailures(ConsulOptions.SectionName, origins);
         if (!Uri.TryCreate(o.Address, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
         {
             failures.Add(nameof(o.Address), $"'{o.Address}' is not an http:// or https:// URL, e.g. http://127.0.0.1:8500");
@@ -72,7 +70,6 @@ public sealed class ConsulOptionsValidator(IReadOnlyDictionary<string, string>? 
 
         ValidateToken(o, failures);
         ValidateTls(o, failures);
-        return failures.Result;
     }
 
     private static void ValidateToken(ConsulOptions o, SettingFailures failures)

@@ -1,19 +1,12 @@
 using Bridge.Core.Configuration;
-using Microsoft.Extensions.Options;
 
 namespace Bridge.Daemon.Admin;
 
 /// <summary>Checks the <c>Admin</c> section once bound.</summary>
-internal sealed class AdminOptionsValidator : IValidateOptions<AdminOptions>
+internal sealed class AdminOptionsValidator() : SectionValidator<AdminOptions>(AdminOptions.SectionName)
 {
-    public ValidateOptionsResult Validate(string? name, AdminOptions o)
+    protected override void Check(AdminOptions o, SettingFailures failures)
     {
-        var failures = new SettingFailures(AdminOptions.SectionName);
-        if (!ListenAddress.TryParse(o.Listen, out _))
-        {
-            failures.Add(nameof(o.Listen), $"'{o.Listen}' is not host:port with an IP literal host, e.g. 127.0.0.1:19000");
-        }
-
-        return failures.Result;
+        failures.RequireListenAddress(nameof(o.Listen), o.Listen, "127.0.0.1:19000");
     }
 }

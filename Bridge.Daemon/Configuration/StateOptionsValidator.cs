@@ -1,14 +1,12 @@
 using Bridge.Core.Configuration;
-using Microsoft.Extensions.Options;
 
 namespace Bridge.Daemon.Configuration;
 
 /// <summary>Checks the <c>State</c> section once bound.</summary>
-internal sealed class StateOptionsValidator : IValidateOptions<StateOptions>
+internal sealed class StateOptionsValidator() : SectionValidator<StateOptions>(StateOptions.SectionName)
 {
-    public ValidateOptionsResult Validate(string? name, StateOptions o)
+    protected override void Check(StateOptions o, SettingFailures failures)
     {
-        var failures = new SettingFailures(StateOptions.SectionName);
         if (o.MaxAge <= TimeSpan.Zero)
         {
             failures.Add(nameof(o.MaxAge), $"{o.MaxAge} must be positive, e.g. 7.00:00:00");
@@ -18,7 +16,5 @@ internal sealed class StateOptionsValidator : IValidateOptions<StateOptions>
         {
             failures.Add(nameof(o.WriteInterval), "must be at least 00:00:00.1");
         }
-
-        return failures.Result;
     }
 }

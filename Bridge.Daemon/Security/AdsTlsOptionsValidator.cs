@@ -1,6 +1,5 @@
 using Bridge.Core.Ads;
 using Bridge.Core.Configuration;
-using Microsoft.Extensions.Options;
 
 namespace Bridge.Daemon.Security;
 
@@ -8,11 +7,10 @@ namespace Bridge.Daemon.Security;
 /// Checks the ADS listener's TLS keys once bound: which go together. Their files are read by whoever loads the
 /// settings, after this passes.
 /// </summary>
-internal sealed class AdsTlsOptionsValidator : IValidateOptions<AdsTlsOptions>
+internal sealed class AdsTlsOptionsValidator() : SectionValidator<AdsTlsOptions>(AdsOptions.SectionName)
 {
-    public ValidateOptionsResult Validate(string? name, AdsTlsOptions o)
+    protected override void Check(AdsTlsOptions o, SettingFailures failures)
     {
-        var failures = new SettingFailures(AdsOptions.SectionName);
         if (string.IsNullOrEmpty(o.TlsCertFile) != string.IsNullOrEmpty(o.TlsKeyFile))
         {
             failures.Add(string.IsNullOrEmpty(o.TlsKeyFile) ? nameof(o.TlsKeyFile) : nameof(o.TlsCertFile),
@@ -22,7 +20,5 @@ internal sealed class AdsTlsOptionsValidator : IValidateOptions<AdsTlsOptions>
         {
             failures.Add(nameof(o.ClientCaFile), "client certificates need TLS: set Ads:TlsCertFile and Ads:TlsKeyFile too");
         }
-
-        return failures.Result;
     }
 }

@@ -1,5 +1,4 @@
 using Bridge.Core.Configuration;
-using Microsoft.Extensions.Options;
 
 namespace Bridge.Core.Ads.Authorization;
 
@@ -7,16 +6,15 @@ namespace Bridge.Core.Ads.Authorization;
 /// Checks the <c>Ads:Authorization</c> section once bound: the patterns, and the tokens it lists (those of its
 /// token file are checked, line by line, when the file is read).
 /// </summary>
-public sealed class AdsAuthorizationOptionsValidator : IValidateOptions<AdsAuthorizationOptions>
+public sealed class AdsAuthorizationOptionsValidator() : SectionValidator<AdsAuthorizationOptions>(AdsAuthorizationOptions.SectionName)
 {
     /// <summary>Tokens guard every proxy's configuration: long enough not to be guessed, and plain enough for a header.</summary>
     public const string TokenRule = "a token must be at least 16 printable ASCII characters without spaces (the token itself is not shown)";
 
     public static bool IsAcceptableToken(string token) => token.Length >= 16 && HeaderSecret.IsPlain(token);
 
-    public ValidateOptionsResult Validate(string? name, AdsAuthorizationOptions o)
+    protected override void Check(AdsAuthorizationOptions o, SettingFailures failures)
     {
-        var failures = new SettingFailures(AdsAuthorizationOptions.SectionName);
         CheckPatterns(nameof(o.AllowedNodeIds), o.AllowedNodeIds, failures);
         CheckPatterns(nameof(o.AllowedClusters), o.AllowedClusters, failures);
         for (var i = 0; i < o.Tokens.Count; i++)
@@ -26,8 +24,6 @@ public sealed class AdsAuthorizationOptionsValidator : IValidateOptions<AdsAutho
                 failures.AddKey($"{failures.KeyOf(nameof(o.Tokens))}:{i}", TokenRule);
             }
         }
-
-        return failures.Result;
     }
 
     private static void CheckPatterns(string property, IReadOnlyList<string> patterns, SettingFailures failures)

@@ -1,7 +1,6 @@
 using Bridge.Core.Xds;
 using Envoy.Config.Core.V3;
 using Grpc.Core;
-using Microsoft.Extensions.Logging;
 
 namespace Bridge.Core.Ads;
 
@@ -53,8 +52,8 @@ internal abstract class AdsStream<TRequest>
     /// <summary>Applies a valid request of a known type to the per-type state.</summary>
     protected abstract void Apply(TRequest request, string typeUrl);
 
-    /// <summary>The response owed for one type against this snapshot, or null; and the change time it carries.</summary>
-    protected abstract (EncodedResponse? Response, long ChangedAt) Build(string typeUrl, XdsSnapshot snapshot);
+    /// <summary>The response owed for one subscribed type against this snapshot, or null.</summary>
+    protected abstract EncodedResponse? Build(Subscription state, XdsSnapshot snapshot);
 
     /// <summary>What the client subscribed to and holds, per type URL.</summary>
     protected Subscriptions Subscriptions { get; } = new();
@@ -156,8 +155,9 @@ internal abstract class AdsStream<TRequest>
 
                 foreach (var typeUrl in ClustersOnlyLeave(snapshot) ? TypeUrls.RemovalOrder : TypeUrls.All)
                 {
-                    if (Build(typeUrl, snapshot) is ({ } response, var changedAt))
+                    if (Subscriptions.TryGet(typeUrl, out var state) && Build(state, snapshot) is { } response)
                     {
+                        var changedAt = state.PendingChangedAt;
                         await _responses.WriteAsync(response, ct).ConfigureAwait(false);
                         StreamMetrics.Written(typeUrl, protocol, changedAt);
                         answered = true;

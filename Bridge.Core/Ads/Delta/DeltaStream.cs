@@ -1,9 +1,6 @@
-using System.Collections.Immutable;
-using System.Globalization;
 using Bridge.Core.Xds;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
-using Microsoft.Extensions.Logging;
 
 namespace Bridge.Core.Ads.Delta;
 
@@ -34,9 +31,6 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest>
 
     protected override int NameCountOf(DeltaDiscoveryRequest request) =>
         request.ResourceNamesSubscribe.Count + request.ResourceNamesUnsubscribe.Count + request.InitialResourceVersions.Count;
-
-    protected override (EncodedResponse?, long) Build(string typeUrl, XdsSnapshot snapshot) =>
-        Subscriptions.TryGet(typeUrl, out var state) && Build(state, snapshot) is { } response ? (response, state.PendingChangedAt) : (null, 0);
 
     protected override void Apply(DeltaDiscoveryRequest request, string typeUrl)
     {
@@ -151,7 +145,7 @@ internal sealed class DeltaStream : AdsStream<DeltaDiscoveryRequest>
         }
     }
 
-    private EncodedResponse? Build(Subscription state, XdsSnapshot snapshot)
+    protected override EncodedResponse? Build(Subscription state, XdsSnapshot snapshot)
     {
         var client = Client!;
         var set = snapshot.Get(client.Kind, state.TypeUrl);

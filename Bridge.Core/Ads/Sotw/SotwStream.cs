@@ -1,8 +1,6 @@
-using System.Collections.Immutable;
 using Bridge.Core.Xds;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
-using Microsoft.Extensions.Logging;
 
 namespace Bridge.Core.Ads.Sotw;
 
@@ -36,9 +34,6 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest>
     protected override string TypeUrlOf(DiscoveryRequest request) => request.TypeUrl;
 
     protected override int NameCountOf(DiscoveryRequest request) => request.ResourceNames.Count;
-
-    protected override (EncodedResponse?, long) Build(string typeUrl, XdsSnapshot snapshot) =>
-        Subscriptions.TryGet(typeUrl, out var state) && Build(state, snapshot) is { } response ? (response, state.PendingChangedAt) : (null, 0);
 
     protected override void Apply(DiscoveryRequest request, string typeUrl)
     {
@@ -148,7 +143,7 @@ internal sealed class SotwStream : AdsStream<DiscoveryRequest>
         return true;
     }
 
-    private EncodedResponse? Build(Subscription state, XdsSnapshot snapshot)
+    protected override EncodedResponse? Build(Subscription state, XdsSnapshot snapshot)
     {
         var client = Client!;
         var set = snapshot.Get(client.Kind, state.TypeUrl);

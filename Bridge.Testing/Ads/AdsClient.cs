@@ -3,22 +3,19 @@ namespace Bridge.Testing.Ads;
 /// <summary>
 /// A state-of-the-world client of <c>AggregatedDiscoveryService/StreamAggregatedResources</c>: one stream, with
 /// the per-type bookkeeping a proxy keeps (subscribed names, last nonce, last accepted version) so that
-/// subscriptions, ACKs and NACKs are well-formed by default, and a raw <see cref="SendAsync"/> for requests that
+/// subscriptions, ACKs and NACKs are well-formed by default, and a raw <see cref="AdsClientBase{TRequest, TResponse}.SendAsync"/> for requests that
 /// must not be. Responses are read on a background loop, time-stamped and queued; read them with
-/// <see cref="NextAsync"/> or <see cref="Responses"/>.
+/// <see cref="AdsClientBase{TRequest, TResponse}.NextAsync"/> or <see cref="AdsClientBase{TRequest, TResponse}.Responses"/>.
 /// </summary>
 /// <remarks>
 /// Cheap enough to open thousands of over a few channels (see <see cref="AdsChannels"/>): one read loop and one
 /// unbounded queue per stream, no per-response work beyond the bookkeeping. Thread-safe.
 /// </remarks>
-public sealed class AdsClient : IAdsClient<DiscoveryResponse>
+public sealed class AdsClient : AdsClientBase<DiscoveryRequest, DiscoveryResponse>
 {
     /// <summary>The resource name that asks for every resource of a type the server chooses for this node.</summary>
     public const string Wildcard = "*";
 
-    private readonly ChannelBase _channel;
-    private readonly AdsClientOptions _options;
-    private readonly AdsStreamCore<DiscoveryRequest, DiscoveryResponse> _stream;
     private readonly Dictionary<string, TypeState> _types = new(StringComparer.Ordinal);
 
     /// <summary>Opens a stream on <paramref name="channel"/>; nothing is sent until the first request.</summary>
@@ -26,25 +23,9 @@ public sealed class AdsClient : IAdsClient<DiscoveryResponse>
     /// <param name="node">Sent on the stream's first request (see <see cref="AdsNodes"/>).</param>
     /// <param name="options">Client behaviour; <see cref="AdsClientOptions.Default"/> when null.</param>
     public AdsClient(ChannelBase channel, Node node, AdsClientOptions? options = null)
+        : base(channel, node, options, client => client.StreamAggregatedResources(), request => request.Node ??= node, $"the SotW ADS stream of node '{node.Id}'")
     {
-        ArgumentNullException.ThrowIfNull(channel);
-        ArgumentNullException.ThrowIfNull(node);
-        _channel = channel;
-        _options = options ?? AdsClientOptions.Default;
-        Node = node;
-        var call = new AggregatedDiscoveryService.AggregatedDiscoveryServiceClient(channel).StreamAggregatedResources();
-        _stream = new AdsStreamCore<DiscoveryRequest, DiscoveryResponse>(
-            call, request => request.Node ??= node, OnResponseAsync, $"the SotW ADS stream of node '{node.Id}'");
     }
-
-    /// <summary>The node this stream identifies as.</summary>
-    public Node Node { get; }
-
-    /// <summary>Every response in arrival order with its receive time; the same queue <see cref="NextAsync"/> reads.</summary>
-    public ChannelReader<Received<DiscoveryResponse>> Responses => _stream.Responses;
-
-    /// <summary>Completes with the stream's final status once the server ends it or the client is disposed.</summary>
-    public Task<Status> Completion => _stream.Completion;
 
     /// <summary>
     /// Sets the complete subscription for <paramref name="typeUrl"/> and sends it, as a proxy restates its names on
@@ -54,7 +35,7 @@ public sealed class AdsClient : IAdsClient<DiscoveryResponse>
     /// <param name="names">Every name wanted; <see cref="Wildcard"/> for all, empty for the legacy wildcard or for none.</param>
     /// <param name="ct">Cancels the send.</param>
     /// <returns>Completes when the request is written to the stream.</returns>
-    public Task SubscribeAsync(string typeUrl, IReadOnlyCollection<string> names, CancellationToken ct = default)
+    public override Task SubscribeAsync(string typeUrl, IReadOnlyCollection<string> names, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(names);
         DiscoveryRequest request;
@@ -65,14 +46,14 @@ public sealed class AdsClient : IAdsClient<DiscoveryResponse>
             request = Request(state, state.AcceptedVersion, state.LastNonce);
         }
 
-        return _stream.WriteAsync(request, ct);
+        return Stream.WriteAsync(request, ct);
     }
 
     /// <summary>ACKs <paramref name="response"/>: its version and nonce, restating the current names of its type.</summary>
     /// <param name="response">A response read from this stream.</param>
     /// <param name="ct">Cancels the send.</param>
     /// <returns>Completes when the ACK is written to the stream.</returns>
-    public Task AckAsync(DiscoveryResponse response, CancellationToken ct = default)
+    public override Task AckAsync(DiscoveryResponse response, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(response);
         DiscoveryRequest request;
@@ -83,7 +64,7 @@ public sealed class AdsClient : IAdsClient<DiscoveryResponse>
             request = Request(state, response.VersionInfo, response.Nonce);
         }
 
-        return _stream.WriteAsync(request, ct);
+        return Stream.WriteAsync(request, ct);
     }
 
     /// <summary>
@@ -105,42 +86,8 @@ public sealed class AdsClient : IAdsClient<DiscoveryResponse>
         }
 
         request.ErrorDetail = new Google.Rpc.Status { Code = (int)StatusCode.InvalidArgument, Message = message };
-        return _stream.WriteAsync(request, ct);
+        return Stream.WriteAsync(request, ct);
     }
-
-    /// <summary>
-    /// Sends <paramref name="request"/> exactly as given (the node is added only if it is the stream's first
-    /// request and has none). The client's bookkeeping is not changed: use it for malformed or stale requests.
-    /// </summary>
-    /// <param name="request">The request to write.</param>
-    /// <param name="ct">Cancels the send.</param>
-    /// <returns>Completes when the request is written to the stream.</returns>
-    public Task SendAsync(DiscoveryRequest request, CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return _stream.WriteAsync(request, ct);
-    }
-
-    /// <summary>The next response not yet read.</summary>
-    /// <param name="timeout">How long to wait before failing.</param>
-    /// <param name="ct">Cancels the wait.</param>
-    /// <returns>The response.</returns>
-    /// <exception cref="TimeoutException">No response arrived within <paramref name="timeout"/>.</exception>
-    /// <exception cref="RpcException">The stream ended; carries its final status.</exception>
-    public async ValueTask<DiscoveryResponse> NextAsync(TimeSpan timeout, CancellationToken ct = default) =>
-        (await _stream.NextReceivedAsync(timeout, ct).ConfigureAwait(false)).Response;
-
-    /// <summary>Like <see cref="NextAsync"/>, with the time the response was read off the stream.</summary>
-    /// <param name="timeout">How long to wait before failing.</param>
-    /// <param name="ct">Cancels the wait.</param>
-    /// <returns>The response and its receive timestamp.</returns>
-    public ValueTask<Received<DiscoveryResponse>> NextReceivedAsync(TimeSpan timeout, CancellationToken ct = default) =>
-        _stream.NextReceivedAsync(timeout, ct);
-
-    /// <summary>Takes the next response if one has already arrived.</summary>
-    /// <param name="response">The response, when the result is true.</param>
-    /// <returns>Whether a response was waiting.</returns>
-    public bool TryNext(out DiscoveryResponse response) => _stream.TryNext(out response);
 
     /// <summary>What this client has asked for and been told for <paramref name="typeUrl"/>, or null if nothing yet.</summary>
     /// <param name="typeUrl">The resource type.</param>
@@ -173,7 +120,7 @@ public sealed class AdsClient : IAdsClient<DiscoveryResponse>
         }
 
         await DisposeAsync().ConfigureAwait(false);
-        var next = new AdsClient(channel ?? _channel, Node, _options);
+        var next = new AdsClient(channel ?? ServerChannel, Node, Options);
         foreach (var request in restate)
         {
             lock (next._types)
@@ -183,17 +130,13 @@ public sealed class AdsClient : IAdsClient<DiscoveryResponse>
                 state.AcceptedVersion = request.VersionInfo;
             }
 
-            await next._stream.WriteAsync(request, ct).ConfigureAwait(false);
+            await next.Stream.WriteAsync(request, ct).ConfigureAwait(false);
         }
 
         return next;
     }
 
-    /// <summary>Cancels the stream, as a proxy that goes away does, and waits for the read loop to end.</summary>
-    /// <returns>Completes when the stream is closed.</returns>
-    public ValueTask DisposeAsync() => _stream.DisposeAsync();
-
-    private async ValueTask OnResponseAsync(DiscoveryResponse response)
+    private protected override async ValueTask OnResponseAsync(DiscoveryResponse response)
     {
         DiscoveryRequest? ack = null;
         lock (_types)
@@ -202,7 +145,7 @@ public sealed class AdsClient : IAdsClient<DiscoveryResponse>
             state.LastNonce = response.Nonce;
             state.LastVersion = response.VersionInfo;
             state.Responses++;
-            if (_options.AutoAck)
+            if (Options.AutoAck)
             {
                 state.AcceptedVersion = response.VersionInfo;
                 ack = Request(state, response.VersionInfo, response.Nonce);
@@ -211,14 +154,7 @@ public sealed class AdsClient : IAdsClient<DiscoveryResponse>
 
         if (ack is not null)
         {
-            try
-            {
-                await _stream.WriteAsync(ack, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is RpcException or InvalidOperationException or OperationCanceledException)
-            {
-                // The stream is ending; the read loop reports how.
-            }
+            await WriteAckAsync(ack).ConfigureAwait(false);
         }
     }
 

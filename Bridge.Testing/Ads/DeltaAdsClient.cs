@@ -7,14 +7,11 @@ namespace Bridge.Testing.Ads;
 /// type the names subscribed and the version of every resource it holds (a response's resources and removals
 /// are applied when it is ACKed, not when it is NACKed), so that it can reconnect with
 /// <c>initial_resource_versions</c> as a proxy does. Responses are read on a background loop, time-stamped and
-/// queued; read them with <see cref="NextAsync"/> or <see cref="Responses"/>.
+/// queued; read them with <see cref="AdsClientBase{TRequest, TResponse}.NextAsync"/> or <see cref="AdsClientBase{TRequest, TResponse}.Responses"/>.
 /// </summary>
 /// <remarks>Cheap enough to open thousands of over a few channels (see <see cref="AdsChannels"/>). Thread-safe.</remarks>
-public sealed class DeltaAdsClient : IAdsClient<DeltaDiscoveryResponse>
+public sealed class DeltaAdsClient : AdsClientBase<DeltaDiscoveryRequest, DeltaDiscoveryResponse>
 {
-    private readonly ChannelBase _channel;
-    private readonly AdsClientOptions _options;
-    private readonly AdsStreamCore<DeltaDiscoveryRequest, DeltaDiscoveryResponse> _stream;
     private readonly Dictionary<string, TypeState> _types = new(StringComparer.Ordinal);
 
     /// <summary>Opens a stream on <paramref name="channel"/>; nothing is sent until the first request.</summary>
@@ -22,25 +19,9 @@ public sealed class DeltaAdsClient : IAdsClient<DeltaDiscoveryResponse>
     /// <param name="node">Sent on the stream's first request (see <see cref="AdsNodes"/>).</param>
     /// <param name="options">Client behaviour; <see cref="AdsClientOptions.Default"/> when null.</param>
     public DeltaAdsClient(ChannelBase channel, Node node, AdsClientOptions? options = null)
+        : base(channel, node, options, client => client.DeltaAggregatedResources(), request => request.Node ??= node, $"the delta ADS stream of node '{node.Id}'")
     {
-        ArgumentNullException.ThrowIfNull(channel);
-        ArgumentNullException.ThrowIfNull(node);
-        _channel = channel;
-        _options = options ?? AdsClientOptions.Default;
-        Node = node;
-        var call = new AggregatedDiscoveryService.AggregatedDiscoveryServiceClient(channel).DeltaAggregatedResources();
-        _stream = new AdsStreamCore<DeltaDiscoveryRequest, DeltaDiscoveryResponse>(
-            call, request => request.Node ??= node, OnResponseAsync, $"the delta ADS stream of node '{node.Id}'");
     }
-
-    /// <summary>The node this stream identifies as.</summary>
-    public Node Node { get; }
-
-    /// <summary>Every response in arrival order with its receive time; the same queue <see cref="NextAsync"/> reads.</summary>
-    public ChannelReader<Received<DeltaDiscoveryResponse>> Responses => _stream.Responses;
-
-    /// <summary>Completes with the stream's final status once the server ends it or the client is disposed.</summary>
-    public Task<Status> Completion => _stream.Completion;
 
     /// <summary>
     /// Opens a stream that resumes <paramref name="subscriptions"/>: one request per type listing its names in
@@ -82,7 +63,7 @@ public sealed class DeltaAdsClient : IAdsClient<DeltaDiscoveryResponse>
                 }
             }
 
-            await client._stream.WriteAsync(request, ct).ConfigureAwait(false);
+            await client.Stream.WriteAsync(request, ct).ConfigureAwait(false);
         }
 
         return client;
@@ -96,7 +77,7 @@ public sealed class DeltaAdsClient : IAdsClient<DeltaDiscoveryResponse>
     /// <param name="names">Names to add to the subscription.</param>
     /// <param name="ct">Cancels the send.</param>
     /// <returns>Completes when the request is written to the stream.</returns>
-    public Task SubscribeAsync(string typeUrl, IReadOnlyCollection<string> names, CancellationToken ct = default)
+    public override Task SubscribeAsync(string typeUrl, IReadOnlyCollection<string> names, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(names);
         DeltaDiscoveryRequest request;
@@ -113,7 +94,7 @@ public sealed class DeltaAdsClient : IAdsClient<DeltaDiscoveryResponse>
             request = new DeltaDiscoveryRequest { TypeUrl = typeUrl, ResourceNamesSubscribe = { names } };
         }
 
-        return _stream.WriteAsync(request, ct);
+        return Stream.WriteAsync(request, ct);
     }
 
     /// <summary>
@@ -149,14 +130,14 @@ public sealed class DeltaAdsClient : IAdsClient<DeltaDiscoveryResponse>
             request = new DeltaDiscoveryRequest { TypeUrl = typeUrl, ResourceNamesUnsubscribe = { names } };
         }
 
-        return _stream.WriteAsync(request, ct);
+        return Stream.WriteAsync(request, ct);
     }
 
     /// <summary>ACKs <paramref name="response"/> and applies it: its resources are held at their versions, its removals dropped.</summary>
     /// <param name="response">A response read from this stream.</param>
     /// <param name="ct">Cancels the send.</param>
     /// <returns>Completes when the ACK is written to the stream.</returns>
-    public Task AckAsync(DeltaDiscoveryResponse response, CancellationToken ct = default)
+    public override Task AckAsync(DeltaDiscoveryResponse response, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(response);
         lock (_types)
@@ -164,7 +145,7 @@ public sealed class DeltaAdsClient : IAdsClient<DeltaDiscoveryResponse>
             Apply(State(response.TypeUrl), response);
         }
 
-        return _stream.WriteAsync(new DeltaDiscoveryRequest { TypeUrl = response.TypeUrl, ResponseNonce = response.Nonce }, ct);
+        return Stream.WriteAsync(new DeltaDiscoveryRequest { TypeUrl = response.TypeUrl, ResponseNonce = response.Nonce }, ct);
     }
 
     /// <summary>NACKs <paramref name="response"/> with an <c>error_detail</c> carrying <paramref name="message"/>; nothing of it is held.</summary>
@@ -175,47 +156,13 @@ public sealed class DeltaAdsClient : IAdsClient<DeltaDiscoveryResponse>
     public Task NackAsync(DeltaDiscoveryResponse response, string message, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(response);
-        return _stream.WriteAsync(new DeltaDiscoveryRequest
+        return Stream.WriteAsync(new DeltaDiscoveryRequest
         {
             TypeUrl = response.TypeUrl,
             ResponseNonce = response.Nonce,
             ErrorDetail = new Google.Rpc.Status { Code = (int)StatusCode.InvalidArgument, Message = message },
         }, ct);
     }
-
-    /// <summary>
-    /// Sends <paramref name="request"/> exactly as given (the node is added only if it is the stream's first
-    /// request and has none). The client's bookkeeping is not changed.
-    /// </summary>
-    /// <param name="request">The request to write.</param>
-    /// <param name="ct">Cancels the send.</param>
-    /// <returns>Completes when the request is written to the stream.</returns>
-    public Task SendAsync(DeltaDiscoveryRequest request, CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return _stream.WriteAsync(request, ct);
-    }
-
-    /// <summary>The next response not yet read.</summary>
-    /// <param name="timeout">How long to wait before failing.</param>
-    /// <param name="ct">Cancels the wait.</param>
-    /// <returns>The response.</returns>
-    /// <exception cref="TimeoutException">No response arrived within <paramref name="timeout"/>.</exception>
-    /// <exception cref="RpcException">The stream ended; carries its final status.</exception>
-    public async ValueTask<DeltaDiscoveryResponse> NextAsync(TimeSpan timeout, CancellationToken ct = default) =>
-        (await _stream.NextReceivedAsync(timeout, ct).ConfigureAwait(false)).Response;
-
-    /// <summary>Like <see cref="NextAsync"/>, with the time the response was read off the stream.</summary>
-    /// <param name="timeout">How long to wait before failing.</param>
-    /// <param name="ct">Cancels the wait.</param>
-    /// <returns>The response and its receive timestamp.</returns>
-    public ValueTask<Received<DeltaDiscoveryResponse>> NextReceivedAsync(TimeSpan timeout, CancellationToken ct = default) =>
-        _stream.NextReceivedAsync(timeout, ct);
-
-    /// <summary>Takes the next response if one has already arrived.</summary>
-    /// <param name="response">The response, when the result is true.</param>
-    /// <returns>Whether a response was waiting.</returns>
-    public bool TryNext(out DeltaDiscoveryResponse response) => _stream.TryNext(out response);
 
     /// <summary>The versions held for <paramref name="typeUrl"/>, by resource name.</summary>
     /// <param name="typeUrl">The resource type.</param>
@@ -271,37 +218,25 @@ public sealed class DeltaAdsClient : IAdsClient<DeltaDiscoveryResponse>
     {
         var subscriptions = Subscriptions;
         await DisposeAsync().ConfigureAwait(false);
-        return await ResumeAsync(channel ?? _channel, Node, subscriptions, _options, ct).ConfigureAwait(false);
+        return await ResumeAsync(channel ?? ServerChannel, Node, subscriptions, Options, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Cancels the stream, as a proxy that goes away does, and waits for the read loop to end.</summary>
-    /// <returns>Completes when the stream is closed.</returns>
-    public ValueTask DisposeAsync() => _stream.DisposeAsync();
-
-    private async ValueTask OnResponseAsync(DeltaDiscoveryResponse response)
+    private protected override async ValueTask OnResponseAsync(DeltaDiscoveryResponse response)
     {
         lock (_types)
         {
             var state = State(response.TypeUrl);
             state.LastNonce = response.Nonce;
             state.Responses++;
-            if (_options.AutoAck)
+            if (Options.AutoAck)
             {
                 Apply(state, response);
             }
         }
 
-        if (_options.AutoAck)
+        if (Options.AutoAck)
         {
-            try
-            {
-                await _stream.WriteAsync(new DeltaDiscoveryRequest { TypeUrl = response.TypeUrl, ResponseNonce = response.Nonce }, CancellationToken.None)
-                    .ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is RpcException or InvalidOperationException or OperationCanceledException)
-            {
-                // The stream is ending; the read loop reports how.
-            }
+            await WriteAckAsync(new DeltaDiscoveryRequest { TypeUrl = response.TypeUrl, ResponseNonce = response.Nonce }).ConfigureAwait(false);
         }
     }
 

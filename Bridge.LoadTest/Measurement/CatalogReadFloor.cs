@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Bridge.Testing.Security;
 
 namespace Bridge.LoadTest.Measurement;
 
@@ -18,18 +19,7 @@ internal static class CatalogReadFloor
         handler.EnableMultipleHttp2Connections = true;
         if (ca is not null)
         {
-            var roots = new X509Certificate2Collection(ca);
-            handler.SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                {
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return certificate is X509Certificate2 presented && chain.Build(presented);
-                },
-            };
+            handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = PrivateRoots.ServerCheck([ca]) };
         }
 
         using var http = new HttpClient(handler)

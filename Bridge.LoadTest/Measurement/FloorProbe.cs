@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Bridge.Testing.Security;
 
 namespace Bridge.LoadTest.Measurement;
 
@@ -27,23 +28,7 @@ internal sealed class FloorProbe : IDisposable
         handler.PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5);
         if (ca is not null)
         {
-            var roots = new X509Certificate2Collection(ca);
-            handler.SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                {
-                    if (certificate is not X509Certificate2 presented || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
-                    {
-                        return false;
-                    }
-
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return chain.Build(presented);
-                },
-            };
+            handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = PrivateRoots.ServerCheck([ca], matchName: true) };
         }
 
         _http = new HttpClient(handler)

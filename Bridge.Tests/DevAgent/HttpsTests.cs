@@ -102,22 +102,7 @@ public sealed class HttpsTests
         var roots = new X509Certificate2Collection(X509Certificate2.CreateFromPem(File.ReadAllText(agent.CaFile!)));
         var handler = new SocketsHttpHandler
         {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                {
-                    if (certificate is not X509Certificate2 presented || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
-                    {
-                        return false;
-                    }
-
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return chain.Build(presented);
-                },
-            },
+            SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = PrivateRoots.ServerCheck(roots, matchName: true) },
         };
         return new HttpClient(handler)
         {

@@ -150,19 +150,10 @@ public sealed class AdsTlsTests
             RemoteCertificateValidationCallback = (_, certificate, _, _) =>
             {
                 issuer = certificate?.Issuer;
-                return certificate is X509Certificate2 presented && trusted.Any(pki => Chains(presented, pki));
+                return trusted.Any(pki => PrivateRoots.Chains(certificate, pki.Ca));
             },
         });
         return issuer!;
-    }
-
-    private static bool Chains(X509Certificate2 certificate, TestPki pki)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(pki.Ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(certificate);
     }
 
     private static Task<InProcessBridge> StartAsync(TestPki pki, bool mutual)
@@ -183,14 +174,7 @@ public sealed class AdsTlsTests
         SslOptions = new SslClientAuthenticationOptions
         {
             ClientCertificates = clientCertificate is null ? null : [clientCertificate],
-            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-            {
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.Add(pki.Ca);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return certificate is X509Certificate2 presented && chain.Build(presented);
-            },
+            RemoteCertificateValidationCallback = PrivateRoots.ServerCheck([pki.Ca]),
         },
     };
 }

@@ -53,14 +53,7 @@ internal sealed class FakeConsulTls : IAsyncDisposable
                     return serverCertificate;
                 },
                 ClientCertificateMode = clientCa is null ? ClientCertificateMode.NoCertificate : ClientCertificateMode.RequireCertificate,
-                ClientCertificateValidation = (presented, _, _) =>
-                {
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(clientCa!);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return chain.Build(presented);
-                },
+                ClientCertificateValidation = (presented, _, _) => PrivateRoots.Chains(presented, clientCa!),
             });
         }));
 

@@ -117,16 +117,36 @@ export function adsStub(address) {
   return new AggregatedDiscoveryService(address, grpc.credentials.createInsecure());
 }
 
-/** A state-of-the-world ADS stream that tracks, per type, the subscription and the last response, as Envoy does. */
-export class SotwAds {
-  constructor(stub, node) {
+/** What both stream protocols share: the call, the validated view of what the client holds, the response queue. */
+class AdsStream {
+  constructor(node, call, label, protocol) {
     this.node = node;
-    this.call = stub.StreamAggregatedResources();
+    this.call = call;
     /** What this client holds, every response validated (see XdsView). */
     this.view = new XdsView(kindOf(node));
-    this.responses = new ResponseQueue(this.call, `SotW ADS of ${node.id}`, this.view, 'sotw');
-    this.subscriptions = new Map();
+    this.responses = new ResponseQueue(call, `${label} of ${node.id}`, this.view, protocol);
     this.sentNode = false;
+  }
+
+  next(timeoutMs) {
+    return this.responses.next(timeoutMs);
+  }
+
+  quietFor(ms) {
+    return this.responses.quietFor(ms);
+  }
+
+  close() {
+    this.call.end();
+    this.call.cancel();
+  }
+}
+
+/** A state-of-the-world ADS stream that tracks, per type, the subscription and the last response, as Envoy does. */
+export class SotwAds extends AdsStream {
+  constructor(stub, node) {
+    super(node, stub.StreamAggregatedResources(), 'SotW ADS', 'sotw');
+    this.subscriptions = new Map();
   }
 
   /** Subscribes `typeUrl` to `names` ([] is Envoy's wildcard for LDS/CDS), carrying the last ACKed state. */
@@ -145,29 +165,12 @@ export class SotwAds {
   ack(response) {
     this.request(response.type_url, this.subscriptions.get(response.type_url) ?? [], { version: response.version_info, nonce: response.nonce });
   }
-
-  next(timeoutMs) {
-    return this.responses.next(timeoutMs);
-  }
-
-  quietFor(ms) {
-    return this.responses.quietFor(ms);
-  }
-
-  close() {
-    this.call.end();
-    this.call.cancel();
-  }
 }
 
 /** An incremental (delta) ADS stream. */
-export class DeltaAds {
+export class DeltaAds extends AdsStream {
   constructor(stub, node) {
-    this.node = node;
-    this.call = stub.DeltaAggregatedResources();
-    this.view = new XdsView(kindOf(node));
-    this.responses = new ResponseQueue(this.call, `delta ADS of ${node.id}`, this.view, 'delta');
-    this.sentNode = false;
+    super(node, stub.DeltaAggregatedResources(), 'delta ADS', 'delta');
   }
 
   send(message) {
@@ -180,18 +183,5 @@ export class DeltaAds {
 
   ack(response) {
     this.send({ type_url: response.type_url, response_nonce: response.nonce });
-  }
-
-  next(timeoutMs) {
-    return this.responses.next(timeoutMs);
-  }
-
-  quietFor(ms) {
-    return this.responses.quietFor(ms);
-  }
-
-  close() {
-    this.call.end();
-    this.call.cancel();
   }
 }

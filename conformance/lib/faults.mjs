@@ -2,7 +2,7 @@
 // a /readyz poller that records every state the bridge reported, the dev agent's control API beyond what
 // DevAgent wraps, and the per-scenario record printed as the closing summary.
 import { setTimeout as delay } from 'node:timers/promises';
-import { call, Tally } from './clients.mjs';
+import { call, runBatch, Tally } from './clients.mjs';
 import { waitFor } from './wait.mjs';
 
 /**
@@ -259,4 +259,22 @@ export async function startRelay(upstreamUrl, { plain = false } = {}) {
     server.close(() => resolve());
   });
   return relay;
+}
+
+/**
+ * A service `<name>` with backends `<name>-1` and `<name>-2` registered in the suite's agent, a client of its own
+ * (node `<name>-client`) that reaches both, paced traffic on it and a /readyz log, both running until the test
+ * finishes them. `started` is when it was ready.
+ */
+export async function prepareService(env, clients, name) {
+  const backends = await env.startBackends([`${name}-1`, `${name}-2`]);
+  await env.register(name, backends);
+  const client = clients.client(name, { nodeId: `${name}-client` });
+  await waitFor(`${name} to be served by both backends`, () => runBatch(client, 20),
+    (t) => t.failures === 0 && t.backends.length === 2, { timeout: 20_000 });
+  const traffic = new Traffic(client);
+  const readiness = new ReadinessLog(env.bridge);
+  await readiness.until('ready', { timeout: 10_000 });
+  await traffic.flow(20);
+  return { name, backends, client, traffic, readiness, started: Date.now() };
 }

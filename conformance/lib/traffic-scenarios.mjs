@@ -22,6 +22,15 @@ export function declareTrafficScenarios(scenario, suite, prefix = '', { timeoutT
     for (const b of backends) await env.agent.register({ id: b.name, name: service, port: b.port, tags });
   }
 
+  /** `service` speaks gRPC and has subsets v1 and v2 by tag, v1 the default: the ground a router's routes stand on. */
+  async function putVersionSubsets(service) {
+    await env.agent.putConfigEntry({ Kind: 'service-defaults', Name: service, Protocol: 'grpc' });
+    await env.agent.putConfigEntry({
+      Kind: 'service-resolver', Name: service, DefaultSubset: 'v1',
+      Subsets: { v1: { Filter: '"v1" in Service.Tags' }, v2: { Filter: '"v2" in Service.Tags' } },
+    });
+  }
+
   scenario('a 90/10 service-splitter splits 1,000 RPCs about 90/10 between two subsets', async (t) => {
     const service = name('split');
     const [stable, canary] = await suite.startBackends([`${service}-stable`, `${service}-canary`]);
@@ -56,11 +65,7 @@ export function declareTrafficScenarios(scenario, suite, prefix = '', { timeoutT
     const v2 = await suite.startBackends([`${service}-v2-a`]);
     await registerTagged(service, v1, ['v1']);
     await registerTagged(service, v2, ['v2']);
-    await env.agent.putConfigEntry({ Kind: 'service-defaults', Name: service, Protocol: 'grpc' });
-    await env.agent.putConfigEntry({
-      Kind: 'service-resolver', Name: service, DefaultSubset: 'v1',
-      Subsets: { v1: { Filter: '"v1" in Service.Tags' }, v2: { Filter: '"v2" in Service.Tags' } },
-    });
+    await putVersionSubsets(service);
     await env.agent.putConfigEntry({
       Kind: 'service-router', Name: service,
       Routes: [{ Match: { HTTP: { Header: [{ Name: 'x-canary', Exact: 'yes' }] } }, Destination: { ServiceSubset: 'v2' } }],
@@ -113,11 +118,7 @@ export function declareTrafficScenarios(scenario, suite, prefix = '', { timeoutT
     const [v1, v2] = await suite.startBackends([`${service}-v1`, `${service}-v2`]);
     await registerTagged(service, [v1], ['v1']);
     await registerTagged(service, [v2], ['v2']);
-    await env.agent.putConfigEntry({ Kind: 'service-defaults', Name: service, Protocol: 'grpc' });
-    await env.agent.putConfigEntry({
-      Kind: 'service-resolver', Name: service, DefaultSubset: 'v1',
-      Subsets: { v1: { Filter: '"v1" in Service.Tags' }, v2: { Filter: '"v2" in Service.Tags' } },
-    });
+    await putVersionSubsets(service);
     await env.agent.putConfigEntry({
       Kind: 'service-router', Name: service,
       Routes: [

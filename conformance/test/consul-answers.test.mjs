@@ -8,10 +8,9 @@
 // not move Consul's index, so only the bridge's short re-read (Consul:AclRetryWait, 5 s) can see it in time.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ClientFactory, runBatch } from '../lib/clients.mjs';
-import { ReadinessLog, Summary, Traffic, devControl, servedBy } from '../lib/faults.mjs';
+import { ClientFactory } from '../lib/clients.mjs';
+import { devControl, prepareService, servedBy, Summary } from '../lib/faults.mjs';
 import { useBridge } from '../lib/suite.mjs';
-import { waitFor } from '../lib/wait.mjs';
 
 const BRIDGE_TOKEN = 'bridge-read-token-0123456789';
 const ADMIN_TOKEN = 'admin-write-token-0123456789';
@@ -41,20 +40,6 @@ const env = useBridge({
   },
 });
 
-/** A service `<name>` with backends `<name>-1` and `<name>-2`, its own client reaching both, traffic and a /readyz log. */
-async function prepare(name) {
-  const backends = await env.startBackends([`${name}-1`, `${name}-2`]);
-  await env.register(name, backends);
-  const client = clients.client(name, { nodeId: `${name}-client` });
-  await waitFor(`${name} to be served by both backends`, () => runBatch(client, 20),
-    (t) => t.failures === 0 && t.backends.length === 2, { timeout: 20_000 });
-  const traffic = new Traffic(client);
-  const readiness = new ReadinessLog(env.bridge);
-  await readiness.until('ready', { timeout: 10_000 });
-  await traffic.flow(20);
-  return { name, backends, client, traffic, readiness };
-}
-
 function assertNoFailure(s, from, to, what, minimum = 20) {
   const tally = s.traffic.tally(from, to);
   assert.equal(tally.failures, 0, `no RPC may fail ${what}: ${tally} ${s.traffic.failuresDescribed(from)}`);
@@ -77,7 +62,7 @@ async function finish(s, row) {
 }
 
 env.scenario('the token loses service:read (every answer filtered, same index): no RPC fails; back within seconds when it is restored', async (t) => {
-  const s = await prepare('acl-all');
+  const s = await prepareService(env, clients, 'acl-all');
   const row = { scenario: 'token loses service:read, then regains it' };
   const t0 = Date.now();
 
@@ -104,7 +89,7 @@ env.scenario('the token loses service:read (every answer filtered, same index): 
 });
 
 env.scenario('one service filtered by ACLs (same index, another body): its instances stay served; back within seconds', async (t) => {
-  const s = await prepare('acl-one');
+  const s = await prepareService(env, clients, 'acl-one');
   const row = { scenario: 'one service filtered (same index, other body)' };
   const t0 = Date.now();
 
@@ -124,7 +109,7 @@ env.scenario('one service filtered by ACLs (same index, another body): its insta
 });
 
 env.scenario('a Consul rebuilt from scratch (low index, no services): the removal is held, no RPC fails, released when agents re-register', async (t) => {
-  const s = await prepare('rebuilt');
+  const s = await prepareService(env, clients, 'rebuilt');
   const row = { scenario: 'rebuilt Consul: low index, nothing' };
   const t0 = Date.now();
 

@@ -18,7 +18,7 @@ import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { TYPE, envoyNode, grpcNode } from '../lib/ads-client.mjs';
 import { ClientFactory, runBatch } from '../lib/clients.mjs';
-import { ReadinessLog, Summary, Traffic, consulErrors, devControl, servedBy, startRelay } from '../lib/faults.mjs';
+import { consulErrors, devControl, prepareService, servedBy, startRelay, Summary } from '../lib/faults.mjs';
 import { useBridge } from '../lib/suite.mjs';
 import { waitFor } from '../lib/wait.mjs';
 import { snapshot } from '../lib/xds-snapshot.mjs';
@@ -49,23 +49,6 @@ const env = useBridge({
     env.onCleanup(() => devControl.clearFaults(env.agent));
   },
 });
-
-/**
- * A service `<name>` with backends `<name>-1` and `<name>-2`, a client of its own that reaches both, paced
- * traffic on it and a /readyz log, both running until `finish`.
- */
-async function prepare(name) {
-  const backends = await env.startBackends([`${name}-1`, `${name}-2`]);
-  await env.register(name, backends);
-  const client = clients.client(name, { nodeId: `${name}-client` });
-  await waitFor(`${name} to be served by both backends`, () => runBatch(client, 20),
-    (t) => t.failures === 0 && t.backends.length === 2, { timeout: 20_000 });
-  const traffic = new Traffic(client);
-  const readiness = new ReadinessLog(env.bridge);
-  await readiness.until('ready', { timeout: 10_000 });
-  await traffic.flow(20);
-  return { name, backends, client, traffic, readiness, started: Date.now() };
-}
 
 /** Deregisters `<name>-2` now and returns how long until 30 RPCs in a row went to `<name>-1` only. */
 async function followDeregistration(s, { timeout = 20_000 } = {}) {
@@ -119,7 +102,7 @@ function faultScenario(title, label, body, { setup, ...options } = {}) {
     const row = { scenario: label };
     try {
       teardown = await setup?.();
-      s = await prepare(label);
+      s = await prepareService(env, clients, label);
       await body(s, row, t);
       await assertServedValid(s, 'after');
     } catch (e) {

@@ -21,8 +21,10 @@ internal sealed class XdsCache
     /// <summary>What the translators of this cache have already logged once.</summary>
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
 
-    /// <summary>Scopes declared by open streams, with how many streams hold each.</summary>
-    private readonly Dictionary<string, (IReadOnlySet<string> Services, int Streams)> _scopes = new(StringComparer.Ordinal);
+    /// <summary>Scopes declared by open streams: their services (what a build reads, as is) and how many streams hold each.</summary>
+    private readonly Dictionary<string, IReadOnlySet<string>> _scopes = new(StringComparer.Ordinal);
+
+    private readonly Dictionary<string, int> _scopeHolders = new(StringComparer.Ordinal);
 
     /// <summary><c>service:port</c> listener names gRPC clients asked for.</summary>
     private readonly HashSet<string> _portedNames = new(StringComparer.Ordinal);
@@ -97,9 +99,9 @@ internal sealed class XdsCache
     {
         lock (_applyGate)
         {
-            if (_scopes.TryGetValue(key, out var held))
+            if (_scopeHolders.TryGetValue(key, out var holders))
             {
-                _scopes[key] = (held.Services, held.Streams + 1);
+                _scopeHolders[key] = holders + 1;
                 return new ScopeLease(this, key);
             }
 
@@ -108,7 +110,8 @@ internal sealed class XdsCache
                 return null;
             }
 
-            _scopes[key] = (services, 1);
+            _scopes[key] = services;
+            _scopeHolders[key] = 1;
             var builder = Builder();
             builder.AddScope(key, services, _catalog);
             Publish(builder, _catalog, rebuilt: false, always: true);
@@ -120,12 +123,13 @@ internal sealed class XdsCache
     {
         lock (_applyGate)
         {
-            if (_scopes.TryGetValue(key, out var held))
+            if (_scopeHolders.TryGetValue(key, out var holders))
             {
                 // Dropped from the next snapshot built; nothing is published just for that.
-                _scopes[key] = (held.Services, held.Streams - 1);
-                if (held.Streams <= 1)
+                _scopeHolders[key] = holders - 1;
+                if (holders <= 1)
                 {
+                    _scopeHolders.Remove(key);
                     _scopes.Remove(key);
                 }
             }
@@ -167,8 +171,8 @@ internal sealed class XdsCache
         return builder.ToSnapshot(XdsSnapshot.Empty, catalog, rebuilt: true);
     }
 
-    private SnapshotBuilder Builder() =>
-        new(Current, _translator, _logger, _scopes.ToDictionary(kv => kv.Key, kv => kv.Value.Services, StringComparer.Ordinal), _portedNames);
+    /// <summary>A builder over the current snapshot; it reads the held scopes and names as they are, so it lives under the gate.</summary>
+    private SnapshotBuilder Builder() => new(Current, _translator, _logger, _scopes, _portedNames);
 
     private void Publish(SnapshotBuilder builder, CatalogSnapshot catalog, bool rebuilt, bool always = false)
     {

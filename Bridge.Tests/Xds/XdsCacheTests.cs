@@ -269,6 +269,33 @@ public sealed class XdsCacheTests
         });
     }
 
+    [Test]
+    public void Snapshots_that_change_no_names_take_no_place_in_the_change_log()
+    {
+        // Thousands of streams declaring new scopes at start-up each publish a snapshot that changes no names; a
+        // stream that saw the catalog before them must still catch up by the log, not by comparing everything.
+        Sync(_store, ("api", [Entry("n1", "api-1", service: "api", nodeAddress: "10.0.1.1")]), ("web", [Entry("n1", "web-1", nodeAddress: "10.0.2.1")]));
+        var start = _cache.Current.Generation;
+        _store.Apply([new ServiceEntriesObserved("web", 10, [Entry("n1", "web-1", nodeAddress: "10.0.2.2")])]);
+        var leases = Enumerable.Range(0, ChangeLog.Length + 10)
+            .Select(i => _cache.HoldScope($"scope-{i}", new HashSet<string>(i % 2 == 0 ? ["web"] : ["api"], StringComparer.Ordinal)))
+            .ToList();
+        _store.Apply([new ServiceEntriesObserved("api", 11, [Entry("n1", "api-1", service: "api", nodeAddress: "10.0.1.2")])]);
+        var now = _cache.Current;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(now.Generation, Is.EqualTo(start + ChangeLog.Length + 12), "every scope was published");
+            Assert.That(_cache.ChangedSince(start, now, TypeUrls.ClusterLoadAssignment), Is.EquivalentTo(new[] { "api", "web" }));
+            Assert.That(_cache.ChangedSince(start + 5, now, TypeUrls.ClusterLoadAssignment), Is.EquivalentTo(new[] { "api" }));
+        });
+
+        foreach (var lease in leases)
+        {
+            lease!.Dispose();
+        }
+    }
+
     private static (CatalogStore Store, XdsCache Cache) Pipeline()
     {
         var store = new CatalogStore(new FakeLogger<CatalogStore>());

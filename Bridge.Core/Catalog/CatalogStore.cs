@@ -16,6 +16,9 @@ internal sealed class CatalogStore
     private readonly List<Action<CatalogSnapshot, CatalogDiff>> _subscribers = [];
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ImmutableSortedSet<string>? _serviceSet;
+
+    /// <summary>Whether the last read of the service list answered (the watcher says when that changes).</summary>
+    private bool _listReachable = true;
     private readonly HashSet<string> _readFromConsul = new(StringComparer.Ordinal);
     private CatalogSnapshot _current = CatalogSnapshot.Empty;
 
@@ -61,8 +64,11 @@ internal sealed class CatalogStore
     /// <summary>Whether Consul answered the last query of every watch.</summary>
     public bool ConsulAvailable { get; private set; } = true;
 
-    /// <summary>Whether Consul answered the last read of the service list: false while Consul itself is out of reach.</summary>
-    public bool ConsulReachable { get; private set; } = true;
+    /// <summary>
+    /// Whether Consul's service list answers: false until it first has (a daemon started from its state file while
+    /// Consul is down knows nothing else yet), and false again while its reads fail, Consul itself out of reach.
+    /// </summary>
+    public bool ConsulReachable => _listReachable && Volatile.Read(ref _serviceSet) is not null;
 
     /// <summary>
     /// Since when what is served may be out of date: when the state file was saved, or when Consul stopped
@@ -356,7 +362,7 @@ internal sealed class CatalogStore
                     break;
 
                 case ConsulReachabilityChanged reachability:
-                    ConsulReachable = reachability.Reachable;
+                    _listReachable = reachability.Reachable;
                     break;
 
                 case AclHoldChanged acl:

@@ -268,6 +268,29 @@ public sealed class CatalogStoreTests
     }
 
     [Test]
+    public void Consul_counts_as_reachable_only_once_its_service_list_has_answered()
+    {
+        // A daemon started from its state file while Consul is down: nothing has answered yet, and until the
+        // watcher's first failure arrives nothing says so either. A load balancer must not see it as ready.
+        var fresh = new CatalogStore(new FakeLogger<CatalogStore>());
+        fresh.Apply([.. ConsulFeed.NoRouting()]);
+        var beforeAnyAnswer = fresh.ConsulReachable;
+        fresh.Apply([Set(1, "web")]);
+        var listed = fresh.ConsulReachable;
+        fresh.Apply([new ConsulReachabilityChanged(false)]);
+        var lost = fresh.ConsulReachable;
+        fresh.Apply([new ConsulReachabilityChanged(true)]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(beforeAnyAnswer, Is.False, "no answer yet");
+            Assert.That(listed, Is.True, "the service list answered");
+            Assert.That(lost, Is.False, "its reads fail");
+            Assert.That(fresh.ConsulReachable, Is.True, "they answer again");
+        });
+    }
+
+    [Test]
     public void Duplicate_instance_is_reported_with_its_service_and_key()
     {
         _store.Apply([Set(1, "web"), Read("web", 2, Entry("n1", "web-1", port: 1), Entry("n1", "web-1", port: 2))]);

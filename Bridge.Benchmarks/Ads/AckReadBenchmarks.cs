@@ -10,9 +10,6 @@ namespace Bridge.Benchmarks.Ads;
 /// with the bridge's reader against the stock generated parser of the same bytes. The bridge reads the same ACK
 /// again and again, as a fleet of proxies subscribed to the same services sends it, so its shared list is found.
 /// </summary>
-[MemoryDiagnoser]
-[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
-[CategoriesColumn]
 public class AckReadBenchmarks
 {
     private const string Category = "AckRead";

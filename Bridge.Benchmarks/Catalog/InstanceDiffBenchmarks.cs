@@ -6,9 +6,6 @@ namespace Bridge.Benchmarks.Catalog;
 /// before a diff is asked for). The two lists are decoded separately, as two Consul answers would be, so equal
 /// instances are equal objects, not the same object; the changed instance sorts last, so both passes visit every pair.
 /// </summary>
-[MemoryDiagnoser]
-[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
-[CategoriesColumn]
 public class InstanceDiffBenchmarks
 {
     private const string Category = "InstanceDiff";

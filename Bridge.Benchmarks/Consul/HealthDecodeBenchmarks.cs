@@ -6,9 +6,6 @@ namespace Bridge.Benchmarks.Consul;
 /// From the bytes of a <c>/v1/health/service</c> answer to the service's sorted instance list, the way the watcher
 /// and the catalog do it, against only parsing the same bytes into a <see cref="JsonDocument"/>.
 /// </summary>
-[MemoryDiagnoser]
-[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
-[CategoriesColumn]
 public class HealthDecodeBenchmarks
 {
     private const string Category = "HealthServiceDecode";

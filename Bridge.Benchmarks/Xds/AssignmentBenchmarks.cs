@@ -6,9 +6,6 @@ namespace Bridge.Benchmarks.Xds;
 /// Turning one service into its ClusterLoadAssignment resource, against the floor: packing the very same message,
 /// already built, into the <see cref="Any"/> a response carries. The difference is translation plus the version hash.
 /// </summary>
-[MemoryDiagnoser]
-[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
-[CategoriesColumn]
 public class AssignmentBenchmarks
 {
     private const string Category = "ClusterLoadAssignment";

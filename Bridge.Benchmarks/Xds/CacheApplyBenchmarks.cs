@@ -11,9 +11,6 @@ namespace Bridge.Benchmarks.Xds;
 /// and assignment, comparing them with what is served, hashing, and publishing a new snapshot).
 /// Each call applies the opposite change to the previous one, so every call really changes the served assignment.
 /// </summary>
-[MemoryDiagnoser]
-[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
-[CategoriesColumn]
 public class CacheApplyBenchmarks
 {
     private const string Category = "XdsCacheApply";

@@ -7,9 +7,6 @@ namespace Bridge.Benchmarks.Xds;
 /// not grow with instances, so there is no N; its meta asks for HTTP/2 and outlier detection, which fills in
 /// the typed protocol options (itself an Any packed inside the cluster) and the outlier block.
 /// </summary>
-[MemoryDiagnoser]
-[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
-[CategoriesColumn]
 public class ClusterBenchmarks
 {
     private const string Category = "Cluster";

@@ -71,7 +71,11 @@ internal sealed partial class SnapshotBuilder
                 names.UnionWith(ChainTranslator.ClusterNames(chain));
             }
 
-            _chainRoutesChanged |= !Equals(before, latest);
+            if (!Equals(before, latest))
+            {
+                _chainRoutesChanged = true;
+                _hostsChanged.Add(service);
+            }
         }
 
         var served = chains.ToImmutable();
@@ -108,6 +112,7 @@ internal sealed partial class SnapshotBuilder
                 {
                     _virtuals = _virtuals.Add(name);
                     _membershipChanged = true;
+                    _hostsChanged.Add(name);
                 }
 
                 if (_tombstones.Contains(name))
@@ -128,6 +133,7 @@ internal sealed partial class SnapshotBuilder
             {
                 _virtuals = _virtuals.Remove(name);
                 _membershipChanged = true;
+                _hostsChanged.Add(name);
                 if (!catalog.Services.ContainsKey(name) && !_tombstones.Contains(name))
                 {
                     Remove(ClientKind.Grpc, TypeUrls.Listener, name);

@@ -163,10 +163,10 @@ internal sealed class XdsCache
         }
     }
 
-    /// <summary>What a fresh cache with these settings would serve for this catalog (for comparisons in tests).</summary>
-    internal static XdsSnapshot BuildFresh(XdsOptions options, CatalogSnapshot catalog, ILogger logger)
+    /// <summary>What a fresh cache with these settings, and streams holding these scopes, would serve for this catalog (for comparisons in tests).</summary>
+    internal static XdsSnapshot BuildFresh(XdsOptions options, CatalogSnapshot catalog, ILogger logger, IReadOnlyDictionary<string, IReadOnlySet<string>>? scopes = null)
     {
-        var builder = new SnapshotBuilder(XdsSnapshot.Empty, new ResourceTranslator(options, logger), logger, new Dictionary<string, IReadOnlySet<string>>(), []);
+        var builder = new SnapshotBuilder(XdsSnapshot.Empty, new ResourceTranslator(options, logger), logger, scopes ?? new Dictionary<string, IReadOnlySet<string>>(), []);
         builder.BuildAll(catalog);
         return builder.ToSnapshot(XdsSnapshot.Empty, catalog, rebuilt: true);
     }

@@ -17,6 +17,9 @@ public sealed class SnapshotConsistencyTests
     private CatalogStore _store = null!;
     private XdsCache _cache = null!;
 
+    /// <summary>The scopes a test's streams hold, for the fresh build to hold too.</summary>
+    private Dictionary<string, IReadOnlySet<string>>? _scopes;
+
     [SetUp]
     public void SetUp()
     {
@@ -25,6 +28,7 @@ public sealed class SnapshotConsistencyTests
         _store.Apply([.. ConsulFeed.NoRouting()]);
         _cache = new XdsCache(new XdsOptions(), _log);
         _store.Subscribe(_cache.Apply);
+        _scopes = null;
     }
 
     [Test]
@@ -34,6 +38,16 @@ public sealed class SnapshotConsistencyTests
         var names = Enumerable.Range(0, 12).Select(i => $"svc{i}").ToArray();
         var present = new SortedSet<string>(StringComparer.Ordinal);
         _store.Apply([new ServiceSetObserved([], 1)]);
+
+        // Streams scoped to a few of the names: each scope's route must follow what is served of its own names.
+        _scopes = new Dictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal)
+        {
+            ["low"] = new HashSet<string>(["svc0", "svc1", "svc2"], StringComparer.Ordinal),
+            ["mid"] = new HashSet<string>(["svc2", "svc5", "svc7"], StringComparer.Ordinal),
+            ["odd"] = new HashSet<string>(names.Where((_, i) => i % 2 == 1), StringComparer.Ordinal),
+            ["none"] = new HashSet<string>(["elsewhere"], StringComparer.Ordinal),
+        };
+        var leases = _scopes.Select(kv => _cache.HoldScope(kv.Key, kv.Value)!).ToList();
         for (var step = 0; step < 300; step++)
         {
             var name = names[random.Next(names.Length)];
@@ -60,6 +74,7 @@ public sealed class SnapshotConsistencyTests
         }
 
         AssertSameAsFresh(new XdsOptions(), "end");
+        leases.ForEach(lease => lease.Dispose());
     }
 
     /// <summary>Every settings key a reload applies, each changed alone from its default.</summary>
@@ -244,12 +259,13 @@ public sealed class SnapshotConsistencyTests
 
     private void AssertSameAsFresh(XdsOptions options, string when)
     {
-        var fresh = XdsCache.BuildFresh(options, _store.Current, new FakeLogger());
+        var fresh = XdsCache.BuildFresh(options, _store.Current, new FakeLogger(), _scopes);
         var served = _cache.Current;
         Assert.Multiple(() =>
         {
             Assert.That(Describe(served), Is.EqualTo(Describe(fresh)), when);
             Assert.That(served.Tombstones, Is.EqualTo(fresh.Tombstones), when);
+            Assert.That(served.ScopedRoutes.ToDictionary(kv => kv.Key, kv => kv.Value.Version), Is.EquivalentTo(fresh.ScopedRoutes.ToDictionary(kv => kv.Key, kv => kv.Value.Version)), when);
         });
     }
 

@@ -28,6 +28,16 @@ public sealed class ChainServingTests
     private XdsCache _cache = null!;
     private ulong _index = 10;
 
+    /// <summary>Scopes streams hold throughout: a route per scope, which must follow the chains of its own services.</summary>
+    private static readonly Dictionary<string, IReadOnlySet<string>> Scopes = new(StringComparer.Ordinal)
+    {
+        ["web"] = new HashSet<string>(["web"], StringComparer.Ordinal),
+        ["api+checkout"] = new HashSet<string>(["api", "checkout"], StringComparer.Ordinal),
+        ["db"] = new HashSet<string>(["db"], StringComparer.Ordinal),
+    };
+
+    private List<IDisposable> _leases = [];
+
     [SetUp]
     public void SetUp()
     {
@@ -44,7 +54,11 @@ public sealed class ChainServingTests
             new ServiceEntriesObserved("db", 4, [Entry("n5", "db-1", service: "db", nodeAddress: "10.0.2.1", port: 5432)]),
         ]);
         Assert.That(_cache.Current.Ready, Is.True);
+        _leases = [.. Scopes.Select(kv => _cache.HoldScope(kv.Key, kv.Value)!)];
     }
+
+    [TearDown]
+    public void TearDown() => _leases.ForEach(lease => lease.Dispose());
 
     [Test]
     public void A_splitter_is_served_as_weighted_clusters_to_envoy_and_grpc_alike()
@@ -358,7 +372,7 @@ public sealed class ChainServingTests
 
     private void AssertSameAsFresh(string when)
     {
-        var fresh = XdsCache.BuildFresh(new XdsOptions(), _store.Current, _log);
+        var fresh = XdsCache.BuildFresh(new XdsOptions(), _store.Current, _log, Scopes);
         Assert.That(Versions(_cache.Current), Is.EqualTo(Versions(fresh)), when);
     }
 
@@ -384,12 +398,13 @@ public sealed class ChainServingTests
         Checks = [],
     };
 
-    /// <summary>Every resource's version, the callers' clusters included (under "caller &lt;name&gt;" as their type).</summary>
+    /// <summary>Every resource's version, the callers' clusters (under "caller &lt;name&gt;" as their type) and the scopes' routes included.</summary>
     private static Dictionary<(ClientKind Kind, string TypeUrl, string Name), string> Versions(XdsSnapshot snapshot) =>
         snapshot.Sets
             .SelectMany(set => set.Value.ByName.Select(r => ((set.Key.Kind, set.Key.TypeUrl, r.Key), r.Value.Version + (set.Value.Wildcard.Contains(r.Key) ? "*" : ""))))
             .Concat(snapshot.Callers.SelectMany(caller => new[] { ClientKind.Envoy, ClientKind.Grpc }.SelectMany(kind =>
                 caller.Value.Of(kind).Select(r => ((kind, "caller " + caller.Key, r.Key), r.Value.Version)))))
+            .Concat(snapshot.ScopedRoutes.Select(r => ((ClientKind.Envoy, "scoped route", r.Key), r.Value.Version)))
             .ToDictionary(kv => kv.Item1, kv => kv.Item2);
 
     private RouteConfiguration EnvoyRoute() => Route(ClientKind.Envoy, new XdsOptions().EnvoyListenerName);

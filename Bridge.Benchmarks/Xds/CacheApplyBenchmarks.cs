@@ -1,5 +1,4 @@
 using System.Globalization;
-using Bridge.Core.Consul.ConfigEntries;
 using Envoy.Config.Endpoint.V3;
 
 namespace Bridge.Benchmarks.Xds;
@@ -28,14 +27,9 @@ public class CacheApplyBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        // Fed the way the daemon feeds it: a catalog store the cache subscribes to.
-        var store = new CatalogStore(NullLogger<CatalogStore>.Instance);
-        // A Consul without config entries: start-up waits for routing as for the services.
-        store.Apply([.. ConfigEntryKinds.All.Select(kind => new ConfigEntriesObserved(new ConfigEntryList(kind, [], []), 1)), new LocalDatacenterObserved("dc1")]);
-        _cache = new XdsCache(new XdsOptions(), NullLogger<XdsCache>.Instance);
-        store.Subscribe(_cache.Apply);
-        var published = new List<(CatalogSnapshot, CatalogDiff)>();
-        store.Subscribe((catalog, diff) => published.Add((catalog, diff)));
+        var fed = new FedCache();
+        var (store, published) = (fed.Store, fed.Published);
+        _cache = fed.Cache;
 
         var names = Enumerable.Range(0, S).Select(i => string.Create(CultureInfo.InvariantCulture, $"service-{i:D4}")).ToImmutableSortedSet(StringComparer.Ordinal);
         store.Apply([new ServiceSetObserved(names, 1), .. names.Select(name => new ServiceEntriesObserved(name, 2, HealthServiceAnswer.Entries(name, InstancesPerService)))]);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Bridge.Core.Consul.ConfigEntries;
 using Envoy.Config.Route.V3;
 
 namespace Bridge.Benchmarks.Xds;
@@ -29,12 +28,9 @@ public class ScopedMembershipBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var store = new CatalogStore(NullLogger<CatalogStore>.Instance);
-        store.Apply([.. ConfigEntryKinds.All.Select(kind => new ConfigEntriesObserved(new ConfigEntryList(kind, [], []), 1)), new LocalDatacenterObserved("dc1")]);
-        _cache = new XdsCache(new XdsOptions(), NullLogger<XdsCache>.Instance);
-        store.Subscribe(_cache.Apply);
-        var published = new List<(CatalogSnapshot, CatalogDiff)>();
-        store.Subscribe((catalog, diff) => published.Add((catalog, diff)));
+        var fed = new FedCache();
+        var (store, published) = (fed.Store, fed.Published);
+        _cache = fed.Cache;
 
         var names = Enumerable.Range(0, Services).Select(i => string.Create(CultureInfo.InvariantCulture, $"service-{i:D4}")).ToImmutableSortedSet(StringComparer.Ordinal);
         store.Apply([new ServiceSetObserved(names, 1), .. names.Select(name => new ServiceEntriesObserved(name, 2, HealthServiceAnswer.Entries(name, 2)))]);

@@ -134,7 +134,7 @@ internal sealed partial class SnapshotBuilder
         if (_membershipChanged || _chainRoutesChanged || !ReferenceEquals(catalog.Departed, previousDeparted))
         {
             BuildScopedRoutes(catalog, _hostsChanged);
-            BuildPortedListeners();
+            BuildPortedListeners(onlyWhereChanged: true);
         }
 
         ServeCallers(catalog, diff.Routing.Callers);
@@ -173,10 +173,21 @@ internal sealed partial class SnapshotBuilder
         return before is not null && before.Message.Equals(route) ? before : XdsResource.Create(route.Name, route);
     }
 
-    private void BuildPortedListeners()
+    /// <summary>
+    /// The <c>service:port</c> listeners gRPC clients asked for. A change applied to the previous snapshot builds only
+    /// those whose service gained or lost its listener: the rest are the same name routed to the same service.
+    /// </summary>
+    private void BuildPortedListeners(bool onlyWhereChanged = false)
     {
+        var before = _before.Get(ClientKind.Grpc, TypeUrls.Listener).ByName;
+        var now = _sets.GetValueOrDefault((ClientKind.Grpc, TypeUrls.Listener))?.ByName;
         foreach (var name in _portedNames)
         {
+            if (onlyWhereChanged && before.ContainsKey(name) == (now?.ContainsKey(ResourceTranslator.PortedService(name)!) == true))
+            {
+                continue;
+            }
+
             PortedListener(name);
         }
     }

@@ -163,10 +163,11 @@ internal sealed class XdsCache
         }
     }
 
-    /// <summary>What a fresh cache with these settings, and streams holding these scopes, would serve for this catalog (for comparisons in tests).</summary>
-    internal static XdsSnapshot BuildFresh(XdsOptions options, CatalogSnapshot catalog, ILogger logger, IReadOnlyDictionary<string, IReadOnlySet<string>>? scopes = null)
+    /// <summary>What a fresh cache with these settings, streams holding these scopes and asking for these <c>service:port</c> listeners would serve for this catalog (for comparisons in tests).</summary>
+    internal static XdsSnapshot BuildFresh(
+        XdsOptions options, CatalogSnapshot catalog, ILogger logger, IReadOnlyDictionary<string, IReadOnlySet<string>>? scopes = null, IReadOnlyCollection<string>? portedNames = null)
     {
-        var builder = new SnapshotBuilder(XdsSnapshot.Empty, new ResourceTranslator(options, logger), logger, scopes ?? new Dictionary<string, IReadOnlySet<string>>(), []);
+        var builder = new SnapshotBuilder(XdsSnapshot.Empty, new ResourceTranslator(options, logger), logger, scopes ?? new Dictionary<string, IReadOnlySet<string>>(), portedNames ?? []);
         builder.BuildAll(catalog);
         return builder.ToSnapshot(XdsSnapshot.Empty, catalog, rebuilt: true);
     }

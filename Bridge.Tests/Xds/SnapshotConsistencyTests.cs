@@ -20,6 +20,9 @@ public sealed class SnapshotConsistencyTests
     /// <summary>The scopes a test's streams hold, for the fresh build to hold too.</summary>
     private Dictionary<string, IReadOnlySet<string>>? _scopes;
 
+    /// <summary>The <c>service:port</c> listeners a test's gRPC clients asked for, for the fresh build to serve too.</summary>
+    private List<string>? _portedNames;
+
     [SetUp]
     public void SetUp()
     {
@@ -29,6 +32,7 @@ public sealed class SnapshotConsistencyTests
         _cache = new XdsCache(new XdsOptions(), _log);
         _store.Subscribe(_cache.Apply);
         _scopes = null;
+        _portedNames = null;
     }
 
     [Test]
@@ -48,6 +52,10 @@ public sealed class SnapshotConsistencyTests
             ["none"] = new HashSet<string>(["elsewhere"], StringComparer.Ordinal),
         };
         var leases = _scopes.Select(kv => _cache.HoldScope(kv.Key, kv.Value)!).ToList();
+
+        // gRPC clients dialling service:port names, of services that come and go.
+        _portedNames = ["svc1:8080", "svc4:9090", "svc4:8080", "elsewhere:80"];
+        _portedNames.ForEach(_cache.RequestPortedListener);
         for (var step = 0; step < 300; step++)
         {
             var name = names[random.Next(names.Length)];
@@ -259,7 +267,7 @@ public sealed class SnapshotConsistencyTests
 
     private void AssertSameAsFresh(XdsOptions options, string when)
     {
-        var fresh = XdsCache.BuildFresh(options, _store.Current, new FakeLogger(), _scopes);
+        var fresh = XdsCache.BuildFresh(options, _store.Current, new FakeLogger(), _scopes, _portedNames);
         var served = _cache.Current;
         Assert.Multiple(() =>
         {
